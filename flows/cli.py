@@ -1,0 +1,147 @@
+"""The `candor` command line: run flows, generate sample feeds, and look into the warehouse."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import tasks  # noqa: F401  (quiet embedded-Prefect defaults first)
+from tasks import PROJECT_ROOT
+from tasks.config import ConfigError
+from tasks.settings import SettingsError, load_settings
+
+app = typer.Typer(
+    help="Candor: candidate relationship management as a data pipeline (Prefect + DuckDB).\n\n"
+    "Settings come from CANDOR_* environment variables (see .env.example); "
+    "config lives in $CANDOR_HOME/config.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+
+def _settings():
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _print_rows(title: str, rows: list[dict]) -> None:
+    table = Table(title=title)
+    if not rows:
+        console.print(f"{title}: nothing to report")
+        return
+    for column in rows[0]:
+        table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+def _run(flow, title: str, **params):
+    """Runs a flow, prints its summary, and turns known failures into a clear exit code."""
+    from prefect.exceptions import PrefectException
+
+    try:
+        with console.status(f"running {title} flow…"):
+            result = flow(**params)
+    except ConfigError as exc:
+        err.print(f"[red]config error:[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    except (RuntimeError, ValueError, AssertionError, PrefectException) as exc:
+        err.print(f"[red]{title} failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    return result
+
+
+@app.command()
+def ingest(
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+) -> None:
+    """Ingest file drops from $CANDOR_HOME/inbox into raw, staging and quarantine."""
+    _settings()
+    from flows.ingest import ingest_flow
+
+    summary = _run(ingest_flow, "ingest", sources=source or None)
+    _print_rows("ingest", summary)
+
+
+@app.command()
+def nightly() -> None:
+    """Run the whole nightly pipeline once (ingest and every later stage)."""
+    _settings()
+    from flows.nightly import nightly_flow
+
+    results = _run(nightly_flow, "nightly")
+    for stage, rows in results.items():
+        _print_rows(stage, rows if isinstance(rows, list) else [rows])
+
+
+@app.command()
+def generate(
+    candidates: Annotated[int, typer.Option(help="How many true persons to draw.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
+    out: Annotated[Path, typer.Option(help="Folder to write the feeds into (e.g. $CANDOR_HOME/inbox).")] = Path("data/inbox"),
+) -> None:
+    """Write realistic feeds (job boards, Indeed JSONL, referrals, ATS) plus a ground-truth file."""
+    from tasks.generate import generate as write_feeds
+
+    with console.status(f"generating {candidates:,} candidates into {out}…"):
+        counts = write_feeds(out, candidates, seed)
+    _print_rows("generated", [{"file": k, "records": v} for k, v in counts.items()])
+
+
+@app.command()
+def status() -> None:
+    """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
+    settings = _settings()
+    from tasks.status import files_by_status, quarantine_by_rule, table_counts
+    from tasks.warehouse import writer
+
+    if not settings.warehouse_path.exists():
+        console.print(f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
+        return
+    with writer(settings) as con:
+        _print_rows(f"tables in {settings.warehouse_path}", [{"table": t, "rows": n} for t, n in table_counts(con)])
+        _print_rows("files", [{"source": s, "status": st, "files": n} for s, st, n in files_by_status(con)])
+        _print_rows("quarantine", [{"source": s, "rule": r, "rows": n} for s, r, n in quarantine_by_rule(con)])
+
+
+@app.command()
+def demo() -> None:
+    """Copy the bundled samples into the inbox and run the nightly pipeline on them."""
+    settings = _settings()
+    samples = PROJECT_ROOT / "data" / "samples"
+    copied = 0
+    for path in sorted(samples.rglob("*")):
+        if path.is_file() and "truth" not in path.parts:
+            target = settings.inbox_dir / path.relative_to(samples)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+                copied += 1
+    console.print(f"demo: {copied} sample file(s) copied into {settings.inbox_dir}")
+    nightly()
+    console.print(f"warehouse: {settings.warehouse_path}")
+
+
+def main() -> None:
+    """Entry point with logging set up for humans."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("tasks", "flows"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Candor's logic: plain functions over DuckDB connections and files, plus thin Prefect tasks.
+
+Importing this package sets the quiet embedded-Prefect defaults before Prefect is imported
+anywhere: no analytics, and Prefect's home under the Candor home unless the user configured one.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+def _embedded_prefect_defaults() -> None:
+    """Sets Prefect env defaults for embedded runs; never overrides what the user set."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks,flows")
+    if "PREFECT_HOME" not in os.environ and "PREFECT_API_URL" not in os.environ:
+        home = Path(os.environ.get("CANDOR_HOME", PROJECT_ROOT / "data")).resolve()
+        os.environ["PREFECT_HOME"] = str(home / ".prefect")
+
+
+_embedded_prefect_defaults()
+
+
+def _mask_pii_in_logs() -> None:
+    """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*).
+
+    A record factory rather than a logger filter, because logger filters do not apply to records
+    of child loggers, and Prefect adds its own handlers.
+    """
+    import logging
+
+    from tasks.pii import mask_text
+
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "candor_masks_pii", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        if record.name.startswith(("tasks", "flows")):
+            try:
+                record.msg, record.args = mask_text(record.getMessage()), None
+            except Exception:  # a malformed log call must not kill the run
+                pass
+        return record
+
+    factory.candor_masks_pii = True
+    logging.setLogRecordFactory(factory)
+
+
+_mask_pii_in_logs()

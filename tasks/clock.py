@@ -1,0 +1,15 @@
+"""The one clock: UTC now, frozen by the `now` setting so tests and replays can move time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from tasks.settings import Settings
+
+
+def utcnow(settings: Settings | None = None) -> datetime:
+    """Returns the current time as an aware UTC datetime (the frozen one when configured)."""
+    if settings is not None and settings.now is not None:
+        frozen = settings.now
+        return frozen if frozen.tzinfo else frozen.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc)

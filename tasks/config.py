@@ -1,0 +1,65 @@
+"""Loads YAML config files into pydantic models; every error names the file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A config file is missing, not valid YAML, or breaks its schema."""
+
+
+def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
+    """Walks a composed YAML node along a pydantic error location, as deep as it goes."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                match = next((k for k, _ in node.value if k.value == str(key)), None)
+                return match or node
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+    return node
+
+
+def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """Returns the 1-based line of the YAML node at `loc`, if the document has one."""
+    if node is None:
+        return None
+    return _node_at(node, loc).start_mark.line + 1
+
+
+def read_yaml(path: Path) -> tuple[object, yaml.Node | None]:
+    """Parses a YAML file; returns (data, composed node) or raises ConfigError with the line."""
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def load_model(path: Path, model: type[M]) -> M:
+    """Validates a YAML file against `model`; errors read `file:line: field: message`."""
+    data, node = read_yaml(path)
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            field = ".".join(str(p) for p in loc) or "(document)"
+            lines.append(f"{path}:{line_of(node, loc) or 1}: {field}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None

@@ -1,0 +1,236 @@
+"""Normalizes canonical fields into staging columns, vectorized, parsing each distinct value once.
+
+Also used by resolution and connectors: the name keys, phone and email rules live here only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+
+
+import pandas as pd
+import phonenumbers
+import pycountry
+from unidecode import unidecode
+
+PHONE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "fixed_line",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    phonenumbers.PhoneNumberType.VOIP: "voip",
+}
+TRUE_WORDS = {"true", "yes", "y", "1", "opt-in", "opted_in", "granted", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "opt-out", "opted_out", "denied", "f"}
+_PARALLEL_PHONES = 50_000  # below this, a process pool costs more than it saves
+
+
+def distinct_map(series: pd.Series, fn) -> pd.Series:
+    """Applies fn once per distinct non-null value and maps the results back."""
+    values = series.dropna().unique()
+    out = series.map(dict(zip(values, map(fn, values)))).astype(object)
+    return out.where(out.notna(), None)
+
+
+# -- email -------------------------------------------------------------------------------------
+
+def email_series(raw: pd.Series) -> pd.Series:
+    """Trims, drops a mailto: prefix and lowercases emails."""
+    s = raw.astype("string").str.strip().str.replace(r"^mailto:", "", regex=True, case=False).str.lower()
+    return s.where(s.notna() & (s != ""), None).astype(object)
+
+
+# -- phone -------------------------------------------------------------------------------------
+
+def parse_phone(raw: str, region: str) -> tuple[str | None, str | None, str | None]:
+    """Returns (E.164, number's country, type) for a valid number, else (None, None, None)."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None, None, None
+    if not phonenumbers.is_valid_number(number):
+        return None, None, None
+    kind = PHONE_TYPES.get(phonenumbers.number_type(number), "other")
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        phonenumbers.region_code_for_number(number),
+        kind,
+    )
+
+
+def _parse_chunk(args: tuple[list[str], str]) -> list[tuple]:
+    values, region = args
+    return [parse_phone(v, region) for v in values]
+
+
+def phone_frame(raw: pd.Series, region: str) -> pd.DataFrame:
+    """Parses phones (each distinct value once, on all cores for large batches) into E.164 columns."""
+    values = list(raw.dropna().unique())
+    if len(values) >= _PARALLEL_PHONES:
+        chunks = [values[i::2] for i in range(2)]
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            parts = list(pool.map(_parse_chunk, [(c, region) for c in chunks]))
+        values = chunks[0] + chunks[1]
+        parsed = parts[0] + parts[1]
+    else:
+        parsed = _parse_chunk((values, region))
+    lookup = pd.DataFrame(parsed, columns=["phone", "phone_country", "phone_type"], index=values, dtype=object)
+    out = lookup.reindex(raw.to_numpy())
+    out.index = raw.index
+    return out
+
+
+# -- names -------------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+_NOT_LETTERS = re.compile(r"[^a-z ]+")
+
+
+def display_name(value: str) -> str:
+    """Unicode-normalizes (NFKC), collapses spaces, and title-cases names typed in one case."""
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+    if text and (text.isupper() or text.islower()):
+        text = text.title()
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def name_key(value: str | None) -> str | None:
+    """Diacritic-free, casefolded letters-and-spaces key: 'José-Luis  Núñez' -> 'jose luis nunez'."""
+    if not value:
+        return None
+    ascii_text = unidecode(unicodedata.normalize("NFKC", value)).casefold().replace("-", " ")
+    key = _SPACES.sub(" ", _NOT_LETTERS.sub("", ascii_text)).strip()
+    return key or None
+
+
+def split_full_name(full: str) -> tuple[str | None, str | None]:
+    """Splits 'First Middle Last' or 'Last, First' into (first, last)."""
+    if "," in full:
+        last, _, first = full.partition(",")
+        return first.strip() or None, last.strip() or None
+    parts = full.split()
+    if len(parts) == 1:
+        return parts[0], None
+    return parts[0], " ".join(parts[1:])
+
+
+def name_frame(first: pd.Series, last: pd.Series, full: pd.Series) -> pd.DataFrame:
+    """Builds display names and match keys, splitting full names when only a full name is given."""
+    first = distinct_map(first, display_name)
+    last = distinct_map(last, display_name)
+    full = distinct_map(full, display_name)
+    need_split = first.isna() & last.isna() & full.notna()
+    if need_split.any():
+        split = full[need_split].map(split_full_name)
+        first = first.copy()
+        last = last.copy()
+        first[need_split] = split.map(lambda t: t[0])
+        last[need_split] = split.map(lambda t: t[1])
+    joined = (first.fillna("") + " " + last.fillna("")).str.strip()
+    full = full.where(full.notna(), joined.where(joined != "", None))
+    return pd.DataFrame({
+        "first_name": first, "last_name": last, "full_name": full,
+        "first_name_key": distinct_map(first, name_key),
+        "last_name_key": distinct_map(last, name_key),
+        "full_name_key": distinct_map(full, name_key),
+    })
+
+
+# -- places, urls, lists, flags ------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _country_lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
+            value = getattr(c, attr, None)
+            if value:
+                table[name_key(value) or value.lower()] = c.alpha_2
+    table.update({"usa": "US", "united states of america": "US", "uk": "GB", "england": "GB",
+                  "scotland": "GB", "wales": "GB", "great britain": "GB", "deutschland": "DE",
+                  "espana": "ES", "holland": "NL", "south korea": "KR", "russia": "RU"})
+    return table
+
+
+def country_code(value: str) -> str:
+    """Maps a country name or code to ISO-3166 alpha-2; returns the input uppercased when unknown."""
+    return _country_lookup().get(name_key(value) or "", value.strip().upper())
+
+
+def is_country_code(code: str | None) -> bool:
+    """True for an assigned ISO-3166 alpha-2 code."""
+    return code is not None and pycountry.countries.get(alpha_2=code) is not None
+
+
+_LINKEDIN = re.compile(r"^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?$", re.I)
+
+
+def linkedin_url(value: str) -> str | None:
+    """Normalizes a LinkedIn profile URL to https://www.linkedin.com/in/<slug>, else None."""
+    m = _LINKEDIN.match(value.strip())
+    return f"https://www.linkedin.com/in/{m.group(1).lower()}" if m else None
+
+
+def split_list(series: pd.Series) -> pd.Series:
+    """Splits 'a; b, c|d' into a lowercased, de-duplicated list; null stays null."""
+    def split(value: str) -> list[str]:
+        seen: dict[str, None] = {}
+        for part in re.split(r"[;,|]", value):
+            item = _SPACES.sub(" ", part).strip().lower()
+            if item:
+                seen[item] = None
+        return list(seen)
+    return distinct_map(series, split)
+
+
+def flag(value: str) -> object:
+    """'yes'/'no'-like text to True/False; returns the string 'invalid' for anything else."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return "invalid"
+
+
+# -- time --------------------------------------------------------------------------------------
+
+def _parse_one(value: str) -> pd.Timestamp | None:
+    text = value.strip()
+    if text.isdigit():  # epoch seconds or milliseconds (Indeed appliedOnMillis, Lever createdAt)
+        number = int(text)
+        return pd.Timestamp(number, unit="ms" if number > 10**11 else "s", tz="UTC")
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, OverflowError):
+        try:
+            from dateutil import parser as dateparser
+            ts = pd.Timestamp(dateparser.parse(text))
+        except (ValueError, OverflowError, TypeError):
+            return None
+    if ts is pd.NaT:
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def timestamp_series(raw: pd.Series) -> pd.Series:
+    """Parses ISO 8601, common date formats and epoch s/ms to UTC; unparseable values become NaT.
+
+    Values without an offset are taken as UTC.
+    """
+    fast = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=True)
+    slow = raw.notna() & fast.isna()
+    if slow.any():
+        fast = fast.copy()
+        fast[slow] = pd.to_datetime(distinct_map(raw[slow], _parse_one), utc=True)
+    return fast
+
+
+def empty_as_none(series: pd.Series) -> pd.Series:
+    """Strips text and turns empty strings into None."""
+    s = series.astype("string").str.strip()
+    return s.where(s.notna() & (s != ""), None).astype(object)
+

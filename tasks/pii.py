@@ -1,0 +1,30 @@
+"""Masks emails and phone numbers before anything reaches a log line or an artifact."""
+
+from __future__ import annotations
+
+import re
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*\.([A-Za-z]{2,})")
+# International numbers, and North-American style groups; plain counts like 1000000 stay readable.
+_PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
+
+
+def mask_email(value: str | None) -> str:
+    """Returns `j***@e***.com` for an email address."""
+    if not value:
+        return ""
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}***.{m.group(3)}", value)
+
+
+def mask_phone(value: str | None) -> str:
+    """Returns the phone with all but its last two digits hidden."""
+    if not value:
+        return ""
+    digits = re.sub(r"\D", "", value)
+    return "***" + digits[-2:] if digits else "***"
+
+
+def mask_text(text: str) -> str:
+    """Masks every email and phone-like run of digits inside free text."""
+    return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
+

@@ -1,0 +1,14 @@
+"""Thin Prefect task wrappers around the plain functions; no logic lives here.
+
+Caching is off on purpose: idempotency lives in the warehouse (content hashes, natural keys),
+not in Prefect's result cache.
+"""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NONE
+
+from tasks.ingest import run_ingest
+
+ingest_task = task(run_ingest, name="ingest-files", cache_policy=NONE)

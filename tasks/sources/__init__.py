@@ -1,0 +1,1 @@
+"""Source definitions (sources.yaml) and one reader module per kind of source."""

@@ -1,0 +1,99 @@
+"""The sources.yaml schema: what each source is, where its files land and how fields map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tasks.config import load_model
+
+# Canonical candidate fields a mapping may target (issue #2), plus the few the kinds need.
+CANONICAL_FIELDS = (
+    "source_record_id", "first_name", "last_name", "full_name", "email", "phone", "street",
+    "city", "region", "postal_code", "country", "current_title", "current_company",
+    "linkedin_url", "skills", "tags", "job_id", "job_title", "applied_at", "stage",
+    "referrer_email", "referrer_name", "referrer_employee_id", "consent_email", "consent_sms",
+    "ats_person_id", "referral_relationship", "referral_note", "changed_at",
+)
+CHANNELS = ("job_board", "referral", "ats", "career_site", "agency", "event")
+FILE_KINDS = ("csv", "jsonl", "json", "referrals", "ats_status")
+API_KINDS = ("greenhouse", "lever")
+
+
+class SourceConfig(BaseModel):
+    """One source: a file drop under inbox/ (csv, jsonl, json, referrals, ats_status) or an ATS API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["csv", "jsonl", "json", "referrals", "ats_status", "greenhouse", "lever"]
+    channel: Literal["job_board", "referral", "ats", "career_site", "agency", "event"]
+    path: str | None = Field(default=None, description="glob under inbox/")
+    format: Literal["csv", "json", "jsonl"] | None = None
+    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    encoding: Literal["utf-8", "latin-1"] = "utf-8"
+    mapping: dict[str, str] = Field(default_factory=dict)
+    # API sources (greenhouse, lever)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key_secret: str | None = None
+    per_page: int = Field(default=500, ge=1, le=500)
+    overlap_s: int = Field(default=60, ge=0)
+
+    @field_validator("mapping")
+    @classmethod
+    def _canonical_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(mapping) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown canonical field(s) {unknown}; allowed: {list(CANONICAL_FIELDS)}")
+        return mapping
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> "SourceConfig":
+        if self.kind in FILE_KINDS:
+            if not self.path:
+                raise ValueError(f"a {self.kind} source needs `path` (a glob under inbox/)")
+            if "source_record_id" not in self.mapping:
+                raise ValueError("mapping must name the column holding `source_record_id`")
+            if self.kind == "ats_status":
+                missing = {"stage", "changed_at"} - set(self.mapping)
+                if missing or not ({"ats_person_id", "email"} & set(self.mapping)):
+                    raise ValueError("an ats_status mapping needs stage, changed_at and ats_person_id or email")
+        else:
+            if not self.base_url or not (self.api_key_env or self.api_key_secret):
+                raise ValueError(f"a {self.kind} source needs base_url and api_key_env or api_key_secret")
+        return self
+
+    @property
+    def file_format(self) -> str:
+        """The file format to parse: csv, json or jsonl."""
+        if self.kind in ("csv", "json", "jsonl"):
+            return self.kind
+        return self.format or "csv"
+
+    def files(self, inbox: Path) -> list[Path]:
+        """Lists this source's files under the inbox, sorted by name."""
+        return sorted(p for p in inbox.glob(self.path or "") if p.is_file())
+
+
+class SourcesFile(BaseModel):
+    """The whole sources.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: list[SourceConfig]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "SourcesFile":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {dupes}")
+        return self
+
+
+def load_sources(config_dir: Path) -> list[SourceConfig]:
+    """Reads config/sources.yaml; raises ConfigError naming file, line and field."""
+    return load_model(config_dir / "sources.yaml", SourcesFile).sources

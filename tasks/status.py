@@ -1,0 +1,34 @@
+"""What the warehouse holds: row counts per table, files by status, quarantine by rule."""
+
+from __future__ import annotations
+
+import duckdb
+
+from tasks.warehouse import SCHEMAS
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """Returns (schema.table, rows) for every Candor table, in schema order."""
+    tables = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in (select unnest(?::varchar[])) and table_type = 'BASE TABLE' "
+        "order by table_schema, table_name",
+        [list(SCHEMAS)],
+    ).fetchall()
+    order = {s: i for i, s in enumerate(SCHEMAS)}
+    tables.sort(key=lambda t: (order[t[0]], t[1]))
+    return [(f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in tables]
+
+
+def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """Returns (source, rule, rows) for every quarantine rule that has caught rows."""
+    return con.execute(
+        "select source_name, rule, count(*) from staging.quarantine group by all order by 1, 3 desc"
+    ).fetchall()
+
+
+def files_by_status(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """Returns (source, status, files) from meta.ingested_files."""
+    return con.execute(
+        "select source_name, status, count(*) from meta.ingested_files group by all order by 1, 2"
+    ).fetchall()

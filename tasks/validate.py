@@ -1,0 +1,105 @@
+"""Great Expectations suites for staged batches; failures come back as quarantine rows.
+
+Each expectation carries `meta.rule` (the rule name users see in quarantine and summaries) and
+runs on the column holding the offending value, so quarantine can show what was wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from functools import lru_cache
+
+import pandas as pd
+
+from tasks.normalize import FALSE_WORDS, TRUE_WORDS
+
+log = logging.getLogger(__name__)
+
+EMAIL_REGEX = r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
+LINKEDIN_REGEX = r"(?i)^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/[^/?#\s]+/?(?:[?#].*)?$"
+CONSENT_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
+QUARANTINE_COLUMNS = ["row_number", "rule", "field", "value", "message"]
+
+
+def _candidate_expectations(gxe, kind: str, now: datetime, iso_countries: list[str]) -> list:
+    e = [
+        gxe.ExpectColumnValuesToNotBeNull(column="source_record_id", meta={"rule": "record_id_present", "message": "no record id"}),
+        gxe.ExpectColumnValuesToBeUnique(column="source_record_id", meta={"rule": "record_id_unique", "message": "record id repeated in this file"}),
+        gxe.ExpectColumnValuesToNotBeNull(column="contact_raw", meta={"rule": "contact_present", "field": "email", "message": "neither email nor phone"}),
+        gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL_REGEX, meta={"rule": "email_syntax", "message": "not an email address"}),
+        gxe.ExpectColumnValueLengthsToBeBetween(column="email", max_value=254, meta={"rule": "email_length", "message": "longer than 254 characters"}),
+        gxe.ExpectColumnValuesToBeNull(column="phone_invalid", meta={"rule": "phone_valid", "field": "phone", "message": "not a valid phone number for the source region"}),
+        gxe.ExpectColumnValuesToBeInSet(column="country", value_set=iso_countries, meta={"rule": "country_code_valid", "message": "not an ISO-3166 country"}),
+        gxe.ExpectColumnValuesToBeNull(column="applied_at_unparsed", meta={"rule": "applied_at_parseable", "field": "applied_at", "message": "not a date/time"}),
+        gxe.ExpectColumnValuesToBeNull(column="applied_at_future", meta={"rule": "applied_at_not_future", "field": "applied_at", "message": f"after {now:%Y-%m-%dT%H:%M:%SZ}"}),
+        gxe.ExpectColumnValueLengthsToBeBetween(column="full_name", max_value=200, meta={"rule": "name_length", "message": "name longer than 200 characters"}),
+        gxe.ExpectColumnValuesToMatchRegex(column="linkedin_raw", regex=LINKEDIN_REGEX, meta={"rule": "linkedin_url_format", "field": "linkedin_url", "message": "not a linkedin.com/in/ profile URL"}),
+        gxe.ExpectColumnValuesToBeInSet(column="consent_email_raw", value_set=CONSENT_WORDS, meta={"rule": "consent_value", "field": "consent_email", "message": "not yes/no/true/false"}),
+        gxe.ExpectColumnValuesToBeInSet(column="consent_sms_raw", value_set=CONSENT_WORDS, meta={"rule": "consent_value", "field": "consent_sms", "message": "not yes/no/true/false"}),
+    ]
+    if kind == "referrals":
+        e.append(gxe.ExpectColumnValuesToNotBeNull(column="referrer_any", meta={"rule": "referrer_present", "field": "referrer_email", "message": "referral names no referrer"}))
+    return e
+
+
+def _stage_change_expectations(gxe, now: datetime) -> list:
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="source_record_id", meta={"rule": "record_id_present", "message": "no record id"}),
+        gxe.ExpectColumnValuesToBeUnique(column="source_record_id", meta={"rule": "record_id_unique", "message": "record id repeated in this file"}),
+        gxe.ExpectColumnValuesToNotBeNull(column="person_key", meta={"rule": "person_key_present", "field": "ats_person_id", "message": "neither candidate id nor email"}),
+        gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL_REGEX, meta={"rule": "email_syntax", "message": "not an email address"}),
+        gxe.ExpectColumnValuesToNotBeNull(column="stage", meta={"rule": "stage_present", "message": "no stage"}),
+        gxe.ExpectColumnValuesToNotBeNull(column="changed_at_raw", meta={"rule": "changed_at_present", "field": "changed_at", "message": "no changed_at"}),
+        gxe.ExpectColumnValuesToBeNull(column="changed_at_unparsed", meta={"rule": "changed_at_parseable", "field": "changed_at", "message": "not a date/time"}),
+        gxe.ExpectColumnValuesToBeNull(column="changed_at_future", meta={"rule": "changed_at_not_future", "field": "changed_at", "message": f"after {now:%Y-%m-%dT%H:%M:%SZ}"}),
+    ]
+
+
+@lru_cache(maxsize=1)
+def _context():
+    """One ephemeral GX context per process, with progress bars off and nothing on disk."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("candor").add_dataframe_asset("staged_batch")
+    return gx, context, asset.add_batch_definition_whole_dataframe("whole")
+
+
+def validate(frame: pd.DataFrame, kind: str, now: datetime) -> pd.DataFrame:
+    """Validates a staged frame with the suite for its kind; returns one row per (row, rule) broken."""
+    import great_expectations.expectations as gxe
+    import pycountry
+
+    if frame.empty:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    gx, context, batch_definition = _context()
+    if kind == "ats_status":
+        expectations = _stage_change_expectations(gxe, now)
+    else:
+        expectations = _candidate_expectations(gxe, kind, now, sorted(c.alpha_2 for c in pycountry.countries))
+    suite = gx.ExpectationSuite(name=f"candor_{kind}", expectations=expectations)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_number"]},
+    )
+    failures = []
+    for r in result.results:
+        if r.success:
+            continue
+        meta = r.expectation_config.meta or {}
+        column = r.expectation_config.kwargs["column"]
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {meta.get('rule')} on {column} could not run: {r.exception_info}")
+        for item in r.result.get("unexpected_index_list") or []:
+            value = item.get(column)
+            failures.append((
+                int(item["row_number"]), meta["rule"], meta.get("field", column),
+                None if value is None or value is pd.NA else str(value)[:200], meta.get("message"),
+            ))
+    return pd.DataFrame(failures, columns=QUARANTINE_COLUMNS).astype({"row_number": "int64"})

@@ -1,0 +1,154 @@
+"""The one way to open the DuckDB warehouse: under a file lock, migrated, with a SQL runner.
+
+DuckDB allows one read-write process per file and fails at once on a conflicting lock, so every
+Candor writer queues on `candor.duckdb.lock` first, saying that it waits and for whom.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from tasks import SQL_DIR
+from tasks.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEMAS = ("raw", "staging", "core", "marts", "meta")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another Candor process held the warehouse lock for longer than the configured timeout."""
+
+
+def _holder(info_path: Path) -> str:
+    try:
+        return info_path.read_text().strip() or "unknown process"
+    except OSError:
+        return "unknown process"
+
+
+@contextmanager
+def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Opens the warehouse read-write under the lock, migrated; waits visibly, fails after the timeout."""
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = settings.warehouse_path.with_name(settings.warehouse_path.name + ".lock")
+    info_path = lock_path.with_suffix(".holder")
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning(
+            "warehouse %s is locked by %s; waiting up to %.0f s (CANDOR_LOCK_TIMEOUT_S)",
+            settings.warehouse_path, _holder(info_path), settings.lock_timeout_s,
+        )
+        try:
+            lock.acquire(timeout=settings.lock_timeout_s)
+        except Timeout:
+            raise WarehouseBusy(
+                f"gave up after {settings.lock_timeout_s:.0f} s waiting for the warehouse lock "
+                f"{lock_path}, held by {_holder(info_path)}"
+            ) from None
+    try:
+        info_path.write_text(f"pid {os.getpid()} on {socket.gethostname()}")
+        con = connect(settings.warehouse_path, settings)
+        try:
+            migrate(con)
+            yield con
+        finally:
+            con.close()
+    finally:
+        info_path.unlink(missing_ok=True)
+        lock.release()
+
+
+def connect(path: Path | str, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """Opens a DuckDB connection with Candor's session settings (UTC, memory limit, threads)."""
+    config = {}
+    if settings is not None:
+        config["memory_limit"] = settings.duckdb_memory_limit
+        if settings.duckdb_threads:
+            config["threads"] = settings.duckdb_threads
+    con = duckdb.connect(str(path), config=config)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def migrations() -> list[Path]:
+    """Lists sql/schema/NNN_*.sql in order."""
+    return sorted((SQL_DIR / "schema").glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Applies pending numbered migrations in order, recording each in meta.schema_migrations."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        "create table if not exists meta.schema_migrations ("
+        " version varchar primary key, checksum varchar not null,"
+        " applied_at timestamptz not null default now())"
+    )
+    applied = dict(con.execute("select version, checksum from meta.schema_migrations").fetchall())
+    done = []
+    for path in migrations():
+        text = path.read_text()
+        checksum = hashlib.sha256(text.encode()).hexdigest()
+        if path.stem in applied:
+            if applied[path.stem] != checksum:
+                log.warning("migration %s changed after it was applied; not re-run", path.name)
+            continue
+        con.execute("begin")
+        try:
+            con.execute(text)
+            con.execute(
+                "insert into meta.schema_migrations (version, checksum) values (?, ?)",
+                [path.stem, checksum],
+            )
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        done.append(path.stem)
+    return done
+
+
+def sql_text(model: str) -> str:
+    """Reads sql/<layer>/<name>.sql."""
+    path = SQL_DIR / f"{model}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no SQL model {model!r} at {path}")
+    return path.read_text()
+
+
+def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | list | None = None) -> int:
+    """Runs sql/<layer>/<table>.sql as `create or replace table <layer>.<table>`; returns its row count."""
+    layer, table = model.split("/")
+    con.execute(f"create or replace table {layer}.{table} as\n{sql_text(model)}", params or None)
+    return con.execute(f"select count(*) from {layer}.{table}").fetchone()[0]
+
+
+def select(con: duckdb.DuckDBPyConnection, model: str, params: dict | list | None = None):
+    """Runs sql/<layer>/<name>.sql as a query and returns the relation's rows as a DataFrame."""
+    return con.execute(sql_text(model), params or None).df()
+
+
+class CheckFailed(AssertionError):
+    """A data check in sql/checks returned rows."""
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, prefix: str = "assert_") -> None:
+    """Runs every sql/checks/assert_*.sql; raises CheckFailed naming each check that returned rows."""
+    failures = []
+    for path in sorted((SQL_DIR / "checks").glob(f"{prefix}*.sql")):
+        rows = con.execute(path.read_text()).fetchall()
+        if rows:
+            failures.append(f"{path.stem}: {len(rows)} row(s), first {rows[0]!r}")
+    if failures:
+        raise CheckFailed("data checks failed: " + "; ".join(failures))

@@ -1,0 +1,199 @@
+"""Ingest of file drops on a real DuckDB file: conservation, idempotency, bad files, formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tasks.ingest import ingest
+from tasks.warehouse import run_checks, writer
+
+HEADER = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
+          "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
+GOOD = [
+    "SJ-1,José,Núñez, Jose.Nunez@Gmail.com ,(415) 555-2671,SF,CA,94103,United States,Engineer,Acme,linkedin.com/in/JoseN/,python; SQL,J-1,Eng,2026-03-04T10:22:00+01:00,yes",
+    "SJ-2,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,",
+    "SJ-3,,,,+44 7911 123456,,,,GB,,,,,,,,no",
+]
+
+
+def write(home: Path, folder: str, name: str, text: str | bytes, encoding: str = "utf-8") -> Path:
+    path = home / "inbox" / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
+    return path
+
+
+def counts(con) -> tuple[int, int, int]:
+    return tuple(con.execute(f"select count(*) from {t}").fetchone()[0]
+                 for t in ("raw.source_records", "staging.candidate_records", "staging.quarantine"))
+
+
+def test_good_rows_are_normalized(settings, home):
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded"]
+        row = con.execute(
+            "select email, email_raw, phone, phone_type, first_name_key, last_name_key, full_name, country, "
+            "linkedin_url, skills, applied_at, consent_email from staging.candidate_records where source_record_id = 'SJ-1'"
+        ).fetchone()
+        assert row[0] == "jose.nunez@gmail.com" and row[1] == "Jose.Nunez@Gmail.com"
+        assert row[2] == "+14155552671"
+        assert (row[4], row[5], row[6], row[7]) == ("jose", "nunez", "José Núñez", "US")
+        assert row[8] == "https://www.linkedin.com/in/josen"
+        assert row[9] == ["python", "sql"]
+        assert row[10].isoformat() == "2026-03-04T09:22:00+00:00"
+        assert row[11] is True
+        uk = con.execute("select phone, country, consent_email from staging.candidate_records where source_record_id='SJ-3'").fetchone()
+        assert uk == ("+447911123456", "GB", False)
+        run_checks(con)
+
+
+def test_reingesting_the_same_file_adds_nothing(settings, home):
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = counts(con)
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["skipped"]
+        assert counts(con) == before
+    # The same rows in a new file: no new raw versions, staging unchanged.
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, *GOOD]) + "\n\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert sorted(f.status for f in report.files) == ["loaded", "skipped"]
+        assert counts(con) == before
+
+
+def test_changed_record_is_a_new_version_and_replaces_staging(settings, home):
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    changed = GOOD[1].replace("ann@x.io", "ann.lee@y.io")
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, changed]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select count(*) from raw.source_records where source_record_id='SJ-2'").fetchone()[0] == 2
+        assert con.execute("select email from staging.candidate_records where source_record_id='SJ-2'").fetchall() == [("ann.lee@y.io",)]
+        run_checks(con)
+
+
+def test_broken_rows_are_quarantined_with_rule_row_and_value(settings, home):
+    rows = [
+        HEADER,
+        GOOD[0],
+        "SJ-9,Bob,Smith,bob@,12345,NYC,NY,10001,Narnia,Eng,X,notaurl,,J-2,Eng,2030-01-01,maybe",
+        "SJ-10,too,many,fields,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o",
+        "SJ-11,No,Contact,,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,someday,",
+        ",No,Id,x@y.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,,",
+    ]
+    write(home, "stackjobs", "bad.csv", "\n".join(rows) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        f = report.files[0]
+        assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (5, 1, 4)
+        got = set(con.execute("select row_number, rule, value from staging.quarantine").fetchall())
+        assert {(3, "email_syntax", "bob@"), (3, "phone_valid", "12345"), (3, "country_code_valid", "NARNIA"),
+                (3, "applied_at_not_future", "2030-01-01"), (3, "consent_value", "maybe"),
+                (3, "linkedin_url_format", "notaurl"), (5, "contact_present", None),
+                (5, "applied_at_parseable", "someday"), (6, "record_id_present", None)} <= got
+        assert any(r == 4 and rule == "malformed_row" for r, rule, _ in got)
+        run_checks(con)
+    assert report.failures and "4 of 5 rows quarantined" in report.failures[0]
+    assert "email_syntax 1" in report.failures[0]
+
+
+def test_duplicate_ids_in_one_file_are_all_quarantined(settings, home):
+    write(home, "stackjobs", "d.csv", "\n".join([HEADER, GOOD[1], GOOD[1].replace("ann@", "ann2@")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select list(row_number order by row_number) from staging.quarantine where rule='record_id_unique'").fetchone()[0] == [2, 3]
+        assert counts(con)[1] == 0
+
+
+def test_unreadable_file_writes_nothing_and_others_still_load(settings, home):
+    bad = ("\n".join([HEADER, GOOD[0]]) + "\n").encode("latin-1", errors="replace")
+    bad = bad.replace(b"Jos?", "José".encode("latin-1"))
+    write(home, "stackjobs", "1_latin1.csv", bad)
+    write(home, "stackjobs", "2_missing.csv", "applicant_id,first_name\nX,Y\n")
+    write(home, "stackjobs", "3_empty.csv", "")
+    write(home, "stackjobs", "4_good.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_file = {Path(f.file).name: f for f in report.files}
+        assert by_file["4_good.csv"].status == "loaded"
+        enc = by_file["1_latin1.csv"]
+        assert enc.status == "failed" and "1_latin1.csv:2:" in enc.error and "not valid utf-8" in enc.error
+        missing = by_file["2_missing.csv"]
+        assert missing.status == "failed" and "'email' (for email)" in missing.error
+        assert by_file["3_empty.csv"].status == "failed" and "empty file" in by_file["3_empty.csv"].error
+        assert counts(con) == (1, 1, 0)
+        assert con.execute("select count(*) from meta.ingested_files where status='failed'").fetchone()[0] == 3
+    assert len(report.failures) == 3
+
+
+def test_latin1_semicolon_and_bom_sources(settings, home):
+    write(home, "eurotalent", "e.csv",
+          "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+          "ET-1;Müller, Jürgen;j.mueller@web.de;0151 23456789;München;80331;Deutschland;Entwickler;Java,Kotlin;2026-02-01\n",
+          encoding="latin-1")
+    write(home, "stackjobs", "bom.csv", "\ufeff" + "\n".join([HEADER, GOOD[1]]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        row = con.execute("select first_name, last_name, last_name_key, phone, country, skills from staging.candidate_records "
+                          "where source_name='eurotalent'").fetchone()
+        assert row == ("Jürgen", "Müller", "muller", "+4915123456789", "DE", ["java", "kotlin"])
+        assert con.execute("select count(*) from staging.candidate_records where source_name='stackjobs'").fetchone()[0] == 1
+
+
+def test_jsonl_and_json_resume(settings, home):
+    lines = [
+        {"id": "IN-1", "appliedOnMillis": 1767225600000, "job": {"jobId": "J-1", "jobTitle": "Eng"},
+         "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io", "phoneNumber": "415-555-2671"}},
+        {"id": "IN-2", "applicant": {"firstName": "Kim"}},
+    ]
+    text = "\n".join(json.dumps(x) for x in lines) + "\n{not json\n"
+    write(home, "indeed", "i.jsonl", text)
+    resume = [{"meta": {"id": "CS-1"}, "basics": {"name": "Ada Lovelace", "email": "ada@x.io",
+               "location": {"city": "London", "countryCode": "GB"},
+               "profiles": [{"network": "LinkedIn", "url": "https://uk.linkedin.com/in/ada"}]},
+               "work": [{"name": "Analytical", "position": "Engineer"}],
+               "skills": [{"name": "Math"}, {"name": "Engines"}]}]
+    write(home, "resumes", "r.json", json.dumps(resume))
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        indeed = next(f for f in report.files if "i.jsonl" in f.file)
+        assert (indeed.rows_read, indeed.rows_staged, indeed.rows_quarantined) == (3, 1, 2)
+        assert set(indeed.rules) == {"contact_present", "malformed_json"}
+        zoe = con.execute("select first_name, last_name, applied_at::varchar, phone from staging.candidate_records where source_record_id='IN-1'").fetchone()
+        assert zoe == ("Zoë", "Adams", "2026-01-01 00:00:00+00", "+14155552671")
+        ada = con.execute("select linkedin_url, skills, current_title, country from staging.candidate_records where source_record_id='CS-1'").fetchone()
+        assert ada == ("https://www.linkedin.com/in/ada", ["math", "engines"], "Engineer", "GB")
+        run_checks(con)
+
+
+def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
+    write(home, "referrals", "r.csv",
+          "referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
+          "referrer_email,referrer_name,referrer_employee_id,relationship,note,submitted_at\n"
+          "R-1,Sam Doe,sam@corp.io,,Corp,,J-1,Ann@Acme.example,Ann,E1,former colleague,great,2026-05-01\n"
+          "R-2,Kim Roe,kim@corp.io,,Corp,,J-1,,,,,,2026-05-01\n")
+    write(home, "ats_status", "s.csv",
+          "event_id,candidate_id,candidate_email,job_id,stage,changed_at\n"
+          "E-1,GH-1,,J-1,Phone Screen,2026-05-02T10:00:00Z\n"
+          "E-2,,,J-1,Offer,2026-05-03\n"
+          "E-3,GH-2,,J-1,,not a date\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {Path(f.file).name: (f.rows_staged, f.rows_quarantined) for f in report.files} == {"r.csv": (1, 1), "s.csv": (1, 2)}
+        assert con.execute("select referrer_email, channel from staging.candidate_records").fetchone() == ("ann@acme.example", "referral")
+        assert con.execute("select ats_person_id, stage from staging.stage_changes").fetchone() == ("GH-1", "Phone Screen")
+        rules = {r for (r,) in con.execute("select distinct rule from staging.quarantine").fetchall()}
+        assert {"referrer_present", "person_key_present", "stage_present", "changed_at_parseable"} <= rules
+
+
+def test_unknown_source_name_is_an_error(settings):
+    with writer(settings) as con, pytest.raises(ValueError, match="unknown file source"):
+        ingest(con, settings, only=["nope"])
