@@ -19,10 +19,10 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.settings import Settings
-from tasks.sources.files import FileError, ParsedFile, read_file
+from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import FILE_KINDS, SourceConfig, load_sources
-from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage_frame
-from tasks.validate import validate
+from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
+from tasks.validate import validate_batch
 
 log = logging.getLogger(__name__)
 
@@ -93,69 +93,54 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _payload_sql(parsed: ParsedFile) -> str:
-    # CSV rows keep their header as JSON keys; JSON rows arrive already serialized.
-    if list(parsed.payload.columns) == ["payload"]:
-        return "p.payload::json"
-    return "to_json(p)"
-
-
 def load_batch(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, sha: str,
-    parsed: ParsedFile, staged: pd.DataFrame, failures: pd.DataFrame, settings: Settings,
+    rows_read: int, quarantine: pd.DataFrame, settings: Settings,
 ) -> FileResult:
-    """Writes one parsed, validated file in one transaction; checks rows read = staged + quarantined."""
+    """Writes batch_read/batch_staged plus quarantine rows in one transaction; checks conservation.
+
+    `quarantine` holds (row_number, rule, field, value, message): malformed rows and broken rules.
+    """
     now = utcnow(settings)
     batch_id = str(uuid.uuid4())
-    quarantine = pd.concat([parsed.malformed, failures], ignore_index=True)
-    bad_rows = set(quarantine["row_number"].tolist())
-    ok = staged[~staged["row_number"].isin(bad_rows)]
-    ids = staged[["row_number", "source_record_id"]]
-    canon, payload = parsed.canon[["row_number"]], parsed.payload
-    con.register("batch_canon", canon)
-    con.register("batch_payload", payload)
-    con.register("batch_ids", ids)
     con.register("batch_quarantine", quarantine)
-    con.register("batch_ok", ok)
+    if source.kind == "ats_status":
+        table, columns, extra, extra_params = "staging.stage_changes", STAGE_CHANGE_COLUMNS, "", []
+    else:
+        table, columns = "staging.candidate_records", CANDIDATE_COLUMNS
+        extra, extra_params = ", source_kind, channel", [source.kind, source.channel]
     con.execute("begin")
     try:
-        con.execute(f"""
-            create or replace temp table batch_raw as
-            select i.source_record_id, c.row_number, {_payload_sql(parsed)} as payload
-            from batch_canon c positional join batch_payload p
-            join batch_ids i on i.row_number = c.row_number
+        con.execute("""
+            create or replace temp table batch_ok as
+            select s.*, sha256(b.payload) as payload_sha256
+            from batch_staged s join batch_read b using (row_number)
+            where s.row_number not in (select row_number from batch_quarantine)
         """)
         con.execute("""
             insert into raw.source_records
                 (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
-            select ?, b.source_record_id, 'upsert', b.payload, sha256(b.payload::varchar), ?, b.row_number, ?, ?
-            from batch_raw b
-            where not exists (
-                select 1 from raw.source_records r
-                where r.source_name = ? and r.source_record_id is not distinct from b.source_record_id
-                  and r.payload_sha256 = sha256(b.payload::varchar))
+            select ?, b.source_record_id, 'upsert', b.payload::json, b.sha, ?, b.row_number, ?, ?
+            from (select *, sha256(payload) as sha from batch_read) b
+            anti join (select source_record_id, payload_sha256 from raw.source_records where source_name = ?) r
+                on r.source_record_id is not distinct from b.source_record_id and r.payload_sha256 = b.sha
         """, [source.name, path, batch_id, now, source.name])
         con.execute("""
             insert into staging.quarantine
                 (source_name, source_record_id, batch_id, file_path, row_number, rule, field, value, message, quarantined_at)
-            select ?, i.source_record_id, ?, ?, q.row_number, q.rule, q.field, q.value, q.message, ?
-            from batch_quarantine q left join batch_ids i using (row_number)
+            select ?, b.source_record_id, ?, ?, q.row_number, q.rule, q.field, q.value, q.message, ?
+            from batch_quarantine q left join batch_read b using (row_number)
         """, [source.name, batch_id, path, now])
-        if source.kind == "ats_status":
-            table, columns = "staging.stage_changes", STAGE_CHANGE_COLUMNS
-        else:
-            table, columns = "staging.candidate_records", CANDIDATE_COLUMNS
-        con.execute(f"delete from {table} t using batch_ok o where t.source_name = ? and t.source_record_id = o.source_record_id", [source.name])
-        extra = "" if source.kind == "ats_status" else ", source_kind, channel"
-        extra_values = "" if source.kind == "ats_status" else ", ?, ?"
-        params = [source.name, batch_id, path, now] + ([] if source.kind == "ats_status" else [source.kind, source.channel])
+        con.execute(f"""
+            delete from {table} t where t.source_name = ?
+              and t.source_record_id in (select source_record_id from batch_ok)
+        """, [source.name])
         con.execute(f"""
             insert into {table} (source_name, batch_id, file_path, staged_at{extra}, payload_sha256, {', '.join(columns)})
-            select ?, ?, ?, ?{extra_values}, sha256(b.payload::varchar), {', '.join('o.' + c for c in columns)}
-            from batch_ok o join batch_raw b using (row_number)
-        """, params)
-        rows_read = parsed.rows_read
-        rows_staged = len(ok)
+            select ?, ?, ?, ?{', ?, ?' if extra else ''}, payload_sha256, {', '.join(columns)}
+            from batch_ok
+        """, [source.name, batch_id, path, now, *extra_params])
+        rows_staged = con.execute("select count(*) from batch_ok").fetchone()[0]
         rows_quarantined = con.execute(
             "select count(distinct row_number) from staging.quarantine where batch_id = ?", [batch_id]
         ).fetchone()[0]
@@ -173,8 +158,7 @@ def load_batch(
         con.execute("rollback")
         raise
     finally:
-        for name in ("batch_canon", "batch_payload", "batch_ids", "batch_quarantine", "batch_ok"):
-            con.unregister(name)
+        con.unregister("batch_quarantine")
     rules = Counter()
     for rule, rows in quarantine.groupby("rule")["row_number"]:
         rules[rule] = rows.nunique()
@@ -200,15 +184,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
     if seen:
         return FileResult(source.name, display, "skipped")
     try:
-        parsed = read_file(path, source)
+        read = read_file(con, path, source)
     except FileError as exc:
         log.error("%s", exc)
         _record_failure(con, source, display, sha, str(exc), settings)
         return FileResult(source.name, display, "failed", error=str(exc))
     now = utcnow(settings)
-    staged = stage_frame(parsed.canon, source, now)
-    failures = validate(staged, source.kind, now)
-    result = load_batch(con, source, display, sha, parsed, staged, failures, settings)
+    stage(con, source, now)
+    failures = validate_batch(con, source.kind, now)
+    quarantine = pd.concat([read.malformed, failures], ignore_index=True) if len(failures) else read.malformed
+    result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings)
     log.info("%s: read %d, staged %d, quarantined %d", display, result.rows_read, result.rows_staged, result.rows_quarantined)
     return result
 

@@ -5,6 +5,7 @@ Also used by resolution and connectors: the name keys, phone and email rules liv
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -65,19 +66,32 @@ def _parse_chunk(args: tuple[list[str], str]) -> list[tuple]:
     return [parse_phone(v, region) for v in values]
 
 
+_PUNCTUATED = re.compile(r"^\+?[\d\s().\-/]+$")
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def phone_key(raw: str) -> str:
+    """Drops the punctuation phonenumbers ignores anyway, so '(415) 555-2671' and '415.555.2671' parse once."""
+    if not _PUNCTUATED.match(raw):
+        return raw
+    return ("+" if raw.lstrip().startswith("+") else "") + _NOT_DIGITS.sub("", raw)
+
+
 def phone_frame(raw: pd.Series, region: str) -> pd.DataFrame:
-    """Parses phones (each distinct value once, on all cores for large batches) into E.164 columns."""
-    values = list(raw.dropna().unique())
+    """Parses phones (each distinct value once, on both cores for large batches) into E.164 columns."""
+    keys = distinct_map(raw, phone_key)
+    values = list(keys.dropna().unique())
     if len(values) >= _PARALLEL_PHONES:
+        # spawn, not fork: the parent holds DuckDB's threads and locks.
         chunks = [values[i::2] for i in range(2)]
-        with ProcessPoolExecutor(max_workers=2) as pool:
+        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
             parts = list(pool.map(_parse_chunk, [(c, region) for c in chunks]))
         values = chunks[0] + chunks[1]
         parsed = parts[0] + parts[1]
     else:
         parsed = _parse_chunk((values, region))
     lookup = pd.DataFrame(parsed, columns=["phone", "phone_country", "phone_type"], index=values, dtype=object)
-    out = lookup.reindex(raw.to_numpy())
+    out = lookup.reindex(keys.to_numpy())
     out.index = raw.index
     return out
 

@@ -1,13 +1,20 @@
-"""Turns a parsed file's canonical fields into staging rows plus the check columns validation reads."""
+"""Normalizes the batch in `batch_read` into `batch_staged`: SQL for the bulk, Python per distinct value.
+
+Values that need a library (phones via phonenumbers, names via unidecode, countries via pycountry)
+are parsed once per distinct value in Python and joined back as lookup tables; everything else is
+one set-based SQL model (sql/staging/candidate_batch.sql, sql/staging/stage_change_batch.sql).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 
 from tasks import normalize as nz
-from tasks.sources.registry import SourceConfig
+from tasks.sources.registry import CANONICAL_FIELDS, SourceConfig
+from tasks.warehouse import sql_text
 
 CANDIDATE_COLUMNS = [
     "row_number", "source_record_id", "email_raw", "email", "phone_raw", "phone", "phone_country",
@@ -20,71 +27,64 @@ CANDIDATE_COLUMNS = [
 STAGE_CHANGE_COLUMNS = ["row_number", "source_record_id", "ats_person_id", "email", "job_id", "stage", "changed_at"]
 
 
-def _col(canon: pd.DataFrame, field: str) -> pd.Series:
-    if field in canon:
-        return nz.empty_as_none(canon[field])
-    return pd.Series([None] * len(canon), index=canon.index, dtype=object)
+def _distinct(con: duckdb.DuckDBPyConnection, *columns: str) -> list[str]:
+    union = " union all ".join(f"select {c} as v from batch_read where {c} is not null" for c in columns)
+    return [v for (v,) in con.execute(f"select distinct v from ({union})").fetchall()]
 
 
-def _timestamps(raw: pd.Series, now: datetime) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Returns (parsed UTC, raw where unparseable, raw where in the future)."""
-    parsed = nz.timestamp_series(raw)
-    unparsed = raw.where(raw.notna() & parsed.isna(), None)
-    future = raw.where(parsed > pd.Timestamp(now), None)
-    return parsed, unparsed, future
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    """Materializes a lookup frame as a temp table with fixed column types (empty frames included)."""
+    con.register(f"{name}_frame", frame)
+    try:
+        cols = ", ".join(f"{c}::{t} as {c}" for c, t in types.items())
+        con.execute(f"create or replace temp table {name} as select {cols} from {name}_frame")
+    finally:
+        con.unregister(f"{name}_frame")
 
 
-def stage_candidates(canon: pd.DataFrame, source: SourceConfig, now: datetime) -> pd.DataFrame:
-    """Normalizes candidate fields (email, E.164 phone, names, country, lists, UTC times, consent)."""
-    out = pd.DataFrame({"row_number": canon["row_number"].astype("int64")}, index=canon.index)
-    out["source_record_id"] = _col(canon, "source_record_id")
-    out["email_raw"] = _col(canon, "email")
-    out["email"] = nz.email_series(out["email_raw"])
-    out["phone_raw"] = _col(canon, "phone")
-    phones = nz.phone_frame(out["phone_raw"], source.phone_region)
-    out[["phone", "phone_country", "phone_type"]] = phones
-    names = nz.name_frame(_col(canon, "first_name"), _col(canon, "last_name"), _col(canon, "full_name"))
-    out[names.columns] = names
-    for field in ("street", "city", "region", "postal_code", "current_title", "current_company",
-                  "job_id", "job_title", "stage", "ats_person_id", "referrer_name",
-                  "referrer_employee_id", "referral_relationship", "referral_note"):
-        out[field] = _col(canon, field)
-    out["referrer_email"] = nz.email_series(_col(canon, "referrer_email"))
-    country_raw = _col(canon, "country")
-    out["country"] = nz.distinct_map(country_raw, nz.country_code)
-    out["linkedin_raw"] = _col(canon, "linkedin_url")
-    out["linkedin_url"] = nz.distinct_map(out["linkedin_raw"], nz.linkedin_url)
-    out["skills"] = nz.split_list(_col(canon, "skills"))
-    out["tags"] = nz.split_list(_col(canon, "tags"))
-    out["applied_at"], out["applied_at_unparsed"], out["applied_at_future"] = _timestamps(_col(canon, "applied_at"), now)
-    for field in ("consent_email", "consent_sms"):
-        raw = _col(canon, field)
-        out[f"{field}_raw"] = raw.str.lower() if raw.notna().any() else raw
-        flags = nz.distinct_map(raw, nz.flag)
-        out[field] = flags.where(flags.isin([True, False]), None).astype(object)
-    # check columns read by the suite
-    out["contact_raw"] = out["email_raw"].where(out["email_raw"].notna(), out["phone_raw"])
-    out["phone_invalid"] = out["phone_raw"].where(out["phone_raw"].notna() & out["phone"].isna(), None)
-    out["referrer_any"] = out["referrer_email"].combine_first(out["referrer_name"]).combine_first(out["referrer_employee_id"])
-    return out
+def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
+    """Parses each distinct name, full name, phone and country of batch_read once, into lookup tables."""
+    names = _distinct(con, "first_name", "last_name", "full_name")
+    displays = [nz.display_name(v) for v in names]
+    _register(con, "name_lookup",
+              pd.DataFrame({"raw": names, "display": displays, "key": [nz.name_key(d) for d in displays]}, dtype=object),
+              {"raw": "varchar", "display": "varchar", "key": "varchar"})
+    fulls = [v for (v,) in con.execute(
+        "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"
+    ).fetchall()]
+    splits = [nz.split_full_name(nz.display_name(v)) for v in fulls]
+    _register(con, "name_split", pd.DataFrame({
+        "raw": fulls,
+        "first_name": [f for f, _ in splits], "last_name": [l for _, l in splits],
+        "first_name_key": [nz.name_key(f) for f, _ in splits], "last_name_key": [nz.name_key(l) for _, l in splits],
+    }, dtype=object), dict.fromkeys(["raw", "first_name", "last_name", "first_name_key", "last_name_key"], "varchar"))
+    phones = pd.Series(_distinct(con, "phone"), dtype=object)
+    parsed = nz.phone_frame(phones, region)
+    parsed.insert(0, "raw", phones.to_numpy())
+    _register(con, "phone_lookup", parsed.reset_index(drop=True),
+              dict.fromkeys(["raw", "phone", "phone_country", "phone_type"], "varchar"))
+    countries = _distinct(con, "country")
+    _register(con, "country_lookup", pd.DataFrame({"raw": countries, "code": [nz.country_code(c) for c in countries]}, dtype=object),
+              {"raw": "varchar", "code": "varchar"})
 
 
-def stage_changes(canon: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """Normalizes ATS stage-change rows (person key, job, stage, UTC changed_at)."""
-    out = pd.DataFrame({"row_number": canon["row_number"].astype("int64")}, index=canon.index)
-    out["source_record_id"] = _col(canon, "source_record_id")
-    out["ats_person_id"] = _col(canon, "ats_person_id")
-    out["email"] = nz.email_series(_col(canon, "email"))
-    out["job_id"] = _col(canon, "job_id")
-    out["stage"] = _col(canon, "stage")
-    out["changed_at_raw"] = _col(canon, "changed_at")
-    out["changed_at"], out["changed_at_unparsed"], out["changed_at_future"] = _timestamps(out["changed_at_raw"], now)
-    out["person_key"] = out["ats_person_id"].combine_first(out["email"])
-    return out
+def ensure_canonical_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Adds every canonical field the source does not map to batch_read, as NULL text."""
+    have = {r[0] for r in con.execute("describe batch_read").fetchall()}
+    for field in CANONICAL_FIELDS:
+        if field not in have:
+            con.execute(f"alter table batch_read add column {field} varchar")
 
 
-def stage_frame(canon: pd.DataFrame, source: SourceConfig, now: datetime) -> pd.DataFrame:
-    """Dispatches to the staging builder for the source's kind."""
+def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime) -> None:
+    """Normalizes batch_read into batch_staged with the model for the source's kind."""
+    ensure_canonical_columns(con)
     if source.kind == "ats_status":
-        return stage_changes(canon, now)
-    return stage_candidates(canon, source, now)
+        con.execute(f"create or replace temp table batch_staged as {sql_text('staging/stage_change_batch')}",
+                    {"now": now})
+        return
+    build_lookups(con, source.phone_region)
+    con.execute(
+        f"create or replace temp table batch_staged as {sql_text('staging/candidate_batch')}",
+        {"now": now, "true_words": sorted(nz.TRUE_WORDS), "false_words": sorted(nz.FALSE_WORDS)},
+    )

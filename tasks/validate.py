@@ -21,6 +21,14 @@ EMAIL_REGEX = r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?
 LINKEDIN_REGEX = r"(?i)^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/[^/?#\s]+/?(?:[?#].*)?$"
 CONSENT_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
 QUARANTINE_COLUMNS = ["row_number", "rule", "field", "value", "message"]
+# The columns of batch_staged each suite reads (and nothing else: GE copies what it is given).
+CHECK_COLUMNS = {
+    "candidate": ["row_number", "source_record_id", "contact_raw", "email", "phone_invalid", "country",
+                  "applied_at_unparsed", "applied_at_future", "full_name", "linkedin_raw",
+                  "consent_email_raw", "consent_sms_raw", "referrer_any"],
+    "ats_status": ["row_number", "source_record_id", "person_key", "email", "stage", "changed_at_raw",
+                   "changed_at_unparsed", "changed_at_future"],
+}
 
 
 def _candidate_expectations(gxe, kind: str, now: datetime, iso_countries: list[str]) -> list:
@@ -68,6 +76,13 @@ def _context():
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas("candor").add_dataframe_asset("staged_batch")
     return gx, context, asset.add_batch_definition_whole_dataframe("whole")
+
+
+def validate_batch(con, kind: str, now: datetime) -> pd.DataFrame:
+    """Validates temp table batch_staged with the suite for the source kind; one row per (row, rule) broken."""
+    columns = CHECK_COLUMNS["ats_status" if kind == "ats_status" else "candidate"]
+    frame = con.execute(f"select {', '.join(columns)} from batch_staged").df()
+    return validate(frame, kind, now)
 
 
 def validate(frame: pd.DataFrame, kind: str, now: datetime) -> pd.DataFrame:

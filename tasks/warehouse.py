@@ -79,6 +79,7 @@ def connect(path: Path | str, settings: Settings | None = None) -> duckdb.DuckDB
             config["threads"] = settings.duckdb_threads
     con = duckdb.connect(str(path), config=config)
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     return con
 
 

@@ -1,8 +1,11 @@
 """Readers for file drops: CSV (any delimiter, UTF-8 with or without BOM, Latin-1), JSON and JSONL.
 
-A reader either returns every row of the file (well-formed ones for staging, malformed ones for
-quarantine, with their line numbers) or raises FileError naming file, line and column, in which
-case nothing of that file is written.
+A reader leaves the file's rows in the temp table `batch_read` (row_number, payload JSON text, one
+VARCHAR column per canonical field) and returns the malformed rows for quarantine, or raises
+FileError naming file, line and column, in which case nothing of that file is written.
+
+`row_number` is the file's line number of the row (header = line 1) for CSV and JSONL, and the
+1-based position in the array for JSON documents.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from tasks.sources.registry import SourceConfig
@@ -28,19 +32,31 @@ class FileError(ValueError):
 
 
 @dataclass
-class ParsedFile:
-    """What a reader returns: rows for staging (with raw payload columns) and malformed rows."""
+class ReadResult:
+    """Rows parsed (left in temp table batch_read) and malformed rows (for quarantine)."""
 
     rows_read: int
-    canon: pd.DataFrame       # row_number + canonical fields (str or None)
-    payload: pd.DataFrame     # raw columns as the file had them (CSV) or one `payload` JSON column
     malformed: pd.DataFrame   # MALFORMED_COLUMNS
 
 
-def _decode(path: Path, data: bytes, encoding: str) -> str:
+def malformed_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Builds the malformed-rows frame (row_number, rule, field, value, message)."""
+    return pd.DataFrame(rows, columns=MALFORMED_COLUMNS).astype({"row_number": "int64"})
+
+
+# -- bytes ---------------------------------------------------------------------------------------
+
+def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
+    """Raises FileError for empty, binary or wrongly encoded files, with line and column."""
+    if not data.strip():
+        raise FileError(f"{path}:1:1: empty file")
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        raise FileError(f"{path}:{line}:1: binary content (NUL byte); not a text file")
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
-        return data.decode(codec)
+        data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -50,34 +66,28 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         ) from None
 
 
-def _read_text(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
-    if not data.strip():
-        raise FileError(f"{path}:1:1: empty file")
-    if b"\x00" in data[:65536]:
-        offset = data.index(b"\x00")
-        line = data.count(b"\n", 0, offset) + 1
-        raise FileError(f"{path}:{line}:1: binary content (NUL byte); not a text file")
-    return _decode(path, data, encoding)
+def _text(path: Path, data: bytes, encoding: str) -> str:
+    _check_bytes(path, data, encoding)
+    return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
 
 
-def _malformed(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=MALFORMED_COLUMNS).astype({"row_number": "int64"})
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def read_csv(path: Path, source: SourceConfig) -> ParsedFile:
-    """Parses a delimited file; ragged rows become malformed rows, unreadable files raise FileError."""
-    text = _read_text(path, source.encoding)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter, strict=False)
+# -- CSV -----------------------------------------------------------------------------------------
+
+def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
+    """Parses and checks the header row: delimiter plausible, names unique, mapped columns present."""
     try:
-        header = next(reader)
+        header = next(csv.reader(io.StringIO(text_head, newline=""), delimiter=source.delimiter))
     except (StopIteration, csv.Error) as exc:
         raise FileError(f"{path}:1:1: no header row ({exc})") from None
     header = [h.strip() for h in header]
-    if len(header) < 2 and source.mapping and len(set(source.mapping.values())) > 1:
+    if len(header) < 2 and len(set(source.mapping.values())) > 1:
         raise FileError(
-            f"{path}:1:1: header has {len(header)} column; not a file delimited by "
-            f"{source.delimiter!r} (check `delimiter` for source {source.name})"
+            f"{path}:1:1: header has 1 column; not a file delimited by {source.delimiter!r} "
+            f"(check `delimiter` for source {source.name})"
         )
     seen: set[str] = set()
     for i, name in enumerate(header):
@@ -89,7 +99,63 @@ def read_csv(path: Path, source: SourceConfig) -> ParsedFile:
     missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in seen]
     if missing:
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {header}")
+    return header
 
+
+def _batch_read_sql(header: list[str], source: SourceConfig, relation: str) -> tuple[str, list[str]]:
+    """SQL turning a relation of raw CSV columns into batch_read; header names are bound as JSON keys."""
+    pairs = ", ".join(f"?, {_ident(h)}" for h in header)
+    fields = ", ".join(
+        f"nullif(trim({_ident(col)}), '') as {field}" for field, col in source.mapping.items()
+    )
+    sql = (f"create or replace temp table batch_read as select row_number, "
+           f"json_object({pairs})::varchar as payload, {fields} from {relation}")
+    return sql, header
+
+
+def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: SourceConfig) -> ReadResult | None:
+    """DuckDB's parallel reader; returns None when line numbers cannot be recovered exactly.
+
+    DuckDB reports rejected rows with their line and keeps accepted rows in file order but
+    without lines. When no field spans lines and no line is blank, accepted rows' lines are
+    exactly the lines that were not rejected, so the fast path applies; otherwise it declines.
+    """
+    columns = "{" + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header) + "}"
+    con.execute("create or replace temp table batch_csv as select * from read_csv(?, header = true, "
+                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', encoding = ?, "
+                "strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects', "
+                "rejects_scan = 'batch_reject_scans', null_padding = false, auto_detect = false)",
+                [str(path), source.delimiter, "utf-8" if source.encoding == "utf-8" else "latin-1"])
+    accepted = con.execute("select count(*) from batch_csv").fetchone()[0]
+    rejects = con.execute(
+        "select line, error_type, csv_line from batch_rejects order by line"
+    ).fetchall()
+    # The same physical row can be rejected for several reasons; count it once.
+    bad_lines = sorted({line for line, _, _ in rejects})
+    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if newlines != 1 + accepted + len(bad_lines) or b"\n\n" in data or b"\r\n\r\n" in data:
+        return None
+    con.execute(
+        "create or replace temp table batch_numbered as "
+        "with lines as (select l as line from range(2, ? + 2) t(l) "
+        "               where l not in (select unnest(?::bigint[]))), "
+        "numbered as (select line, row_number() over (order by line) - 1 as idx from lines) "
+        "select n.line as row_number, c.* from (select rowid as idx, * from batch_csv) c "
+        "join numbered n using (idx)",
+        [accepted + len(bad_lines), bad_lines],
+    )
+    sql, params = _batch_read_sql(header, source, "batch_numbered")
+    con.execute(sql, params)
+    first = {}
+    for line, error, text in rejects:
+        first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], error.lower()))
+    return ReadResult(accepted + len(bad_lines), malformed_frame(list(first.values())))
+
+
+def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:
+    """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter, strict=False)
+    next(reader)
     width = len(header)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -108,14 +174,34 @@ def read_csv(path: Path, source: SourceConfig) -> ParsedFile:
             lines.append(start)
     except csv.Error as exc:
         raise FileError(f"{path}:{reader.line_num}:1: {exc}") from None
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+    frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike
+    frame.insert(0, "row_number", pd.array(lines, dtype="int64"))
+    con.register("batch_frame", frame)
+    try:
+        sql, params = _batch_read_sql(header, source, "batch_frame")
+        con.execute(sql, params)
+    finally:
+        con.unregister("batch_frame")
+    return ReadResult(len(rows) + len(bad), malformed_frame(bad))
 
-    payload = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
-    canon = pd.DataFrame({"row_number": pd.array(lines, dtype="int64")})
-    for field, col in source.mapping.items():
-        values = payload[col].str.strip()
-        canon[field] = values.where(values != "", None)
-    return ParsedFile(len(rows) + len(bad), canon, payload, _malformed(bad))
 
+def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
+    """Reads a delimited file into batch_read; ragged rows come back as malformed rows."""
+    data = path.read_bytes()
+    _check_bytes(path, data, source.encoding)
+    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if source.encoding == "utf-8" else "latin-1")
+    header = _header(path, head, source)
+    try:
+        result = _read_csv_fast(con, path, data, header, source)
+    except duckdb.Error:
+        result = None  # a dialect corner DuckDB refuses; the exact reader decides
+    if result is None:
+        result = _read_csv_exact(con, path, _text(path, data, source.encoding), header, source)
+    return result
+
+
+# -- JSON ----------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"^(?P<key>[^\[\]]*)(?:\[(?P<index>\d*)\])?$")
 
@@ -142,11 +228,12 @@ def extract(obj: object, path: str) -> object:
     return current[0] if current else None
 
 
-def _as_text(value: object) -> str | None:
+def as_text(value: object) -> str | None:
+    """Renders an extracted JSON value as canonical text (lists joined with ';'); empty is None."""
     if value is None:
         return None
     if isinstance(value, list):
-        parts = [_as_text(v) for v in value]
+        parts = [as_text(v) for v in value]
         joined = ";".join(p for p in parts if p)
         return joined or None
     if isinstance(value, dict):
@@ -157,9 +244,24 @@ def _as_text(value: object) -> str | None:
     return text or None
 
 
-def read_json(path: Path, source: SourceConfig) -> ParsedFile:
-    """Parses JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
-    text = _read_text(path, source.encoding)
+def load_objects(con: duckdb.DuckDBPyConnection, objects: list[tuple[int, dict]], source: SourceConfig) -> None:
+    """Maps JSON objects (row_number, object) through the source mapping into batch_read."""
+    frame = pd.DataFrame({
+        "row_number": pd.array([n for n, _ in objects], dtype="int64"),
+        "payload": pd.Series([json.dumps(o, sort_keys=True, ensure_ascii=False) for _, o in objects], dtype=object),
+    })
+    for field, json_path in source.mapping.items():
+        frame[field] = pd.Series([as_text(extract(o, json_path)) for _, o in objects], dtype=object)
+    con.register("batch_frame", frame)
+    try:
+        con.execute("create or replace temp table batch_read as select * from batch_frame")
+    finally:
+        con.unregister("batch_frame")
+
+
+def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
+    """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
+    text = _text(path, path.read_bytes(), source.encoding)
     objects: list[tuple[int, dict]] = []
     bad: list[tuple] = []
     if source.file_format == "jsonl":
@@ -186,18 +288,12 @@ def read_json(path: Path, source: SourceConfig) -> ParsedFile:
                 objects.append((number, obj))
             else:
                 bad.append((number, "malformed_json", None, json.dumps(obj)[:200], "array item is not an object"))
-
-    canon = pd.DataFrame({"row_number": pd.array([n for n, _ in objects], dtype="int64")})
-    for field, json_path in source.mapping.items():
-        canon[field] = pd.Series([_as_text(extract(o, json_path)) for _, o in objects], dtype=object)
-    payload = pd.DataFrame(
-        {"payload": [json.dumps(o, sort_keys=True, ensure_ascii=False) for _, o in objects]}, dtype=object
-    )
-    return ParsedFile(len(objects) + len(bad), canon, payload, _malformed(bad))
+    load_objects(con, objects, source)
+    return ReadResult(len(objects) + len(bad), malformed_frame(bad))
 
 
-def read_file(path: Path, source: SourceConfig) -> ParsedFile:
-    """Reads one file of a source with the reader its format needs."""
+def read_file(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
+    """Reads one file of a source into batch_read with the reader its format needs."""
     if source.file_format == "csv":
-        return read_csv(path, source)
-    return read_json(path, source)
+        return read_csv(con, path, source)
+    return read_json(con, path, source)

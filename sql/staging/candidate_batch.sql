@@ -1,0 +1,77 @@
+-- Normalizes one batch of candidate rows. Inputs: temp batch_read (raw canonical text), and the
+-- per-distinct-value lookups name_lookup, name_split, phone_lookup, country_lookup.
+-- Grain: one row per row of the file batch. Key: row_number. Params: $now.
+with
+source as (
+    select * from batch_read
+),
+
+renamed as (
+    select
+        b.*,
+        lower(trim(regexp_replace(b.email, '^mailto:', '', 'i'))) as email_norm,
+        coalesce(
+            try_cast(b.applied_at as timestamptz),
+            case when regexp_full_match(b.applied_at, '\d{12,13}') then make_timestamptz(b.applied_at::bigint * 1000)
+                 when regexp_full_match(b.applied_at, '\d{9,10}') then make_timestamptz(b.applied_at::bigint * 1000000) end,
+            try_strptime(b.applied_at, ['%d.%m.%Y', '%Y/%m/%d', '%m/%d/%Y', '%d.%m.%Y %H:%M', '%m/%d/%Y %H:%M'])::timestamptz
+        ) as applied_ts
+    from source as b
+),
+
+normalized as (
+    select
+        r.row_number,
+        r.source_record_id,
+        r.email as email_raw,
+        nullif(r.email_norm, '') as email,
+        r.phone as phone_raw,
+        p.phone, p.phone_country, p.phone_type,
+        coalesce(fn.display, s.first_name) as first_name,
+        coalesce(ln.display, s.last_name) as last_name,
+        coalesce(full_n.display, nullif(concat_ws(' ', coalesce(fn.display, s.first_name), coalesce(ln.display, s.last_name)), '')) as full_name,
+        coalesce(fn.key, s.first_name_key) as first_name_key,
+        coalesce(ln.key, s.last_name_key) as last_name_key,
+        coalesce(full_n.key, nullif(concat_ws(' ', coalesce(fn.key, s.first_name_key), coalesce(ln.key, s.last_name_key)), '')) as full_name_key,
+        r.street, r.city, r.region, r.postal_code,
+        c.code as country,
+        r.current_title, r.current_company,
+        r.linkedin_url as linkedin_raw,
+        case when regexp_full_match(trim(r.linkedin_url), '(?i)(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?')
+             then 'https://www.linkedin.com/in/' || lower(regexp_extract(trim(r.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1)) end as linkedin_url,
+        r.skills as skills_raw,
+        r.tags as tags_raw,
+        r.job_id, r.job_title,
+        r.applied_ts as applied_at,
+        case when r.applied_at is not null and r.applied_ts is null then r.applied_at end as applied_at_unparsed,
+        case when r.applied_ts > $now then r.applied_at end as applied_at_future,
+        r.stage, r.ats_person_id,
+        nullif(lower(trim(r.referrer_email)), '') as referrer_email,
+        r.referrer_name, r.referrer_employee_id, r.referral_relationship, r.referral_note,
+        lower(r.consent_email) as consent_email_raw,
+        lower(r.consent_sms) as consent_sms_raw
+    from renamed as r
+    left join phone_lookup as p on p.raw = r.phone
+    left join name_lookup as fn on fn.raw = r.first_name
+    left join name_lookup as ln on ln.raw = r.last_name
+    left join name_lookup as full_n on full_n.raw = r.full_name
+    left join name_split as s on s.raw = r.full_name and r.first_name is null and r.last_name is null
+    left join country_lookup as c on c.raw = r.country
+)
+
+select
+    n.* exclude (skills_raw, tags_raw),
+    list_filter(sk, lambda x, i: list_position(sk, x) = i) as skills,
+    list_filter(tg, lambda x, i: list_position(tg, x) = i) as tags,
+    case when list_contains($true_words, n.consent_email_raw) then true when list_contains($false_words, n.consent_email_raw) then false end as consent_email,
+    case when list_contains($true_words, n.consent_sms_raw) then true when list_contains($false_words, n.consent_sms_raw) then false end as consent_sms,
+    coalesce(n.email_raw, n.phone_raw) as contact_raw,
+    case when n.phone_raw is not null and n.phone is null then n.phone_raw end as phone_invalid,
+    coalesce(n.referrer_email, n.referrer_name, n.referrer_employee_id) as referrer_any
+from normalized as n,
+lateral (select nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.skills_raw, ''), '[;,|]'),
+                                                  lambda s: lower(trim(regexp_replace(s, '\s+', ' ', 'g')))),
+                                   lambda s: s <> ''), []) as sk,
+                nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.tags_raw, ''), '[;,|]'),
+                                                  lambda s: lower(trim(regexp_replace(s, '\s+', ' ', 'g')))),
+                                   lambda s: s <> ''), []) as tg)
