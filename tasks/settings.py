@@ -6,6 +6,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,7 +22,7 @@ class SettingsError(ValueError):
 class Settings(BaseSettings):
     """Every knob Candor has. Misspelt CANDOR_* variables are rejected at start."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
     home: Path = Field(default=PROJECT_ROOT / "data", description="Holds config/, warehouse/, inbox/, marts/.")
     lock_timeout_s: float = Field(default=600.0, ge=0, description="How long a writer waits for the warehouse lock.")
@@ -53,24 +54,26 @@ class Settings(BaseSettings):
         return self.home / "marts"
 
 
-def _reject_unknown_env() -> None:
-    """Fails on CANDOR_* environment variables that name no setting (a typo is never silent)."""
-    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
-    unknown = sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+def _candor_values(env_file: Path) -> dict[str, str]:
+    """CANDOR_* values from .env (other tools' keys there are left alone), overridden by the environment."""
+    values: dict[str, str] = {}
+    if env_file.exists():
+        values.update({k: v for k, v in dotenv_values(env_file).items()
+                       if k.upper().startswith(ENV_PREFIX) and v is not None})
+    values.update({k: v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)})
+    return values
+
+
+def load_settings(env_file: Path = Path(".env"), **overrides) -> Settings:
+    """Reads CANDOR_* from the environment and .env into Settings; raises SettingsError naming the variable."""
+    values = _candor_values(env_file)
+    known = {name: ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(k for k in values if k.upper() not in known.values())
     if unknown:
-        raise SettingsError(
-            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-
-
-def load_settings(**overrides) -> Settings:
-    """Reads the environment (and .env) into Settings; raises SettingsError naming the bad field."""
-    _reject_unknown_env()
+        raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known.values()))}")
+    fields = {name: values[var] for name, var in known.items() if var in values}
     try:
-        return Settings(**overrides)
+        return Settings.model_validate({**fields, **overrides})
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            lines.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}")
+        lines = [f"{known.get(str(err['loc'][0]), err['loc'][0])}: {err['msg']}" for err in exc.errors()]
         raise SettingsError("invalid settings: " + "; ".join(lines)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tasks.config import load_model
 
@@ -17,6 +17,7 @@ CANONICAL_FIELDS = (
     "referrer_email", "referrer_name", "referrer_employee_id", "consent_email", "consent_sms",
     "ats_person_id", "referral_relationship", "referral_note", "changed_at",
 )
+CanonicalField = Literal[CANONICAL_FIELDS]  # type: ignore[valid-type]
 CHANNELS = ("job_board", "referral", "ats", "career_site", "agency", "event")
 FILE_KINDS = ("csv", "jsonl", "json", "referrals", "ats_status")
 API_KINDS = ("greenhouse", "lever")
@@ -35,21 +36,13 @@ class SourceConfig(BaseModel):
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: Literal["utf-8", "latin-1"] = "utf-8"
-    mapping: dict[str, str] = Field(default_factory=dict)
+    mapping: dict[CanonicalField, str] = Field(default_factory=dict)
     # API sources (greenhouse, lever)
     base_url: str | None = None
     api_key_env: str | None = None
     api_key_secret: str | None = None
     per_page: int = Field(default=500, ge=1, le=500)
     overlap_s: int = Field(default=60, ge=0)
-
-    @field_validator("mapping")
-    @classmethod
-    def _canonical_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(mapping) - set(CANONICAL_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown canonical field(s) {unknown}; allowed: {list(CANONICAL_FIELDS)}")
-        return mapping
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "SourceConfig":

@@ -1,0 +1,58 @@
+"""Settings: CANDOR_* from the environment and .env, typos and bad values rejected with the name."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.config import ConfigError
+from tasks.settings import SettingsError, load_settings
+from tasks.sources.registry import load_sources
+
+
+def test_env_file_and_environment(tmp_path, monkeypatch):
+    env = tmp_path / ".env"
+    env.write_text("CANDOR_MAX_BAD_FRACTION=0.3  # inline comment\nPREFECT_API_URL=http://127.0.0.1:1/api\n")
+    assert load_settings(env_file=env).max_bad_fraction == 0.3
+    monkeypatch.setenv("CANDOR_MAX_BAD_FRACTION", "0.5")
+    assert load_settings(env_file=env).max_bad_fraction == 0.5
+
+
+def test_misspelt_setting_is_rejected(tmp_path, monkeypatch):
+    monkeypatch.setenv("CANDOR_MAX_BAD_FRACTON", "0.1")
+    with pytest.raises(SettingsError, match="unknown setting.*CANDOR_MAX_BAD_FRACTON"):
+        load_settings(env_file=tmp_path / "missing.env")
+
+
+def test_invalid_value_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("CANDOR_LOCK_TIMEOUT_S", "soon")
+    with pytest.raises(SettingsError, match="CANDOR_LOCK_TIMEOUT_S"):
+        load_settings(env_file=tmp_path / "missing.env")
+
+
+def test_sources_yaml_errors_name_file_line_and_field(tmp_path):
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n"
+        "  - name: board\n"
+        "    kind: csv\n"
+        "    channel: job_board\n"
+        "    path: 'b/*.csv'\n"
+        "    mapping:\n"
+        "      source_record_id: id\n"
+        "      emial: Email\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert f"{tmp_path / 'sources.yaml'}:8: sources.0.mapping.emial.[key]: Input should be" in str(err.value)
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    (tmp_path / "sources.yaml").write_text("sources:\n  - name: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"sources\.yaml:\d+:\d+: invalid YAML"):
+        load_sources(tmp_path)
+
+
+def test_default_config_loads():
+    from tasks import PROJECT_ROOT
+
+    names = [s.name for s in load_sources(PROJECT_ROOT / "data" / "config")]
+    assert names == ["stackjobs", "eurotalent", "indeed_apply", "referrals", "ats_status", "ats_export", "career_site"]

@@ -1,0 +1,70 @@
+"""The one writer path: lock queueing with a clear timeout, idempotent migrations, data checks."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tasks.pii import mask_text
+from tasks.warehouse import CheckFailed, WarehouseBusy, migrate, migrations, run_checks, writer
+
+
+def test_migrations_apply_once_and_are_recorded(settings):
+    with writer(settings) as con:
+        recorded = [v for (v,) in con.execute("select version from meta.schema_migrations order by 1").fetchall()]
+        assert recorded == [p.stem for p in migrations()]
+        assert migrate(con) == []
+        schemas = {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
+        assert {"raw", "staging", "core", "marts", "meta"} <= schemas
+
+
+def test_second_writer_waits_then_gives_up_with_the_holder_named(settings, caplog):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import time
+            from pathlib import Path
+            from tasks.settings import Settings
+            from tasks.warehouse import writer
+            with writer(Settings(home=Path({str(settings.home)!r}))):
+                print("locked", flush=True)
+                time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        impatient = settings.model_copy(update={"lock_timeout_s": 1.0})
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="tasks.warehouse"):
+            with pytest.raises(WarehouseBusy, match=rf"gave up after 1 s .*held by pid {holder.pid}"):
+                with writer(impatient):
+                    pass
+        assert time.monotonic() - started >= 1.0
+        assert f"locked by pid {holder.pid}" in caplog.text and "waiting up to 1 s" in caplog.text
+    finally:
+        holder.kill()
+        holder.wait()
+    with writer(settings) as con:  # released when the holder died
+        assert con.execute("select 1").fetchone() == (1,)
+
+
+def test_failing_check_names_itself(settings):
+    with writer(settings) as con:
+        con.execute("insert into meta.ingested_files (file_sha256, source_name, file_path, batch_id, started_at, status, "
+                    "rows_read, rows_staged, rows_quarantined) values ('x', 's', 'f', 'b', now(), 'loaded', 3, 1, 1)")
+        with pytest.raises(CheckFailed, match="assert_file_conservation: 1 row"):
+            run_checks(con)
+
+
+def test_logs_mask_emails_and_phones(caplog):
+    log = logging.getLogger("tasks.something")
+    with caplog.at_level(logging.INFO, logger="tasks.something"):
+        log.info("mailing %s at %s", "Jane.Doe@example.com", "+1 415 555 2671")
+    assert "Jane.Doe" not in caplog.text and "555" not in caplog.text
+    assert "J***@e***.com" in caplog.text and "***71" in caplog.text
+    assert mask_text("read 1000000 rows") == "read 1000000 rows"
