@@ -45,19 +45,84 @@ def email_series(raw: pd.Series) -> pd.Series:
 
 # -- phone -------------------------------------------------------------------------------------
 
+def _simple_prefix(region: str) -> str | None:
+    """The region's national prefix when parsing strips nothing but that digit string, else None."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.national_prefix_transform_rule:
+        return None
+    prefix = meta.national_prefix_for_parsing or meta.national_prefix or ""
+    return prefix if prefix.isdigit() or prefix == "" else None
+
+
+@lru_cache(maxsize=None)
+def _direct_rules(region: str) -> tuple[int, str] | None:
+    cc = phonenumbers.country_code_for_region(region)
+    prefix = _simple_prefix(region)
+    return None if not cc or prefix is None else (cc, prefix)
+
+
+def _direct_number(key: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """Builds the number phonenumbers.parse would build, for plain digit keys where that is certain.
+
+    Certain means: no national or international prefix to strip (the key does not start with 0
+    or with the region's simple national prefix) and a known country code. Anything else returns
+    None and goes through phonenumbers.parse; tests/unit/test_normalize.py checks both agree.
+    """
+    if key.startswith("+"):
+        digits = key[1:]
+        if digits.startswith("0"):
+            return None
+        for size in (1, 2, 3):
+            cc = int(digits[:size]) if digits[:size].isdigit() else 0
+            regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc)
+            if regions:
+                rules = _direct_rules(regions[0])
+                nsn = digits[size:]
+                break
+        else:
+            return None
+    else:
+        rules = _direct_rules(region)
+        cc, nsn = (rules[0] if rules else 0), key
+        if key.startswith(str(cc)):
+            return None  # parse may read the region's own country code off the front
+    if rules is None or not nsn.isdigit() or nsn[0] == "0" or (rules[1] and nsn.startswith(rules[1])):
+        return None
+    if not 2 <= len(nsn) <= 17:
+        return None
+    return phonenumbers.PhoneNumber(country_code=cc, national_number=int(nsn))
+
+
 def parse_phone(raw: str, region: str) -> tuple[str | None, str | None, str | None]:
     """Returns (E.164, number's country, type) for a valid number, else (None, None, None)."""
+    number = _direct_number(raw, region)
+    if number is None:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            return None, None, None
+    kind = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number is False
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return None, None, None
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        phonenumbers.region_code_for_number(number),
+        PHONE_TYPES.get(kind, "other"),
+    )
+
+
+def parse_phone_reference(raw: str, region: str) -> tuple[str | None, str | None, str | None]:
+    """phonenumbers' own parse + is_valid_number path: the reference parse_phone must agree with."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None, None, None
     if not phonenumbers.is_valid_number(number):
         return None, None, None
-    kind = PHONE_TYPES.get(phonenumbers.number_type(number), "other")
     return (
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         phonenumbers.region_code_for_number(number),
-        kind,
+        PHONE_TYPES.get(phonenumbers.number_type(number), "other"),
     )
 
 

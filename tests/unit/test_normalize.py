@@ -1,0 +1,52 @@
+"""Normalization helpers: the phone fast path agrees with phonenumbers, names and countries."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings, strategies as st
+
+from tasks import normalize as nz
+
+REGIONS = ["US", "DE", "GB", "FR", "IT", "IN", "BR", "AR", "AU", "MX", "CA", "JP"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    region=st.sampled_from(REGIONS),
+    plus=st.booleans(),
+    digits=st.text(alphabet="0123456789", min_size=1, max_size=16),
+    style=st.sampled_from(["plain", "spaced", "dotted", "paren"]),
+)
+def test_phone_fast_path_agrees_with_phonenumbers(region, plus, digits, style):
+    raw = ("+" if plus else "") + digits
+    if style == "spaced":
+        raw = " ".join([raw[:4], raw[4:8], raw[8:]]).strip()
+    elif style == "dotted":
+        raw = ".".join(p for p in [raw[:3], raw[3:6], raw[6:]] if p)
+    elif style == "paren" and len(digits) > 3 and not plus:
+        raw = f"({digits[:3]}) {digits[3:]}"
+    assert nz.parse_phone(nz.phone_key(raw), region) == nz.parse_phone_reference(raw, region)
+
+
+def test_known_numbers():
+    assert nz.parse_phone(nz.phone_key("(415) 555-2671"), "US") == ("+14155552671", "US", "fixed_line_or_mobile")
+    assert nz.parse_phone(nz.phone_key("0151 23456789"), "DE") == ("+4915123456789", "DE", "mobile")
+    assert nz.parse_phone(nz.phone_key("+44 20 7946 0958"), "US") == ("+442079460958", "GB", "fixed_line")
+    assert nz.parse_phone(nz.phone_key("12345"), "US") == (None, None, None)
+    assert nz.parse_phone(nz.phone_key("call me"), "US") == (None, None, None)
+
+
+def test_phone_frame_maps_back_in_order():
+    raw = pd.Series(["415.555.2671", None, "bad", "(415) 555-2671"], dtype=object)
+    out = nz.phone_frame(raw, "US")
+    assert out["phone"].tolist()[0] == "+14155552671" and out["phone"].tolist()[3] == "+14155552671"
+    assert pd.isna(out["phone"].tolist()[1]) and pd.isna(out["phone"].tolist()[2])
+
+
+def test_names_and_countries():
+    assert nz.name_key("José-Luis  Núñez") == "jose luis nunez"
+    assert nz.display_name("  mARY   o'NEIL ") == "mARY o'NEIL"
+    assert nz.display_name("JOHN SMITH") == "John Smith"
+    assert nz.split_full_name("Müller, Jürgen") == ("Jürgen", "Müller")
+    assert nz.split_full_name("Ana Maria da Silva") == ("Ana", "Maria da Silva")
+    assert [nz.country_code(c) for c in ["Deutschland", "usa", "United Kingdom", "de", "Narnia"]] == ["DE", "US", "GB", "DE", "NARNIA"]
