@@ -230,7 +230,7 @@ def _country_lookup() -> dict[str, str]:
                 table[name_key(value) or value.lower()] = c.alpha_2
     table.update({"usa": "US", "united states of america": "US", "uk": "GB", "england": "GB",
                   "scotland": "GB", "wales": "GB", "great britain": "GB", "deutschland": "DE",
-                  "espana": "ES", "holland": "NL", "south korea": "KR", "russia": "RU"})
+                  "espana": "ES", "osterreich": "AT", "schweiz": "CH", "holland": "NL", "south korea": "KR", "russia": "RU"})
     return table
 
 
