@@ -17,6 +17,7 @@ def _embedded_prefect_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks,flows")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     if "PREFECT_HOME" not in os.environ and "PREFECT_API_URL" not in os.environ:
         home = Path(os.environ.get("CANDOR_HOME", PROJECT_ROOT / "data")).resolve()
         os.environ["PREFECT_HOME"] = str(home / ".prefect")
