@@ -24,7 +24,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=False)
+# Wide enough for summary tables when output is piped (rich assumes 80 columns then).
+console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 

@@ -66,19 +66,19 @@ class IngestReport:
         return reasons
 
     def summary_rows(self) -> list[dict]:
-        """One dict per source: files, rows read, staged, quarantined, and quarantined rows by rule."""
+        """One dict per source: files loaded/skipped/failed, rows read/staged/quarantined, quarantined rows by rule."""
         rows = []
         for source in dict.fromkeys(f.source for f in self.files):
             files = [f for f in self.files if f.source == source]
             rules = sum((f.rules for f in files), Counter())
             rows.append({
                 "source": source,
-                "files_loaded": sum(f.status == "loaded" for f in files),
-                "files_skipped": sum(f.status == "skipped" for f in files),
-                "files_failed": sum(f.status == "failed" for f in files),
-                "rows_read": sum(f.rows_read for f in files),
-                "rows_staged": sum(f.rows_staged for f in files),
-                "rows_quarantined": sum(f.rows_quarantined for f in files),
+                "loaded": sum(f.status == "loaded" for f in files),
+                "skipped": sum(f.status == "skipped" for f in files),
+                "failed": sum(f.status == "failed" for f in files),
+                "read": sum(f.rows_read for f in files),
+                "staged": sum(f.rows_staged for f in files),
+                "quarantined": sum(f.rows_quarantined for f in files),
                 "quarantined_by_rule": ", ".join(f"{r}={n}" for r, n in sorted(rules.items())),
             })
         return rows

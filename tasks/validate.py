@@ -69,6 +69,7 @@ def _stage_change_expectations(gxe, now: datetime) -> list:
 def _context():
     """One ephemeral GX context per process, with progress bars off and nothing on disk."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines are internals
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

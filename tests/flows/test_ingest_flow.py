@@ -32,17 +32,17 @@ def test_nightly_on_samples_conserves_rows_and_publishes_summary(settings, home)
     summary = {row["source"]: row for row in result["ingest"]}
     assert set(summary) == {"stackjobs", "eurotalent", "indeed_apply", "referrals", "ats_status", "ats_export", "career_site"}
     for row in summary.values():
-        assert row["files_failed"] == 0
-        assert row["rows_read"] == row["rows_staged"] + row["rows_quarantined"] > 0
+        assert row["failed"] == 0
+        assert row["read"] == row["staged"] + row["quarantined"] > 0
     artifact = Artifact.get("ingest-summary")
     assert artifact is not None and "stackjobs" in str(artifact.data)
     with writer(settings) as con:
         run_checks(con)
         staged = con.execute("select count(*) from staging.candidate_records").fetchone()[0]
-    assert staged == sum(r["rows_staged"] for s, r in summary.items() if s != "ats_status")
+    assert staged == sum(r["staged"] for s, r in summary.items() if s != "ats_status")
 
     again = nightly_flow()
-    assert all(row["files_skipped"] == row["files_loaded"] + row["files_skipped"] for row in again["ingest"])
+    assert all(row["skipped"] == 1 and row["loaded"] == 0 for row in again["ingest"])
     with writer(settings) as con:
         assert con.execute("select count(*) from staging.candidate_records").fetchone()[0] == staged
 
