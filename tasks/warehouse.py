@@ -135,6 +135,12 @@ def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | list | None
     return con.execute(f"select count(*) from {layer}.{table}").fetchone()[0]
 
 
+def view(con: duckdb.DuckDBPyConnection, model: str) -> None:
+    """Creates sql/<layer>/<name>.sql as `create or replace view <layer>.<name>` (no parameters: views stay live)."""
+    layer, name = model.split("/")
+    con.execute(f"create or replace view {layer}.{name} as\n{sql_text(model)}")
+
+
 def select(con: duckdb.DuckDBPyConnection, model: str, params: dict | list | None = None):
     """Runs sql/<layer>/<name>.sql as a query and returns the relation's rows as a DataFrame."""
     return con.execute(sql_text(model), params or None).df()

@@ -1,0 +1,48 @@
+-- inputs: staging.stage_changes (ATS status feeds), staging.candidate_records with a stage (ATS records),
+--         core.identity_links; $stage_keys/$stage_values: config/stages.yaml, source name (casefolded) -> canonical
+-- grain: one row per ATS stage observation; key (source_name, source_record_id, kind);
+-- stage null = unmapped name, person_id null = no person matched (both reported, never dropped silently)
+with stage_map as (
+    select unnest($stage_keys::varchar[]) as stage_key, unnest($stage_values::varchar[]) as stage
+),
+linked as (
+    select r.ats_person_id, r.email, l.person_id
+    from staging.candidate_records r
+    join core.identity_links l using (source_name, source_record_id)
+),
+by_ats_id as (         -- an id or email shared by two persons matches neither (reported as ambiguous)
+    select ats_person_id, min(person_id) as person_id, count(distinct person_id) as persons
+    from linked where ats_person_id is not null group by all
+),
+by_email as (
+    select email, min(person_id) as person_id, count(distinct person_id) as persons
+    from linked where email is not null group by all
+),
+observations as (
+    select source_name, source_record_id, 'stage_change' as kind, ats_person_id, email, job_id,
+           stage as source_stage, changed_at as occurred_at
+    from staging.stage_changes
+    union all
+    select source_name, source_record_id, 'ats_record', ats_person_id, email, job_id,
+           stage, staged_at            -- a record's current stage: known since this version was staged
+    from staging.candidate_records
+    where stage is not null and trim(stage) <> ''
+),
+matched as (
+    select o.*, m.stage,
+           case when a.persons = 1 then a.person_id when e.persons = 1 then e.person_id end as person_id,
+           case when a.persons = 1 then 'ats_person_id' when e.persons = 1 then 'email' end as match_rule,
+           coalesce(a.persons, 0) > 1 or coalesce(e.persons, 0) > 1 as is_ambiguous
+    from observations o
+    left join stage_map m on m.stage_key = lower(trim(o.source_stage))
+    left join by_ats_id a on a.ats_person_id = o.ats_person_id
+    left join by_email e on e.email = o.email
+)
+select source_name, source_record_id, kind, ats_person_id, email, job_id, source_stage, stage,
+       occurred_at, person_id, match_rule,
+       case
+           when stage is null then 'unmapped_stage'
+           when person_id is null and is_ambiguous then 'ambiguous_person'
+           when person_id is null then 'unmatched_person'
+       end as issue
+from matched

@@ -1,0 +1,63 @@
+-- inputs: core.persons (the address a sender uses), core.suppressions, core.consents
+-- grain: one row per person per channel (email, sms); key (person_id, channel)
+-- rule (docs/journey.md): suppressed -> no; SMS needs explicit consent and a mobile number; email is
+-- allowed unless consent was revoked. The person's latest direct statement (event) beats source fields.
+with grid as (
+    select p.person_id, c.channel,
+           if(c.channel = 'email', p.email, p.phone) as address, p.phone_type
+    from core.persons p
+    cross join (values ('email'), ('sms')) c(channel)
+),
+matched as (           -- suppressions by person, and by the exact address the sender would use
+    select g.person_id, g.channel, s.reason
+    from grid g join core.suppressions s
+      on s.person_id = g.person_id and s.channel in (g.channel, 'all')
+    union all
+    select g.person_id, g.channel, s.reason
+    from grid g join core.suppressions s
+      on s.address = g.address and s.channel in (g.channel, 'all')
+),
+suppressed as (
+    select person_id, channel,
+           arg_min(reason, list_position(['erasure_request', 'do_not_contact', 'spam_report',
+                                          'unsubscribed', 'sms_opt_out', 'hard_bounce'], reason)) as reason
+    from matched
+    group by all
+),
+direct as (            -- the person's latest own statement; a revoke wins a tie
+    select person_id, channel, arg_max(status, (recorded_at, status = 'revoked')) as status
+    from core.consents where origin = 'event'
+    group by all
+),
+from_records as (      -- most restrictive across source records
+    select person_id, channel, if(bool_or(status = 'revoked'), 'revoked', 'granted') as status
+    from core.consents where origin = 'record'
+    group by all
+),
+decided as (
+    select g.person_id, g.channel, g.address, g.phone_type, s.reason as suppression,
+           coalesce(d.status, r.status, 'unknown') as consent
+    from grid g
+    left join suppressed s using (person_id, channel)
+    left join direct d using (person_id, channel)
+    left join from_records r using (person_id, channel)
+)
+select person_id, channel, consent,
+       case
+           when address is null then false
+           when suppression is not null then false
+           when consent = 'revoked' then false
+           when channel = 'sms' and phone_type = 'fixed_line' then false
+           when channel = 'sms' and consent <> 'granted' then false
+           else true
+       end as is_allowed,
+       case
+           when address is null then 'no_' || if(channel = 'email', 'email', 'phone')
+           when suppression is not null then suppression
+           when consent = 'revoked' then 'consent_revoked'
+           when channel = 'sms' and phone_type = 'fixed_line' then 'not_mobile'
+           when channel = 'sms' and consent <> 'granted' then 'sms_consent_missing'
+           when consent = 'granted' then 'consent_granted'
+           else 'not_opted_out'
+       end as reason
+from decided

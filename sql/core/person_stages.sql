@@ -1,0 +1,52 @@
+-- inputs: core.persons, core.stage_events; $progress: the ordered progress stages (tasks.journey.stages.PROGRESS)
+-- grain: one row per person; key person_id. Reaching a stage implies the earlier ones: a skipped stage
+-- counts as reached when the first later stage was. current_stage = do_not_contact while that is in
+-- force, else the latest event (exits win ties).
+with ranked as (
+    select e.*, list_position($progress::varchar[], e.stage) as stage_rank
+    from core.stage_events e
+),
+progress as (
+    select person_id, max(stage_rank) as furthest_rank,
+           min(occurred_at) filter (where stage_rank >= 1) as discovered_at,
+           min(occurred_at) filter (where stage_rank >= 2) as contacted_at,
+           min(occurred_at) filter (where stage_rank >= 3) as engaged_at,
+           min(occurred_at) filter (where stage_rank >= 4) as applied_at,
+           min(occurred_at) filter (where stage_rank >= 5) as interviewing_at,
+           min(occurred_at) filter (where stage_rank >= 6) as offered_at,
+           min(occurred_at) filter (where stage_rank >= 7) as hired_at,
+           max(occurred_at) filter (where stage = 'engaged') as last_engaged_at,
+           max(occurred_at) filter (where stage = 'rejected') as rejected_at,
+           max(occurred_at) filter (where stage = 'withdrew') as withdrew_at,
+           max(occurred_at) filter (where stage = 'unsubscribed') as unsubscribed_at,
+           max(occurred_at) filter (where stage = 'do_not_contact') as do_not_contact_at
+    from ranked
+    group by person_id
+),
+latest as (
+    select person_id, stage as current_stage, occurred_at as current_stage_at
+    from ranked
+    qualify row_number() over (
+        partition by person_id
+        order by stage = 'do_not_contact' desc, occurred_at desc, stage_rank is null desc, stage_rank desc) = 1
+),
+applications as (      -- the latest ATS stage of each application (person, job)
+    select person_id, job_id, arg_max(stage, occurred_at) as stage
+    from ranked where source = 'ats'
+    group by all
+),
+open_applications as (
+    select person_id, count(*) as open_applications
+    from applications where stage in ('applied', 'interviewing', 'offered')
+    group by person_id
+)
+select p.person_id,
+       coalesce(l.current_stage, 'discovered') as current_stage,
+       l.current_stage_at,
+       coalesce(list_extract($progress::varchar[], g.furthest_rank), 'discovered') as furthest_stage,
+       g.* exclude (person_id, furthest_rank),
+       coalesce(o.open_applications, 0) as open_applications
+from core.persons p
+left join progress g using (person_id)
+left join latest l using (person_id)
+left join open_applications o using (person_id)

@@ -1,0 +1,16 @@
+-- inputs: raw.provider_events, core.person_addresses, core.sms_keywords
+-- grain: one row per provider event per person it concerns (the event's person, else every person known
+-- by its address); key (provider_event_id, person_id); person_id null when nobody matches the address
+with keyed as (
+    select e.*,
+           k.action as keyword_action        -- opt_out | opt_in for an SMS that is exactly a keyword
+    from raw.provider_events e
+    left join core.sms_keywords k
+      on e.event_kind in ('inbound_sms', 'replied') and e.channel = 'sms'
+     and k.keyword = upper(regexp_replace(coalesce(e.body, ''), '[^A-Za-z]', '', 'g'))
+)
+select k.* exclude (person_id),
+       coalesce(k.person_id, a.person_id) as person_id
+from keyed k
+left join core.person_addresses a
+  on k.person_id is null and a.channel = k.channel and a.address = k.address

@@ -1,0 +1,44 @@
+-- inputs: staging.candidate_records + core.identity_links (discovered), core.provider_events_resolved
+--         (contacted, engaged), core.ats_stage_events (applied … hired, rejected, withdrew),
+--         core.suppressions (unsubscribed, do_not_contact exits in force)
+-- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
+with discovered as (   -- the first time any of the person's records was applied for or staged
+    select l.person_id, 'discovered' as stage,
+           min(least(r.applied_at, r.staged_at)) as occurred_at, 'ingest' as source,
+           arg_min(r.source_name || ':' || r.source_record_id, least(r.applied_at, r.staged_at)) as evidence,
+           null::varchar as job_id
+    from staging.candidate_records r
+    join core.identity_links l using (source_name, source_record_id)
+    group by l.person_id
+),
+provider as (          -- opens are not engagement (mail clients pre-fetch images); opt-out keywords are not either
+    select person_id,
+           if(event_kind = 'delivered', 'contacted', 'engaged') as stage,
+           occurred_at, provider || ':' || channel as source,
+           event_kind || ':' || provider_event_id as evidence, null::varchar as job_id
+    from core.provider_events_resolved
+    where person_id is not null
+      and (event_kind in ('delivered', 'clicked')
+           or (event_kind in ('replied', 'inbound_sms') and keyword_action is null))
+),
+ats as (
+    select person_id, stage, occurred_at, 'ats' as source,
+           source_name || ':' || source_record_id as evidence, job_id
+    from core.ats_stage_events
+    where issue is null
+),
+exits as (
+    select person_id,
+           if(reason in ('do_not_contact', 'erasure_request'), 'do_not_contact', 'unsubscribed') as stage,
+           created_at as occurred_at, 'suppression' as source, reason || ':' || source as evidence,
+           null::varchar as job_id
+    from core.suppressions
+    where person_id is not null and reason <> 'hard_bounce'
+)
+select person_id, stage, occurred_at, source, evidence, job_id
+from (
+    select * from discovered
+    union all select * from provider
+    union all select * from ats
+    union all select * from exits
+)

@@ -1,0 +1,68 @@
+-- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, hard bounces, spam reports),
+--         raw.erasure_requests, core.do_not_contact, core.person_addresses
+-- grain: one row per suppression in force (person and/or address, channel email|sms|all); key none:
+-- several reasons may suppress the same person; reasons that are lifted (re-subscribe, SMS START) drop out
+with events as (
+    select * from core.provider_events_resolved
+),
+unsubscribes as (      -- lifted by a later re-subscribe from the same person or address
+    select u.person_id, u.address, 'email' as channel, 'unsubscribed' as reason,
+           u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source
+    from events u
+    where u.event_kind = 'unsubscribed'
+      and not exists (
+          select 1 from events r
+          where r.event_kind = 'resubscribed' and r.occurred_at > u.occurred_at
+            and (r.person_id = u.person_id or r.address = u.address))
+),
+sms_opt_outs as (      -- lifted by a later START/YES/UNSTOP from the same phone
+    select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
+           o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source
+    from events o
+    where o.keyword_action = 'opt_out'
+      and not exists (
+          select 1 from events i
+          where i.keyword_action = 'opt_in' and i.occurred_at > o.occurred_at
+            and i.address = o.address)
+),
+hard_bounces as (      -- the address is dead, not the person: other addresses stay usable
+    select null::bigint as person_id, address, 'email' as channel, 'hard_bounce' as reason,
+           occurred_at as created_at, provider || ':' || provider_event_id as source
+    from events
+    where event_kind = 'bounced_hard' and address is not null
+),
+spam_reports as (
+    select person_id, address, 'email' as channel, 'spam_report' as reason,
+           occurred_at as created_at, provider || ':' || provider_event_id as source
+    from events
+    where event_kind = 'spam_report'
+),
+erasure_targets as (
+    select request_id, requested_at, person_id, null as address from raw.erasure_requests where person_id is not null
+    union all
+    select request_id, requested_at, null, lower(trim(email)) from raw.erasure_requests where email is not null
+    union all
+    select request_id, requested_at, null, phone from raw.erasure_requests where phone is not null
+),
+erasures as (          -- an address named in a request suppresses every person known by it
+    select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,
+           'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source
+    from erasure_targets t
+    left join core.person_addresses a on t.address is not null and a.address = t.address
+),
+do_not_contact as (
+    select a.person_id, d.address, 'all' as channel, 'do_not_contact' as reason,
+           d.added_at as created_at, 'do_not_contact.csv' as source
+    from core.do_not_contact d
+    left join core.person_addresses a on a.address = d.address and a.channel = d.channel
+)
+select distinct person_id, address, channel, reason, created_at, source
+from (
+    select * from unsubscribes
+    union all select * from sms_opt_outs
+    union all select * from hard_bounces
+    union all select * from spam_reports
+    union all select * from erasures
+    union all select * from do_not_contact
+)
+where person_id is not null or address is not null

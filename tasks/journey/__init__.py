@@ -1,0 +1,1 @@
+"""The candidate journey: funnel stages, consent and suppression, segments (issue #4)."""

@@ -1,0 +1,106 @@
+"""Consent and suppression: who may be contacted on which channel, right now.
+
+core.consents, core.suppressions and core.contactability are views over the live raw tables
+(raw.provider_events, raw.erasure_requests), so an SMS STOP that arrived a minute ago counts at
+once; `may_contact` is the one check every sender runs inside its claim transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from tasks.config import ConfigError
+from tasks.journey.events import CHANNELS
+from tasks.normalize import parse_phone
+from tasks.pii import mask_text
+from tasks.settings import Settings
+from tasks.warehouse import build, select, view
+
+log = logging.getLogger(__name__)
+
+VIEWS = ("core/provider_events_resolved", "core/suppressions", "core/consents", "core/contactability")
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)creates the live consent views from sql/core."""
+    for model in VIEWS:
+        view(con, model)
+
+
+def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
+    """Reads config/do_not_contact.csv (address[, added_at, note]) into normalized rows; bad lines are ConfigErrors."""
+    if not path.exists():
+        return pd.DataFrame(columns=["address", "channel", "added_at", "note"])
+    # The file's modification time stands in for a missing added_at, so reloading it changes nothing.
+    modified = datetime.fromtimestamp(os.path.getmtime(path), timezone.utc)
+    rows, errors = [], []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if "address" not in (reader.fieldnames or []):
+            raise ConfigError(f"{path}:1: header needs an `address` column (email or phone)")
+        for line, row in enumerate(reader, start=2):
+            raw = (row.get("address") or "").strip()
+            if not raw:
+                continue
+            if "@" in raw:
+                address, channel = raw.lower(), "email"
+            else:
+                address, channel = parse_phone(raw, default_region)[0], "sms"
+                if address is None:
+                    errors.append(f"{path}:{line}: address: {mask_text(raw)} is neither an email nor a valid phone")
+                    continue
+            added = (row.get("added_at") or "").strip()
+            try:
+                stamp = pd.Timestamp(added) if added else pd.Timestamp(modified)
+            except ValueError:
+                errors.append(f"{path}:{line}: added_at: {added!r} is not a date")
+                continue
+            added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+            rows.append({"address": address, "channel": channel, "added_at": added_at, "note": row.get("note") or None})
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return pd.DataFrame(rows, columns=["address", "channel", "added_at", "note"])
+
+
+def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
+    """Reloads the do-not-contact list, rebuilds core.person_addresses and the consent views; returns contactability counts."""
+    frame = read_do_not_contact(settings.config_dir / "do_not_contact.csv", settings.default_region)
+    con.register("dnc_frame", frame)
+    try:
+        con.execute("delete from core.do_not_contact")
+        con.execute("insert into core.do_not_contact select address, channel, added_at::timestamptz, note from dnc_frame")
+    finally:
+        con.unregister("dnc_frame")
+    build(con, "core/person_addresses")
+    create_views(con)
+    rows = select(con, "core/contactability_summary").to_dict("records")
+    log.info("do-not-contact list: %d address(es); contactability: %s", len(frame),
+             ", ".join(f"{r['channel']} {r['reason']} {r['persons']}" for r in rows))
+    return rows
+
+
+def may_contact(con: duckdb.DuckDBPyConnection, person_ids: list[int], channel: str) -> dict[int, tuple[bool, str]]:
+    """Answers "may we contact these persons on this channel now?": person_id -> (is_allowed, reason).
+
+    Set-based, for senders to call inside the transaction that claims their messages. A person
+    unknown to core.persons is not allowed (reason `unknown_person`).
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
+    if not con.execute("select count(*) from duckdb_views() where schema_name = 'core' "
+                       "and view_name = 'contactability'").fetchone()[0]:
+        create_views(con)
+    rows = con.execute(
+        "select person_id, is_allowed, reason from core.contactability "
+        "where channel = ? and person_id in (select unnest(?::bigint[]))",
+        [channel, list(person_ids)],
+    ).fetchall()
+    decided = {pid: (allowed, reason) for pid, allowed, reason in rows}
+    return {pid: decided.get(pid, (False, "unknown_person")) for pid in person_ids}

@@ -1,0 +1,142 @@
+"""Consent and suppression decisions: one table of cases through core.contactability and may_contact."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tasks.config import ConfigError
+from tasks.journey.consent import may_contact, read_do_not_contact, refresh_consent
+from tasks.journey.events import EVENT_KINDS, SMS_OPT_IN, SMS_OPT_OUT
+from tests.journey_fixtures import at, event, person, record, warehouse
+
+PHONE = "+14155550123"
+
+
+def mobile(con, pid, **fields):
+    person(con, pid, phone=PHONE, phone_type="mobile", **fields)
+
+
+def erasure(con, pid):
+    mobile(con, pid)
+    con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
+                [f"p{pid}@example.com", at(1)])
+
+
+# (name, channel, setup(con, pid), expected is_allowed, expected reason)
+CASES = [
+    ("email unknown consent is allowed", "email", lambda c, p: person(c, p), True, "not_opted_out"),
+    ("email granted", "email", lambda c, p: (person(c, p), record(c, p, "A", consent_email=True)), True, "consent_granted"),
+    ("email revoked on any record", "email",
+     lambda c, p: (person(c, p), record(c, p, "A", consent_email=True), record(c, p, "B", consent_email=False)),
+     False, "consent_revoked"),
+    ("no email address", "email", lambda c, p: person(c, p, email=None), False, "no_email"),
+    ("unsubscribed", "email", lambda c, p: (person(c, p), event(c, "u", "unsubscribed", at(1), person_id=p)),
+     False, "unsubscribed"),
+    ("resubscribed after unsubscribing", "email",
+     lambda c, p: (person(c, p), event(c, "u", "unsubscribed", at(1), person_id=p),
+                   event(c, "r", "resubscribed", at(2), person_id=p)), True, "consent_granted"),
+    ("hard bounce on the address used", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"p{p}@example.com")),
+     False, "hard_bounce"),
+    ("hard bounce on an old address only", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address="old@example.com")),
+     True, "not_opted_out"),
+    ("soft bounce does not suppress", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_soft", at(1), person_id=p)), True, "not_opted_out"),
+    ("spam report", "email", lambda c, p: (person(c, p), event(c, "s", "spam_report", at(1), person_id=p)),
+     False, "spam_report"),
+    ("erasure request blocks email", "email", erasure, False, "erasure_request"),
+    ("erasure request blocks sms", "sms", erasure, False, "erasure_request"),
+    ("sms needs explicit consent", "sms", lambda c, p: mobile(c, p), False, "sms_consent_missing"),
+    ("sms consent on a record", "sms", lambda c, p: (mobile(c, p), record(c, p, "A", consent_sms=True)),
+     True, "consent_granted"),
+    ("referred: a referral's consent field does not count", "sms",
+     lambda c, p: (mobile(c, p), record(c, p, "R", source_name="referrals", source_kind="referrals", consent_sms=True)),
+     False, "sms_consent_missing"),
+    ("sms STOP from the phone", "sms",
+     lambda c, p: (mobile(c, p), record(c, p, "A", consent_sms=True, phone=PHONE),
+                   event(c, "i", "inbound_sms", at(1), channel="sms", address=PHONE, body="Stop")),
+     False, "sms_opt_out"),
+    ("sms STOP then START", "sms",
+     lambda c, p: (mobile(c, p), record(c, p, "A", phone=PHONE),
+                   event(c, "i1", "inbound_sms", at(1), channel="sms", address=PHONE, body="STOP"),
+                   event(c, "i2", "inbound_sms", at(2), channel="sms", address=PHONE, body="unstop")),
+     True, "consent_granted"),
+    ("a newer STOP beats an older source consent", "sms",
+     lambda c, p: (mobile(c, p), record(c, p, "A", consent_sms=True, phone=PHONE, applied_at=at(5)),
+                   event(c, "i1", "inbound_sms", at(1), channel="sms", address=PHONE, body="STOP"),
+                   event(c, "i2", "inbound_sms", at(2), channel="sms", address=PHONE, body="start"),
+                   event(c, "i3", "inbound_sms", at(3), channel="sms", address=PHONE, body="quit")),
+     False, "sms_opt_out"),
+    ("a STOP inside a sentence is not an opt-out", "sms",
+     lambda c, p: (mobile(c, p), record(c, p, "A", consent_sms=True, phone=PHONE),
+                   event(c, "i", "inbound_sms", at(1), channel="sms", address=PHONE, body="please don't stop")),
+     True, "consent_granted"),
+    ("sms to a landline", "sms",
+     lambda c, p: (person(c, p, phone=PHONE, phone_type="fixed_line"), record(c, p, "A", consent_sms=True)),
+     False, "not_mobile"),
+    ("no phone", "sms", lambda c, p: person(c, p), False, "no_phone"),
+]
+
+
+@pytest.mark.parametrize("name, channel, setup, allowed, reason", CASES, ids=[c[0] for c in CASES])
+def test_contact_decisions(settings, name, channel, setup, allowed, reason):
+    con = warehouse()
+    setup(con, 1)
+    refresh_consent(con, settings)
+    row = con.execute("select is_allowed, reason from core.contactability where person_id = 1 and channel = ?",
+                      [channel]).fetchone()
+    assert row == (allowed, reason)
+    assert may_contact(con, [1, 99], channel) == {1: (allowed, reason), 99: (False, "unknown_person")}
+
+
+def test_do_not_contact_list_suppresses_every_address_of_the_person(settings, home):
+    con = warehouse()
+    mobile(con, 1)
+    record(con, 1, "A", email="work@corp.example", consent_sms=True)
+    person(con, 2)
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address,added_at,note\n Work@Corp.example ,2026-01-05,asked by phone\n(415) 555-0199,,\n")
+    rows = refresh_consent(con, settings)
+    assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
+    assert may_contact(con, [1], "sms") == {1: (False, "do_not_contact")}
+    listed = con.execute("select address, channel from core.do_not_contact order by 1").fetchall()
+    assert listed == [("+14155550199", "sms"), ("work@corp.example", "email")]
+    assert {"channel": "email", "is_allowed": False, "reason": "do_not_contact", "persons": 1} in rows
+
+
+def test_views_answer_live_without_a_rebuild(settings):
+    con = warehouse()
+    mobile(con, 1)
+    record(con, 1, "A", consent_sms=True, phone=PHONE)
+    refresh_consent(con, settings)
+    assert may_contact(con, [1], "sms") == {1: (True, "consent_granted")}
+    event(con, "i", "inbound_sms", at(1), channel="sms", address=PHONE, body="STOP")   # arrives after the run
+    assert may_contact(con, [1], "sms") == {1: (False, "sms_opt_out")}
+
+
+def test_may_contact_creates_the_views_on_a_fresh_warehouse():
+    con = warehouse()
+    person(con, 1)
+    assert may_contact(con, [1], "email") == {1: (True, "not_opted_out")}
+    with pytest.raises(ValueError, match="unknown channel 'fax'"):
+        may_contact(con, [1], "fax")
+
+
+def test_event_kinds_and_keywords_are_fixed_lists_in_the_schema():
+    con = warehouse()
+    for i, kind in enumerate(EVENT_KINDS):
+        event(con, f"k{i}", kind, at(0), person_id=1)
+    with pytest.raises(duckdb.ConstraintException):
+        event(con, "bad", "liked", at(0), person_id=1)
+    keywords = dict(con.execute("select keyword, action from core.sms_keywords").fetchall())
+    assert keywords == {**{k: "opt_out" for k in SMS_OPT_OUT}, **{k: "opt_in" for k in SMS_OPT_IN}}
+
+
+def test_do_not_contact_file_errors_name_the_line(tmp_path):
+    path = tmp_path / "do_not_contact.csv"
+    path.write_text("address,added_at\nok@example.com,\n12345,\nx@example.com,someday\n")
+    with pytest.raises(ConfigError) as info:
+        read_do_not_contact(path, "US")
+    assert f"{path}:3: address: " in str(info.value) and f"{path}:4: added_at: 'someday'" in str(info.value)

@@ -1,0 +1,150 @@
+"""Stage derivation: ingestion, provider events and ATS changes -> core.stage_events / core.person_stages."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+
+from tasks import PROJECT_ROOT
+from tasks.config import ConfigError
+from tasks.generate import _STAGES
+from tasks.journey.consent import refresh_consent
+from tasks.journey.stages import PROGRESS, STAGES, build_stages, load_stage_map
+from tests.journey_fixtures import T0, at, event, person, record, stage_change, warehouse
+
+
+@pytest.fixture
+def con():
+    con = warehouse()
+    yield con
+    con.close()
+
+
+def derive(con, settings) -> list[dict]:
+    refresh_consent(con, settings)
+    return build_stages(con, load_stage_map(settings.config_dir))
+
+
+def stages_of(con, person_id: int) -> dict:
+    frame = con.execute("select * from core.person_stages where person_id = ?", [person_id]).df()
+    return frame.iloc[0].to_dict()
+
+
+def test_canonical_stages_are_the_issue_list():
+    assert PROGRESS == ("discovered", "contacted", "engaged", "applied", "interviewing", "offered", "hired")
+    assert STAGES[len(PROGRESS):] == ("rejected", "withdrew", "unsubscribed", "do_not_contact")
+
+
+def test_skipped_stages_are_reached_at_the_later_stage_time(con, settings):
+    person(con, 1)
+    record(con, 1, "SJ-1", applied_at=at(-2), staged_at=at(0))
+    record(con, 1, "GH-1", source_name="ats_export", ats_person_id="GH-1", staged_at=at(1))
+    stage_change(con, "EV-1", "Application Review", at(3), ats_person_id="GH-1")
+    stage_change(con, "EV-2", "offer", at(9), ats_person_id="GH-1")   # case-insensitive, skips interviews
+    derive(con, settings)
+    s = stages_of(con, 1)
+    assert s["discovered_at"] == at(-2)                   # first applied/staged time of any record
+    assert s["contacted_at"] == s["engaged_at"] == s["applied_at"] == at(3)
+    assert s["interviewing_at"] == s["offered_at"] == at(9)
+    assert pd.isna(s["hired_at"])
+    assert (s["current_stage"], s["furthest_stage"], s["open_applications"]) == ("offered", "offered", 1)
+
+
+def test_provider_events_light_up_contacted_and_engaged(con, settings):
+    person(con, 2, phone="+14155550100", phone_type="mobile")
+    record(con, 2, "SJ-2", staged_at=at(0), phone="+14155550100")
+    event(con, "e1", "delivered", at(1), person_id=2)
+    event(con, "e2", "opened", at(2), person_id=2)              # opens are not engagement
+    event(con, "e3", "inbound_sms", at(3), channel="sms", address="+14155550100", body=" stop! ")
+    derive(con, settings)
+    s = stages_of(con, 2)
+    assert (s["furthest_stage"], s["contacted_at"]) == ("contacted", at(1))
+    assert s["unsubscribed_at"] == at(3) and s["current_stage"] == "unsubscribed"
+
+    event(con, "e4", "inbound_sms", at(4), channel="sms", address="+14155550100", body="Yes, still interested")
+    event(con, "e5", "clicked", at(5), person_id=2)
+    derive(con, settings)
+    s = stages_of(con, 2)
+    assert (s["furthest_stage"], s["engaged_at"], s["last_engaged_at"]) == ("engaged", at(4), at(5))
+    evidence = con.execute("select evidence from core.stage_events where person_id = 2 and stage = 'engaged' "
+                           "order by occurred_at").fetchall()
+    assert evidence == [("inbound_sms:e4",), ("clicked:e5",)]
+
+
+def test_exits_rejected_withdrew_hired_and_do_not_contact(con, settings, home):
+    for pid in (3, 4, 5, 6):
+        person(con, pid)
+        record(con, pid, f"GH-{pid}", source_name="ats_export", ats_person_id=f"GH-{pid}", staged_at=at(0))
+    stage_change(con, "EV-3a", "Phone Screen", at(2), ats_person_id="GH-3")
+    stage_change(con, "EV-3b", "Rejected", at(5), ats_person_id="GH-3")
+    stage_change(con, "EV-4a", "Application Review", at(2), ats_person_id="GH-4")
+    stage_change(con, "EV-4b", "Withdrawn", at(4), ats_person_id="GH-4")
+    stage_change(con, "EV-5a", "Onsite", at(2), ats_person_id="GH-5")
+    stage_change(con, "EV-5b", "Hired", at(8), ats_person_id="GH-5")
+    stage_change(con, "EV-6a", "Onsite", at(2), ats_person_id="GH-6")
+    (home / "config" / "do_not_contact.csv").write_text("address,added_at,note\np6@example.com,2026-03-03,asked\n")
+    stage_change(con, "EV-6b", "Offer", at(6), ats_person_id="GH-6")   # later than the listing: still excluded
+    derive(con, settings)
+    got = {pid: stages_of(con, pid) for pid in (3, 4, 5, 6)}
+    assert (got[3]["current_stage"], got[3]["furthest_stage"], got[3]["rejected_at"]) == ("rejected", "interviewing", at(5))
+    assert (got[4]["current_stage"], got[4]["furthest_stage"], got[4]["withdrew_at"]) == ("withdrew", "applied", at(4))
+    assert (got[5]["current_stage"], got[5]["furthest_stage"], got[5]["open_applications"]) == ("hired", "hired", 0)
+    assert (got[6]["current_stage"], got[6]["furthest_stage"]) == ("do_not_contact", "offered")
+    assert all(got[pid]["open_applications"] == 0 for pid in (3, 4, 5))
+
+
+def test_ats_rows_match_by_email_and_unmapped_or_unmatched_are_reported(con, settings, caplog):
+    person(con, 7)
+    record(con, 7, "SJ-7", email="ana@example.com", staged_at=at(0))
+    stage_change(con, "EV-7a", "Phone Screen", at(2), email="ana@example.com")
+    stage_change(con, "EV-7b", "Culture Chat", at(3), email="ana@example.com")
+    stage_change(con, "EV-7c", "Culture Chat", at(4), email="ana@example.com")
+    stage_change(con, "EV-8", "Offer", at(2), email="nobody@example.com")
+    with caplog.at_level(logging.WARNING, logger="tasks.journey.stages"):
+        issues = derive(con, settings)
+    assert stages_of(con, 7)["furthest_stage"] == "interviewing"
+    assert issues == [
+        {"source": "ats_status", "issue": "unmapped_stage", "stage": "Culture Chat", "rows": 2},
+        {"source": "ats_status", "issue": "unmatched_person", "stage": "Offer", "rows": 1},
+    ]
+    assert "2 ATS stage row(s) left out (unmapped_stage, source stage 'Culture Chat')" in caplog.text
+    assert con.execute("select count(*) from core.stage_events where stage = 'offered'").fetchone()[0] == 0
+
+
+def test_ats_record_stage_counts_from_when_it_was_staged(con, settings):
+    person(con, 9)
+    record(con, 9, "LV-9", source_name="lever", ats_person_id="c9", stage="On-site interview", staged_at=at(7))
+    derive(con, settings)
+    s = stages_of(con, 9)
+    assert (s["furthest_stage"], s["interviewing_at"], s["discovered_at"]) == ("interviewing", at(7), at(7))
+
+
+def test_default_stage_map_covers_the_generator_and_common_ats_names():
+    lookup = load_stage_map(PROJECT_ROOT / "data" / "config")
+    for name in [*_STAGES, "Rejected", "Withdrawn"]:
+        assert name.casefold() in lookup
+    assert lookup["preliminary phone screen"] == "interviewing"   # Greenhouse
+    assert lookup["new applicant"] == "applied"                   # Lever
+    assert lookup["hired"] == "hired" and lookup["withdrawn"] == "withdrew"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("stages:\n  applied: [New]\n  interviewing: [Onsite]\n  intervewing: [Call]\n",
+     "stages.yaml:4: stages.intervewing"),
+    ("stages:\n  applied: [New]\n  offered: [new]\n", "stages.yaml:2: stages: Value error, stage name 'new' is mapped to both applied and offered"),
+    ("stages:\n  unsubscribed: [Opted out]\n", "stages.yaml:2: stages.unsubscribed"),
+])
+def test_stage_config_errors_name_file_line_and_field(tmp_path, text, message):
+    (tmp_path / "stages.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_stage_map(tmp_path)
+
+
+def test_stage_events_reference_only_canonical_stages(con, settings):
+    person(con, 10)
+    record(con, 10, "SJ-10", staged_at=T0)
+    derive(con, settings)
+    got = {s for (s,) in con.execute("select distinct stage from core.stage_events").fetchall()}
+    assert got == {"discovered"} and got <= set(STAGES)
