@@ -20,7 +20,7 @@ import pandas as pd
 from tasks.clock import utcnow
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import FILE_KINDS, SourceConfig, load_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
 
@@ -39,6 +39,7 @@ class FileResult:
     rows_quarantined: int = 0
     rules: Counter = field(default_factory=Counter)
     error: str | None = None
+    rows_deleted: int = 0           # API sources: staged records removed because the source deleted them
 
     @property
     def bad_fraction(self) -> float:
@@ -79,6 +80,7 @@ class IngestReport:
                 "read": sum(f.rows_read for f in files),
                 "staged": sum(f.rows_staged for f in files),
                 "quarantined": sum(f.rows_quarantined for f in files),
+                "deleted": sum(f.rows_deleted for f in files),
                 "quarantined_by_rule": ", ".join(f"{r}={n}" for r, n in sorted(rules.items())),
             })
         return rows
@@ -101,6 +103,21 @@ def load_batch(
 
     `quarantine` holds (row_number, rule, field, value, message): malformed rows and broken rules.
     """
+    con.execute("begin")
+    try:
+        result = write_batch(con, source, path, sha, rows_read, quarantine, settings)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, sha: str,
+    rows_read: int, quarantine: pd.DataFrame, settings: Settings,
+) -> FileResult:
+    """load_batch's writes inside the caller's transaction (API pages commit several batches and their cursor at once)."""
     now = utcnow(settings)
     batch_id = str(uuid.uuid4())
     con.register("batch_quarantine", quarantine)
@@ -109,7 +126,6 @@ def load_batch(
     else:
         table, columns = "staging.candidate_records", CANDIDATE_COLUMNS
         extra, extra_params = ", source_kind, channel", [source.kind, source.channel]
-    con.execute("begin")
     try:
         con.execute("""
             create or replace temp table batch_ok as
@@ -153,10 +169,6 @@ def load_batch(
                 finished_at, status, rows_read, rows_staged, rows_quarantined)
             values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?)
         """, [sha, source.name, path, batch_id, now, utcnow(settings), rows_read, rows_staged, rows_quarantined])
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     finally:
         con.unregister("batch_quarantine")
     rules = Counter()
@@ -202,25 +214,36 @@ def ingest(
     con: duckdb.DuckDBPyConnection, settings: Settings, only: list[str] | None = None,
     on_file: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
-    """Ingests every file source in sources.yaml (or those named) from the inbox."""
-    sources = [s for s in load_sources(settings.config_dir) if s.kind in FILE_KINDS]
+    """Ingests every source in sources.yaml (or those named): file drops from the inbox, then ATS APIs."""
+    # Imported here: the API runner builds on this module's write_batch.
+    from tasks.sources.api import ingest_api
+
+    sources = load_sources(settings.config_dir)
     if only:
         unknown = sorted(set(only) - {s.name for s in sources})
         if unknown:
-            raise ValueError(f"unknown file source(s) {unknown}; sources.yaml has {[s.name for s in sources]}")
+            raise ValueError(f"unknown source(s) {unknown}; sources.yaml has {[s.name for s in sources]}")
         sources = [s for s in sources if s.name in only]
     results = []
     for source in sources:
+        if source.kind not in FILE_KINDS:
+            continue
         for path in source.files(settings.inbox_dir):
             result = ingest_file(con, source, path, settings)
             results.append(result)
             if on_file:
                 on_file(result)
+    for source in sources:
+        if source.kind in API_KINDS:
+            for result in ingest_api(con, source, settings):
+                results.append(result)
+                if on_file:
+                    on_file(result)
     return IngestReport(results, settings.max_bad_fraction)
 
 
 def run_ingest(only: list[str] | None = None, settings: Settings | None = None) -> IngestReport:
-    """Opens the warehouse as the one writer and ingests the file sources (all, or those named)."""
+    """Opens the warehouse as the one writer and ingests the sources (all, or those named)."""
     from tasks.settings import load_settings
     from tasks.warehouse import writer
 

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     now: datetime | None = Field(default=None, description="Frozen clock (UTC) for tests and replays.")
     duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory_limit for the warehouse.")
     duckdb_threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 lets DuckDB choose.")
+    api_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one API request (Greenhouse, Lever).")
+    api_max_attempts: int = Field(default=5, ge=1, description="Attempts per API request before giving up (5xx, timeouts, 429).")
+    api_backoff_base_s: float = Field(default=1.0, ge=0, description="First retry wait; doubles per attempt.")
+    api_backoff_max_s: float = Field(default=60.0, ge=0, description="Longest wait between two API attempts.")
+    api_max_retry_after_s: float = Field(default=300.0, ge=0, description="Longest 429 Retry-After honoured before failing.")
 
     @property
     def config_dir(self) -> Path:

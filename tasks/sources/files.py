@@ -244,14 +244,23 @@ def as_text(value: object) -> str | None:
     return text or None
 
 
-def load_objects(con: duckdb.DuckDBPyConnection, objects: list[tuple[int, dict]], source: SourceConfig) -> None:
-    """Maps JSON objects (row_number, object) through the source mapping into batch_read."""
+def load_objects(
+    con: duckdb.DuckDBPyConnection, objects: list[tuple[int, dict]], source: SourceConfig,
+    derived: dict[str, list] | None = None,
+) -> None:
+    """Maps JSON objects (row_number, object) through the source mapping into batch_read.
+
+    `derived` holds canonical fields an API connector computed per object (one value each),
+    for fields a JSON path cannot pick (e.g. the LinkedIn URL among social links).
+    """
     frame = pd.DataFrame({
         "row_number": pd.array([n for n, _ in objects], dtype="int64"),
         "payload": pd.Series([json.dumps(o, sort_keys=True, ensure_ascii=False) for _, o in objects], dtype=object),
     })
     for field, json_path in source.mapping.items():
         frame[field] = pd.Series([as_text(extract(o, json_path)) for _, o in objects], dtype=object)
+    for field, values in (derived or {}).items():
+        frame[field] = pd.Series([as_text(v) for v in values], dtype=object)
     con.register("batch_frame", frame)
     try:
         con.execute("create or replace temp table batch_read as select * from batch_frame")

@@ -43,6 +43,8 @@ class SourceConfig(BaseModel):
     api_key_secret: str | None = None
     per_page: int = Field(default=500, ge=1, le=500)
     overlap_s: int = Field(default=60, ge=0)
+    reconcile_every_h: float = Field(
+        default=168, ge=0, description="API sources: hours between full scans that find deleted records by id (0: every run)")
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "SourceConfig":

@@ -195,5 +195,5 @@ def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
 
 
 def test_unknown_source_name_is_an_error(settings):
-    with writer(settings) as con, pytest.raises(ValueError, match="unknown file source"):
+    with writer(settings) as con, pytest.raises(ValueError, match="unknown source"):
         ingest(con, settings, only=["nope"])

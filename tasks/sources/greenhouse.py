@@ -1,0 +1,108 @@
+"""Greenhouse Harvest: `GET <base_url>/candidates`, Basic auth, `Link rel="next"` paging, `updated_after`.
+
+Candidates land in staging.candidate_records (ats_person_id = the candidate id); each
+application becomes stage rows in staging.stage_changes, ids `app:<candidate>:<application>:…`:
+`applied` at applied_at, the current stage at last_activity_at (Harvest's candidate carries no
+stage-entry time), and `Hired` / `Rejected` when the application's status says so. Harvest has no
+list of deleted or merged candidates: deletions are found by the periodic full scan (api.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from tasks.settings import Settings
+from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
+from tasks.sources.http import ApiError, RetryPolicy, get
+from tasks.sources.registry import SourceConfig
+
+# JSON paths into a Harvest candidate; a `mapping` entry in sources.yaml overrides one.
+DEFAULT_MAPPING = {
+    "source_record_id": "id",
+    "ats_person_id": "id",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "current_company": "company",
+    "current_title": "title",
+    "tags": "tags",
+}
+
+
+def _latest_application(candidate: dict) -> dict:
+    apps = [a for a in candidate.get("applications") or [] if isinstance(a, dict) and not a.get("prospect")]
+    return max(apps, key=lambda a: a.get("applied_at") or "", default={})
+
+
+class Greenhouse:
+    """Fetches Harvest candidate pages and maps them to canonical fields and stage rows."""
+
+    streams = ("candidates",)
+    default_mapping = DEFAULT_MAPPING
+
+    def __init__(self, http: httpx.Client, source: SourceConfig, policy: RetryPolicy, settings: Settings):
+        self.http, self.source, self.policy, self.settings = http, source, policy, settings
+
+    def is_delete_stream(self, stream: str) -> bool:
+        """Harvest has no deleted-candidates stream."""
+        return False
+
+    def fetch(self, stream: str, since: datetime | None, cursor: str | None) -> Page:
+        """One page of candidates: the first (per_page, updated_after) or the `Link rel="next"` URL."""
+        if cursor:
+            url, params = cursor, None
+        else:
+            url = f"{self.source.base_url.rstrip('/')}/candidates"
+            params = {"per_page": self.source.per_page}
+            if since is not None:
+                params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        response = get(self.http, url, self.source.name, self.policy, params, self.settings)
+        try:
+            records = response.json()
+        except ValueError:
+            records = None
+        if not isinstance(records, list):
+            raise ApiError(f"{self.source.name}: {response.request.url} did not return a JSON array of candidates")
+        return Page(str(response.request.url), body_sha(response.content), records,
+                    response.links.get("next", {}).get("url"))
+
+    def derived_fields(self, candidates: list[dict]) -> dict[str, list]:
+        """Fields a JSON path cannot pick: preferred email/phone, the LinkedIn link, the latest application."""
+        latest = [_latest_application(c) for c in candidates]
+        referred = [a if "referral" in str((a.get("source") or {}).get("public_name", "")).lower() else {} for a in latest]
+        return {
+            "email": [pick_typed(c.get("email_addresses"), "personal") for c in candidates],
+            "phone": [pick_typed(c.get("phone_numbers"), "mobile") for c in candidates],
+            "linkedin_url": [first_linkedin([s.get("value") for s in c.get("social_media_addresses") or []
+                                             if isinstance(s, dict)]) for c in candidates],
+            "applied_at": [a.get("applied_at") for a in latest],
+            "job_id": [((a.get("jobs") or [{}])[0] or {}).get("id") for a in latest],
+            "job_title": [((a.get("jobs") or [{}])[0] or {}).get("name") for a in latest],
+            "stage": [(a.get("current_stage") or {}).get("name") for a in latest],
+            "referrer_name": [(a.get("credited_to") or {}).get("name") for a in referred],
+            "referrer_employee_id": [(a.get("credited_to") or {}).get("employee_id") for a in referred],
+        }
+
+    def stage_rows(self, candidates: list[dict]) -> list[dict]:
+        """Stage rows for every application of every candidate on the page."""
+        rows = []
+        for c in candidates:
+            for app in c.get("applications") or []:
+                if not isinstance(app, dict) or app.get("prospect"):
+                    continue
+                base = f"{stage_row_prefix(str(c.get('id')))}{app.get('id')}"
+                job = ((app.get("jobs") or [{}])[0] or {}).get("id")
+                common = {"person_id": c.get("id"), "job_id": job, "application_id": app.get("id")}
+                rows.append({"id": f"{base}:applied", "stage": "Applied", "changed_at": app.get("applied_at"), **common})
+                current = app.get("current_stage") or {}
+                if current.get("name"):
+                    rows.append({"id": f"{base}:stage:{current.get('id')}", "stage": current["name"],
+                                 "changed_at": app.get("last_activity_at") or app.get("applied_at"), **common})
+                if app.get("status") == "hired":
+                    rows.append({"id": f"{base}:hired", "stage": "Hired",
+                                 "changed_at": app.get("last_activity_at"), **common})
+                elif app.get("status") == "rejected":
+                    rows.append({"id": f"{base}:rejected", "stage": "Rejected",
+                                 "changed_at": app.get("rejected_at") or app.get("last_activity_at"), **common})
+        return rows

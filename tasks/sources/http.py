@@ -1,0 +1,131 @@
+"""The one HTTP retry policy for API sources, and how their keys are found.
+
+429 waits for `Retry-After`; 5xx, timeouts and connection errors retry with exponential backoff
+up to `api_max_attempts`, then fail naming the source and URL; 401/403 fail at once. The key is
+sent as Basic auth (key as user, blank password, as Greenhouse and Lever expect) and never
+appears in a URL, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from tasks.clock import utcnow
+from tasks.settings import Settings
+from tasks.sources.registry import SourceConfig
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(RuntimeError):
+    """An API source could not be read; the message names the source and the URL."""
+
+
+class ApiAuthError(ApiError):
+    """The API refused the key (401/403); retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many attempts, how long to back off, and the longest Retry-After honoured."""
+
+    max_attempts: int = 5
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    max_retry_after_s: float = 300.0
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "RetryPolicy":
+        """The policy configured by the CANDOR_API_* settings."""
+        return cls(settings.api_max_attempts, settings.api_backoff_base_s, settings.api_backoff_max_s,
+                   settings.api_max_retry_after_s, settings.api_timeout_s)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+
+
+def api_key(source: SourceConfig) -> str:
+    """Reads the source's key from its environment variable or Prefect Secret block; never logs it."""
+    if source.api_key_env:
+        key = os.environ.get(source.api_key_env, "").strip()
+        if not key:
+            raise ApiAuthError(f"{source.name}: environment variable {source.api_key_env} (api_key_env) is not set")
+        return key
+    from prefect.blocks.system import Secret
+
+    try:
+        key = str(Secret.load(source.api_key_secret).get()).strip()
+    except Exception as exc:  # Prefect raises ValueError/ObjectNotFound/connection errors alike
+        raise ApiAuthError(
+            f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): "
+            f"{type(exc).__name__}"
+        ) from None
+    if not key:
+        raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
+    return key
+
+
+def client(source: SourceConfig, key: str, policy: RetryPolicy) -> httpx.Client:
+    """An httpx client for the source: Basic auth with the key, the policy's timeout."""
+    return httpx.Client(auth=(key, ""), timeout=policy.timeout_s, headers={"Accept": "application/json"},
+                        follow_redirects=False)
+
+
+def _retry_after(response: httpx.Response, settings: Settings | None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date), if it has one."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - utcnow(settings)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: dict | None = None,
+        settings: Settings | None = None) -> httpx.Response:
+    """GETs `url` under the retry policy; returns the 2xx response or raises ApiError/ApiAuthError."""
+    shown = str(httpx.URL(url, params=params)) if params else url
+    last = ""
+    for attempt in range(1, policy.max_attempts + 1):
+        try:
+            response = http.get(url, params=params)
+        except httpx.TimeoutException:
+            last, wait = f"timed out after {policy.timeout_s:g} s", policy.backoff(attempt)
+        except httpx.TransportError as exc:
+            last, wait = f"connection error ({type(exc).__name__})", policy.backoff(attempt)
+        else:
+            status = response.status_code
+            if status < 300:
+                return response
+            if status in (401, 403):
+                raise ApiAuthError(f"{source}: HTTP {status} from {shown}: the API key was refused; "
+                                   f"check the key named by api_key_env/api_key_secret")
+            if status == 429:
+                after = _retry_after(response, settings)
+                wait = policy.backoff(attempt) if after is None else after
+                if wait > policy.max_retry_after_s:
+                    raise ApiError(f"{source}: HTTP 429 from {shown}: Retry-After {wait:.0f} s is longer than "
+                                   f"CANDOR_API_MAX_RETRY_AFTER_S={policy.max_retry_after_s:g}")
+                last = f"HTTP 429 (rate limited, Retry-After {wait:g} s)"
+            elif status >= 500:
+                last, wait = f"HTTP {status}", policy.backoff(attempt)
+            else:
+                raise ApiError(f"{source}: HTTP {status} from {shown}: {response.text[:200]}")
+        if attempt < policy.max_attempts:
+            log.warning("%s: %s from %s; retry %d of %d in %.2f s", source, last, shown, attempt,
+                        policy.max_attempts - 1, wait)
+            time.sleep(wait)
+    raise ApiError(f"{source}: gave up on {shown} after {policy.max_attempts} attempts; last: {last}")

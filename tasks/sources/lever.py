@@ -1,0 +1,110 @@
+"""Lever: `GET <base_url>/opportunities` with the `next` offset token and `updated_at_start` (epoch ms),
+plus `GET <base_url>/opportunities/deleted` (`deleted_at_start`) for deletions. Basic auth.
+
+An opportunity lands in staging.candidate_records under its own id with ats_person_id = its
+`contact` (one person may hold several opportunities). Each entry of `stageChanges` becomes a
+stage row `app:<opportunity>:<n>` with the stage's name (from `<base_url>/stages`); an old
+opportunity without stageChanges gets one row for its current stage. A deleted opportunity is a
+raw op='delete' row and leaves staging with its stage rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from tasks.settings import Settings
+from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
+from tasks.sources.http import ApiError, RetryPolicy, get
+from tasks.sources.registry import SourceConfig
+
+# JSON paths into a Lever opportunity; a `mapping` entry in sources.yaml overrides one.
+DEFAULT_MAPPING = {
+    "source_record_id": "id",
+    "ats_person_id": "contact",
+    "full_name": "name",
+    "email": "emails[0]",
+    "city": "location",
+    "tags": "tags",
+    "applied_at": "createdAt",
+}
+MAX_LIMIT = 100  # Lever's page size cap
+
+
+class Lever:
+    """Fetches Lever opportunity and deleted-opportunity pages and maps them."""
+
+    streams = ("opportunities", "deleted")
+    default_mapping = DEFAULT_MAPPING
+
+    def __init__(self, http: httpx.Client, source: SourceConfig, policy: RetryPolicy, settings: Settings):
+        self.http, self.source, self.policy, self.settings = http, source, policy, settings
+        self._stage_names: dict[str, str] | None = None
+
+    def is_delete_stream(self, stream: str) -> bool:
+        """The `deleted` stream lists deleted opportunities."""
+        return stream == "deleted"
+
+    def _get(self, path: str, params: dict) -> tuple[httpx.Response, dict]:
+        url = f"{self.source.base_url.rstrip('/')}/{path}"
+        response = get(self.http, url, self.source.name, self.policy, params, self.settings)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise ApiError(f"{self.source.name}: {response.request.url} did not return {{data: [...]}}")
+        return response, body
+
+    def fetch(self, stream: str, since: datetime | None, cursor: str | None) -> Page:
+        """One page of opportunities (updated_at_start) or deleted opportunities (deleted_at_start)."""
+        params: dict = {"limit": min(self.source.per_page, MAX_LIMIT)}
+        if since is not None:
+            params["deleted_at_start" if stream == "deleted" else "updated_at_start"] = int(since.timestamp() * 1000)
+        if cursor:
+            params["offset"] = cursor
+        response, body = self._get("opportunities/deleted" if stream == "deleted" else "opportunities", params)
+        return Page(str(response.request.url), body_sha(response.content), body["data"],
+                    body.get("next") if body.get("hasNext") else None)
+
+    def stage_names(self) -> dict[str, str]:
+        """Stage id -> name, read once per run from <base_url>/stages."""
+        if self._stage_names is None:
+            names, offset = {}, None
+            while True:
+                _, body = self._get("stages", {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
+                names.update({s["id"]: s.get("text") or s["id"] for s in body["data"] if isinstance(s, dict) and "id" in s})
+                offset = body.get("next") if body.get("hasNext") else None
+                if not offset:
+                    break
+            self._stage_names = names
+        return self._stage_names
+
+    def _stage_name(self, stage: object) -> str | None:
+        if isinstance(stage, dict):  # `expand=stage` shape
+            return stage.get("text") or stage.get("id")
+        return self.stage_names().get(stage, stage) if stage else None
+
+    def derived_fields(self, opportunities: list[dict]) -> dict[str, list]:
+        """Fields a JSON path cannot pick: the mobile phone first, the LinkedIn link, the stage's name."""
+        return {
+            "phone": [pick_typed(o.get("phones"), "mobile") for o in opportunities],
+            "linkedin_url": [first_linkedin(o.get("links") or []) for o in opportunities],
+            "stage": [self._stage_name(o.get("stage")) for o in opportunities],
+        }
+
+    def stage_rows(self, opportunities: list[dict]) -> list[dict]:
+        """Stage rows from each opportunity's stageChanges (or its current stage when it has none)."""
+        rows = []
+        for o in opportunities:
+            prefix = stage_row_prefix(str(o.get("id")))
+            common = {"person_id": o.get("contact"), "job_id": None, "opportunity_id": o.get("id")}
+            changes = [c for c in o.get("stageChanges") or [] if isinstance(c, dict)]
+            for n, change in enumerate(changes):
+                rows.append({"id": f"{prefix}{n}", "stage": self._stage_name(change.get("toStageId")),
+                             "changed_at": change.get("updatedAt"), **common})
+            at = o.get("updatedAt") or o.get("createdAt")
+            if not changes and o.get("stage") and at:
+                rows.append({"id": f"{prefix}current", "stage": self._stage_name(o.get("stage")), "changed_at": at, **common})
+        return rows

@@ -1,0 +1,1 @@
+"""Local fake provider servers (loopback only) with fault injection, and realistic payloads."""

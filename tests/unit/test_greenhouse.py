@@ -1,0 +1,194 @@
+"""Greenhouse Harvest connector against the local fake: full and incremental loads, crash and resume,
+429/5xx/timeouts/401, deletions by full scan. Real DuckDB file, real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tasks.ingest import ingest
+from tasks.settings import Settings
+from tasks.warehouse import run_checks, writer
+from tests.fakes.greenhouse import FakeGreenhouse
+from tests.fakes.payloads import greenhouse_candidates
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+PATH = "/v1/candidates"
+
+
+def configure(home, url: str, per_page: int = 25, now: datetime = NOW, **extra) -> Settings:
+    """Writes a sources.yaml holding one Greenhouse source; returns settings with tiny retry waits."""
+    lines = [f"  - {k}: {v}" if i == 0 else f"    {k}: {v}" for i, (k, v) in enumerate({
+        "name": "greenhouse", "kind": "greenhouse", "channel": "ats", "base_url": f"{url}/v1",
+        "api_key_env": "GH_TEST_KEY", "per_page": per_page, "overlap_s": 60, **extra}.items())]
+    (home / "config" / "sources.yaml").write_text("sources:\n" + "\n".join(lines) + "\n")
+    return Settings(home=home, now=now, api_backoff_base_s=0.01, api_timeout_s=1.0, api_max_attempts=3)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    with FakeGreenhouse(greenhouse_candidates(60, seed=1, now=NOW)) as gh:
+        monkeypatch.setenv("GH_TEST_KEY", gh.api_key)
+        yield gh
+
+
+def state(con) -> dict:
+    """What an uninterrupted and a resumed run must agree on."""
+    return {
+        "raw": con.execute("select source_record_id, op, payload_sha256 from raw.source_records order by all").fetchall(),
+        "staged": con.execute("select source_record_id, payload_sha256, email, phone from staging.candidate_records order by all").fetchall(),
+        "stages": con.execute("select source_record_id, ats_person_id, stage, changed_at from staging.stage_changes order by all").fetchall(),
+        "quarantine": con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall(),
+    }
+
+
+def expected_stage_rows(candidates) -> int:
+    n = 0
+    for c in candidates:
+        for a in c["applications"]:
+            n += 2 + (a["status"] in ("hired", "rejected"))
+    return n
+
+
+def test_full_load_maps_candidates_applications_and_sets_the_watermark(home, fake):
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded"] * 3
+        queries = fake.data_requests(PATH)
+        assert len(queries) == 3 and queries[0] == {"per_page": "25"}
+        assert [q.get("page") for q in queries] == [None, "2", "3"]
+        row = report.summary_rows()[0]
+        assert row["read"] == row["staged"] + row["quarantined"] == 60 + expected_stage_rows(fake.candidates.values())
+        staged, quarantined = con.execute(
+            "select (select count(*) from staging.candidate_records), "
+            "(select count(distinct source_record_id) from staging.quarantine)").fetchone()
+        assert staged + quarantined == 60 and 0 < quarantined < 6  # the fake's broken emails
+        assert con.execute("select count(*) from raw.source_records where not starts_with(source_record_id, 'app:')").fetchone()[0] == 60
+
+        # A candidate with a work and a personal email, a mobile phone and a LinkedIn link among others.
+        c = next(c for c in fake.candidates.values() if len(c["email_addresses"]) == 2 and c["phone_numbers"]
+                 and len(c["social_media_addresses"]) == 2 and c["applications"] and " at " not in c["email_addresses"][1]["value"])
+        got = con.execute("select email, phone, ats_person_id, first_name, current_company, linkedin_url, job_id, stage, "
+                          "applied_at, source_kind, channel from staging.candidate_records where source_record_id = ?",
+                          [str(c["id"])]).fetchone()
+        latest = max(c["applications"], key=lambda a: a["applied_at"])
+        assert got[0] == c["email_addresses"][1]["value"].lower()          # personal preferred over work
+        assert got[1].startswith("+1") and got[2] == str(c["id"]) and got[3] == c["first_name"]
+        assert got[4] == c["company"] and got[5].startswith("https://www.linkedin.com/in/")
+        assert got[6] == str(latest["jobs"][0]["id"]) and got[7] == latest["current_stage"]["name"]
+        assert got[8] == datetime.fromisoformat(latest["applied_at"].replace("Z", "+00:00"))
+        assert got[9:] == ("greenhouse", "ats")
+
+        stages = con.execute("select stage, changed_at from staging.stage_changes where ats_person_id = ? order by source_record_id",
+                             [str(c["id"])]).fetchall()
+        assert ("Applied", datetime.fromisoformat(latest["applied_at"].replace("Z", "+00:00"))) in stages
+        assert con.execute("select count(*) from staging.stage_changes").fetchone()[0] == expected_stage_rows(fake.candidates.values())
+        hired = sum(a["status"] == "hired" for c in fake.candidates.values() for a in c["applications"])
+        assert con.execute("select count(*) from staging.stage_changes where stage = 'Hired'").fetchone()[0] == hired
+
+        cursors = dict(con.execute("select cursor_name, value from meta.watermarks where source_name = 'greenhouse'").fetchall())
+        assert cursors == {"watermark": NOW.isoformat(), "last_full_at": NOW.isoformat()}
+        run_checks(con)
+
+
+def test_429_waits_for_retry_after_and_5xx_and_timeouts_retry(home, fake):
+    settings = configure(home, fake.url, per_page=30).model_copy(update={"api_max_attempts": 4})
+    fake.script = [(429, {"Retry-After": "1"}), 503, ("sleep", 1.5)]
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded", "loaded"]
+        assert con.execute("select count(*) from staging.candidate_records").fetchone()[0] > 50
+    times = [(t, status) for p, _, t, status in fake.requests if p == PATH]
+    assert [s for _, s in times][:2] == [429, 503]
+    assert times[1][0] - times[0][0] >= 1.0      # Retry-After honoured
+    assert len(fake.requests) == 5               # 429, 503, timeout, then pages 1 and 2
+
+
+def test_unauthorized_fails_at_once_naming_the_source_and_never_shows_the_key(home, fake, monkeypatch, caplog):
+    key = fake.api_key
+    monkeypatch.setenv("GH_TEST_KEY", "wrong-key-7c1e")
+    settings = configure(home, fake.url)
+    caplog.set_level(logging.DEBUG)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert con.execute("select count(*) from meta.watermarks").fetchone()[0] == 0
+    assert [f.status for f in report.files] == ["failed"]
+    assert len(fake.requests) == 1                               # no retry on 401
+    message = report.failures[0]
+    assert "greenhouse: HTTP 401" in message and f"{fake.url}/v1/candidates" in message
+    for text in (message, caplog.text):
+        assert "wrong-key-7c1e" not in text and key not in text
+
+    monkeypatch.delenv("GH_TEST_KEY")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert "greenhouse: environment variable GH_TEST_KEY (api_key_env) is not set" in report.failures[0]
+
+
+def test_persistent_5xx_gives_up_after_the_bound_with_a_clear_error(home, fake):
+    settings = configure(home, fake.url)
+    fake.break_after_pages = 0
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert len(fake.requests) == 3                               # api_max_attempts
+    assert report.failures[0].endswith("after 3 attempts; last: HTTP 500")
+    assert "greenhouse: gave up on http://127.0.0.1:" in report.failures[0]
+
+
+def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
+    settings = configure(home, fake.url)
+    # Updated 30 s before the first run started: inside the overlap, fetched again, changes nothing.
+    fake.update(sorted(fake.candidates)[10], NOW - timedelta(seconds=30))
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = state(con)
+    later = NOW + timedelta(hours=6)
+    changed = sorted(fake.candidates)[:3]
+    for cid in changed:
+        fake.update(cid, NOW + timedelta(hours=2), title="Staff Engineer")
+    fake.requests.clear()
+    settings = configure(home, fake.url, now=later)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        after = state(con)
+        assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}]
+        assert report.summary_rows()[0]["loaded"] == 1
+        assert con.execute("select rows_read from meta.ingested_files where contains(file_path, 'updated_after') "
+                           "and not contains(file_path, '(stages)')").fetchall() == [(4,)]
+        titles = dict(con.execute("select source_record_id, current_title from staging.candidate_records").fetchall())
+        assert all(titles[str(c)] == "Staff Engineer" for c in changed if str(c) in titles)
+        new_raw = set(after["raw"]) - set(before["raw"])
+        assert {r[0] for r in new_raw} <= {str(c) for c in changed}    # only changed records got new versions
+        assert len(after["staged"]) == len(before["staged"])
+        assert dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())["watermark"] == later.isoformat()
+        run_checks(con)
+
+
+def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, fake):
+    settings = configure(home, fake.url, per_page=10)
+    fake.break_after_pages = 3
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded"] * 3 + ["failed"]
+        cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
+        assert cursors["run.next"].endswith("page=4") and "watermark" not in cursors
+    fake.break_after_pages = None
+    fake.requests.clear()
+    resumed_settings = configure(home, fake.url, per_page=10, now=NOW + timedelta(minutes=5))
+    with writer(resumed_settings) as con:
+        report = ingest(con, resumed_settings)
+        assert [q.get("page") for q in fake.data_requests(PATH)] == ["4", "5", "6"]
+        resumed = state(con)
+        cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
+        assert cursors == {"watermark": NOW.isoformat(), "last_full_at": NOW.isoformat()}  # the run's own start
+        run_checks(con)
+
+    other = tmp_path / "other"
+    (other / "config").mkdir(parents=True)
+    straight = configure(other, fake.url, per_page=10)
+    with writer(straight) as con:
+        ingest(con, straight)
+        assert state(con) == resumed
