@@ -1,7 +1,7 @@
 -- inputs: core.persons, core.stage_events; $progress: the ordered progress stages (tasks.journey.stages.PROGRESS)
 -- grain: one row per person; key person_id. Reaching a stage implies the earlier ones: a skipped stage
--- counts as reached when the first later stage was. current_stage = do_not_contact while that is in
--- force, else the latest event (exits win ties).
+-- counts as reached when the first later stage was. current_stage: do_not_contact while in force, else the
+-- latest ATS change, exit, or outreach event that does not fall behind the furthest stage reached by then.
 with ranked as (
     select e.*, list_position($progress::varchar[], e.stage) as stage_rank
     from core.stage_events e
@@ -23,9 +23,15 @@ progress as (
     from ranked
     group by person_id
 ),
+paced as (             -- outreach below the furthest stage so far (a click after applying) is not a move back
+    select *, max(stage_rank) over (partition by person_id order by occurred_at
+                                    rows between unbounded preceding and current row) as running_rank
+    from ranked
+),
 latest as (
     select person_id, stage as current_stage, occurred_at as current_stage_at
-    from ranked
+    from paced
+    where source = 'ats' or stage_rank is null or stage_rank >= running_rank
     qualify row_number() over (
         partition by person_id
         order by stage = 'do_not_contact' desc, occurred_at desc, stage_rank is null desc, stage_rank desc) = 1

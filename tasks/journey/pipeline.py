@@ -1,0 +1,46 @@
+"""The journey steps as the one writer runs them: consent -> stages -> segments, or all three as a dry run."""
+
+from __future__ import annotations
+
+import duckdb
+
+from tasks.clock import utcnow
+from tasks.journey.consent import refresh_consent
+from tasks.journey.segments import apply_segments, build_segment_people, compile_segments, load_segments
+from tasks.journey.stages import build_stages, load_stage_map
+from tasks.settings import Settings, load_settings
+from tasks.warehouse import writer
+
+
+def stages_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
+    """Rebuilds stage events and person stages; returns the ATS rows left out (unmapped, unmatched)."""
+    return build_stages(con, load_stage_map(settings.config_dir))
+
+
+def segments_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
+    """Rebuilds core.segment_people, evaluates segments.yaml, records memberships; returns sizes and changes."""
+    config = load_segments(settings.config_dir)   # config errors before any work
+    now = utcnow(settings)
+    build_segment_people(con, now)
+    return apply_segments(con, compile_segments(config, con, now), now)
+
+
+STEPS = {"consent": refresh_consent, "stages": stages_step, "segments": segments_step}
+
+
+def run_step(name: str, settings: Settings | None = None) -> list[dict]:
+    """Opens the warehouse as the one writer and runs one journey step."""
+    settings = settings or load_settings()
+    with writer(settings) as con:
+        return STEPS[name](con, settings)
+
+
+def preview(settings: Settings | None = None) -> dict[str, list[dict]]:
+    """Runs every journey step inside one transaction and rolls it back: what a run would do, nothing written."""
+    settings = settings or load_settings()
+    with writer(settings) as con:
+        con.execute("begin")
+        try:
+            return {name: step(con, settings) for name, step in STEPS.items()}
+        finally:
+            con.execute("rollback")

@@ -1,0 +1,287 @@
+"""Segments: config/segments.yaml -> parameterized SQL over core.segment_people -> membership history.
+
+A segment is one condition; conditions combine with all/any/not. Every value is bound as a
+parameter; only the `where:` escape hatch is SQL text, and it is checked against the view before
+use. core.segment_memberships keeps one row per stay (entered_at, exited_at), so re-running with
+the same data changes nothing and "who entered this week" is a query.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+from tasks.config import ConfigError, line_of, load_model, read_yaml
+from tasks.journey.events import CHANNELS
+from tasks.journey.stages import PROGRESS, Stage
+from tasks.warehouse import build, select
+
+log = logging.getLogger(__name__)
+
+SENIORITY = ("intern", "junior", "mid", "senior", "lead", "staff", "principal", "manager", "director", "executive")
+ENGAGEMENT_HALF_LIFE_DAYS = 30
+Seniority = Literal[SENIORITY]  # type: ignore[valid-type]
+Progress = Literal[PROGRESS]  # type: ignore[valid-type]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+_STRICT = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _exactly_one(model: BaseModel, what: str, ignore: tuple[str, ...] = ()) -> None:
+    given = [name for name in model.model_fields_set if name not in ignore]
+    if len(given) != 1:
+        fields = [f.alias or n for n, f in type(model).model_fields.items() if n not in ignore]
+        raise ValueError(f"{what} needs exactly one of {fields}; got {sorted(given) or 'none'}")
+
+
+class Words(BaseModel):
+    """`any:` or `all:` of a list of words (skills, tags, title keywords), case-insensitive."""
+
+    model_config = _STRICT
+    any: list[str] | None = Field(default=None, min_length=1)
+    all: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Words":
+        _exactly_one(self, "a word match")
+        return self
+
+
+class Values(BaseModel):
+    """`in:` or `not_in:` a list of values."""
+
+    model_config = _STRICT
+    in_: list[str] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Values":
+        _exactly_one(self, "a value match")
+        return self
+
+
+class SeniorityValues(Values):
+    """`in:` or `not_in:` seniority levels."""
+
+    in_: list[Seniority] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Seniority] | None = Field(default=None, min_length=1)
+
+
+class StageValues(Values):
+    """`in:` or `not_in:` canonical stages."""
+
+    in_: list[Stage] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Stage] | None = Field(default=None, min_length=1)
+
+
+class FurthestStage(BaseModel):
+    """Furthest progress stage reached: `in`, `not_in`, `at_least` or `at_most` (funnel order)."""
+
+    model_config = _STRICT
+    in_: list[Progress] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Progress] | None = Field(default=None, min_length=1)
+    at_least: Progress | None = None
+    at_most: Progress | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "FurthestStage":
+        _exactly_one(self, "a furthest_stage match")
+        return self
+
+
+class Condition(BaseModel):
+    """One condition; exactly one key. See docs/journey.md for the fields."""
+
+    model_config = _STRICT
+    all_: list["Condition"] | None = Field(default=None, alias="all", min_length=1)
+    any_: list["Condition"] | None = Field(default=None, alias="any", min_length=1)
+    not_: "Condition | None" = Field(default=None, alias="not")
+    skills: Words | None = None
+    tags: Words | None = None
+    title: Words | None = None
+    seniority: SeniorityValues | None = None
+    country: Values | None = None
+    region: Values | None = None
+    city: Values | None = None
+    source: Values | None = None
+    channel: Values | None = None
+    stage: StageValues | None = None
+    furthest_stage: FurthestStage | None = None
+    engaged_within_days: PositiveInt | None = None
+    not_engaged_for_days: PositiveInt | None = None
+    referred: bool | None = None
+    silver_medalist: bool | None = None
+    hired_alumni: bool | None = None
+    contactable: Channel | None = None
+    where: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Condition":
+        _exactly_one(self, "a condition", ignore=("description",))
+        return self
+
+    @field_validator("where")
+    @classmethod
+    def _one_predicate(cls, where: str | None) -> str | None:
+        if where is not None and ";" in where:
+            raise ValueError("must be one SQL predicate (no `;`)")
+        return where
+
+
+Condition.model_rebuild()
+
+
+class Segment(Condition):
+    """A named segment: a description and one condition."""
+
+    description: str | None = None
+
+
+class SegmentsFile(BaseModel):
+    """config/segments.yaml: segment name -> segment."""
+
+    model_config = ConfigDict(extra="forbid")
+    segments: dict[str, Segment]
+
+    @model_validator(mode="after")
+    def _names(self) -> "SegmentsFile":
+        bad = [n for n in self.segments if not n.replace("_", "").replace("-", "").isalnum()]
+        if bad:
+            raise ValueError(f"segment names are letters, digits, - and _; got {bad}")
+        return self
+
+
+@dataclass
+class SegmentsConfig:
+    """The validated segments and where they came from (for line numbers in later errors)."""
+
+    path: Path
+    model: SegmentsFile
+    node: yaml.Node | None
+
+    def line(self, loc: tuple) -> int:
+        """The 1-based line of a location inside the file."""
+        return line_of(self.node, loc) or 1
+
+
+def load_segments(config_dir: Path) -> SegmentsConfig:
+    """Reads config/segments.yaml; errors name file, line and the segment's path."""
+    path = config_dir / "segments.yaml"
+    model = load_model(path, SegmentsFile)
+    return SegmentsConfig(path, model, read_yaml(path)[1])
+
+
+# -- compilation ------------------------------------------------------------------------------
+
+_LOCATION = {"country": "upper(country)", "region": "lower(region)", "city": "lower(city)",
+             "seniority": "seniority", "stage": "current_stage"}
+
+
+def _norm(field: str, values: list[str]) -> list[str]:
+    return [v.upper() if field == "country" else v.lower() for v in values]
+
+
+def compile_condition(cond: Condition, now: datetime, loc: tuple, where_loc: list) -> tuple[str, list]:
+    """Turns a condition into (SQL predicate over core.segment_people, parameters); records where: locations."""
+    field = next(iter(n for n in cond.model_fields_set if n != "description"))
+    value = getattr(cond, field)
+    if field in ("all_", "any_"):
+        parts = [compile_condition(c, now, (*loc, field.rstrip("_"), i), where_loc) for i, c in enumerate(value)]
+        joiner = " and " if field == "all_" else " or "
+        return "(" + joiner.join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
+    if field == "not_":
+        sql, params = compile_condition(value, now, (*loc, "not"), where_loc)
+        return f"(not coalesce({sql}, false))", params
+    if field in ("skills", "tags"):
+        words = [w.lower() for w in (value.any or value.all)]
+        fn = "list_has_any" if value.any else "list_has_all"
+        return f"{fn}({field}, ?::varchar[])", [words]
+    if field == "title":
+        words = [w.lower() for w in (value.any or value.all)]
+        fn = "list_bool_or" if value.any else "list_bool_and"
+        return f"coalesce({fn}(list_transform(?::varchar[], lambda w: contains(title_key, w))), false)", [words]
+    if field in _LOCATION:
+        values = _norm(field, value.in_ or value.not_in)
+        sql = f"list_contains(?::varchar[], {_LOCATION[field]})"
+        return (sql if value.in_ else f"not coalesce({sql}, false)"), [values]
+    if field in ("source", "channel"):
+        column = f"{field}s"
+        values = [v.lower() for v in (value.in_ or value.not_in)]
+        sql = f"list_has_any({column}, ?::varchar[])"
+        return (sql if value.in_ else f"not {sql}"), [values]
+    if field == "furthest_stage":
+        rank = "list_position(?::varchar[], furthest_stage)"
+        if value.at_least or value.at_most:
+            op, stage = (">=", value.at_least) if value.at_least else ("<=", value.at_most)
+            return f"{rank} {op} ?", [list(PROGRESS), PROGRESS.index(stage) + 1]
+        sql = "list_contains(?::varchar[], furthest_stage)"
+        return (sql if value.in_ else f"not {sql}"), [value.in_ or value.not_in]
+    if field == "engaged_within_days":
+        return "last_engaged_at >= ?::timestamptz - to_days(?)", [now, value]
+    if field == "not_engaged_for_days":
+        return "(last_engaged_at is null or last_engaged_at < ?::timestamptz - to_days(?))", [now, value]
+    if field in ("referred", "silver_medalist", "hired_alumni"):
+        column = {"referred": "is_referred", "silver_medalist": "is_silver_medalist",
+                  "hired_alumni": "is_hired_alumni"}[field]
+        return f"coalesce({column}, false) = ?", [value]
+    if field == "contactable":
+        return f"is_{value}_allowed", []
+    where_loc.append(((*loc, "where"), value))
+    return f"({value})", []
+
+
+@dataclass
+class CompiledSegment:
+    """A segment's name, SQL predicate and parameters."""
+
+    name: str
+    sql: str
+    params: list
+
+
+def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now: datetime) -> list[CompiledSegment]:
+    """Compiles every segment; checks each `where:` against core.segment_people (ConfigError: file:line: segment)."""
+    compiled = []
+    for name, segment in config.model.segments.items():
+        where_loc: list = []
+        sql, params = compile_condition(segment, now, ("segments", name), where_loc)
+        for loc, predicate in where_loc:
+            try:
+                con.execute(f"select count(*) from core.segment_people where ({predicate}) limit 0").fetchall()
+            except duckdb.Error as exc:
+                field = ".".join(str(p) for p in loc)
+                raise ConfigError(f"{config.path}:{config.line(loc)}: {field}: segment {name!r}: "
+                                  f"invalid where predicate: {str(exc).splitlines()[0]}") from None
+        compiled.append(CompiledSegment(name, sql, params))
+    return compiled
+
+
+def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
+    """Rebuilds core.segment_people (one row per person, the fields segments use)."""
+    return build(con, "core/segment_people", {"now": now, "half_life_days": ENGAGEMENT_HALF_LIFE_DAYS})
+
+
+def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], now: datetime) -> list[dict]:
+    """Evaluates the segments into core.segment_current, records entries/exits in core.segment_memberships; returns size, entered, exited."""
+    selects = [f"select ?::varchar as segment, person_id from core.segment_people where {seg.sql}" for seg in segments]
+    con.execute("create or replace table core.segment_current as\n"
+                + ("\nunion all\n".join(selects) or "select null::varchar as segment, null::bigint as person_id where false"),
+                [p for seg in segments for p in (seg.name, *seg.params)])
+    build(con, "core/segment_changes")
+    con.execute("""
+        update core.segment_memberships m set exited_at = ?
+        from core.segment_changes x
+        where x.is_exiting and m.segment = x.segment and m.person_id = x.person_id and m.exited_at is null
+    """, [now])
+    con.execute("insert into core.segment_memberships select segment, person_id, ?, null "
+                "from core.segment_changes where is_entering", [now])
+    rows = select(con, "core/segment_summary", {"names": [s.name for s in segments]}).to_dict("records")
+    for row in rows:
+        log.info("segment %s: %d persons (%d entered, %d exited)", row["segment"], row["size"], row["entered"], row["exited"])
+    return rows

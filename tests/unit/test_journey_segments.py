@@ -1,0 +1,178 @@
+"""Segments: every condition and operator on a tiny population, membership history, config errors."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tasks.config import ConfigError
+from tasks.journey.consent import refresh_consent
+from tasks.journey.pipeline import segments_step, stages_step
+from tasks.journey.segments import SENIORITY, load_segments
+from tests.journey_fixtures import at, event, person, record, stage_change, warehouse
+
+NOW = at(200)
+
+
+@pytest.fixture
+def population(settings, home):
+    """Five persons: 1 silver medalist, 2 engaged referral, 3 hired, 4 in process, 5 on the do-not-contact list."""
+    con = warehouse()
+    person(con, 1, current_title="Senior Data Engineer", skills=["python", "sql"], tags=["remote-ok"], country="US",
+           region="CA", city="San Francisco", sources=["stackjobs"], channels=["job_board"])
+    record(con, 1, "SJ-1", staged_at=at(0), ats_person_id="GH-1")
+    stage_change(con, "EV-1a", "Phone Screen", at(10), ats_person_id="GH-1")
+    stage_change(con, "EV-1b", "Rejected", at(20), ats_person_id="GH-1")
+    person(con, 2, current_title="Engineering Manager", skills=["java"], tags=["senior", "relocation"], country="DE",
+           region="Berlin", city="Berlin", sources=["referrals"], channels=["referral"], is_referred=True,
+           phone="+14155550102", phone_type="mobile")
+    record(con, 2, "REF-2", source_name="referrals", source_kind="referrals", staged_at=at(0))
+    record(con, 2, "AX-2", source_name="ats_export", consent_sms=True, staged_at=at(0))
+    event(con, "c2", "clicked", at(190), person_id=2)
+    person(con, 3, current_title="Junior Developer", skills=["python", "go"], country="GB", region="England",
+           city="London", sources=["ats_export", "stackjobs"], channels=["ats", "job_board"])
+    record(con, 3, "GH-3", source_name="ats_export", ats_person_id="GH-3", staged_at=at(0))
+    stage_change(con, "EV-3a", "Onsite", at(5), ats_person_id="GH-3")
+    stage_change(con, "EV-3b", "Hired", at(30), ats_person_id="GH-3")
+    person(con, 4, current_title=None, country="AT", city="Wien", sources=["eurotalent"], channels=["job_board"])
+    record(con, 4, "GH-4", source_name="ats_export", ats_person_id="GH-4", staged_at=at(0))
+    stage_change(con, "EV-4", "Application Review", at(50), ats_person_id="GH-4")
+    event(con, "r4", "replied", at(100), person_id=4, body="Sounds good")
+    person(con, 5, current_title="Staff Engineer", skills=["rust"], country="US", region="NY", city="New York",
+           sources=["stackjobs"], channels=["job_board"])
+    record(con, 5, "SJ-5", staged_at=at(0))
+    (home / "config" / "do_not_contact.csv").write_text("address\np5@example.com\n")
+    refresh_consent(con, settings)
+    stages_step(con, settings)
+    yield con
+    con.close()
+
+
+def run(con, settings, home, segments: str) -> list[dict]:
+    (home / "config" / "segments.yaml").write_text(textwrap.dedent(segments))
+    return segments_step(con, settings.model_copy(update={"now": NOW}))
+
+
+def members(con, segment: str = "s") -> set[int]:
+    return {p for (p,) in con.execute("select person_id from core.segment_memberships "
+                                      "where segment = ? and exited_at is null", [segment]).fetchall()}
+
+
+CONDITIONS = [
+    ("skills: {any: [python]}", {1, 3}),
+    ("skills: {any: [PYTHON, rust]}", {1, 3, 5}),
+    ("skills: {all: [python, sql]}", {1}),
+    ("tags: {any: [senior, remote-ok]}", {1, 2}),
+    ("tags: {all: [senior, relocation]}", {2}),
+    ("title: {any: [engineer]}", {1, 2, 5}),
+    ("title: {all: [data, engineer]}", {1}),
+    ("seniority: {in: [senior]}", {1}),
+    ("seniority: {in: [manager, junior, staff]}", {2, 3, 5}),
+    ("seniority: {not_in: [senior, manager]}", {3, 4, 5}),
+    ("country: {in: [us]}", {1, 5}),
+    ("country: {not_in: [US]}", {2, 3, 4}),
+    ("region: {in: [ca, england]}", {1, 3}),
+    ("city: {in: [berlin, Wien]}", {2, 4}),
+    ("city: {not_in: [berlin]}", {1, 3, 4, 5}),
+    ("source: {in: [stackjobs]}", {1, 3, 5}),
+    ("source: {not_in: [stackjobs]}", {2, 4}),
+    ("channel: {in: [referral, ats]}", {2, 3}),
+    ("stage: {in: [rejected, hired]}", {1, 3}),
+    ("stage: {in: [do_not_contact]}", {5}),
+    ("stage: {not_in: [applied, engaged]}", {1, 3, 5}),
+    ("furthest_stage: {in: [hired]}", {3}),
+    ("furthest_stage: {not_in: [hired, discovered]}", {1, 2, 4}),
+    ("furthest_stage: {at_least: interviewing}", {1, 3}),
+    ("furthest_stage: {at_most: engaged}", {2, 5}),
+    ("engaged_within_days: 30", {2}),
+    ("engaged_within_days: 150", {2, 4}),
+    ("not_engaged_for_days: 30", {1, 3, 4, 5}),
+    ("referred: true", {2}),
+    ("referred: false", {1, 3, 4, 5}),
+    ("silver_medalist: true", {1}),
+    ("silver_medalist: false", {2, 3, 4, 5}),
+    ("hired_alumni: true", {3}),
+    ("contactable: email", {1, 2, 3, 4}),
+    ("contactable: sms", {2}),
+    ("where: \"engagement_score > 0 and country <> 'DE'\"", {4}),
+    ("all: [{country: {in: [US]}}, {skills: {any: [python]}}]", {1}),
+    ("any: [{country: {in: [DE]}}, {hired_alumni: true}]", {2, 3}),
+    ("not: {country: {in: [US]}}", {2, 3, 4}),
+    ("not: {seniority: {in: [senior]}}", {2, 3, 4, 5}),      # unknown seniority is "not senior"
+    ("all: [{any: [{city: {in: [london]}}, {city: {in: [berlin]}}]}, {not: {referred: true}}]", {3}),
+]
+
+
+@pytest.mark.parametrize("condition, expected", CONDITIONS, ids=[c for c, _ in CONDITIONS])
+def test_every_condition_and_operator(population, settings, home, condition, expected):
+    run(population, settings, home, f"segments:\n  s:\n    {condition}\n")
+    assert members(population) == expected
+
+
+def test_segment_people_fields(population, settings, home):
+    run(population, settings, home, "segments: {}\n")
+    rows = {r[0]: r[1:] for r in population.execute(
+        "select person_id, seniority, current_stage, furthest_stage, engagement_score, engagements_90d "
+        "from core.segment_people").fetchall()}
+    assert rows[1] == ("senior", "rejected", "interviewing", 0.0, 0)
+    assert rows[2] == ("manager", "engaged", "engaged", 0.79, 1)            # click 10 days ago: 1 * 0.5 ** (10/30)
+    assert rows[4] == (None, "applied", "applied", 0.3, 0)                  # reply 100 days ago: 3 * 0.5 ** (100/30)
+    assert {r[0] for r in rows.values()} <= {None, *SENIORITY}
+
+
+def test_memberships_keep_history_and_reruns_change_nothing(population, settings, home):
+    spec = "segments:\n  recent:\n    engaged_within_days: 30\n  us:\n    country: {in: [US]}\n"
+    first = run(population, settings, home, spec)
+    assert first == [{"segment": "recent", "size": 1, "entered": 1, "exited": 0},
+                     {"segment": "us", "size": 2, "entered": 2, "exited": 0}]
+    before = population.execute("select * from core.segment_memberships order by all").fetchall()
+    assert run(population, settings, home, spec) == [{"segment": "recent", "size": 1, "entered": 0, "exited": 0},
+                                                      {"segment": "us", "size": 2, "entered": 0, "exited": 0}]
+    assert population.execute("select * from core.segment_memberships order by all").fetchall() == before
+
+    later = settings.model_copy(update={"now": at(230)})                  # the click is now 40 days old
+    (home / "config" / "segments.yaml").write_text("segments:\n  recent:\n    engaged_within_days: 30\n")
+    assert segments_step(population, later) == [{"segment": "recent", "size": 0, "entered": 0, "exited": 1},
+                                                {"segment": "us", "size": 0, "entered": 0, "exited": 2}]
+    stays = population.execute("select segment, person_id, entered_at, exited_at from core.segment_memberships "
+                               "where segment = 'recent'").fetchall()
+    assert stays == [("recent", 2, NOW, at(230))]
+    population.execute("insert into raw.provider_events (provider_event_id, provider, person_id, channel, event_kind, "
+                       "occurred_at, received_at) values ('c2b', 'sendgrid', 2, 'email', 'clicked', ?, ?)",
+                       [at(229), at(229)])
+    stages_step(population, later)
+    segments_step(population, later)
+    entered_this_week = population.execute(
+        "select person_id from core.segment_memberships where segment = 'recent' and entered_at > ?", [at(223)]
+    ).fetchall()
+    assert entered_this_week == [(2,)]
+    assert population.execute("select count(*) from core.segment_memberships where segment = 'recent'").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("body, message", [
+    ("  a:\n    all:\n      - skils: {any: [go]}\n", "segments.yaml:4: segments.a.all.0.skils: Extra inputs are not permitted"),
+    ("  a:\n    skills: {some: [go]}\n", "segments.yaml:3: segments.a.skills.some: Extra inputs are not permitted"),
+    ("  a:\n    description: x\n    stage: {in: [interviewed]}\n", "segments.yaml:4: segments.a.stage.in.0: Input should be"),
+    ("  a:\n    furthest_stage: {at_least: rejected}\n", "segments.yaml:3: segments.a.furthest_stage.at_least: Input should be"),
+    ("  a:\n    seniority: {in: [ninja]}\n", "segments.yaml:3: segments.a.seniority.in.0: Input should be"),
+    ("  a:\n    country: {in: [US]}\n    referred: true\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
+    ("  a:\n    description: only words\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
+    ("  a:\n    where: \"1=1; drop table core.persons\"\n", "segments.yaml:3: segments.a.where: Value error"),
+])
+def test_config_errors_name_file_line_and_segment(home, body, message):
+    (home / "config" / "segments.yaml").write_text("segments:\n" + body)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        load_segments(home / "config")
+
+
+def test_bad_where_predicate_names_file_line_and_segment(population, settings, home):
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, "segments:\n  ok:\n    referred: true\n  warm:\n    where: \"engagment > 3\"\n")
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': invalid where predicate" in str(info.value)
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
+def test_values_are_bound_not_formatted(population, settings, home):
+    run(population, settings, home, "segments:\n  s:\n    city: {in: [\"x') or true or ('\"]}\n")
+    assert members(population) == set()
