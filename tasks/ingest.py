@@ -127,11 +127,12 @@ def write_batch(
         table, columns = "staging.candidate_records", CANDIDATE_COLUMNS
         extra, extra_params = ", source_kind, channel", [source.kind, source.channel]
     try:
+        # A view, not a copy: at a million rows another materialized copy of the batch costs a GiB.
         con.execute("""
-            create or replace temp table batch_ok as
+            create or replace temp view batch_ok as
             select s.*, sha256(b.payload) as payload_sha256
             from batch_staged s join batch_read b using (row_number)
-            where s.row_number not in (select row_number from batch_quarantine)
+            anti join batch_quarantine q using (row_number)
         """)
         con.execute("""
             insert into raw.source_records
@@ -149,14 +150,13 @@ def write_batch(
         """, [source.name, batch_id, path, now])
         con.execute(f"""
             delete from {table} t where t.source_name = ?
-              and t.source_record_id in (select source_record_id from batch_ok)
+              and t.source_record_id in (select source_record_id from batch_staged anti join batch_quarantine using (row_number))
         """, [source.name])
-        con.execute(f"""
+        rows_staged = con.execute(f"""
             insert into {table} (source_name, batch_id, file_path, staged_at{extra}, payload_sha256, {', '.join(columns)})
             select ?, ?, ?, ?{', ?, ?' if extra else ''}, payload_sha256, {', '.join(columns)}
             from batch_ok
-        """, [source.name, batch_id, path, now, *extra_params])
-        rows_staged = con.execute("select count(*) from batch_ok").fetchone()[0]
+        """, [source.name, batch_id, path, now, *extra_params]).fetchone()[0]
         rows_quarantined = con.execute(
             "select count(distinct row_number) from staging.quarantine where batch_id = ?", [batch_id]
         ).fetchone()[0]
@@ -170,6 +170,7 @@ def write_batch(
             values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?)
         """, [sha, source.name, path, batch_id, now, utcnow(settings), rows_read, rows_staged, rows_quarantined])
     finally:
+        con.execute("drop view if exists batch_ok")
         con.unregister("batch_quarantine")
     rules = Counter()
     for rule, rows in quarantine.groupby("rule")["row_number"]:

@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     default_region: str = Field(default="US", description="Phone region used when a source names none.")
     org_timezone: str = Field(default="UTC", description="Time zone used when a person's is unknown.")
     now: datetime | None = Field(default=None, description="Frozen clock (UTC) for tests and replays.")
-    duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory_limit for the warehouse.")
+    duckdb_memory_limit: str = Field(
+        default="2GB", description="DuckDB memory_limit; beyond it DuckDB spills to warehouse/*.tmp (raise it for big identity runs).")
     duckdb_threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 lets DuckDB choose.")
     api_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one API request (Greenhouse, Lever).")
     api_max_attempts: int = Field(default=5, ge=1, description="Attempts per API request before giving up (5xx, timeouts, 429).")

@@ -67,7 +67,9 @@ select
     case when list_contains($true_words, n.consent_sms_raw) then true when list_contains($false_words, n.consent_sms_raw) then false end as consent_sms,
     coalesce(n.email_raw, n.phone_raw) as contact_raw,
     case when n.phone_raw is not null and n.phone is null then n.phone_raw end as phone_invalid,
-    coalesce(n.referrer_email, n.referrer_name, n.referrer_employee_id) as referrer_any
+    coalesce(n.referrer_email, n.referrer_name, n.referrer_employee_id) as referrer_any,
+    -- the id on every row that shares it, so a row-wise expectation can flag all of them
+    case when count(*) over (partition by n.source_record_id) > 1 then n.source_record_id end as record_id_repeated
 from normalized as n,
 lateral (select nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.skills_raw, ''), '[;,|]'),
                                                   lambda s: lower(trim(regexp_replace(s, '\s+', ' ', 'g')))),

@@ -146,6 +146,8 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     )
     sql, params = _batch_read_sql(header, source, "batch_numbered")
     con.execute(sql, params)
+    # batch_read now holds everything; the two raw copies would double the batch's memory.
+    con.execute("drop table batch_numbered; drop table batch_csv")
     first = {}
     for line, error, text in rejects:
         first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], error.lower()))
