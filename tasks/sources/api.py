@@ -173,11 +173,11 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
     return write_batch(con, source, label, sha, len(objects), quarantine, settings)
 
 
-def land_page(con, source: SourceConfig, connector, page: Page, run: Run, settings: Settings) -> FileResult:
-    """Commits one page: its candidates, their stage rows, seen ids and the run cursor, in one transaction."""
+def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:
+    """Commits one page of `stream`: its records or deletions, stage rows, seen ids and the run cursor, in one transaction."""
     con.execute("begin")
     try:
-        if connector.is_delete_stream(run.stream):
+        if connector.is_delete_stream(stream):
             deleted = apply_deletes(con, source, page.records, page.label, settings)
             result = FileResult(source.name, page.label, "loaded", rows_deleted=deleted)
         else:
@@ -251,7 +251,7 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
                     after = streams.index(stream) + 1
                     run.stream, run.next = (stream, page.next) if page.next else (
                         streams[after] if after < len(streams) else "done", None)
-                    results.append(land_page(con, source, connector, page, run, settings))
+                    results.append(land_page(con, source, connector, stream, page, run, settings))
                     if not page.next:
                         break
                     cursor = page.next

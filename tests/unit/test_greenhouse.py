@@ -192,3 +192,38 @@ def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, f
     with writer(straight) as con:
         ingest(con, straight)
         assert state(con) == resumed
+
+
+def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home, fake):
+    settings = configure(home, fake.url, reconcile_every_h=24)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = state(con)
+    gone = [cid for cid in sorted(fake.candidates) if fake.candidates[cid]["applications"]
+            and any(r[0] == str(cid) for r in before["staged"])][:2]
+    for cid in gone:
+        fake.delete(cid)
+
+    hour_later = configure(home, fake.url, now=NOW + timedelta(hours=1), reconcile_every_h=24)
+    with writer(hour_later) as con:
+        ingest(con, hour_later)                                  # incremental: cannot see deletions
+        assert state(con)["staged"] == before["staged"]
+
+    fake.requests.clear()
+    day_later = configure(home, fake.url, now=NOW + timedelta(hours=25), reconcile_every_h=24)
+    with writer(day_later) as con:
+        report = ingest(con, day_later)
+        assert all("updated_after" not in q for q in fake.data_requests(PATH))   # a full scan
+        assert report.summary_rows()[0]["deleted"] == 2
+        after = state(con)
+        prefixes = tuple(f"app:{cid}:" for cid in gone)
+        removed_stages = [r for r in before["stages"] if r[0].startswith(prefixes)]
+        assert removed_stages
+        assert {r[0] for r in after["staged"]} == {r[0] for r in before["staged"]} - {str(c) for c in gone}
+        assert after["stages"] == [r for r in before["stages"] if not r[0].startswith(prefixes)]
+        deletes = {r[0] for r in after["raw"] if r[1] == "delete"}
+        assert deletes == {str(c) for c in gone} | {r[0] for r in removed_stages}
+        assert con.execute("select count(*) from meta.api_seen_ids").fetchone()[0] == 0
+        cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
+        assert cursors["last_full_at"] == (NOW + timedelta(hours=25)).isoformat()
+        run_checks(con)

@@ -1,0 +1,136 @@
+"""Lever connector against the local fake: opportunities with contacts and stage changes, the next
+token, updated_at_start, deleted opportunities, crash and resume."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tasks.ingest import ingest
+from tasks.settings import Settings
+from tasks.warehouse import run_checks, writer
+from tests.fakes.lever import FakeLever
+from tests.fakes.payloads import LEVER_STAGES, lever_opportunities, ms
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+OPPS = "/v1/opportunities"
+DELETED = "/v1/opportunities/deleted"
+
+
+def configure(home, url: str, per_page: int = 20, now: datetime = NOW) -> Settings:
+    (home / "config" / "sources.yaml").write_text(f"""sources:
+  - name: lever
+    kind: lever
+    channel: ats
+    base_url: {url}/v1
+    api_key_env: LEVER_TEST_KEY
+    per_page: {per_page}
+    overlap_s: 60
+""")
+    return Settings(home=home, now=now, api_backoff_base_s=0.01, api_timeout_s=1.0, api_max_attempts=3)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    with FakeLever(lever_opportunities(50, seed=3, now=NOW)) as lv:
+        monkeypatch.setenv("LEVER_TEST_KEY", lv.api_key)
+        yield lv
+
+
+def snapshot(con) -> dict:
+    return {
+        "raw": con.execute("select source_record_id, op, payload_sha256 from raw.source_records order by all").fetchall(),
+        "staged": con.execute("select source_record_id, payload_sha256 from staging.candidate_records order by all").fetchall(),
+        "stages": con.execute("select source_record_id, stage, changed_at from staging.stage_changes order by all").fetchall(),
+    }
+
+
+def test_full_load_maps_contacts_and_stage_changes(home, fake):
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert all(f.status == "loaded" for f in report.files)
+        assert [q.get("offset") is None for q in fake.data_requests(OPPS)] == [True, False, False]
+        assert all(q["limit"] == "20" and "updated_at_start" not in q for q in fake.data_requests(OPPS))
+        staged, quarantined = con.execute(
+            "select (select count(*) from staging.candidate_records), "
+            "(select count(distinct source_record_id) from staging.quarantine where not starts_with(source_record_id, 'app:'))").fetchone()
+        assert staged + quarantined == 50
+        o = next(o for o in fake.opportunities.values() if o["stageChanges"] and o["phones"] and o["links"] and " at " not in o["emails"][0])
+        got = con.execute("select ats_person_id, email, full_name, stage, linkedin_url, applied_at from staging.candidate_records "
+                          "where source_record_id = ?", [o["id"]]).fetchone()
+        names = dict(LEVER_STAGES)
+        assert got[:4] == (o["contact"], o["emails"][0].lower(), o["name"], names[o["stage"]])
+        assert got[4].startswith("https://www.linkedin.com/in/")
+        assert got[5] == datetime.fromtimestamp(o["createdAt"] / 1000, timezone.utc)
+        rows = con.execute("select stage, changed_at, ats_person_id from staging.stage_changes where starts_with(source_record_id, ?) "
+                           "order by changed_at", [f"app:{o['id']}:"]).fetchall()
+        assert [r[0] for r in rows] == [names[c["toStageId"]] for c in o["stageChanges"]]
+        assert {r[2] for r in rows} == {o["contact"]}
+        # An old opportunity without timestamps still lands; its stage has no time, so no stage row.
+        old = next(o for o in fake.opportunities.values() if o["updatedAt"] is None)
+        assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [old["id"]]).fetchone()[0] == 1
+        shared = con.execute("select count(*) from (select ats_person_id from staging.candidate_records "
+                             "group by 1 having count(*) > 1)").fetchone()[0]
+        assert shared >= 1                                     # a contact holding two opportunities
+        run_checks(con)
+
+
+def test_incremental_run_and_deleted_opportunities(home, fake):
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = snapshot(con)
+    later = NOW + timedelta(hours=3)
+    ids = [o["id"] for o in fake.opportunities.values() if o["stageChanges"]]
+    fake.update(ids[0], NOW + timedelta(hours=1), tags=["moved"])
+    gone = ids[1]
+    fake.delete(gone, NOW + timedelta(hours=2))
+    fake.requests.clear()
+    settings = configure(home, fake.url, now=later)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        since = str(ms(NOW - timedelta(seconds=60)))
+        assert [q.get("updated_at_start") for q in fake.data_requests(OPPS)] == [since]
+        assert [q.get("deleted_at_start") for q in fake.data_requests(DELETED)] == [since]
+        assert report.summary_rows()[0]["deleted"] == 1
+        after = snapshot(con)
+        assert con.execute("select tags from staging.candidate_records where source_record_id = ?", [ids[0]]).fetchone()[0] == ["moved"]
+        assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [gone]).fetchone()[0] == 0
+        assert con.execute("select count(*) from staging.stage_changes where starts_with(source_record_id, ?)", [f"app:{gone}:"]).fetchone()[0] == 0
+        deletes = con.execute("select source_record_id from raw.source_records where op = 'delete' order by 1").fetchall()
+        removed_stage_rows = [r for r in before["stages"] if r[0].startswith(f"app:{gone}:")]
+        assert len(deletes) == 1 + len(removed_stage_rows) and (gone,) in deletes
+        # nothing else lost: every other staged record and stage row is still there
+        assert len(after["staged"]) == len(before["staged"]) - 1
+        assert len(after["stages"]) == len(before["stages"]) - len(removed_stage_rows)
+        run_checks(con)
+    # Replaying the same window (overlap) changes nothing.
+    with writer(settings.model_copy(update={"now": later + timedelta(minutes=1)})) as con:
+        ingest(con, settings.model_copy(update={"now": later + timedelta(minutes=1)}))
+        assert snapshot(con) == after
+
+
+def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
+    for o in list(fake.opportunities)[:25]:
+        fake.delete(o, NOW - timedelta(days=1))
+    settings = configure(home, fake.url, per_page=10)
+    fake.break_after_pages = 1 + 3 + 1              # stages, 3 opportunity pages, 1 deleted page
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert report.files[-1].status == "failed" and "lever: gave up on" in report.files[-1].error
+        cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
+        assert cursors["run.stream"] == "deleted" and cursors["run.next"]
+    fake.break_after_pages = None
+    fake.requests.clear()
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert fake.data_requests(OPPS) == [] and len(fake.data_requests(DELETED)) == 2
+        resumed = snapshot(con)
+    other = tmp_path / "other"
+    (other / "config").mkdir(parents=True)
+    straight = configure(other, fake.url, per_page=10)
+    with writer(straight) as con:
+        ingest(con, straight)
+        assert snapshot(con) == resumed
