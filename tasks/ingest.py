@@ -169,8 +169,9 @@ def write_batch(
                 finished_at, status, rows_read, rows_staged, rows_quarantined)
             values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?)
         """, [sha, source.name, path, batch_id, now, utcnow(settings), rows_read, rows_staged, rows_quarantined])
+        # Not in `finally`: after an error the transaction is aborted and the caller's rollback drops it.
+        con.execute("drop view batch_ok")
     finally:
-        con.execute("drop view if exists batch_ok")
         con.unregister("batch_quarantine")
     rules = Counter()
     for rule, rows in quarantine.groupby("rule")["row_number"]:
