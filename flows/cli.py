@@ -89,6 +89,19 @@ def nightly() -> None:
 
 
 @app.command()
+def segment(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show sizes and entered/exited counts; write nothing.")] = False,
+) -> None:
+    """Refresh consent and suppressions, funnel stages and segments (config/segments.yaml, stages.yaml)."""
+    _settings()
+    from flows.segment import segment_flow
+
+    results = _run(segment_flow, "segment", dry_run=dry_run)
+    for step, rows in results.items():
+        _print_rows(f"{step} (dry run, nothing written)" if dry_run else step, rows)
+
+
+@app.command()
 def generate(
     candidates: Annotated[int, typer.Option(help="How many true persons to draw.", min=1)] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,

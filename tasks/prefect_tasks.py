@@ -10,5 +10,8 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from tasks.ingest import run_ingest
+from tasks.journey.pipeline import preview, run_step
 
 ingest_task = task(run_ingest, name="ingest-files", cache_policy=NONE)
+journey_step_task = task(run_step, name="journey-step", cache_policy=NONE)
+journey_preview_task = task(preview, name="journey-preview", cache_policy=NONE)

@@ -25,8 +25,10 @@ observations as (
     union all
     select source_name, source_record_id, 'ats_record', ats_person_id, email, job_id,
            stage, staged_at            -- a record's current stage: known since this version was staged
-    from staging.candidate_records
+    from staging.candidate_records r
     where stage is not null and trim(stage) <> ''
+      and not exists (                 -- connectors that emit stage changes already carry the current stage
+          select 1 from staging.stage_changes s where s.ats_person_id = r.ats_person_id)
 ),
 matched as (
     select o.*, m.stage,

@@ -148,3 +148,12 @@ def test_stage_events_reference_only_canonical_stages(con, settings):
     derive(con, settings)
     got = {s for (s,) in con.execute("select distinct stage from core.stage_events").fetchall()}
     assert got == {"discovered"} and got <= set(STAGES)
+
+
+def test_record_stage_is_ignored_when_the_ats_sends_stage_changes(con, settings):
+    person(con, 11)
+    record(con, 11, "GH-11", source_name="greenhouse", ats_person_id="11", stage="Offer", staged_at=at(9))
+    stage_change(con, "app:11:1:applied", "Applied", at(1), ats_person_id="11", source_name="greenhouse")
+    stage_change(con, "app:11:1:hired", "Hired", at(8), ats_person_id="11", source_name="greenhouse")
+    derive(con, settings)
+    assert stages_of(con, 11)["current_stage"] == "hired"
