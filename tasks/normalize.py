@@ -35,14 +35,6 @@ def distinct_map(series: pd.Series, fn) -> pd.Series:
     return out.where(out.notna(), None)
 
 
-# -- email -------------------------------------------------------------------------------------
-
-def email_series(raw: pd.Series) -> pd.Series:
-    """Trims, drops a mailto: prefix and lowercases emails."""
-    s = raw.astype("string").str.strip().str.replace(r"^mailto:", "", regex=True, case=False).str.lower()
-    return s.where(s.notna() & (s != ""), None).astype(object)
-
-
 # -- phone -------------------------------------------------------------------------------------
 
 def _simple_prefix(region: str) -> str | None:
@@ -196,29 +188,7 @@ def split_full_name(full: str) -> tuple[str | None, str | None]:
     return parts[0], " ".join(parts[1:])
 
 
-def name_frame(first: pd.Series, last: pd.Series, full: pd.Series) -> pd.DataFrame:
-    """Builds display names and match keys, splitting full names when only a full name is given."""
-    first = distinct_map(first, display_name)
-    last = distinct_map(last, display_name)
-    full = distinct_map(full, display_name)
-    need_split = first.isna() & last.isna() & full.notna()
-    if need_split.any():
-        split = full[need_split].map(split_full_name)
-        first = first.copy()
-        last = last.copy()
-        first[need_split] = split.map(lambda t: t[0])
-        last[need_split] = split.map(lambda t: t[1])
-    joined = (first.fillna("") + " " + last.fillna("")).str.strip()
-    full = full.where(full.notna(), joined.where(joined != "", None))
-    return pd.DataFrame({
-        "first_name": first, "last_name": last, "full_name": full,
-        "first_name_key": distinct_map(first, name_key),
-        "last_name_key": distinct_map(last, name_key),
-        "full_name_key": distinct_map(full, name_key),
-    })
-
-
-# -- places, urls, lists, flags ------------------------------------------------------------------
+# -- places ------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
 def _country_lookup() -> dict[str, str]:
@@ -237,79 +207,3 @@ def _country_lookup() -> dict[str, str]:
 def country_code(value: str) -> str:
     """Maps a country name or code to ISO-3166 alpha-2; returns the input uppercased when unknown."""
     return _country_lookup().get(name_key(value) or "", value.strip().upper())
-
-
-def is_country_code(code: str | None) -> bool:
-    """True for an assigned ISO-3166 alpha-2 code."""
-    return code is not None and pycountry.countries.get(alpha_2=code) is not None
-
-
-_LINKEDIN = re.compile(r"^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?$", re.I)
-
-
-def linkedin_url(value: str) -> str | None:
-    """Normalizes a LinkedIn profile URL to https://www.linkedin.com/in/<slug>, else None."""
-    m = _LINKEDIN.match(value.strip())
-    return f"https://www.linkedin.com/in/{m.group(1).lower()}" if m else None
-
-
-def split_list(series: pd.Series) -> pd.Series:
-    """Splits 'a; b, c|d' into a lowercased, de-duplicated list; null stays null."""
-    def split(value: str) -> list[str]:
-        seen: dict[str, None] = {}
-        for part in re.split(r"[;,|]", value):
-            item = _SPACES.sub(" ", part).strip().lower()
-            if item:
-                seen[item] = None
-        return list(seen)
-    return distinct_map(series, split)
-
-
-def flag(value: str) -> object:
-    """'yes'/'no'-like text to True/False; returns the string 'invalid' for anything else."""
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    return "invalid"
-
-
-# -- time --------------------------------------------------------------------------------------
-
-def _parse_one(value: str) -> pd.Timestamp | None:
-    text = value.strip()
-    if text.isdigit():  # epoch seconds or milliseconds (Indeed appliedOnMillis, Lever createdAt)
-        number = int(text)
-        return pd.Timestamp(number, unit="ms" if number > 10**11 else "s", tz="UTC")
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, OverflowError):
-        try:
-            from dateutil import parser as dateparser
-            ts = pd.Timestamp(dateparser.parse(text))
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if ts is pd.NaT:
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def timestamp_series(raw: pd.Series) -> pd.Series:
-    """Parses ISO 8601, common date formats and epoch s/ms to UTC; unparseable values become NaT.
-
-    Values without an offset are taken as UTC.
-    """
-    fast = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=True)
-    slow = raw.notna() & fast.isna()
-    if slow.any():
-        fast = fast.copy()
-        fast[slow] = pd.to_datetime(distinct_map(raw[slow], _parse_one), utc=True)
-    return fast
-
-
-def empty_as_none(series: pd.Series) -> pd.Series:
-    """Strips text and turns empty strings into None."""
-    s = series.astype("string").str.strip()
-    return s.where(s.notna() & (s != ""), None).astype(object)
-
