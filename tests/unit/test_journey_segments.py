@@ -176,3 +176,12 @@ def test_bad_where_predicate_names_file_line_and_segment(population, settings, h
 def test_values_are_bound_not_formatted(population, settings, home):
     run(population, settings, home, "segments:\n  s:\n    city: {in: [\"x') or true or ('\"]}\n")
     assert members(population) == set()
+
+
+def test_default_segments_load_and_run(population, settings, home):
+    from tasks import PROJECT_ROOT
+
+    (home / "config" / "segments.yaml").write_text((PROJECT_ROOT / "data" / "config" / "segments.yaml").read_text())
+    sizes = {r["segment"]: r["size"] for r in segments_step(population, settings.model_copy(update={"now": NOW}))}
+    assert len(sizes) >= 10
+    assert (sizes["silver_medalists"], sizes["hired_alumni"], sizes["active_pipeline"], sizes["dach_talent"]) == (1, 1, 1, 2)

@@ -157,3 +157,10 @@ def test_record_stage_is_ignored_when_the_ats_sends_stage_changes(con, settings)
     stage_change(con, "app:11:1:hired", "Hired", at(8), ats_person_id="11", source_name="greenhouse")
     derive(con, settings)
     assert stages_of(con, 11)["current_stage"] == "hired"
+
+
+def test_default_stage_map_covers_the_fake_greenhouse_and_lever_stages():
+    from tests.fakes.payloads import LEVER_STAGES, STAGES as GREENHOUSE_STAGES
+
+    lookup = load_stage_map(PROJECT_ROOT / "data" / "config")
+    assert all(name.casefold() in lookup for _, name in [*GREENHOUSE_STAGES, *LEVER_STAGES])
