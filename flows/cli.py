@@ -116,6 +116,37 @@ def generate(
 
 
 @app.command()
+def resolve(
+    train: Annotated[bool, typer.Option("--train", help="First re-estimate the matching model on this warehouse "
+                                        "(unsupervised) and store it as a new version.")] = False,
+) -> None:
+    """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""
+    _settings()
+    from flows.resolve import resolve_flow
+
+    _print_rows("resolve", _run(resolve_flow, "resolve", train=train))
+
+
+@app.command()
+def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core.persons.")]) -> None:
+    """Show a person's records and, for each link, the rule or the per-field Splink weights that made it."""
+    settings = _settings()
+    from tasks.identity.explain import explain as explain_person
+    from tasks.warehouse import writer
+
+    with writer(settings) as con:
+        try:
+            found = explain_person(con, person_id)
+        except KeyError as exc:
+            err.print(f"[red]error:[/red] {exc.args[0]}")
+            raise typer.Exit(1) from None
+    _print_rows(f"person {person_id}", found["person"])
+    _print_rows("records", found["records"])
+    _print_rows("evidence (field weights: log2 Bayes factors)", found["evidence"])
+    _print_rows("history", found["history"])
+
+
+@app.command()
 def status() -> None:
     """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
     settings = _settings()

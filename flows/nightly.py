@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.ingest import ingest_flow
+from flows.ingest import IngestFailed, ingest_flow
+from flows.resolve import resolve_flow
 from flows.segment import segment_flow
 
 
 @flow(name="nightly")
 def nightly_flow() -> dict:
-    """Runs ingest, then the stages after it; returns each stage's summary."""
-    return {"ingest": ingest_flow(), **segment_flow()}
+    """Runs ingest, then the stages after it; returns each stage's summary.
+
+    Bad files do not stop the night: later stages run on the good rows, and the run fails at the
+    end naming the ingest problems.
+    """
+    results: dict = {}
+    try:
+        results["ingest"] = ingest_flow()
+    except IngestFailed as exc:
+        ingest_problem = exc
+    else:
+        ingest_problem = None
+    results["resolve"] = resolve_flow()
+    results.update(segment_flow())
+    if ingest_problem:
+        raise ingest_problem
+    return results

@@ -9,9 +9,12 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NONE
 
+from tasks.identity.run import run_resolve, run_train
 from tasks.ingest import run_ingest
 from tasks.journey.pipeline import preview, run_step
 
 ingest_task = task(run_ingest, name="ingest-files", cache_policy=NONE)
 journey_step_task = task(run_step, name="journey-step", cache_policy=NONE)
 journey_preview_task = task(preview, name="journey-preview", cache_policy=NONE)
+resolve_task = task(run_resolve, name="resolve-identities", cache_policy=NONE)
+train_identity_task = task(run_train, name="train-identity-model", cache_policy=NONE)

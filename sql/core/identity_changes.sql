@@ -1,0 +1,17 @@
+-- Inputs: staging.candidate_records, core.identity_links.
+-- Grain: one row per source record that is new, changed (payload or staging time) or gone since
+-- the last resolve run. Key: record_key (source_name:source_record_id).
+select
+    coalesce(s.source_name, l.source_name) || ':' || coalesce(s.source_record_id, l.source_record_id) as record_key,
+    case
+        when l.source_name is null then 'new'
+        when s.source_name is null then 'gone'
+        else 'changed'
+    end as change
+from staging.candidate_records as s
+full outer join core.identity_links as l
+    on l.source_name = s.source_name and l.source_record_id = s.source_record_id
+where l.source_name is null
+   or s.source_name is null
+   or l.payload_sha256 is distinct from s.payload_sha256
+   or l.staged_at is distinct from s.staged_at

@@ -1,0 +1,40 @@
+-- Inputs: staging.candidate_records, temp identity_scored (record_key of new/changed records),
+-- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains). Grain: one row per scored record with the match
+-- keys the rules and Splink compare. Key: record_key (source_name:source_record_id).
+with records as (
+    select
+        s.source_name || ':' || s.source_record_id as record_key,
+        s.source_name,
+        s.source_record_id,
+        s.email,
+        s.phone,
+        s.linkedin_url,
+        s.ats_person_id,
+        nullif(s.first_name_key, '') as first_name_key,
+        nullif(s.last_name_key, '') as last_name_key,
+        nullif(s.full_name_key, '') as full_name_key,
+        regexp_replace(split_part(s.email, '@', 1), '[._+-]', '', 'g') as email_local_raw,
+        -- "Denver, CO" from job-board locations; "Remote" is not a place
+        nullif(nullif(lower(trim(split_part(s.city, ',', 1))), ''), 'remote') as city_key,
+        nullif(upper(replace(s.postal_code, ' ', '')), '') as postal_key,
+        s.country,
+        -- a work address names the employer: acme.com ~ "Acme Inc"
+        case when split_part(s.email, '@', 2) not in (select domain from identity_free_mail)
+             then nullif(regexp_replace(split_part(split_part(s.email, '@', 2), '.', 1), '[^a-z0-9]', '', 'g'), '')
+        end as email_org,
+        nullif(regexp_replace(lower(s.current_company), '[^a-z0-9]+', '', 'g'), '') as company_key,
+        nullif(trim(regexp_replace(lower(s.current_title), '[^a-z0-9]+', ' ', 'g')), '') as title_key
+    from staging.candidate_records as s
+    join identity_scored as i on i.record_key = s.source_name || ':' || s.source_record_id
+)
+select
+    r.* exclude (email_local_raw),
+    coalesce(n.canon_key, r.first_name_key) as first_name_canon,
+    -- a local part made of the person's own name (plus the single digit providers append to
+    -- repeats, john.smith2) says nothing the name does not
+    case when regexp_matches(r.email_local_raw, '[0-9]{2}')
+              or not (contains(r.email_local_raw, regexp_replace(coalesce(r.last_name_key, '~'), '[^a-z]', '', 'g'))
+                      or contains(r.email_local_raw, regexp_replace(coalesce(r.first_name_key, '~'), '[^a-z]', '', 'g')))
+         then nullif(r.email_local_raw, '') end as email_local
+from records as r
+left join identity_nicknames as n on n.name_key = r.first_name_key

@@ -1,0 +1,36 @@
+-- Inputs: core.identity_keys (match keys of current records), temp identity_scored (record_key of
+-- new/changed records); $max_share caps how many records one value may link (shared inboxes, office
+-- phones). Grain: one row per pair of records sharing a value, per rule. Key: (record_key_l, record_key_r, rule).
+with scoped as (
+    select k.* from core.identity_keys as k join identity_scored using (record_key)
+),
+values_ as (
+    select 'email' as rule, record_key, email as value from scoped where email is not null
+    union all select 'phone', record_key, phone from scoped where phone is not null
+    union all select 'linkedin', record_key, linkedin_url from scoped where linkedin_url is not null
+    union all select 'ats_person_id', record_key, ats_person_id from scoped where ats_person_id is not null
+),
+holders as (  -- every current record holding one of those values
+    select 'email' as rule, k.record_key, k.email as value
+    from core.identity_keys as k where k.email in (select value from values_ where rule = 'email')
+    union all select 'phone', k.record_key, k.phone
+    from core.identity_keys as k where k.phone in (select value from values_ where rule = 'phone')
+    union all select 'linkedin', k.record_key, k.linkedin_url
+    from core.identity_keys as k where k.linkedin_url in (select value from values_ where rule = 'linkedin')
+    union all select 'ats_person_id', k.record_key, k.ats_person_id
+    from core.identity_keys as k where k.ats_person_id in (select value from values_ where rule = 'ats_person_id')
+),
+usable as (
+    select rule, value from holders group by all having count(*) between 2 and $max_share
+),
+pairs as (
+    select distinct least(v.record_key, h.record_key) as record_key_l,
+           greatest(v.record_key, h.record_key) as record_key_r, v.rule
+    from values_ as v
+    join usable as u using (rule, value)
+    join holders as h using (rule, value)
+    where h.record_key <> v.record_key
+)
+select record_key_l, record_key_r, rule, null::double as score,
+       null::varchar as detail
+from pairs

@@ -1,0 +1,108 @@
+"""Clusters records from pairwise evidence, honouring cannot-link pairs, and gives clusters stable person ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# strongest evidence first: a record's link rule is its strongest edge inside its person
+RULE_ORDER = ["must_link", "ats_person_id", "email", "phone", "linkedin", "splink"]
+
+
+def _strength(edges: pd.DataFrame) -> pd.Series:
+    rank = edges["rule"].map({r: i for i, r in enumerate(RULE_ORDER)}).astype(float)
+    return rank - edges["score"].fillna(1.0)  # lower = stronger; splink edges ordered by score
+
+
+def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame) -> np.ndarray:
+    """Reads record keys, edges (record_key_l, record_key_r, rule, score) and cannot-link pairs -> a label per key.
+
+    Connected components over all edges; a component holding a cannot-link pair is rebuilt by adding
+    its edges strongest first and skipping any edge that would join the two sides of a cannot-link.
+    """
+    index = pd.Series(np.arange(len(keys)), index=keys.to_numpy())
+    n = len(keys)
+    left = index.reindex(edges["record_key_l"]).to_numpy()
+    right = index.reindex(edges["record_key_r"]).to_numpy()
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    if cannot.empty:
+        return labels
+    cl = index.reindex(cannot["record_key_l"]).to_numpy()
+    cr = index.reindex(cannot["record_key_r"]).to_numpy()
+    present = ~(np.isnan(cl.astype(float)) | np.isnan(cr.astype(float)))
+    cl, cr = cl[present].astype(int), cr[present].astype(int)
+    conflicted = set(labels[cl[labels[cl] == labels[cr]]].tolist())
+    if not conflicted:
+        return labels
+    labels = labels.copy()
+    next_label = labels.max() + 1
+    order = np.argsort(_strength(edges).to_numpy(), kind="stable")
+    for comp in conflicted:
+        members = np.flatnonzero(labels == comp)
+        parent = {int(m): int(m) for m in members}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        # each root keeps the set of records it must never join
+        banned: dict[int, set[int]] = {int(m): set() for m in members}
+        for a, b in zip(cl, cr):
+            if a in parent and b in parent:
+                banned[int(a)].add(int(b))
+                banned[int(b)].add(int(a))
+        member_set = set(parent)
+        for e in order:
+            a, b = int(left[e]), int(right[e])
+            if a not in member_set or b not in member_set:
+                continue
+            ra, rb = find(a), find(b)
+            if ra == rb:
+                continue
+            members_a = {m for m in member_set if find(m) == ra}
+            if any(find(x) == rb for m in members_a for x in banned[m]):
+                continue
+            parent[rb] = ra
+        roots = {m: find(m) for m in member_set}
+        for root in set(roots.values()):
+            labels[[m for m, r in roots.items() if r == root]] = next_label
+            next_label += 1
+    return labels
+
+
+def assign_ids(records: pd.DataFrame, new_ids) -> tuple[pd.Series, pd.DataFrame]:
+    """Reads (record_key, cluster, old_person_id, since) -> (person_id per record, history rows).
+
+    Each old id goes home to the cluster holding its oldest record; a cluster keeps the oldest
+    (smallest) id among those coming home and records the others as merged into it; a cluster
+    with none draws a new id from `new_ids(k)`. Records of an old id found in other clusters are
+    recorded as split off.
+    """
+    old = records[records["old_person_id"].notna()].sort_values(["old_person_id", "since", "record_key"])
+    home = old.drop_duplicates("old_person_id").set_index("old_person_id")["cluster"]
+    winner = home.reset_index().groupby("cluster")["old_person_id"].min()
+    clusters = pd.Index(records["cluster"].unique())
+    fresh = clusters.difference(winner.index)
+    ids = pd.concat([winner.astype("int64"), pd.Series(new_ids(len(fresh)), index=fresh, dtype="int64")])
+    person_id = records["cluster"].map(ids)
+
+    history = []
+    homes = home.reset_index()
+    homes["into"] = homes["cluster"].map(ids)
+    merged = homes[homes["old_person_id"] != homes["into"]]
+    history.append(pd.DataFrame({"person_id": merged["old_person_id"].astype("int64"),
+                                 "into_person_id": merged["into"].astype("int64"), "kind": "merge",
+                                 "record_count": merged["old_person_id"].map(old["old_person_id"].value_counts())}))
+    moved = old.assign(home=old["old_person_id"].map(home))
+    moved = moved[moved["cluster"] != moved["home"]]
+    if len(moved):
+        split = moved.groupby(["old_person_id", "cluster"]).size().rename("record_count").reset_index()
+        history.append(pd.DataFrame({"person_id": split["old_person_id"].astype("int64"),
+                                     "into_person_id": split["cluster"].map(ids).astype("int64"),
+                                     "kind": "split", "record_count": split["record_count"]}))
+    return person_id, pd.concat(history, ignore_index=True)

@@ -1,0 +1,175 @@
+"""The Splink model: comparisons and blocking rules, the shipped default, and unsupervised training.
+
+Comparisons are SQL conditions over the match keys of sql/core/identity_input.sql, so the model is
+plain JSON that Splink's DuckDB and Spark backends both read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.json")
+SPLINK_COLUMNS = ["record_key", "first_name_key", "last_name_key", "full_name_key", "first_name_canon", "email", "email_local",
+                  "phone", "linkedin_url", "city_key", "postal_key", "country", "company_key", "email_org", "title_key"]
+
+
+def _null(*cols: str) -> dict:
+    cond = " or ".join(f"{c}_l is null or {c}_r is null" for c in cols)
+    return {"sql_condition": cond, "label_for_charts": "missing", "is_null_level": True}
+
+
+def _level(sql: str, label: str) -> dict:
+    return {"sql_condition": sql, "label_for_charts": label}
+
+
+TF_COLUMNS = ["full_name_key", "last_name_key"]
+
+
+def _tf(col: str) -> dict:
+    return {"tf_adjustment_column": col, "tf_adjustment_weight": 1.0}
+
+
+ELSE = {"sql_condition": "else", "label_for_charts": "different"}
+
+
+def _jw(col: str, at: float) -> str:
+    return f"jaro_winkler_similarity({col}_l, {col}_r) >= {at}"
+
+
+def comparisons() -> list[dict]:
+    """The per-field comparisons, most specific level first."""
+    name = [
+        _null("first_name_key", "last_name_key"),
+        # rarer names weigh more: term-frequency adjustment on the whole name
+        {**_level("full_name_key_l = full_name_key_r", "exact"), **_tf("full_name_key")},
+        _level("first_name_key_l = last_name_key_r and last_name_key_l = first_name_key_r", "swapped"),
+        {**_level("first_name_canon_l = first_name_canon_r and last_name_key_l = last_name_key_r", "nickname"),
+         **_tf("last_name_key")},
+        {**_level(f"last_name_key_l = last_name_key_r and {_jw('first_name_key', 0.88)}", "first name close"),
+         **_tf("last_name_key")},
+        _level(f"first_name_key_l = first_name_key_r and {_jw('last_name_key', 0.88)}", "last name close"),
+        _level(f"{_jw('first_name_key', 0.85)} and {_jw('last_name_key', 0.85)}", "both close"),
+        {**_level("last_name_key_l = last_name_key_r", "last name only"), **_tf("last_name_key")},
+        ELSE,
+    ]
+    email = [
+        _null("email"),
+        _level("email_l = email_r", "exact"),
+        _level("email_local_l = email_local_r", "same local part"),
+        ELSE,
+    ]
+    phone = [
+        _null("phone"),
+        _level("phone_l = phone_r", "exact"),
+        _level("levenshtein(phone_l, phone_r) <= 2", "1-2 digits differ"),
+        ELSE,
+    ]
+    postal = [_null("postal_key"), _level("postal_key_l = postal_key_r", "exact"),
+              _level("left(postal_key_l, 3) = left(postal_key_r, 3)", "same area"), ELSE]
+    city = [_null("city_key"), _level("city_key_l = city_key_r", "exact"), ELSE]
+    employer = [
+        {"sql_condition": "(company_key_l is null and email_org_l is null) or (company_key_r is null and email_org_r is null)",
+         "label_for_charts": "missing", "is_null_level": True},
+        _level("company_key_l = company_key_r or email_org_l = email_org_r "
+               "or (length(email_org_r) >= 4 and starts_with(company_key_l, email_org_r)) "
+               "or (length(email_org_l) >= 4 and starts_with(company_key_r, email_org_l))", "same employer"),
+        _level(_jw("company_key", 0.88), "close"),
+        ELSE,
+    ]
+    title = [_null("title_key"), _level("title_key_l = title_key_r", "exact"),
+             _level(_jw("title_key", 0.88), "close"), ELSE]
+    linkedin = [_null("linkedin_url"), _level("linkedin_url_l = linkedin_url_r", "exact"), ELSE]
+    return [
+        {"output_column_name": "name", "comparison_levels": name},
+        {"output_column_name": "email", "comparison_levels": email},
+        {"output_column_name": "phone", "comparison_levels": phone},
+        {"output_column_name": "postal_code", "comparison_levels": postal},
+        {"output_column_name": "city", "comparison_levels": city},
+        {"output_column_name": "employer", "comparison_levels": employer},
+        {"output_column_name": "title", "comparison_levels": title},
+        {"output_column_name": "linkedin", "comparison_levels": linkedin},
+    ]
+
+
+def blocking_rules() -> list[str]:
+    """Candidate pairs for scoring: each rule catches a kind of variation the others miss."""
+    return [
+        "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key",
+        "l.first_name_key = r.last_name_key and l.last_name_key = r.first_name_key",
+        "l.first_name_canon = r.first_name_canon and l.last_name_key = r.last_name_key",
+        "l.email_local = r.email_local",
+        "l.first_name_key = r.first_name_key and l.postal_key = r.postal_key",
+        "l.last_name_key = r.last_name_key and l.postal_key = r.postal_key",
+        "l.first_name_key = r.first_name_key and l.company_key = r.company_key",
+        "l.last_name_key = r.last_name_key and l.company_key = r.company_key",
+    ]
+
+
+def base_settings() -> dict:
+    """An untrained settings dict: dedupe of one record table keyed by record_key."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_key",
+        "probability_two_random_records_match": 1e-5,
+        "comparisons": comparisons(),
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+    }
+
+
+def _linker(db_api, table: str, settings: dict):
+    from splink import Linker
+
+    return Linker(db_api.register(table), settings, log_level=logging.WARNING)
+
+
+def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
+    """Reads match keys in `table` -> a Splink model trained without labels (random sampling + EM)."""
+    from splink import DuckDBAPI
+
+    db_api = DuckDBAPI(connection=con)
+    linker = _linker(db_api, table, base_settings())
+    n = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    linker.training.estimate_probability_two_random_records_match(
+        ["l.email = r.email", "l.phone = r.phone"], recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=seed)
+    for rule in ("l.email = r.email", "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key"):
+        log.info("identity model: EM on %s", rule)
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    return regularize(json.loads(json.dumps(linker.misc.save_model_to_json())))
+
+
+def for_size(model: dict, trained_on: int, records: int) -> dict:
+    """Rescales the prior to this warehouse's size: matching pairs grow with N, all pairs with N squared.
+
+    Name term frequencies scale with 1/N too, so a model trained on 50k records scores a 1k or a
+    1M-record warehouse consistently.
+    """
+    scaled = dict(model)
+    prior = model["probability_two_random_records_match"] * trained_on / max(records, 2)
+    scaled["probability_two_random_records_match"] = min(prior, 0.5)
+    return scaled
+
+
+def regularize(model: dict, m_floor: float = 0.005, u_floor: float = 1e-7) -> dict:
+    """Floors m and u per level and renormalizes, so no single field can veto or force a match.
+
+    Training data never shows some events (on generated data nobody moves city between two
+    records), and EM then drives m to 0: one differing field would mean "never the same person"
+    on real data, where people do move. A small floor keeps that evidence strong but finite.
+    """
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for key, floor in (("m_probability", m_floor), ("u_probability", u_floor)):
+            values = [max(lv.get(key) or 0.0, floor) for lv in levels]  # a level never seen gets the floor
+            for lv, v in zip(levels, values):
+                lv[key] = v / sum(values)
+    return model

@@ -1,0 +1,79 @@
+"""Reviewer decisions in CANDOR_HOME/config/identity_overrides.yaml: pairs that must or must not be one person.
+
+```yaml
+must_link:   [[stackjobs:SJ-000123, referrals:REF-00042]]
+cannot_link: [[ats_export:GH-40001, career_site:CS-0007]]
+```
+Records are `source_name:source_record_id`. Every error names the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from tasks.config import ConfigError, line_of, load_model, read_yaml
+
+FILE_NAME = "identity_overrides.yaml"
+
+
+def _record_key(key: str) -> str:
+    source, sep, record = key.partition(":")
+    if not (sep and source and record):
+        raise ValueError(f"{key!r} is not source_name:source_record_id")
+    return key
+
+
+def _distinct(pair: tuple[str, str]) -> tuple[str, str]:
+    if pair[0] == pair[1]:
+        raise ValueError(f"a record paired with itself: {pair[0]!r}")
+    return pair
+
+
+RecordKey = Annotated[str, AfterValidator(_record_key)]
+Pair = Annotated[tuple[RecordKey, RecordKey], AfterValidator(_distinct)]
+
+
+class Overrides(BaseModel):
+    """must_link and cannot_link lists of record pairs."""
+
+    model_config = ConfigDict(extra="forbid")
+    must_link: list[Pair] = Field(default_factory=list)
+    cannot_link: list[Pair] = Field(default_factory=list)
+
+    def frame(self) -> pd.DataFrame:
+        """Both lists as rows (kind, record_key_l, record_key_r), l < r."""
+        rows = [(kind, min(a, b), max(a, b)) for kind, pairs in (("must_link", self.must_link),
+                                                                  ("cannot_link", self.cannot_link))
+                for a, b in pairs]
+        return pd.DataFrame(rows, columns=["kind", "record_key_l", "record_key_r"])
+
+
+def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Overrides:
+    """Reads the overrides file (absent = none) and checks every record exists in staging; raises ConfigError."""
+    path = config_dir / FILE_NAME
+    if not path.exists():
+        return Overrides()
+    overrides = load_model(path, Overrides)
+    _, node = read_yaml(path)
+    frame = overrides.frame()
+    both = frame.groupby(["record_key_l", "record_key_r"])["kind"].nunique()
+    problems = [f"{path}:{line_of(node, ('cannot_link',)) or 1}: cannot_link: {a} and {b} are also in must_link"
+                for a, b in both[both > 1].index]
+    keys = sorted(set(frame["record_key_l"]) | set(frame["record_key_r"]))
+    known = {k for (k,) in con.execute(
+        "select source_name || ':' || source_record_id from staging.candidate_records "
+        "where source_name || ':' || source_record_id in (select unnest(?))", [keys]).fetchall()}
+    for kind in ("must_link", "cannot_link"):
+        for i, (a, b) in enumerate(getattr(overrides, kind)):
+            unknown = [k for k in (a, b) if k not in known]
+            if unknown:
+                problems.append(f"{path}:{line_of(node, (kind, i)) or 1}: {kind}.{i}: unknown record(s) "
+                                f"{', '.join(unknown)} (not in staging.candidate_records)")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return overrides

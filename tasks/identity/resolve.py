@@ -1,0 +1,335 @@
+"""Resolves staged records into persons: rules, Splink, clusters, stable ids, golden records, history.
+
+A run scores only records that are new or changed since the last run (against every current
+record and each other), re-clusters only the persons those records touch, and rebuilds only
+their golden records; everything is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from tasks.clock import utcnow
+from tasks.identity import cluster as clustering
+from tasks.identity.model import DEFAULT_MODEL_PATH, SPLINK_COLUMNS, TF_COLUMNS, for_size, regularize, train
+from tasks.identity.freemail import free_mail_frame
+from tasks.identity.nicknames import nickname_frame
+from tasks.identity.overrides import Overrides, load_overrides
+from tasks.settings import Settings
+from tasks.warehouse import sql_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ResolveResult:
+    """What a resolve run scored and changed."""
+
+    run_id: int
+    model_version: int
+    records_total: int = 0
+    records_scored: int = 0
+    records_removed: int = 0
+    persons_total: int = 0
+    persons_created: int = 0
+    merges: int = 0
+    splits: int = 0
+    retired: int = 0
+    links_by_rule: dict[str, int] = field(default_factory=dict)
+
+    def summary_rows(self) -> list[dict]:
+        """One row for the CLI and the Prefect artifact."""
+        return [{"records": self.records_total, "persons": self.persons_total, "scored": self.records_scored,
+                 "removed": self.records_removed, "new persons": self.persons_created, "merges": self.merges,
+                 "splits": self.splits, "retired": self.retired,
+                 "links by rule": ", ".join(f"{k} {v}" for k, v in sorted(self.links_by_rule.items())),
+                 "model": self.model_version}]
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    return con.execute(sql, params).fetchall()[0][0]
+
+
+def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, dict, int]:
+    """Returns (version, Splink model, records it was trained on) of the newest stored model; stores the default first."""
+    rows = con.execute("select version, model_json, record_count from meta.identity_models "
+                       "order by version desc limit 1").fetchall()
+    if rows:
+        return rows[0][0], json.loads(rows[0][1]), rows[0][2]
+    shipped = json.loads(DEFAULT_MODEL_PATH.read_text())
+    con.execute("insert into meta.identity_models values (1, 'default', ?, ?, ?)",
+                [now, shipped["trained_on_records"], json.dumps(shipped["splink"])])
+    return 1, shipped["splink"], shipped["trained_on_records"]
+
+
+def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """Re-estimates the Splink model on the warehouse's current records (no labels); stores and returns the new version."""
+    now = utcnow(settings)
+    current_model(con, now)
+    _refresh_all_keys(con)
+    con.execute(f"create or replace temp table identity_train as select {', '.join(SPLINK_COLUMNS)} from core.identity_keys")
+    n = _scalar(con, "select count(*) from identity_train")
+    if n < 2:
+        raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
+    model = train(con, "identity_train")
+    version = _scalar(con, "select coalesce(max(version), 0) + 1 from meta.identity_models")
+    con.execute("insert into meta.identity_models values (?, 'trained', ?, ?, ?)", [version, now, n, json.dumps(model)])
+    log.info("identity model version %d trained on %d records", version, n)
+    return version
+
+
+def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Registers the small lookup tables the identity SQL reads (nicknames, personal mailbox domains)."""
+    con.register("identity_nicknames", nickname_frame())
+    con.register("identity_free_mail", free_mail_frame())
+
+
+def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Before training, every current record needs match keys (a warehouse never resolved has none)."""
+    register_lookups(con)
+    con.execute("create or replace temp table identity_scored as "
+                "select source_name || ':' || source_record_id as record_key from staging.candidate_records "
+                "where source_name || ':' || source_record_id not in (select record_key from core.identity_keys)")
+    con.execute(f"insert into core.identity_keys {sql_text('core/identity_keys')}")
+
+
+def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
+    """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
+    from splink import DuckDBAPI, Linker
+
+    cols = ", ".join(SPLINK_COLUMNS)
+    con.execute(f"create or replace temp table identity_splink_new as "
+                f"select {cols} from ({sql_text('core/identity_splink_input')})", {"scored_only": True})
+    n_old = _scalar(con, "select count(*) from core.identity_keys") - _scalar(con, "select count(*) from identity_splink_new")
+    if n_old:
+        con.execute(f"create or replace temp table identity_splink_old as "
+                    f"select {cols} from ({sql_text('core/identity_splink_input')})", {"scored_only": False})
+    db_api = DuckDBAPI(connection=con)
+    new = db_api.register("identity_splink_new")
+    linker = Linker(new, model, log_level=logging.WARNING)
+    con.execute(f"create or replace temp table identity_tf as {sql_text('core/identity_term_frequencies')}")
+    for column in TF_COLUMNS:
+        con.execute(f"create or replace temp table identity_tf_{column} as "
+                    f"select value as {column}, tf as tf_{column} from identity_tf where column_name = ?", [column])
+        linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
+    frames = [linker.inference.predict_within(new, threshold_match_probability=threshold, warning_mode="never")]
+    if n_old:
+        old = db_api.register("identity_splink_old")
+        frames.append(linker.inference.predict_between(old, new, threshold_match_probability=threshold,
+                                                       warning_mode="never"))
+    parts = []
+    for frame in frames:
+        names = [c.unquote().name for c in frame.columns]
+        weights = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
+        detail = ", ".join(f"'{c[3:]}', round(\"{c}\", 2)" for c in weights)
+        parts.append(f"select least(record_key_l, record_key_r) as record_key_l, "
+                     f"greatest(record_key_l, record_key_r) as record_key_r, 'splink' as rule, "
+                     f"match_probability as score, json_object({detail})::varchar as detail "
+                     f"from {frame.physical_name}")
+    con.execute("create or replace temp table identity_splink_edges as " + " union all ".join(parts))
+    db_api.delete_tables_created_by_splink_from_db()
+
+
+def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: dict, trained_on: int,
+                   overrides: Overrides) -> None:
+    """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
+    con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
+    con.execute("create or replace temp table identity_scored as "
+                "select record_key from identity_changes where change <> 'gone'")
+    con.execute("delete from core.identity_keys where record_key in (select record_key from identity_changes)")
+    con.execute(f"insert into core.identity_keys {sql_text('core/identity_keys')}")
+    con.execute("create or replace temp table identity_removed_edges as select * from core.identity_edges "
+                "where record_key_l in (select record_key from identity_changes) "
+                "or record_key_r in (select record_key from identity_changes) or rule = 'must_link'")
+    con.execute("delete from core.identity_edges where record_key_l in (select record_key from identity_changes) "
+                "or record_key_r in (select record_key from identity_changes) or rule = 'must_link'")
+    con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
+                {"max_share": settings.identity_max_key_share})
+    if _scalar(con, "select count(*) from identity_scored"):
+        records = _scalar(con, "select count(*) from core.identity_keys")
+        _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)
+        con.execute("insert into identity_new_edges select * from identity_splink_edges as s "
+                    "anti join identity_new_edges as d using (record_key_l, record_key_r)")
+    must = overrides.frame().query("kind == 'must_link'")
+    con.register("identity_must", must)
+    con.execute("insert into identity_new_edges select record_key_l, record_key_r, 'must_link', null, null "
+                "from identity_must")
+    con.unregister("identity_must")
+
+
+def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFrame:
+    """Records to re-cluster: new/changed ones plus every record of a person the changes touch, closed over edges."""
+    frame = overrides.frame()
+    keys = pd.DataFrame({"record_key": pd.concat([frame["record_key_l"], frame["record_key_r"]]).unique()})
+    con.register("identity_override_keys", keys)
+    con.execute("""
+        create or replace temp table identity_seed_persons as
+        select distinct l.person_id from core.identity_links as l
+        where l.source_name || ':' || l.source_record_id in (
+            select record_key from identity_changes
+            union all select record_key_l from identity_new_edges union all select record_key_r from identity_new_edges
+            union all select record_key_l from identity_removed_edges
+            union all select record_key_r from identity_removed_edges
+            union all select record_key from identity_override_keys)
+    """)
+    con.unregister("identity_override_keys")
+    while True:  # persons joined by a stored edge to an affected person (after a split) are affected too
+        more = con.execute("""
+            with members as (
+                select source_name || ':' || source_record_id as record_key from core.identity_links
+                where person_id in (select person_id from identity_seed_persons)
+            ), reached as (
+                select e.record_key_r as record_key from core.identity_edges as e join members as m on m.record_key = e.record_key_l
+                union select e.record_key_l from core.identity_edges as e join members as m on m.record_key = e.record_key_r
+            )
+            select distinct l.person_id from core.identity_links as l join reached as r
+              on r.record_key = l.source_name || ':' || l.source_record_id
+            where l.person_id not in (select person_id from identity_seed_persons)
+        """).df()
+        if more.empty:
+            break
+        con.register("identity_more", more)
+        con.execute("insert into identity_seed_persons select person_id from identity_more")
+        con.unregister("identity_more")
+    return con.execute("""
+        select k.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at
+        from core.identity_keys as k
+        left join core.identity_links as l on l.source_name || ':' || l.source_record_id = k.record_key
+        where k.record_key in (select record_key from identity_scored)
+           or l.person_id in (select person_id from identity_seed_persons)
+    """).df()
+
+
+def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """Each record's strongest edge inside its own person -> (rule, score); records with none are singletons."""
+    pid = records.set_index("record_key")["person_id"]
+    inside = edges[edges["record_key_l"].map(pid).to_numpy() == edges["record_key_r"].map(pid).to_numpy()]
+    ends = pd.concat([inside[["record_key_l", "rule", "score"]].rename(columns={"record_key_l": "record_key"}),
+                      inside[["record_key_r", "rule", "score"]].rename(columns={"record_key_r": "record_key"})])
+    ends["strength"] = clustering._strength(ends)
+    best = ends.sort_values(["record_key", "strength"]).drop_duplicates("record_key").set_index("record_key")
+    out = pd.DataFrame({"record_key": records["record_key"]})
+    out["rule"] = out["record_key"].map(best["rule"]).fillna("singleton")
+    out["score"] = out["record_key"].map(best["score"]).where(out["rule"] == "splink")
+    return out
+
+
+def resolve(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveResult:
+    """Reads staging.candidate_records -> writes core.identity_links, core.persons, edges and history (one transaction)."""
+    now = utcnow(settings)
+    overrides = load_overrides(con, settings.config_dir)
+    register_lookups(con)
+    con.execute("begin")
+    try:
+        result = _resolve(con, settings, overrides, now)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    log.info("resolve run %d: %d records -> %d persons; scored %d, removed %d, merges %d, splits %d",
+             result.run_id, result.records_total, result.persons_total, result.records_scored,
+             result.records_removed, result.merges, result.splits)
+    return result
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides, now: datetime) -> ResolveResult:
+    version, model, trained_on = current_model(con, now)
+    run_id = _scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
+    result = ResolveResult(run_id=run_id, model_version=version)
+    _stage_changes(con, settings, regularize(model), trained_on, overrides)
+    result.records_scored = _scalar(con, "select count(*) from identity_scored")
+    result.records_removed = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
+    con.execute("insert into core.identity_edges select *, ? from identity_new_edges", [now])
+
+    records = _affected(con, overrides)
+    keys = records["record_key"]
+    con.register("identity_affected_keys", records[["record_key"]])
+    edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "
+                        "where record_key_l in (select record_key from identity_affected_keys) "
+                        "and record_key_r in (select record_key from identity_affected_keys)").df()
+    con.unregister("identity_affected_keys")
+    cannot = overrides.frame().query("kind == 'cannot_link'")
+    records["cluster"] = clustering.cluster(keys, edges, cannot)
+    records["since"] = records["since"].fillna(pd.Timestamp(now))
+
+    def new_ids(k: int) -> list[int]:
+        if not k:
+            return []
+        return [r[0] for r in con.execute("select nextval('meta.person_id_seq') from range(?)", [k]).fetchall()]
+
+    records["person_id"], history = clustering.assign_ids(records, new_ids)
+    old_ids = set(records["old_person_id"].dropna().astype("int64"))
+    gone_ids = con.execute("""
+        select distinct l.person_id from core.identity_links as l join identity_changes as c
+          on c.record_key = l.source_name || ':' || l.source_record_id where c.change = 'gone'
+    """).df()["person_id"]
+    retired = sorted((set(gone_ids) | old_ids) - set(records["person_id"]) - set(history.loc[history["kind"] == "merge", "person_id"]))
+    history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
+                                                "record_count": 0})], ignore_index=True)
+    history["reason"] = _reasons(history, records, overrides)
+
+    rules = _link_rules(records, edges)
+    records = records.merge(rules, on="record_key")
+    unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna()
+    records["linked_at"] = records["linked_at"].where(unchanged, pd.Timestamp(now))
+    con.register("identity_new_links", records[["record_key", "person_id", "rule", "score", "linked_at", "since"]])
+    con.execute("""
+        delete from core.identity_links
+        where source_name || ':' || source_record_id in (select record_key from identity_changes)
+           or source_name || ':' || source_record_id in (select record_key from identity_new_links)
+    """)
+    con.execute("""
+        insert into core.identity_links
+        select s.source_name, s.source_record_id, n.person_id, n.rule, n.score, n.linked_at,
+               s.payload_sha256, s.staged_at, n.since
+        from identity_new_links as n
+        join staging.candidate_records as s on s.source_name || ':' || s.source_record_id = n.record_key
+    """)
+    con.unregister("identity_new_links")
+    history["run_id"] = run_id
+    history["merged_at"] = pd.Timestamp(now)
+    con.register("identity_history", history)
+    con.execute("insert into core.person_merges select person_id, into_person_id, kind, reason, record_count, "
+                "run_id, merged_at from identity_history")
+    con.unregister("identity_history")
+
+    dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]))}, dtype="int64")
+    con.register("identity_dirty_persons", dirty)
+    con.execute("delete from core.persons where person_id in (select person_id from identity_dirty_persons)")
+    con.execute(f"insert into core.persons {sql_text('core/persons')}", {"now": now})
+    con.unregister("identity_dirty_persons")
+
+    counts = history["kind"].value_counts()
+    result.merges, result.splits, result.retired = (int(counts.get(k, 0)) for k in ("merge", "split", "retire"))
+    result.persons_created = len(set(records["person_id"]) - old_ids)
+    result.records_total = _scalar(con, "select count(*) from core.identity_links")
+    result.persons_total = _scalar(con, "select count(*) from core.persons")
+    result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
+    con.execute("insert into meta.identity_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, now, utcnow(settings), version, result.records_total, result.records_scored,
+                 result.records_removed, result.persons_total, result.persons_created, result.merges,
+                 result.splits, result.retired])
+    return result
+
+
+def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides) -> pd.Series:
+    """Why each history row happened: an override naming records of that person, or the evidence."""
+    frame = overrides.frame()
+    by_record = records.set_index("record_key")["old_person_id"]
+    touched = {kind: set(by_record.reindex(pd.concat([g["record_key_l"], g["record_key_r"]])).dropna().astype("int64"))
+               for kind, g in frame.groupby("kind")}
+    reasons = []
+    for kind, pid in zip(history["kind"], history["person_id"]):
+        if kind == "merge":
+            reasons.append("must_link" if pid in touched.get("must_link", set()) else "new_evidence")
+        elif kind == "split":
+            reasons.append("cannot_link" if pid in touched.get("cannot_link", set()) else "evidence_gone")
+        else:
+            reasons.append("records_gone")
+    return pd.Series(reasons, index=history.index, dtype=object)

@@ -1,0 +1,23 @@
+"""Entry points that open the warehouse as the one writer (what the Prefect tasks wrap)."""
+
+from __future__ import annotations
+
+from tasks.identity.resolve import ResolveResult, resolve, train_model
+from tasks.settings import Settings, load_settings
+from tasks.warehouse import run_checks, writer
+
+
+def run_resolve(settings: Settings | None = None) -> ResolveResult:
+    """Opens the warehouse and resolves new/changed records into persons; runs the data checks."""
+    settings = settings or load_settings()
+    with writer(settings) as con:
+        result = resolve(con, settings)
+        run_checks(con)
+        return result
+
+
+def run_train(settings: Settings | None = None) -> int:
+    """Opens the warehouse and trains a new identity model version on its records; returns the version."""
+    settings = settings or load_settings()
+    with writer(settings) as con:
+        return train_model(con, settings)

@@ -1,0 +1,55 @@
+"""The resolve flow and CLI on the bundled samples, under the session Prefect harness."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tasks.warehouse import run_checks, writer
+from tests.flows.test_ingest_flow import copy_samples
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home):
+    from flows.cli import app
+    from flows.nightly import nightly_flow
+
+    copy_samples(home)
+    result = nightly_flow()
+    (summary,) = result["resolve"]
+    with writer(settings) as con:
+        run_checks(con)
+        staged = con.execute("select count(*) from staging.candidate_records").fetchall()[0][0]
+        person_id, n = con.execute("select person_id, record_count from core.persons "
+                                   "where 'splink' in (select rule from core.identity_links l where l.person_id = core.persons.person_id) "
+                                   "order by record_count desc, person_id limit 1").fetchall()[0]
+    assert summary["records"] == staged and 0 < summary["persons"] < staged
+    assert "splink" in summary["links by rule"] and "email" in summary["links by rule"]
+
+    out = CliRunner().invoke(app, ["explain", str(person_id)])
+    assert out.exit_code == 0, out.output
+    assert "records" in out.output and "splink" in out.output and "name +" in out.output
+    missing = CliRunner().invoke(app, ["explain", "999999"])
+    assert missing.exit_code == 1 and "no person 999999" in missing.output
+
+    again = CliRunner().invoke(app, ["resolve"])
+    assert again.exit_code == 0, again.output
+    with writer(settings) as con:
+        assert con.execute("select records_scored from meta.identity_runs order by run_id desc limit 1").fetchall() == [(0,)]
+
+
+def test_nightly_still_resolves_good_rows_when_a_file_is_bad(settings, home):
+    from flows.ingest import IngestFailed
+    from flows.nightly import nightly_flow
+
+    folder = home / "inbox" / "stackjobs"
+    folder.mkdir(parents=True)
+    header = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
+              "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
+    (folder / "good.csv").write_text(header + "\nSJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,\n")
+    (folder / "bad.csv").write_bytes(b"\x00\x01\x02 not a csv")
+    with pytest.raises(IngestFailed, match="bad.csv"):
+        nightly_flow()
+    with writer(settings) as con:
+        assert con.execute("select count(*) from core.identity_links").fetchall() == [(1,)]

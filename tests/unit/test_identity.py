@@ -1,0 +1,241 @@
+"""Identity resolution on a real DuckDB warehouse: quality against generator truth, stable ids,
+merges, splits, overrides, deletes and records without identifiers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+
+from tasks.config import ConfigError
+from tasks.generate import generate
+from tasks.identity.resolve import resolve
+from tasks.ingest import ingest
+from tasks.settings import Settings
+from tasks.warehouse import run_checks, writer
+
+T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+def stage(con, *records: dict) -> None:
+    """Puts records into staging the way ingest leaves them (one row per source record)."""
+    rows = []
+    for r in records:
+        source, record_id = r["key"].split(":")
+        first, last = r.get("first"), r.get("last")
+        rows.append({
+            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": "job_board",
+            "batch_id": "b", "payload_sha256": r.get("sha", "x"), "staged_at": r.get("at", T0),
+            "email": r.get("email"), "phone": r.get("phone"), "phone_type": "mobile" if r.get("phone") else None,
+            "first_name": first and first.title(), "last_name": last and last.title(),
+            "first_name_key": first, "last_name_key": last,
+            "full_name": " ".join(x.title() for x in (first, last) if x) or None,
+            "full_name_key": " ".join(x for x in (first, last) if x) or None,
+            "city": r.get("city"), "current_company": r.get("company"), "linkedin_url": r.get("linkedin"),
+            "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
+            "referrer_email": r.get("referrer_email"),
+        })
+    frame = pd.DataFrame(rows)
+    con.register("incoming", frame)
+    con.execute("delete from staging.candidate_records where source_name || ':' || source_record_id in "
+                "(select source_name || ':' || source_record_id from incoming)")
+    con.execute("insert into staging.candidate_records by name select * from incoming")
+    con.unregister("incoming")
+
+
+def person_of(con) -> dict[str, int]:
+    return dict(con.execute("select source_name || ':' || source_record_id, person_id from core.identity_links").fetchall())
+
+
+def history(con) -> list[tuple]:
+    return con.execute("select kind, person_id, into_person_id, reason from core.person_merges "
+                       "order by run_id, kind, person_id").fetchall()
+
+
+def later(settings: Settings, days: int) -> Settings:
+    return settings.model_copy(update={"now": T0 + timedelta(days=days)})
+
+
+def pairwise(con, truth: pd.DataFrame) -> tuple[float, float]:
+    """Pairs of records in one predicted person vs pairs in one true person."""
+    con.register("truth", truth)
+    pp, tp, both = con.execute("""
+        with j as (select l.source_name || ':' || l.source_record_id as k, l.person_id as got, t.person_id as want
+                   from core.identity_links as l join truth as t using (source_name, source_record_id))
+        select count(*) filter (where a.got = b.got), count(*) filter (where a.want = b.want),
+               count(*) filter (where a.got = b.got and a.want = b.want)
+        from j as a join j as b on a.k < b.k and (a.got = b.got or a.want = b.want)
+    """).fetchall()[0]
+    con.unregister("truth")
+    return both / pp, both / tp
+
+
+def test_quality_on_generated_feeds(settings, home, tmp_path):
+    generate(home / "inbox", 600, seed=31, now=T0)
+    truth = pd.read_csv(home / "inbox" / "truth" / "truth_31.csv", dtype=str)
+    settings = later(settings, 0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        result = resolve(con, settings)
+        run_checks(con)
+        precision, recall = pairwise(con, truth)
+        staged = con.execute("select count(*) from staging.candidate_records").fetchall()[0][0]
+    assert result.records_total == staged > 900
+    assert result.persons_total < staged
+    assert result.links_by_rule.get("splink", 0) > 0 and result.links_by_rule.get("email", 0) > 0
+    assert precision >= 0.99, precision
+    assert recall >= 0.97, recall
+
+
+def test_incremental_run_keeps_ids_and_scores_only_new_records(settings, home):
+    generate(home / "inbox", 300, seed=32, now=T0)
+    referrals = home / "inbox" / "referrals"
+    held_back = home / "held"
+    referrals.rename(held_back)
+    settings = later(settings, 0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        first = resolve(con, settings)
+        before = person_of(con)
+    held_back.rename(referrals)
+    settings = later(settings, 1)
+    with writer(settings) as con:
+        ingest(con, settings)
+        added = con.execute("select count(*) from staging.candidate_records where source_name = 'referrals'").fetchall()[0][0]
+        second = resolve(con, settings)
+        after = person_of(con)
+        merged = dict(con.execute("select person_id, into_person_id from core.person_merges where kind = 'merge'").fetchall())
+        run_checks(con)
+        again = resolve(con, settings)
+    assert second.records_scored == added > 0
+    assert second.records_total == first.records_total + added
+    for key, pid in before.items():  # an existing record keeps its person, or follows a recorded merge into an older one
+        assert after[key] == pid or (merged.get(pid) == after[key] and after[key] < pid)
+    assert again.records_scored == 0 and again.merges == again.splits == 0 and person_of_equal(after, settings)
+
+
+def person_of_equal(expected: dict, settings: Settings) -> bool:
+    with writer(settings) as con:
+        return person_of(con) == expected
+
+
+def test_new_record_joining_two_people_merges_into_the_older_id(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
+              {"key": "b:1", "first": "bo", "last": "chan", "phone": "+14155550101"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        assert ids["a:1"] != ids["b:1"]
+    with writer(later(settings, 1)) as con:
+        stage(con, {"key": "c:1", "first": "ann", "last": "lee", "email": "ann@example.org", "phone": "+14155550101"})
+        result = resolve(con, later(settings, 1))
+        after = person_of(con)
+        older, younger = sorted([ids["a:1"], ids["b:1"]])
+        assert after == {"a:1": older, "b:1": older, "c:1": older}
+        assert result.merges == 1 and result.records_scored == 1
+        assert history(con) == [("merge", younger, older, "new_evidence")]
+        assert con.execute("select record_count from core.persons where person_id = ?", [older]).fetchall() == [(3,)]
+        assert con.execute("select count(*) from core.persons where person_id = ?", [younger]).fetchall()[0][0] == 0
+        run_checks(con)
+
+
+def test_cannot_link_splits_and_must_link_joins(settings, home):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "at": T0},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102",
+               "at": T0 + timedelta(hours=1)},
+              {"key": "a:3", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=2)},
+              {"key": "b:9", "first": "zed", "last": "quinn", "email": "zq@example.net"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+    assert ids["a:1"] == ids["a:2"] == ids["a:3"] != ids["b:9"]
+    (home / "config" / "identity_overrides.yaml").write_text(
+        "cannot_link:\n  - [a:1, a:3]\nmust_link:\n  - [a:3, b:9]\n")
+    with writer(later(settings, 1)) as con:
+        result = resolve(con, later(settings, 1))
+        after = person_of(con)
+        rules = dict(con.execute("select source_record_id, rule from core.identity_links").fetchall())
+        run_checks(con)
+        rows = history(con)
+    # a:3 is cut off from a:1 (its phone edge to a:2 is the weaker one) and joins b:9 by the must-link
+    assert after["a:1"] == after["a:2"] == ids["a:1"]
+    assert after["a:3"] == after["b:9"] == ids["b:9"]
+    assert rules["3"] == rules["9"] == "must_link"
+    assert result.splits == 1
+    assert ("split", ids["a:1"], ids["b:9"], "cannot_link") in rows
+
+
+def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 0))
+        old = person_of(con)["a:1"]
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    with writer(later(settings, 1)) as con:
+        resolve(con, later(settings, 1))
+        after = person_of(con)
+        assert after["a:1"] == old and after["a:2"] > old
+        assert history(con) == [("split", old, after["a:2"], "cannot_link")]
+        # nothing changes on the next run, and the ids already used are never handed out again
+        resolve(con, later(settings, 2))
+        assert person_of(con) == after
+        stage(con, {"key": "c:1", "first": "new", "last": "person", "email": "n@example.org"})
+        resolve(con, later(settings, 3))
+        assert person_of(con)["c:1"] > after["a:2"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("must_link: [[a:1, a:2]\n", "identity_overrides.yaml:2:1: invalid YAML"),
+    ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, 'nocolon' is not"),
+    ("cannot_link:\n  - [a:1, a:2]\n  - [a:1, x:404]\n", "identity_overrides.yaml:3: cannot_link.1: unknown record(s) x:404"),
+    ("must_lnik:\n  - [a:1, a:2]\n", "must_lnik"),
+])
+def test_bad_override_files_are_errors_naming_file_line_and_records(settings, home, text, message):
+    (home / "config" / "identity_overrides.yaml").write_text(text)
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park"}, {"key": "a:2", "first": "lee", "last": "ro"})
+        with pytest.raises(ConfigError) as exc:
+            resolve(con, later(settings, 0))
+        assert message in str(exc.value)
+        assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
+
+
+def test_records_without_identifiers_are_singletons_and_deletes_retire_people(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1"}, {"key": "a:2"}, {"key": "a:3", "first": "solo", "last": "only"})
+        result = resolve(con, later(settings, 0))
+        ids = person_of(con)
+        assert result.persons_total == 3 and len(set(ids.values())) == 3
+        assert result.links_by_rule == {"singleton": 3}
+        con.execute("delete from staging.candidate_records where source_record_id = '3'")
+        gone = resolve(con, later(settings, 1))
+        assert gone.records_removed == 1 and gone.retired == 1
+        assert set(person_of(con)) == {"a:1", "a:2"}
+        assert ("retire", ids["a:3"], None, "records_gone") in history(con)
+        run_checks(con)
+
+
+def test_golden_record_survivorship(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con,
+              {"key": "a:1", "first": "jo", "last": "doe", "email": "jo.doe@acme.example", "phone": "+14155550103",
+               "applied_at": T0, "consent_email": True, "city": "Boston", "company": "Acme"},
+              {"key": "b:1", "first": "joanna", "last": "doe", "email": "jo.doe@acme.example", "city": "Denver",
+               "applied_at": T0 + timedelta(days=5), "referrer_email": "ref@acme.example"},
+              {"key": "c:1", "first": "joanna", "last": "doe", "email": "joanna.d@gmail.com", "phone": "+14155550103",
+               "applied_at": T0 + timedelta(days=2), "consent_email": False})
+        resolve(con, later(settings, 0))
+        p = con.execute("select display_name, email, city, current_company, sources, record_count, first_seen_at, "
+                        "last_seen_at, is_referred, first_referrer_email, consent_email from core.persons").df()
+    assert len(p) == 1
+    row = p.iloc[0]
+    assert row["display_name"] == "Joanna Doe"          # fullest name
+    assert row["email"] == "joanna.d@gmail.com"          # personal over work
+    assert row["city"] == "Denver"                       # most recent location
+    assert row["current_company"] == "Acme"
+    assert list(row["sources"]) == ["a", "b", "c"] and row["record_count"] == 3
+    assert row["first_seen_at"] == T0 and row["last_seen_at"] == T0 + timedelta(days=5)
+    assert row["is_referred"] and row["first_referrer_email"] == "ref@acme.example"
+    assert not row["consent_email"]                      # one "no" wins
