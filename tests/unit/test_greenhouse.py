@@ -18,12 +18,12 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 PATH = "/v1/candidates"
 
 
-def configure(home, url: str, per_page: int = 25, now: datetime = NOW, **extra) -> Settings:
+def configure(home, url: str, per_page: int = 25, now: datetime = NOW, mapping: str = "", **extra) -> Settings:
     """Writes a sources.yaml holding one Greenhouse source; returns settings with tiny retry waits."""
     lines = [f"  - {k}: {v}" if i == 0 else f"    {k}: {v}" for i, (k, v) in enumerate({
         "name": "greenhouse", "kind": "greenhouse", "channel": "ats", "base_url": f"{url}/v1",
         "api_key_env": "GH_TEST_KEY", "per_page": per_page, "overlap_s": 60, **extra}.items())]
-    (home / "config" / "sources.yaml").write_text("sources:\n" + "\n".join(lines) + "\n")
+    (home / "config" / "sources.yaml").write_text("sources:\n" + "\n".join(lines) + "\n" + mapping)
     return Settings(home=home, now=now, api_backoff_base_s=0.01, api_timeout_s=1.0, api_max_attempts=3)
 
 
@@ -227,3 +227,15 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
         cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
         assert cursors["last_full_at"] == (NOW + timedelta(hours=25)).isoformat()
         run_checks(con)
+
+
+def test_a_mapping_entry_overrides_the_built_in_one(home, fake):
+    mapping = "    mapping:\n      email: email_addresses[0].value\n      street: addresses[0].value\n"
+    settings = configure(home, fake.url, per_page=100, mapping=mapping)
+    with writer(settings) as con:
+        ingest(con, settings)
+        c = next(c for c in fake.candidates.values() if len(c["email_addresses"]) == 2 and c["addresses"]
+                 and " at " not in c["email_addresses"][1]["value"])
+        got = con.execute("select email, street, first_name from staging.candidate_records where source_record_id = ?",
+                          [str(c["id"])]).fetchone()
+        assert got == (c["email_addresses"][0]["value"].lower(), c["addresses"][0]["value"], c["first_name"])
