@@ -179,8 +179,9 @@ def load_segments(config_dir: Path) -> SegmentsConfig:
 
 # -- compilation ------------------------------------------------------------------------------
 
-_LOCATION = {"country": "upper(country)", "region": "lower(region)", "city": "lower(city)",
-             "seniority": "seniority", "stage": "current_stage"}
+# Single-valued columns matched with in/not_in (values folded the way the column is).
+_VALUE_COLUMNS = {"country": "upper(country)", "region": "lower(region)", "city": "lower(city)",
+                 "seniority": "seniority", "stage": "current_stage"}
 
 
 def _norm(field: str, values: list[str]) -> list[str]:
@@ -206,9 +207,9 @@ def compile_condition(cond: Condition, now: datetime, loc: tuple, where_loc: lis
         words = [w.lower() for w in (value.any or value.all)]
         fn = "list_bool_or" if value.any else "list_bool_and"
         return f"coalesce({fn}(list_transform(?::varchar[], lambda w: contains(title_key, w))), false)", [words]
-    if field in _LOCATION:
+    if field in _VALUE_COLUMNS:
         values = _norm(field, value.in_ or value.not_in)
-        sql = f"list_contains(?::varchar[], {_LOCATION[field]})"
+        sql = f"list_contains(?::varchar[], {_VALUE_COLUMNS[field]})"
         return (sql if value.in_ else f"not coalesce({sql}, false)"), [values]
     if field in ("source", "channel"):
         column = f"{field}s"
