@@ -1,5 +1,4 @@
--- inputs: staging.stage_changes (ATS status feeds), staging.candidate_records with a stage (ATS records),
---         core.identity_links; $stage_keys/$stage_values: config/stages.yaml, source name (casefolded) -> canonical
+-- inputs: staging.stage_changes, staging.candidate_records (stage, ids), core.identity_links; $stage_keys -> $stage_values
 -- grain: one row per ATS stage observation; key (source_name, source_record_id, kind);
 -- stage null = unmapped name, person_id null = no person matched (both reported, never dropped silently)
 with stage_map as (

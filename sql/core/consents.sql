@@ -1,5 +1,4 @@
--- inputs: staging.candidate_records + core.identity_links (consent fields; referral records never count:
---         a referrer cannot consent for someone), core.provider_events_resolved (opt-outs and opt-ins)
+-- inputs: staging.candidate_records + core.identity_links (consent fields, never from referrals), core.provider_events_resolved
 -- grain: one row per consent statement; key (person_id, channel, source, recorded_at);
 -- origin: record (a source feed's field) | event (the person told a provider: unsubscribe, STOP, START)
 with records as (

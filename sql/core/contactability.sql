@@ -1,7 +1,6 @@
 -- inputs: core.persons (the address a sender uses), core.suppressions, core.consents
 -- grain: one row per person per channel (email, sms); key (person_id, channel)
--- rule (docs/journey.md): suppressed -> no; SMS needs explicit consent and a mobile number; email is
--- allowed unless consent was revoked. The person's latest direct statement (event) beats source fields.
+-- rule (docs/journey.md): suppressed -> no; SMS needs explicit consent and a mobile; email unless revoked
 with grid as (
     select p.person_id, c.channel,
            if(c.channel = 'email', p.email, p.phone) as address, p.phone_type

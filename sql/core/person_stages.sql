@@ -1,7 +1,6 @@
 -- inputs: core.persons, core.stage_events; $progress: the ordered progress stages (tasks.journey.stages.PROGRESS)
--- grain: one row per person; key person_id. Reaching a stage implies the earlier ones: a skipped stage
--- counts as reached when the first later stage was. current_stage: do_not_contact while in force, else the
--- latest ATS change, exit, or outreach event that does not fall behind the furthest stage reached by then.
+-- grain: one row per person; key person_id. A stage counts as reached when it or a later one was first reached;
+-- current_stage: do_not_contact while in force, else the latest move that does not fall behind (docs/journey.md)
 with ranked as (
     select e.*, list_position($progress::varchar[], e.stage) as stage_rank
     from core.stage_events e

@@ -1,6 +1,5 @@
--- inputs: staging.candidate_records + core.identity_links (discovered), core.provider_events_resolved
---         (contacted, engaged), core.ats_stage_events (applied … hired, rejected, withdrew),
---         core.suppressions (unsubscribed, do_not_contact exits in force)
+-- inputs: candidate_records + identity_links (discovered), provider_events_resolved (contacted, engaged),
+--         ats_stage_events (applied … hired, rejected, withdrew), suppressions (unsubscribed, do_not_contact)
 -- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
 with discovered as (   -- the first time any of the person's records was applied for or staged
     select l.person_id, 'discovered' as stage,

@@ -1,7 +1,6 @@
--- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, hard bounces, spam reports),
---         raw.erasure_requests, core.do_not_contact, core.person_addresses
--- grain: one row per suppression in force (person and/or address, channel email|sms|all); key none:
--- several reasons may suppress the same person; reasons that are lifted (re-subscribe, SMS START) drop out
+-- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
+--         core.do_not_contact, core.person_addresses; lifted ones (re-subscribe, SMS START) drop out
+-- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key
 with events as (
     select * from core.provider_events_resolved
 ),

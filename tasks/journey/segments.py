@@ -34,7 +34,7 @@ _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 def _exactly_one(model: BaseModel, what: str, ignore: tuple[str, ...] = ()) -> None:
-    given = [name for name in model.model_fields_set if name not in ignore]
+    given = [n for n in model.model_fields_set if n not in ignore and getattr(model, n) is not None]
     if len(given) != 1:
         fields = [f.alias or n for n, f in type(model).model_fields.items() if n not in ignore]
         raise ValueError(f"{what} needs exactly one of {fields}; got {sorted(given) or 'none'}")
@@ -190,7 +190,7 @@ def _norm(field: str, values: list[str]) -> list[str]:
 
 def compile_condition(cond: Condition, now: datetime, loc: tuple, where_loc: list) -> tuple[str, list]:
     """Turns a condition into (SQL predicate over core.segment_people, parameters); records where: locations."""
-    field = next(iter(n for n in cond.model_fields_set if n != "description"))
+    field = next(n for n in cond.model_fields_set if n != "description" and getattr(cond, n) is not None)
     value = getattr(cond, field)
     if field in ("all_", "any_"):
         parts = [compile_condition(c, now, (*loc, field.rstrip("_"), i), where_loc) for i, c in enumerate(value)]

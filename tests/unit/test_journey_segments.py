@@ -157,6 +157,7 @@ def test_memberships_keep_history_and_reruns_change_nothing(population, settings
     ("  a:\n    furthest_stage: {at_least: rejected}\n", "segments.yaml:3: segments.a.furthest_stage.at_least: Input should be"),
     ("  a:\n    seniority: {in: [ninja]}\n", "segments.yaml:3: segments.a.seniority.in.0: Input should be"),
     ("  a:\n    country: {in: [US]}\n    referred: true\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
+    ("  a:\n    skills:\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
     ("  a:\n    description: only words\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
     ("  a:\n    where: \"1=1; drop table core.persons\"\n", "segments.yaml:3: segments.a.where: Value error"),
 ])
