@@ -86,7 +86,7 @@ def synthesize(con, persons: int) -> None:
         from core.persons p
     """)
     con.execute("""
-        insert into core.identity_links
+        insert into core.identity_links (source_name, source_record_id, person_id, rule, score, linked_at)
         select source_name, source_record_id, substr(source_record_id, 2)::bigint, 'singleton', null, staged_at
         from staging.candidate_records
     """)
