@@ -1,0 +1,35 @@
+"""The one HTTP retry policy on its own: connection errors, over-long Retry-After, other 4xx."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from tasks.sources.http import ApiError, RetryPolicy, get
+from tests.fakes.greenhouse import FakeGreenhouse
+
+POLICY = RetryPolicy(max_attempts=3, backoff_base_s=0.01, timeout_s=1.0, max_retry_after_s=5)
+
+
+def test_connection_errors_retry_then_fail_naming_source_and_url():
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1/candidates"
+    with httpx.Client() as http, pytest.raises(ApiError) as exc:
+        get(http, url, "greenhouse", POLICY, {"per_page": 5})
+    assert str(exc.value) == (f"greenhouse: gave up on {url}?per_page=5 after 3 attempts; "
+                              "last: connection error (ConnectError)")
+
+
+def test_retry_after_longer_than_allowed_fails_at_once_and_other_4xx_are_not_retried():
+    with FakeGreenhouse([]) as gh, httpx.Client(auth=(gh.api_key, "")) as http:
+        gh.script = [(429, {"Retry-After": "3600"})]
+        with pytest.raises(ApiError, match="Retry-After 3600 s is longer than CANDOR_API_MAX_RETRY_AFTER_S=5"):
+            get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY)
+        with pytest.raises(ApiError, match="greenhouse: HTTP 404 from .*/v1/nothing"):
+            get(http, f"{gh.url}/v1/nothing", "greenhouse", POLICY)
+        assert len(gh.requests) == 2
+        assert get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY).json() == []
