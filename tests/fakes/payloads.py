@@ -138,9 +138,10 @@ def lever_opportunities(n: int, seed: int, now: datetime) -> list[dict]:
             contacts.append(contact)
         created = now - timedelta(days=rnd.randint(2, 400), minutes=rnd.randint(0, 1440))
         reached = rnd.randint(1, len(LEVER_STAGES) - 1)
+        moves = [min(now, created + timedelta(days=2 * i)) for i in range(reached + 1)]
         changes = [{"toStageId": LEVER_STAGES[i][0], "toStageIndex": i, "userId": "u-1",
-                    "updatedAt": ms(created + timedelta(days=2 * i))} for i in range(1, reached + 1)]
-        updated = created + timedelta(days=2 * reached)
+                    "updatedAt": ms(moves[i])} for i in range(1, reached + 1)]
+        updated = moves[-1]
         old = rnd.random() < 0.03
         links = [f"https://linkedin.com/in/{p['handle'].replace('.', '-')}"] if rnd.random() < 0.6 else []
         out.append({

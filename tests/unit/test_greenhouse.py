@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tasks.ingest import ingest
+from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
 from tests.fakes.greenhouse import FakeGreenhouse
@@ -88,6 +89,10 @@ def test_full_load_maps_candidates_applications_and_sets_the_watermark(home, fak
         assert con.execute("select count(*) from staging.stage_changes").fetchone()[0] == expected_stage_rows(fake.candidates.values())
         hired = sum(a["status"] == "hired" for c in fake.candidates.values() for a in c["applications"])
         assert con.execute("select count(*) from staging.stage_changes where stage = 'Hired'").fetchone()[0] == hired
+        # Every stage name the connector emits is one the journey's default stages.yaml maps: the funnel sees them.
+        stage_map = load_stage_map(settings.config_dir)
+        names = [s for (s,) in con.execute("select distinct stage from staging.stage_changes").fetchall()]
+        assert {stage_map[n.strip().casefold()] for n in names} == {"applied", "interviewing", "offered", "hired", "rejected"}
 
         cursors = dict(con.execute("select cursor_name, value from meta.watermarks where source_name = 'greenhouse'").fetchall())
         assert cursors == {"watermark": NOW.isoformat(), "last_full_at": NOW.isoformat()}

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tasks.ingest import ingest
+from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
 from tests.fakes.lever import FakeLever
@@ -68,6 +69,9 @@ def test_full_load_maps_contacts_and_stage_changes(home, fake):
                            "order by changed_at", [f"app:{o['id']}:"]).fetchall()
         assert [r[0] for r in rows] == [names[c["toStageId"]] for c in o["stageChanges"]]
         assert {r[2] for r in rows} == {o["contact"]}
+        stage_map = load_stage_map(settings.config_dir)
+        names = [s for (s,) in con.execute("select distinct stage from staging.stage_changes").fetchall()]
+        assert {stage_map[n.strip().casefold()] for n in names} == {"applied", "interviewing", "offered"}
         # An old opportunity without timestamps still lands; its stage has no time, so no stage row.
         old = next(o for o in fake.opportunities.values() if o["updatedAt"] is None)
         assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [old["id"]]).fetchone()[0] == 1
