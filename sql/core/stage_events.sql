@@ -1,4 +1,5 @@
--- inputs: candidate_records + identity_links (discovered), provider_events_resolved (contacted, engaged),
+-- inputs: candidate_records + identity_links (discovered; applied when a record applied to a job),
+--         provider_events_resolved (contacted, engaged),
 --         ats_stage_events (applied … hired, rejected, withdrew), suppressions (unsubscribed, do_not_contact)
 -- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
 with discovered as (   -- the first time any of the person's records was applied for or staged
@@ -9,6 +10,13 @@ with discovered as (   -- the first time any of the person's records was applied
     from staging.candidate_records r
     join core.identity_links l using (source_name, source_record_id)
     group by l.person_id
+),
+applications as (     -- an application that came in through a feed (job board, career site, ATS export)
+    select l.person_id, 'applied' as stage, r.applied_at as occurred_at, 'ingest' as source,
+           r.source_name || ':' || r.source_record_id as evidence, r.job_id
+    from staging.candidate_records r
+    join core.identity_links l using (source_name, source_record_id)
+    where r.applied_at is not null and coalesce(r.job_id, r.job_title) is not null and r.channel <> 'referral'
 ),
 provider as (          -- opens are not engagement (mail clients pre-fetch images); opt-out keywords are not either
     select person_id,
@@ -37,6 +45,7 @@ exits as (
 select person_id, stage, occurred_at, source, evidence, job_id
 from (
     select * from discovered
+    union all select * from applications
     union all select * from provider
     union all select * from ats
     union all select * from exits

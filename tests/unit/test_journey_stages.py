@@ -164,3 +164,15 @@ def test_default_stage_map_covers_the_fake_greenhouse_and_lever_stages():
 
     lookup = load_stage_map(PROJECT_ROOT / "data" / "config")
     assert all(name.casefold() in lookup for _, name in [*GREENHOUSE_STAGES, *LEVER_STAGES])
+
+
+def test_feed_applications_count_as_applied_but_referrals_do_not(con, settings):
+    person(con, 7)
+    record(con, 7, "IN-7", source_name="indeed_apply", applied_at=at(1), staged_at=at(2), job_id="J-9")
+    person(con, 8)
+    record(con, 8, "RF-8", source_name="referrals", channel="referral", applied_at=at(1), staged_at=at(2), job_id="J-9")
+    derive(con, settings)
+    applied = stages_of(con, 7)
+    assert (applied["furthest_stage"], applied["applied_at"], applied["discovered_at"]) == ("applied", at(1), at(1))
+    referred = stages_of(con, 8)
+    assert referred["furthest_stage"] == "discovered" and pd.isna(referred["applied_at"])
