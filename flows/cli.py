@@ -150,7 +150,7 @@ def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core
 def status() -> None:
     """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
     settings = _settings()
-    from tasks.status import files_by_status, quarantine_by_rule, table_counts
+    from tasks.status import api_cursors, files_by_status, quarantine_by_rule, table_counts
     from tasks.warehouse import writer
 
     if not settings.warehouse_path.exists():
@@ -160,6 +160,10 @@ def status() -> None:
         _print_rows(f"tables in {settings.warehouse_path}", [{"table": t, "rows": n} for t, n in table_counts(con)])
         _print_rows("files", [{"source": s, "status": st, "files": n} for s, st, n in files_by_status(con)])
         _print_rows("quarantine", [{"source": s, "rule": r, "rows": n} for s, r, n in quarantine_by_rule(con)])
+        cursors = api_cursors(con)
+        if cursors:
+            _print_rows("API cursors (run.* = a run to resume)",
+                        [{"source": s, "cursor": c, "value": v, "updated_at": str(u)} for s, c, v, u in cursors])
 
 
 @app.command()

@@ -32,3 +32,10 @@ def files_by_status(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]
     return con.execute(
         "select source_name, status, count(*) from meta.ingested_files group by all order by 1, 2"
     ).fetchall()
+
+
+def api_cursors(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, object]]:
+    """Returns (source, cursor, value, updated_at) from meta.watermarks: where each API source stands."""
+    return con.execute(
+        "select source_name, cursor_name, value, updated_at from meta.watermarks order by 1, 2"
+    ).fetchall()

@@ -12,7 +12,7 @@ last committed one. Cursors (meta.watermarks, per source):
   `reconcile_every_h`) pages through every record, notes each id in meta.api_seen_ids and, at
   its end, deletes the staged records the API no longer returned (Greenhouse has no list of
   deleted or merged candidates; for Lever it backs up the deleted-opportunities list).
-- `run.started_at`, `run.since`, `run.full`, `run.stream`, `run.next`: the run in progress, so a
+- `run.started_at`, `run.since`, `run.full`, `run.stream`, `run.next`, `run.base_url`: the run in progress, so a
   new run after a crash resumes it with the same filter from the next page (Greenhouse: the
   `Link rel="next"` URL; Lever: the `next` offset token). Removed when the run completes.
 """
@@ -85,10 +85,12 @@ class Run:
     full: bool
     stream: str
     next: str | None
+    base_url: str
 
     def cursors(self) -> dict[str, str | None]:
         return {"run.started_at": self.started_at.isoformat(), "run.since": self.since.isoformat() if self.since else None,
-                "run.full": "1" if self.full else "0", "run.stream": self.stream, "run.next": self.next}
+                "run.full": "1" if self.full else "0", "run.stream": self.stream, "run.next": self.next,
+                "run.base_url": self.base_url}
 
 
 def read_cursors(con: duckdb.DuckDBPyConnection, source_name: str) -> dict[str, str | None]:
@@ -106,10 +108,16 @@ def _write_cursors(con, source_name: str, values: dict[str, str | None], now: da
 def _start(con, source: SourceConfig, streams: tuple[str, ...], settings: Settings) -> Run:
     """Resumes the run in progress, or plans a new one (full scan when due, else incremental)."""
     state = read_cursors(con, source.name)
-    if state.get("run.started_at"):
+    if state.get("run.started_at") and state.get("run.base_url") != source.base_url:
+        # Its next-page cursor points at the old API (Greenhouse's is a full URL): start over.
+        log.warning("%s: base_url changed since the unfinished run started (%s); starting a new run",
+                    source.name, state.get("run.base_url"))
+        state = {k: v for k, v in state.items() if not k.startswith("run.")}
+    elif state.get("run.started_at"):
         since = state.get("run.since")
         run = Run(datetime.fromisoformat(state["run.started_at"]), datetime.fromisoformat(since) if since else None,
-                  state.get("run.full") == "1", state.get("run.stream") or streams[0], state.get("run.next"))
+                  state.get("run.full") == "1", state.get("run.stream") or streams[0], state.get("run.next"),
+                  source.base_url)
         log.info("%s: resuming the run started %s at %s %s", source.name, run.started_at.isoformat(),
                  run.stream, "page " + run.next if run.next else "start")
         return run
@@ -119,7 +127,7 @@ def _start(con, source: SourceConfig, streams: tuple[str, ...], settings: Settin
             or now - datetime.fromisoformat(last_full) >= timedelta(hours=source.reconcile_every_h))
     since = None if full else datetime.fromisoformat(state["watermark"]) - timedelta(seconds=source.overlap_s)
     con.execute("delete from meta.api_seen_ids where source_name = ?", [source.name])
-    return Run(now, since, full, streams[0], None)
+    return Run(now, since, full, streams[0], None, source.base_url)
 
 
 def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, settings: Settings) -> int:

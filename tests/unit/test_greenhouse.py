@@ -244,3 +244,25 @@ def test_a_mapping_entry_overrides_the_built_in_one(home, fake):
         got = con.execute("select email, street, first_name from staging.candidate_records where source_record_id = ?",
                           [str(c["id"])]).fetchone()
         assert got == (c["email_addresses"][0]["value"].lower(), c["addresses"][0]["value"], c["first_name"])
+
+
+def test_status_shows_the_run_to_resume_and_a_changed_base_url_starts_over(home, settings, fake):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    crashed = configure(home, fake.url, per_page=10)
+    fake.break_after_pages = 2
+    with writer(crashed) as con:
+        ingest(con, crashed)
+    status = CliRunner().invoke(app, ["status"])
+    assert status.exit_code == 0 and "run.next" in status.output and "page=3" in status.output
+    fake.break_after_pages = None
+    fake.requests.clear()
+    moved = configure(home, fake.url.replace("127.0.0.1", "localhost"), per_page=10)
+    with writer(moved) as con:
+        report = ingest(con, moved)
+        assert [q.get("page") for q in fake.data_requests(PATH)] == [None, "2", "3", "4", "5", "6"]
+        assert all(f.status == "loaded" for f in report.files)
+        assert not [c for (c,) in con.execute("select cursor_name from meta.watermarks").fetchall() if c.startswith("run.")]
+        run_checks(con)
