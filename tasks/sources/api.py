@@ -164,21 +164,34 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
     """, [source.name, label, batch_id, now, source.name, source.name])
     con.execute("delete from staging.stage_changes where source_name = ? "
                 "and source_record_id in (select source_record_id from batch_delete_ids)", [source.name])
-    removed = con.execute("delete from staging.candidate_records where source_name = ? "
-                          "and source_record_id in (select source_record_id from batch_deletes)",
-                          [source.name]).fetchone()[0]
+    [(removed,)] = con.execute("delete from staging.candidate_records where source_name = ? "
+                               "and source_record_id in (select source_record_id from batch_deletes)",
+                               [source.name]).fetchall()
     log.info("%s: %d deleted record(s) reported, %d removed from staging", source.name, len(deleted), removed)
     return removed
 
 
 def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, settings: Settings,
           derived: dict[str, list] | None = None) -> FileResult:
-    """One batch of objects through load_objects -> stage -> validate -> write_batch (caller's transaction)."""
+    """One batch of objects through load_objects -> stage -> validate -> write_batch (caller's transaction).
+
+    Objects whose staged row already has the same payload are left out first: overlap windows,
+    resumed pages and full scans re-list unchanged records, and re-staging them would change nothing.
+    """
     now = utcnow(settings)
     load_objects(con, list(enumerate(objects, start=1)), source, derived)
+    table = "staging.stage_changes" if source.kind == "ats_status" else "staging.candidate_records"
+    con.execute(f"""
+        delete from batch_read b where exists (
+            select 1 from {table} t where t.source_name = ? and t.source_record_id = b.source_record_id
+              and t.payload_sha256 = sha256(b.payload))
+    """, [source.name]).fetchall()
+    [(rows,)] = con.execute("select count(*) from batch_read").fetchall()
+    if not rows:
+        return FileResult(source.name, label, "loaded")
     stage(con, source, now)
     quarantine = validate_batch(con, source.kind, now)
-    return write_batch(con, source, label, sha, len(objects), quarantine, settings)
+    return write_batch(con, source, label, sha, rows, quarantine, settings)
 
 
 def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:

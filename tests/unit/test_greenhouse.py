@@ -161,8 +161,10 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
         after = state(con)
         assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}]
         assert report.summary_rows()[0]["loaded"] == 1
+        # The page held 4 candidates; the one in the overlap was unchanged and is not staged again.
+        assert sum(c["updated_at"] >= "2026-11-20T11:59:00" for c in fake.candidates.values()) == 4
         assert con.execute("select rows_read from meta.ingested_files where contains(file_path, 'updated_after') "
-                           "and not contains(file_path, '(stages)')").fetchall() == [(4,)]
+                           "and not contains(file_path, '(stages)')").fetchall() == [(3,)]
         titles = dict(con.execute("select source_record_id, current_title from staging.candidate_records").fetchall())
         assert all(titles[str(c)] == "Staff Engineer" for c in changed if str(c) in titles)
         new_raw = set(after["raw"]) - set(before["raw"])
@@ -219,7 +221,10 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
     with writer(day_later) as con:
         report = ingest(con, day_later)
         assert all("updated_after" not in q for q in fake.data_requests(PATH))   # a full scan
-        assert report.summary_rows()[0]["deleted"] == 2
+        row = report.summary_rows()[0]
+        assert row["deleted"] == 2
+        # Unchanged staged records are not staged again; only the quarantined ones are re-checked.
+        assert row["staged"] == 0 and row["read"] == row["quarantined"] == len(before["quarantine"]) > 0
         after = state(con)
         prefixes = tuple(f"app:{cid}:" for cid in gone)
         removed_stages = [r for r in before["stages"] if r[0].startswith(prefixes)]
