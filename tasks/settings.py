@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     identity_match_threshold: float = Field(
         default=0.8, gt=0, lt=1, description="Splink match probability at or above which two records are one person.")
     identity_max_key_share: int = Field(
-        default=20, ge=2, description="A shared email/phone/LinkedIn/ATS id held by more records than this links nobody.")
+        default=10, ge=2, description="A shared email/phone/LinkedIn/ATS id held by more records than this links nobody.")
 
     @property
     def config_dir(self) -> Path:

@@ -1,6 +1,7 @@
 -- Inputs: core.identity_keys (match keys of current records), temp identity_scored (record_key of
 -- new/changed records); $max_share caps how many records one value may link (shared inboxes, office
--- phones). Grain: one row per pair of records sharing a value, per rule. Key: (record_key_l, record_key_r, rule).
+-- phones, placeholder numbers). Grain: one row per pair of records sharing a value whose names do not
+-- contradict each other, per rule. Key: (record_key_l, record_key_r, rule).
 with scoped as (
     select k.* from core.identity_keys as k join identity_scored using (record_key)
 ),
@@ -31,6 +32,14 @@ pairs as (
     join holders as h using (rule, value)
     where h.record_key <> v.record_key
 )
-select record_key_l, record_key_r, rule, null::double as score,
-       null::varchar as detail
-from pairs
+select p.record_key_l, p.record_key_r, p.rule, null::double as score, null::varchar as detail
+from pairs as p
+join core.identity_keys as l on l.record_key = p.record_key_l
+join core.identity_keys as r on r.record_key = p.record_key_r
+-- a shared identifier between two clearly different names (a family phone, a team inbox) is left
+-- to Splink, which weighs it against the names; nicknames, typos and swapped names do not count as different
+where coalesce(
+    jaro_winkler_similarity(l.first_name_canon, r.first_name_canon) >= 0.8
+    or jaro_winkler_similarity(l.last_name_key, r.last_name_key) >= 0.8
+    or jaro_winkler_similarity(l.first_name_key, r.last_name_key) >= 0.8
+    or jaro_winkler_similarity(l.last_name_key, r.first_name_key) >= 0.8, true)

@@ -15,8 +15,8 @@ import duckdb
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.json")
-SPLINK_COLUMNS = ["record_key", "first_name_key", "last_name_key", "full_name_key", "first_name_canon", "email", "email_local",
-                  "phone", "linkedin_url", "city_key", "postal_key", "country", "company_key", "email_org", "title_key"]
+# a name shared by more records than this is blocked on only together with a place or an employer
+RARE_NAME_MAX = 50
 
 
 def _null(*cols: str) -> dict:
@@ -98,16 +98,22 @@ def comparisons() -> list[dict]:
 
 
 def blocking_rules() -> list[str]:
-    """Candidate pairs for scoring: each rule catches a kind of variation the others miss."""
+    """Candidate pairs for scoring: each rule catches a kind of variation the others miss.
+
+    Agreeing on a common name alone never reaches the threshold (term frequencies make it weak),
+    so a common name is only a block together with a city, postal code or employer; rare names
+    (name_block) are a block on their own. This keeps the number of pairs near-linear in records.
+    """
     return [
-        "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key",
+        "l.name_block = r.name_block",
+        "l.first_name_canon = r.first_name_canon and l.last_name_key = r.last_name_key and l.city_key = r.city_key",
         "l.first_name_key = r.last_name_key and l.last_name_key = r.first_name_key",
-        "l.first_name_canon = r.first_name_canon and l.last_name_key = r.last_name_key",
         "l.email_local = r.email_local",
         "l.first_name_key = r.first_name_key and l.postal_key = r.postal_key",
         "l.last_name_key = r.last_name_key and l.postal_key = r.postal_key",
         "l.first_name_key = r.first_name_key and l.company_key = r.company_key",
         "l.last_name_key = r.last_name_key and l.company_key = r.company_key",
+        "l.last_name_key = r.last_name_key and l.email_org = r.email_org",
     ]
 
 
@@ -128,7 +134,8 @@ def base_settings() -> dict:
 def _linker(db_api, table: str, settings: dict):
     from splink import Linker
 
-    return Linker(db_api.register(table), settings, log_level=logging.WARNING)
+    # EM warns about every level unseen in a block; regularize() floors those, so only errors matter
+    return Linker(db_api.register(table), settings, log_level=logging.ERROR)
 
 
 def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:

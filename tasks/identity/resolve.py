@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +18,8 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.identity import cluster as clustering
-from tasks.identity.model import DEFAULT_MODEL_PATH, SPLINK_COLUMNS, TF_COLUMNS, for_size, regularize, train
+from tasks.identity.model import (DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, blocking_rules, for_size,
+                                  regularize, train)
 from tasks.identity.freemail import free_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
@@ -52,6 +54,22 @@ class ResolveResult:
                  "model": self.model_version}]
 
 
+class _Timer:
+    """Logs how long each step of a run took (operators see where a slow night went)."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.steps: list[str] = []
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.steps.append(f"{step} {now - self.last:.1f} s")
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
+
+
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
     return con.execute(sql, params).fetchall()[0][0]
 
@@ -73,7 +91,9 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     now = utcnow(settings)
     current_model(con, now)
     _refresh_all_keys(con)
-    con.execute(f"create or replace temp table identity_train as select {', '.join(SPLINK_COLUMNS)} from core.identity_keys")
+    con.execute("create or replace temp table identity_scored (record_key varchar)")
+    con.execute(f"create or replace temp table identity_train as {sql_text('core/identity_splink_input')}",
+                {"scored_only": False, "rare_name_max": RARE_NAME_MAX})
     n = _scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -103,13 +123,12 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
     from splink import DuckDBAPI, Linker
 
-    cols = ", ".join(SPLINK_COLUMNS)
-    con.execute(f"create or replace temp table identity_splink_new as "
-                f"select {cols} from ({sql_text('core/identity_splink_input')})", {"scored_only": True})
+    params = {"scored_only": True, "rare_name_max": RARE_NAME_MAX}
+    con.execute(f"create or replace temp table identity_splink_new as {sql_text('core/identity_splink_input')}", params)
     n_old = _scalar(con, "select count(*) from core.identity_keys") - _scalar(con, "select count(*) from identity_splink_new")
     if n_old:
-        con.execute(f"create or replace temp table identity_splink_old as "
-                    f"select {cols} from ({sql_text('core/identity_splink_input')})", {"scored_only": False})
+        con.execute(f"create or replace temp table identity_splink_old as {sql_text('core/identity_splink_input')}",
+                    {**params, "scored_only": False})
     db_api = DuckDBAPI(connection=con)
     new = db_api.register("identity_splink_new")
     linker = Linker(new, model, log_level=logging.WARNING)
@@ -118,11 +137,14 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
         con.execute(f"create or replace temp table identity_tf_{column} as "
                     f"select value as {column}, tf as tf_{column} from identity_tf where column_name = ?", [column])
         linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
-    frames = [linker.inference.predict_within(new, threshold_match_probability=threshold, warning_mode="never")]
+    # blocking rules come from the code, not the stored model: they decide cost, not scores
+    rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
+    frames = [linker.inference.predict_within(new, blocking_rules_to_generate_predictions=rules,
+                                              threshold_match_probability=threshold, warning_mode="never")]
     if n_old:
         old = db_api.register("identity_splink_old")
-        frames.append(linker.inference.predict_between(old, new, threshold_match_probability=threshold,
-                                                       warning_mode="never"))
+        frames.append(linker.inference.predict_between(old, new, blocking_rules_to_generate_predictions=rules,
+                                                       threshold_match_probability=threshold, warning_mode="never"))
     parts = []
     for frame in frames:
         names = [c.unquote().name for c in frame.columns]
@@ -137,7 +159,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
 
 
 def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: dict, trained_on: int,
-                   overrides: Overrides) -> None:
+                   overrides: Overrides, timer: _Timer) -> None:
     """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
     con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
     con.execute("create or replace temp table identity_scored as "
@@ -149,11 +171,14 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
                 "or record_key_r in (select record_key from identity_changes) or rule = 'must_link'")
     con.execute("delete from core.identity_edges where record_key_l in (select record_key from identity_changes) "
                 "or record_key_r in (select record_key from identity_changes) or rule = 'must_link'")
+    timer.lap("keys")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
     if _scalar(con, "select count(*) from identity_scored"):
+        timer.lap("rules")
         records = _scalar(con, "select count(*) from core.identity_keys")
         _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)
+        timer.lap("splink")
         con.execute("insert into identity_new_edges select * from identity_splink_edges as s "
                     "anti join identity_new_edges as d using (record_key_l, record_key_r)")
     must = overrides.frame().query("kind == 'must_link'")
@@ -242,12 +267,14 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     version, model, trained_on = current_model(con, now)
     run_id = _scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
     result = ResolveResult(run_id=run_id, model_version=version)
-    _stage_changes(con, settings, regularize(model), trained_on, overrides)
+    timer = _Timer()
+    _stage_changes(con, settings, regularize(model), trained_on, overrides, timer)
     result.records_scored = _scalar(con, "select count(*) from identity_scored")
     result.records_removed = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
     con.execute("insert into core.identity_edges select *, ? from identity_new_edges", [now])
 
     records = _affected(con, overrides)
+    timer.lap("affected")
     keys = records["record_key"]
     con.register("identity_affected_keys", records[["record_key"]])
     edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "
@@ -274,6 +301,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                                                 "record_count": 0})], ignore_index=True)
     history["reason"] = _reasons(history, records, overrides)
 
+    timer.lap("clusters")
     rules = _link_rules(records, edges)
     records = records.merge(rules, on="record_key")
     unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna()
@@ -299,11 +327,14 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                 "run_id, merged_at from identity_history")
     con.unregister("identity_history")
 
+    timer.lap("links")
     dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]))}, dtype="int64")
     con.register("identity_dirty_persons", dirty)
     con.execute("delete from core.persons where person_id in (select person_id from identity_dirty_persons)")
     con.execute(f"insert into core.persons {sql_text('core/persons')}", {"now": now})
     con.unregister("identity_dirty_persons")
+    timer.lap("persons")
+    log.info("resolve steps: %s", timer)
 
     counts = history["kind"].value_counts()
     result.merges, result.splits, result.retired = (int(counts.get(k, 0)) for k in ("merge", "split", "retire"))

@@ -10,7 +10,8 @@ import pytest
 
 from tasks.config import ConfigError
 from tasks.generate import generate
-from tasks.identity.resolve import resolve
+from tasks.identity.quality import pairwise_quality
+from tasks.identity.resolve import resolve, train_model
 from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
@@ -57,29 +58,19 @@ def later(settings: Settings, days: int) -> Settings:
     return settings.model_copy(update={"now": T0 + timedelta(days=days)})
 
 
-def pairwise(con, truth: pd.DataFrame) -> tuple[float, float]:
-    """Pairs of records in one predicted person vs pairs in one true person."""
-    con.register("truth", truth)
-    pp, tp, both = con.execute("""
-        with j as (select l.source_name || ':' || l.source_record_id as k, l.person_id as got, t.person_id as want
-                   from core.identity_links as l join truth as t using (source_name, source_record_id))
-        select count(*) filter (where a.got = b.got), count(*) filter (where a.want = b.want),
-               count(*) filter (where a.got = b.got and a.want = b.want)
-        from j as a join j as b on a.k < b.k and (a.got = b.got or a.want = b.want)
-    """).fetchall()[0]
-    con.unregister("truth")
-    return both / pp, both / tp
+def generated(home, persons: int, seed: int) -> pd.DataFrame:
+    """Writes generated feeds into the inbox; returns their ground truth."""
+    generate(home / "inbox", persons, seed=seed, now=T0)
+    return pd.read_csv(home / "inbox" / "truth" / f"truth_{seed}.csv", dtype=str)
 
 
-def test_quality_on_generated_feeds(settings, home, tmp_path):
-    generate(home / "inbox", 600, seed=31, now=T0)
-    truth = pd.read_csv(home / "inbox" / "truth" / "truth_31.csv", dtype=str)
-    settings = later(settings, 0)
-    with writer(settings) as con:
-        ingest(con, settings)
-        result = resolve(con, settings)
+def test_quality_on_generated_feeds(settings, home):
+    truth = generated(home, 600, 31)
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        result = resolve(con, later(settings, 0))
         run_checks(con)
-        precision, recall = pairwise(con, truth)
+        precision, recall = pairwise_quality(con, truth)
         staged = con.execute("select count(*) from staging.candidate_records").fetchall()[0][0]
     assert result.records_total == staged > 900
     assert result.persons_total < staged
@@ -123,7 +114,7 @@ def person_of_equal(expected: dict, settings: Settings) -> bool:
 def test_new_record_joining_two_people_merges_into_the_older_id(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
-              {"key": "b:1", "first": "bo", "last": "chan", "phone": "+14155550101"})
+              {"key": "b:1", "first": "annie", "last": "lee", "phone": "+14155550101"})
         resolve(con, later(settings, 0))
         ids = person_of(con)
         assert ids["a:1"] != ids["b:1"]
@@ -239,3 +230,19 @@ def test_golden_record_survivorship(settings):
     assert row["first_seen_at"] == T0 and row["last_seen_at"] == T0 + timedelta(days=5)
     assert row["is_referred"] and row["first_referrer_email"] == "ref@acme.example"
     assert not row["consent_email"]                      # one "no" wins
+
+
+def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, home):
+    truth = generated(home, 400, 33)
+    settings = later(settings, 0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        version = train_model(con, settings)
+        result = resolve(con, settings)
+        origins = con.execute("select version, origin, record_count > 0 from meta.identity_models order by version").fetchall()
+        precision, recall = pairwise_quality(con, truth)
+        model = con.execute("select model_json from meta.identity_models where version = 2").fetchall()[0][0]
+    assert version == 2 and result.model_version == 2
+    assert origins == [(1, "default", True), (2, "trained", True)]
+    assert '"m_probability"' in model and '"u_probability"' in model
+    assert precision >= 0.98 and recall >= 0.95, (precision, recall)
