@@ -177,6 +177,8 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
 
     Objects whose staged row already has the same payload are left out first: overlap windows,
     resumed pages and full scans re-list unchanged records, and re-staging them would change nothing.
+    The result still counts them as read and staged (they are), so read = staged + quarantined and
+    the quarantined share is taken over the whole page.
     """
     now = utcnow(settings)
     load_objects(con, list(enumerate(objects, start=1)), source, derived)
@@ -187,11 +189,15 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
               and t.payload_sha256 = sha256(b.payload))
     """, [source.name]).fetchall()
     [(rows,)] = con.execute("select count(*) from batch_read").fetchall()
-    if not rows:
-        return FileResult(source.name, label, "loaded")
-    stage(con, source, now)
-    quarantine = validate_batch(con, source.kind, now)
-    return write_batch(con, source, label, sha, rows, quarantine, settings)
+    if rows:
+        stage(con, source, now)
+        quarantine = validate_batch(con, source.kind, now)
+        result = write_batch(con, source, label, sha, rows, quarantine, settings)
+    else:
+        result = FileResult(source.name, label, "loaded")
+    result.rows_read += len(objects) - rows
+    result.rows_staged += len(objects) - rows
+    return result
 
 
 def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:
@@ -224,17 +230,26 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
     return result
 
 
-def _finish(con, source: SourceConfig, run: Run, settings: Settings) -> FileResult | None:
-    """Ends the run: a full scan deletes records no longer listed; the watermark moves to the run's start."""
+def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) -> FileResult | None:
+    """Ends the run: a full scan deletes records no longer listed; the watermark moves to the run's start.
+
+    A record missing from a full scan is asked for by id before it is deleted: paging by page
+    number skips a record when an earlier one is deleted while the scan runs.
+    """
+    gone: list[dict] = []
+    if run.full:
+        missing = [rid for (rid,) in con.execute("""
+            select source_record_id from staging.candidate_records where source_name = ?
+              and source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = ?)
+            order by 1
+        """, [source.name, source.name]).fetchall()]
+        still_there = connector.existing(missing) if missing else set()
+        gone = [{"id": rid, "missing_from_full_scan_at": run.started_at.isoformat()}
+                for rid in missing if rid not in still_there]
     con.execute("begin")
     try:
         removed = 0
         if run.full:
-            gone = [{"id": rid, "missing_from_full_scan_at": run.started_at.isoformat()} for (rid,) in con.execute("""
-                select source_record_id from staging.candidate_records where source_name = ?
-                  and source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = ?)
-                order by 1
-            """, [source.name, source.name]).fetchall()]
             removed = apply_deletes(con, source, gone, f"{source.base_url} (full scan)", settings)
             con.execute("delete from meta.api_seen_ids where source_name = ?", [source.name])
         con.execute("delete from meta.watermarks where source_name = ? and starts_with(cursor_name, 'run.')", [source.name])
@@ -276,7 +291,7 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
                     if not page.next:
                         break
                     cursor = page.next
-            done = _finish(con, source, run, settings)
+            done = _finish(con, source, connector, run, settings)
             if done:
                 results.append(done)
     except ApiError as exc:

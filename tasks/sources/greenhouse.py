@@ -4,7 +4,8 @@ Candidates land in staging.candidate_records (ats_person_id = the candidate id);
 application becomes stage rows in staging.stage_changes, ids `app:<candidate>:<application>:…`:
 `applied` at applied_at, the current stage at last_activity_at (Harvest's candidate carries no
 stage-entry time), and `Hired` / `Rejected` when the application's status says so. Harvest has no
-list of deleted or merged candidates: deletions are found by the periodic full scan (api.py).
+list of deleted or merged candidates: deletions are found by the periodic full scan (api.py), and
+each candidate it misses is confirmed gone with the `candidate_ids` filter before it is deleted.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ class Greenhouse:
             raise ApiError(f"{self.source.name}: {response.request.url} did not return a JSON array of candidates")
         return Page(str(response.request.url), body_sha(response.content), records,
                     response.links.get("next", {}).get("url"))
+
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of these candidate ids Harvest still has (`candidate_ids`, 50 per request)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 50):
+            params = {"candidate_ids": ",".join(ids[start:start + 50]), "per_page": 50}
+            response = get(self.http, f"{self.source.base_url.rstrip('/')}/candidates", self.source.name,
+                           self.policy, params, self.settings)
+            found.update(str(c.get("id")) for c in response.json() if isinstance(c, dict))
+        return found
 
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:
         """Fields a JSON path cannot pick: preferred email/phone, the LinkedIn link, the latest application."""

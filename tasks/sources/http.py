@@ -95,8 +95,8 @@ def _retry_after(response: httpx.Response, settings: Settings | None) -> float |
 
 
 def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: dict | None = None,
-        settings: Settings | None = None) -> httpx.Response:
-    """GETs `url` under the retry policy; returns the 2xx response or raises ApiError/ApiAuthError."""
+        settings: Settings | None = None, missing_ok: bool = False) -> httpx.Response:
+    """GETs `url` under the retry policy; returns the 2xx (or, with missing_ok, 404) response or raises ApiError/ApiAuthError."""
     shown = str(httpx.URL(url, params=params)) if params else url
     last = ""
     for attempt in range(1, policy.max_attempts + 1):
@@ -108,7 +108,7 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
             last, wait = f"connection error ({type(exc).__name__})", policy.backoff(attempt)
         else:
             status = response.status_code
-            if status < 300:
+            if status < 300 or (status == 404 and missing_ok):
                 return response
             if status in (401, 403):
                 raise ApiAuthError(f"{source}: HTTP {status} from {shown}: the API key was refused; "

@@ -86,6 +86,16 @@ class Lever:
             return stage.get("text") or stage.get("id")
         return self.stage_names().get(stage, stage) if stage else None
 
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of these opportunity ids Lever still has (`GET opportunities/<id>`, 404 = gone)."""
+        found = set()
+        for opportunity_id in ids:
+            response = get(self.http, f"{self.source.base_url.rstrip('/')}/opportunities/{opportunity_id}",
+                           self.source.name, self.policy, None, self.settings, missing_ok=True)
+            if response.status_code != 404:
+                found.add(opportunity_id)
+        return found
+
     def derived_fields(self, opportunities: list[dict]) -> dict[str, list]:
         """Fields a JSON path cannot pick: the mobile phone first, the LinkedIn link, the stage's name."""
         return {

@@ -1,4 +1,4 @@
-"""A local Greenhouse Harvest: GET /v1/candidates with per_page, page, updated_after and Link paging."""
+"""A local Greenhouse Harvest: GET /v1/candidates with per_page, page, updated_after, candidate_ids and Link paging."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ class FakeGreenhouse(FakeApi):
         per_page = min(int(query.get("per_page", 100)), 500)
         page = int(query.get("page", 1))
         ids = self._ids(query.get("updated_after"))
+        if "candidate_ids" in query:
+            wanted = {int(i) for i in query["candidate_ids"].split(",")}
+            ids = [i for i in ids if i in wanted]
         chunk = ids[(page - 1) * per_page: page * per_page]
         for cid in chunk:
             if cid not in self._json:

@@ -1,5 +1,5 @@
-"""A local Lever: /v1/opportunities (limit, offset token, updated_at_start), /v1/opportunities/deleted
-(deleted_at_start) and /v1/stages, answering {data, next, hasNext}."""
+"""A local Lever: /v1/opportunities (limit, offset token, updated_at_start), /v1/opportunities/<id>,
+/v1/opportunities/deleted (deleted_at_start) and /v1/stages, answering {data, next, hasNext}."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ class FakeLever(FakeApi):
         if path == "/v1/opportunities/deleted":
             since = int(query.get("deleted_at_start", 0))
             return self._page([d for d in self.deleted if d["deletedAt"] >= since], query)
+        if path.startswith("/v1/opportunities/"):
+            found = self.opportunities.get(path.rsplit("/", 1)[1])
+            return (200, {}, json.dumps({"data": found}).encode()) if found else (404, {}, b'{"code": "NotFound"}')
         if path == "/v1/stages":
             return self._page([{"id": i, "text": t} for i, t in LEVER_STAGES], query)
         return 404, {}, b'{"message": "not found"}'

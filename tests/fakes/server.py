@@ -3,7 +3,8 @@
 Faults: `script` is a queue consumed one per request before the normal answer — an int status
 (e.g. 500, 401), a (status, headers) pair (e.g. (429, {"Retry-After": "1"})), or ("sleep", s) to
 answer only after s seconds (a client timeout). `break_after_pages = N` answers 500 to every
-request after N successful ones (a provider that fails permanently mid-run).
+request after N successful ones (a provider that fails permanently mid-run). `after_page(n)`,
+if set, runs after the n-th successful answer (data changing while a client pages).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class FakeApi:
         self.script: list = []
         self.break_after_pages: int | None = None
         self.pages_served = 0
+        self.after_page = None
         self.requests: list[tuple[str, dict, float, int]] = []  # (path, query, time, status)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -79,6 +81,8 @@ class FakeApi:
             if status == 200:
                 with self._lock:
                     self.pages_served += 1
+                    if self.after_page:
+                        self.after_page(self.pages_served)
         with self._lock:
             self.requests.append((parts.path, query, time.monotonic(), status))
         try:

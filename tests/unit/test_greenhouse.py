@@ -223,8 +223,10 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
         assert all("updated_after" not in q for q in fake.data_requests(PATH))   # a full scan
         row = report.summary_rows()[0]
         assert row["deleted"] == 2
-        # Unchanged staged records are not staged again; only the quarantined ones are re-checked.
-        assert row["staged"] == 0 and row["read"] == row["quarantined"] == len(before["quarantine"]) > 0
+        # Unchanged staged records are not staged again (they count as staged); quarantined ones are re-checked.
+        assert row["read"] == row["staged"] + row["quarantined"] and row["quarantined"] == len(before["quarantine"]) > 0
+        assert row["failed"] == 0 and not report.failures
+        assert con.execute("select max(staged_at) from staging.candidate_records").fetchone()[0] == NOW
         after = state(con)
         prefixes = tuple(f"app:{cid}:" for cid in gone)
         removed_stages = [r for r in before["stages"] if r[0].startswith(prefixes)]
@@ -270,4 +272,29 @@ def test_status_shows_the_run_to_resume_and_a_changed_base_url_starts_over(home,
         assert [q.get("page") for q in fake.data_requests(PATH)] == [None, "2", "3", "4", "5", "6"]
         assert all(f.status == "loaded" for f in report.files)
         assert not [c for (c,) in con.execute("select cursor_name from meta.watermarks").fetchall() if c.startswith("run.")]
+        run_checks(con)
+
+
+def test_a_candidate_skipped_because_pages_shifted_during_a_full_scan_is_not_deleted(home, fake):
+    settings = configure(home, fake.url, reconcile_every_h=0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = {r[0] for r in state(con)["staged"]}
+    ids = sorted(fake.candidates)
+    shifted = ids[25]                       # first of page 2; moves onto page 1 once page 1 shrinks
+    assert str(shifted) in staged
+    fake.after_page = lambda n: fake.delete(ids[0]) if n == 1 else None
+    fake.pages_served = 0
+    fake.requests.clear()
+    rescan = configure(home, fake.url, now=NOW + timedelta(hours=1), reconcile_every_h=0)
+    with writer(rescan) as con:
+        ingest(con, rescan)
+        assert {"candidate_ids", "per_page"} <= set(fake.data_requests(PATH)[-1])   # the missing one was asked for
+        after = {r[0] for r in state(con)["staged"]}
+        assert str(shifted) in after                                  # confirmed present: kept
+        assert str(ids[0]) in after                                   # seen before it went: next scan removes it
+    fake.after_page = None
+    with writer(configure(home, fake.url, now=NOW + timedelta(hours=2), reconcile_every_h=0)) as con:
+        ingest(con, configure(home, fake.url, now=NOW + timedelta(hours=2), reconcile_every_h=0))
+        assert {r[0] for r in state(con)["staged"]} == staged - {str(ids[0])}
         run_checks(con)

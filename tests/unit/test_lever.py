@@ -19,7 +19,7 @@ OPPS = "/v1/opportunities"
 DELETED = "/v1/opportunities/deleted"
 
 
-def configure(home, url: str, per_page: int = 20, now: datetime = NOW) -> Settings:
+def configure(home, url: str, per_page: int = 20, now: datetime = NOW, reconcile_every_h: int = 168) -> Settings:
     (home / "config" / "sources.yaml").write_text(f"""sources:
   - name: lever
     kind: lever
@@ -28,6 +28,7 @@ def configure(home, url: str, per_page: int = 20, now: datetime = NOW) -> Settin
     api_key_env: LEVER_TEST_KEY
     per_page: {per_page}
     overlap_s: 60
+    reconcile_every_h: {reconcile_every_h}
 """)
     return Settings(home=home, now=now, api_backoff_base_s=0.01, api_timeout_s=1.0, api_max_attempts=3)
 
@@ -138,3 +139,19 @@ def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
     with writer(straight) as con:
         ingest(con, straight)
         assert snapshot(con) == resumed
+
+
+def test_full_scan_removes_an_opportunity_gone_without_a_deleted_entry(home, fake):
+    settings = configure(home, fake.url, per_page=100)
+    with writer(settings) as con:
+        ingest(con, settings)
+    vanished = next(iter(fake.opportunities))
+    del fake.opportunities[vanished]                   # gone, but not in the deleted list
+    fake.requests.clear()
+    rescan = configure(home, fake.url, per_page=100, now=NOW + timedelta(hours=1), reconcile_every_h=0)
+    with writer(rescan) as con:
+        report = ingest(con, rescan)
+        assert report.summary_rows()[0]["deleted"] == 1
+        assert [p for p, _, _, status in fake.requests if status == 404] == [f"{OPPS}/{vanished}"]
+        assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [vanished]).fetchone()[0] == 0
+        run_checks(con)
