@@ -88,6 +88,7 @@ class Run:
     base_url: str
 
     def cursors(self) -> dict[str, str | None]:
+        """The run's state as meta.watermarks rows (run.*), written with every page."""
         return {"run.started_at": self.started_at.isoformat(), "run.since": self.since.isoformat() if self.since else None,
                 "run.full": "1" if self.full else "0", "run.stream": self.stream, "run.next": self.next,
                 "run.base_url": self.base_url}
@@ -141,8 +142,10 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
     now = utcnow(settings)
     batch_id = str(uuid.uuid4())
     payloads = [json.dumps(d, sort_keys=True, ensure_ascii=False) for d in deleted]
+    ids = [str(d["id"]) for d in deleted]
     con.execute("create or replace temp table batch_deletes as select unnest(?::varchar[]) as source_record_id, "
-                "unnest(?::varchar[]) as payload", [[str(d["id"]) for d in deleted], payloads])
+                "unnest(?::varchar[]) as payload, unnest(?::varchar[]) as stage_prefix",
+                [ids, payloads, [stage_row_prefix(i) for i in ids]])
     # Stage rows of a deleted record go too, each with its own delete event.
     con.execute("""
         create or replace temp table batch_delete_ids as
@@ -150,7 +153,7 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
         union all
         select s.source_record_id, json_object('id', s.source_record_id, 'deleted_with', d.source_record_id)::varchar
         from staging.stage_changes s join batch_deletes d
-          on starts_with(s.source_record_id, 'app:' || d.source_record_id || ':')
+          on starts_with(s.source_record_id, d.stage_prefix)
         where s.source_name = ?
     """, [source.name])
     con.execute("""
