@@ -4,7 +4,9 @@ plus `GET <base_url>/opportunities/deleted` (`deleted_at_start`) for deletions. 
 An opportunity lands in staging.candidate_records under its own id with ats_person_id = its
 `contact` (one person may hold several opportunities). Each entry of `stageChanges` becomes a
 stage row `app:<opportunity>:<n>` with the stage's name (from `<base_url>/stages`); an old
-opportunity without stageChanges gets one row for its current stage. A deleted opportunity is a
+opportunity without stageChanges gets one row for its current stage; an archived one gets a row
+`app:<opportunity>:archived` at archivedAt, `Hired` when its archive reason is of type hired
+(`<base_url>/archive_reasons`), else `Archived`. A deleted opportunity is a
 raw op='delete' row and leaves staging with its stage rows.
 """
 
@@ -41,6 +43,7 @@ class Lever:
     def __init__(self, http: httpx.Client, source: SourceConfig, policy: RetryPolicy, settings: Settings):
         self.http, self.source, self.policy, self.settings = http, source, policy, settings
         self._stage_names: dict[str, str] | None = None
+        self._archive_stages: dict[str, str] | None = None
 
     def is_delete_stream(self, stream: str) -> bool:
         """The `deleted` stream lists deleted opportunities."""
@@ -68,18 +71,28 @@ class Lever:
         return Page(str(response.request.url), body_sha(response.content), body["data"],
                     body.get("next") if body.get("hasNext") else None)
 
+    def _listing(self, path: str) -> list[dict]:
+        """Every item of a small paged list (stages, archive reasons)."""
+        items, offset = [], None
+        while True:
+            _, body = self._get(path, {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
+            items += [i for i in body["data"] if isinstance(i, dict) and "id" in i]
+            offset = body.get("next") if body.get("hasNext") else None
+            if not offset:
+                return items
+
     def stage_names(self) -> dict[str, str]:
         """Stage id -> name, read once per run from <base_url>/stages."""
         if self._stage_names is None:
-            names, offset = {}, None
-            while True:
-                _, body = self._get("stages", {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
-                names.update({s["id"]: s.get("text") or s["id"] for s in body["data"] if isinstance(s, dict) and "id" in s})
-                offset = body.get("next") if body.get("hasNext") else None
-                if not offset:
-                    break
-            self._stage_names = names
+            self._stage_names = {s["id"]: s.get("text") or s["id"] for s in self._listing("stages")}
         return self._stage_names
+
+    def archive_stages(self) -> dict[str, str]:
+        """Archive reason id -> the stage it ends in: `Hired` for reasons of type hired, else `Archived`."""
+        if self._archive_stages is None:
+            self._archive_stages = {r["id"]: "Hired" if r.get("type") == "hired" else "Archived"
+                                    for r in self._listing("archive_reasons")}
+        return self._archive_stages
 
     def _stage_name(self, stage: object) -> str | None:
         if isinstance(stage, dict):  # `expand=stage` shape
@@ -117,4 +130,8 @@ class Lever:
             at = o.get("updatedAt") or o.get("createdAt")
             if not changes and o.get("stage") and at:
                 rows.append({"id": f"{prefix}current", "stage": self._stage_name(o.get("stage")), "changed_at": at, **common})
+            archived = o.get("archived") if isinstance(o.get("archived"), dict) else {}
+            if archived.get("archivedAt"):
+                rows.append({"id": f"{prefix}archived", "changed_at": archived["archivedAt"],
+                             "stage": self.archive_stages().get(archived.get("reason"), "Archived"), **common})
         return rows

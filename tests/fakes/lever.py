@@ -1,5 +1,5 @@
 """A local Lever: /v1/opportunities (limit, offset token, updated_at_start), /v1/opportunities/<id>,
-/v1/opportunities/deleted (deleted_at_start) and /v1/stages, answering {data, next, hasNext}."""
+/v1/opportunities/deleted (deleted_at_start), /v1/stages and /v1/archive_reasons, answering {data, next, hasNext}."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import base64
 import json
 from datetime import datetime
 
-from tests.fakes.payloads import LEVER_STAGES, ms
+from tests.fakes.payloads import LEVER_ARCHIVE_REASONS, LEVER_STAGES, ms
 from tests.fakes.server import FakeApi
 
 
@@ -55,6 +55,8 @@ class FakeLever(FakeApi):
         if path.startswith("/v1/opportunities/"):
             found = self.opportunities.get(path.rsplit("/", 1)[1])
             return (200, {}, json.dumps({"data": found}).encode()) if found else (404, {}, b'{"code": "NotFound"}')
+        if path == "/v1/archive_reasons":
+            return self._page(LEVER_ARCHIVE_REASONS, query)
         if path == "/v1/stages":
             return self._page([{"id": i, "text": t} for i, t in LEVER_STAGES], query)
         return 404, {}, b'{"message": "not found"}'

@@ -122,10 +122,13 @@ def greenhouse_candidates(n: int, seed: int, now: datetime, first_id: int = 100_
 
 LEVER_STAGES = [("lead-new", "New lead"), ("applicant-new", "New applicant"), ("phone-screen", "Phone screen"),
                 ("on-site", "On-site interview"), ("offer", "Offer")]
+LEVER_ARCHIVE_REASONS = [{"id": "ar-hired", "text": "Hired", "status": "active", "type": "hired"},
+                         {"id": "ar-underqualified", "text": "Underqualified", "status": "active", "type": "non-hired"},
+                         {"id": "ar-withdrew", "text": "Withdrew", "status": "active", "type": "non-hired"}]
 
 
 def lever_opportunities(n: int, seed: int, now: datetime) -> list[dict]:
-    """n Lever opportunities; some contacts hold two opportunities; a few old ones lack timestamps."""
+    """n Lever opportunities; some contacts hold two, some are archived (hired or not), a few old ones lack timestamps."""
     rnd = random.Random(seed)
     out = []
     contacts: list[str] = []
@@ -143,6 +146,12 @@ def lever_opportunities(n: int, seed: int, now: datetime) -> list[dict]:
                     "updatedAt": ms(moves[i])} for i in range(1, reached + 1)]
         updated = moves[-1]
         old = rnd.random() < 0.03
+        archived = None
+        if not old and rnd.random() < 0.3:
+            reason = "ar-hired" if reached == len(LEVER_STAGES) - 1 and rnd.random() < 0.6 else rnd.choice(
+                ["ar-underqualified", "ar-withdrew"])
+            updated = min(now, updated + timedelta(days=1))
+            archived = {"reason": reason, "archivedAt": ms(updated)}
         links = [f"https://linkedin.com/in/{p['handle'].replace('.', '-')}"] if rnd.random() < 0.6 else []
         out.append({
             "id": str(uuid.UUID(int=rnd.getrandbits(128))), "name": f"{p['first']} {p['last']}",
@@ -151,7 +160,7 @@ def lever_opportunities(n: int, seed: int, now: datetime) -> list[dict]:
             "location": rnd.choice(["San Francisco", "New York", "Berlin", "London", None]),
             "phones": [{"type": rnd.choice(["mobile", "home"]), "value": p["phone"]}] if rnd.random() < 0.8 else [],
             "emails": [p["email"]], "links": links,
-            "archived": None, "tags": rnd.sample(TAGS, rnd.randint(0, 2)),
+            "archived": archived, "tags": rnd.sample(TAGS, rnd.randint(0, 2)),
             "sources": [rnd.choice(["LinkedIn", "Referral", "Careers page"])],
             "origin": rnd.choice(["applied", "referred", "sourced", "agency"]),
             "stageChanges": [] if old else changes,

@@ -59,7 +59,8 @@ def test_full_load_maps_contacts_and_stage_changes(home, fake):
             "select (select count(*) from staging.candidate_records), "
             "(select count(distinct source_record_id) from staging.quarantine where not starts_with(source_record_id, 'app:'))").fetchone()
         assert staged + quarantined == 50
-        o = next(o for o in fake.opportunities.values() if o["stageChanges"] and o["phones"] and o["links"] and " at " not in o["emails"][0])
+        o = next(o for o in fake.opportunities.values() if o["stageChanges"] and o["phones"] and o["links"]
+                 and " at " not in o["emails"][0] and not o["archived"])
         got = con.execute("select ats_person_id, email, full_name, stage, linkedin_url, applied_at from staging.candidate_records "
                           "where source_record_id = ?", [o["id"]]).fetchone()
         names = dict(LEVER_STAGES)
@@ -72,7 +73,9 @@ def test_full_load_maps_contacts_and_stage_changes(home, fake):
         assert {r[2] for r in rows} == {o["contact"]}
         stage_map = load_stage_map(settings.config_dir)
         names = [s for (s,) in con.execute("select distinct stage from staging.stage_changes").fetchall()]
-        assert {stage_map[n.strip().casefold()] for n in names} == {"applied", "interviewing", "offered"}
+        assert {stage_map[n.strip().casefold()] for n in names} == {"applied", "interviewing", "offered", "hired", "rejected"}
+        hired = sum((o["archived"] or {}).get("reason") == "ar-hired" for o in fake.opportunities.values())
+        assert con.execute("select count(*) from staging.stage_changes where stage = 'Hired'").fetchone()[0] == hired > 0
         # An old opportunity without timestamps still lands; its stage has no time, so no stage row.
         old = next(o for o in fake.opportunities.values() if o["updatedAt"] is None)
         assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [old["id"]]).fetchone()[0] == 1
@@ -121,7 +124,7 @@ def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
     for o in list(fake.opportunities)[:25]:
         fake.delete(o, NOW - timedelta(days=1))
     settings = configure(home, fake.url, per_page=10)
-    fake.break_after_pages = 1 + 3 + 1              # stages, 3 opportunity pages, 1 deleted page
+    fake.break_after_pages = 2 + 3 + 1              # stages and archive reasons, 3 opportunity pages, 1 deleted page
     with writer(settings) as con:
         report = ingest(con, settings)
         assert report.files[-1].status == "failed" and "lever: gave up on" in report.files[-1].error
