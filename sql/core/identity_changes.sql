@@ -3,6 +3,8 @@
 -- the last resolve run. Key: record_key (source_name:source_record_id).
 select
     coalesce(s.source_name, l.source_name) || ':' || coalesce(s.source_record_id, l.source_record_id) as record_key,
+    coalesce(s.source_name, l.source_name) as source_name,
+    coalesce(s.source_record_id, l.source_record_id) as source_record_id,
     case
         when l.source_name is null then 'new'
         when s.source_name is null then 'gone'

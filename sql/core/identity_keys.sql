@@ -1,4 +1,4 @@
--- Inputs: staging.candidate_records, temp identity_scored (record_key of new/changed records),
+-- Inputs: staging.candidate_records, temp identity_scored (new/changed records),
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains). Grain: one row per scored record with the match
 -- keys the rules and Splink compare. Key: record_key (source_name:source_record_id).
 with records as (
@@ -25,7 +25,7 @@ with records as (
         nullif(regexp_replace(lower(s.current_company), '[^a-z0-9]+', '', 'g'), '') as company_key,
         nullif(trim(regexp_replace(lower(s.current_title), '[^a-z0-9]+', ' ', 'g')), '') as title_key
     from staging.candidate_records as s
-    join identity_scored as i on i.record_key = s.source_name || ':' || s.source_record_id
+    join identity_scored as i using (source_name, source_record_id)
 )
 select
     r.* exclude (email_local_raw),

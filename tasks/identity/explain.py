@@ -17,7 +17,7 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
     if person.empty and history.empty:
         raise KeyError(f"no person {person_id} (never existed)")
     records = con.execute("""
-        select l.source_name || ':' || l.source_record_id as record, l.rule, round(l.score, 4) as score,
+        select l.record_key as record, l.rule, round(l.score, 4) as score,
                s.full_name as name, s.email, s.phone, s.city, s.current_company as company, l.linked_at
         from core.identity_links as l
         join staging.candidate_records as s using (source_name, source_record_id)
@@ -25,7 +25,7 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
     """, [person_id]).df()
     evidence = con.execute("""
         with members as (
-            select source_name || ':' || source_record_id as record_key from core.identity_links where person_id = ?
+            select record_key from core.identity_links where person_id = ?
         )
         select e.record_key_l as record_a, e.record_key_r as record_b, e.rule, round(e.score, 4) as score, e.detail
         from core.identity_edges as e

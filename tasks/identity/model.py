@@ -171,12 +171,18 @@ def regularize(model: dict, m_floor: float = 0.005, u_floor: float = 1e-7) -> di
 
     Training data never shows some events (on generated data nobody moves city between two
     records), and EM then drives m to 0: one differing field would mean "never the same person"
-    on real data, where people do move. A small floor keeps that evidence strong but finite.
+    on real data, where people do move. A small floor keeps that evidence strong but finite. A
+    level seen neither among matches nor in random pairs carries no evidence, so it weighs 0.
     """
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        unseen = [(lv.get("m_probability") or 0.0) < m_floor and (lv.get("u_probability") or 0.0) < u_floor
+                  for lv in levels]
         for key, floor in (("m_probability", m_floor), ("u_probability", u_floor)):
             values = [max(lv.get(key) or 0.0, floor) for lv in levels]  # a level never seen gets the floor
             for lv, v in zip(levels, values):
                 lv[key] = v / sum(values)
+        for lv, neutral in zip(levels, unseen):
+            if neutral:
+                lv["u_probability"] = lv["m_probability"]
     return model

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import duckdb
 import pandas as pd
+from splink import DuckDBAPI, Linker
 
 from tasks.clock import utcnow
 from tasks.identity import cluster as clustering
@@ -91,9 +92,9 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     now = utcnow(settings)
     current_model(con, now)
     _refresh_all_keys(con)
-    con.execute("create or replace temp table identity_scored (record_key varchar)")
+    con.execute("create or replace temp table identity_splink_keys as select record_key from core.identity_keys")
     con.execute(f"create or replace temp table identity_train as {sql_text('core/identity_splink_input')}",
-                {"scored_only": False, "rare_name_max": RARE_NAME_MAX})
+                {"rare_name_max": RARE_NAME_MAX})
     n = _scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -114,21 +115,22 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Before training, every current record needs match keys (a warehouse never resolved has none)."""
     register_lookups(con)
     con.execute("create or replace temp table identity_scored as "
-                "select source_name || ':' || source_record_id as record_key from staging.candidate_records "
+                "select source_name || ':' || source_record_id as record_key, source_name, source_record_id "
+                "from staging.candidate_records "
                 "where source_name || ':' || source_record_id not in (select record_key from core.identity_keys)")
     con.execute(f"insert into core.identity_keys {sql_text('core/identity_keys')}")
 
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
     """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
-    from splink import DuckDBAPI, Linker
-
-    params = {"scored_only": True, "rare_name_max": RARE_NAME_MAX}
+    params = {"rare_name_max": RARE_NAME_MAX}
+    con.execute("create or replace temp table identity_splink_keys as select record_key from identity_scored")
     con.execute(f"create or replace temp table identity_splink_new as {sql_text('core/identity_splink_input')}", params)
-    n_old = _scalar(con, "select count(*) from core.identity_keys") - _scalar(con, "select count(*) from identity_splink_new")
+    con.execute(f"create or replace temp table identity_splink_keys as {sql_text('core/identity_splink_candidates')}")
+    n_old = _scalar(con, "select count(*) from identity_splink_keys")
     if n_old:
         con.execute(f"create or replace temp table identity_splink_old as {sql_text('core/identity_splink_input')}",
-                    {**params, "scored_only": False})
+                    params)
     db_api = DuckDBAPI(connection=con)
     new = db_api.register("identity_splink_new")
     linker = Linker(new, model, log_level=logging.WARNING)
@@ -163,7 +165,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
     con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
     con.execute("create or replace temp table identity_scored as "
-                "select record_key from identity_changes where change <> 'gone'")
+                "select record_key, source_name, source_record_id from identity_changes where change <> 'gone'")
     con.execute("delete from core.identity_keys where record_key in (select record_key from identity_changes)")
     con.execute(f"insert into core.identity_keys {sql_text('core/identity_keys')}")
     con.execute("create or replace temp table identity_removed_edges as select * from core.identity_edges "
@@ -196,7 +198,7 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
     con.execute("""
         create or replace temp table identity_seed_persons as
         select distinct l.person_id from core.identity_links as l
-        where l.source_name || ':' || l.source_record_id in (
+        where l.record_key in (
             select record_key from identity_changes
             union all select record_key_l from identity_new_edges union all select record_key_r from identity_new_edges
             union all select record_key_l from identity_removed_edges
@@ -207,14 +209,14 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
     while True:  # persons joined by a stored edge to an affected person (after a split) are affected too
         more = con.execute("""
             with members as (
-                select source_name || ':' || source_record_id as record_key from core.identity_links
+                select record_key from core.identity_links
                 where person_id in (select person_id from identity_seed_persons)
             ), reached as (
                 select e.record_key_r as record_key from core.identity_edges as e join members as m on m.record_key = e.record_key_l
                 union select e.record_key_l from core.identity_edges as e join members as m on m.record_key = e.record_key_r
             )
             select distinct l.person_id from core.identity_links as l join reached as r
-              on r.record_key = l.source_name || ':' || l.source_record_id
+              on r.record_key = l.record_key
             where l.person_id not in (select person_id from identity_seed_persons)
         """).df()
         if more.empty:
@@ -225,7 +227,7 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
     return con.execute("""
         select k.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at
         from core.identity_keys as k
-        left join core.identity_links as l on l.source_name || ':' || l.source_record_id = k.record_key
+        left join core.identity_links as l on l.record_key = k.record_key
         where k.record_key in (select record_key from identity_scored)
            or l.person_id in (select person_id from identity_seed_persons)
     """).df()
@@ -294,7 +296,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     old_ids = set(records["old_person_id"].dropna().astype("int64"))
     gone_ids = con.execute("""
         select distinct l.person_id from core.identity_links as l join identity_changes as c
-          on c.record_key = l.source_name || ':' || l.source_record_id where c.change = 'gone'
+          on c.record_key = l.record_key where c.change = 'gone'
     """).df()["person_id"]
     retired = sorted((set(gone_ids) | old_ids) - set(records["person_id"]) - set(history.loc[history["kind"] == "merge", "person_id"]))
     history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
@@ -309,15 +311,19 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     con.register("identity_new_links", records[["record_key", "person_id", "rule", "score", "linked_at", "since"]])
     con.execute("""
         delete from core.identity_links
-        where source_name || ':' || source_record_id in (select record_key from identity_changes)
-           or source_name || ':' || source_record_id in (select record_key from identity_new_links)
+        where record_key in (select record_key from identity_changes)
+           or record_key in (select record_key from identity_new_links)
     """)
     con.execute("""
-        insert into core.identity_links
+        with n as (
+            select *, split_part(record_key, ':', 1) as source_name,
+                   substr(record_key, length(split_part(record_key, ':', 1)) + 2) as source_record_id
+            from identity_new_links
+        )
+        insert into core.identity_links by name
         select s.source_name, s.source_record_id, n.person_id, n.rule, n.score, n.linked_at,
-               s.payload_sha256, s.staged_at, n.since
-        from identity_new_links as n
-        join staging.candidate_records as s on s.source_name || ':' || s.source_record_id = n.record_key
+               s.payload_sha256, s.staged_at, n.since as first_linked_at, n.record_key
+        from n join staging.candidate_records as s using (source_name, source_record_id)
     """)
     con.unregister("identity_new_links")
     history["run_id"] = run_id

@@ -246,3 +246,24 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
     assert origins == [(1, "default", True), (2, "trained", True)]
     assert '"m_probability"' in model and '"u_probability"' in model
     assert precision >= 0.98 and recall >= 0.95, (precision, recall)
+
+
+def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
+    """An incremental run hands Splink only records joined by sql/core/identity_splink_candidates.sql:
+    each blocking rule needs a join there at least as loose, or incremental runs would miss its pairs."""
+    import re
+
+    from tasks.identity.model import blocking_rules
+    from tasks.warehouse import sql_text
+
+    def equalities(text: str, left: str, right: str) -> frozenset:
+        pairs = re.findall(rf"\b{left}\.(\w+) = {right}\.(\w+)", text)
+        expanded = set()
+        for a, b in pairs:  # name_block is first_name_canon + last_name_key
+            expanded |= ({("first_name_canon", "first_name_canon"), ("last_name_key", "last_name_key")}
+                         if (a, b) == ("name_block", "name_block") else {(a, b)})
+        return frozenset(expanded)
+
+    joins = [equalities(part, "o", "n") for part in sql_text("core/identity_splink_candidates").split("union")]
+    for rule in blocking_rules():
+        assert any(join and join <= equalities(rule, "l", "r") for join in joins), rule
