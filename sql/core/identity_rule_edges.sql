@@ -11,15 +11,16 @@ values_ as (
     union all select 'linkedin', record_key, linkedin_url from scoped where linkedin_url is not null
     union all select 'ats_person_id', record_key, ats_person_id from scoped where ats_person_id is not null
 ),
-holders as (  -- every current record holding one of those values
-    select 'email' as rule, k.record_key, k.email as value
-    from core.identity_keys as k where k.email in (select value from values_ where rule = 'email')
-    union all select 'phone', k.record_key, k.phone
-    from core.identity_keys as k where k.phone in (select value from values_ where rule = 'phone')
-    union all select 'linkedin', k.record_key, k.linkedin_url
-    from core.identity_keys as k where k.linkedin_url in (select value from values_ where rule = 'linkedin')
-    union all select 'ats_person_id', k.record_key, k.ats_person_id
-    from core.identity_keys as k where k.ats_person_id in (select value from values_ where rule = 'ats_person_id')
+holders as (  -- every current record holding one of those values (one pass over the keys)
+    select h.* from (
+        select record_key, email, phone, linkedin_url as linkedin, ats_person_id
+        from core.identity_keys
+        where email in (select value from values_ where rule = 'email')
+           or phone in (select value from values_ where rule = 'phone')
+           or linkedin_url in (select value from values_ where rule = 'linkedin')
+           or ats_person_id in (select value from values_ where rule = 'ats_person_id')
+    ) unpivot (value for rule in (email, phone, linkedin, ats_person_id)) as h
+    semi join values_ as v using (rule, value)
 ),
 usable as (
     select rule, value from holders group by all having count(*) between 2 and $max_share
