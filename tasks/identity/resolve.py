@@ -59,7 +59,7 @@ class _Timer:
     """Logs how long each step of a run took (operators see where a slow night went)."""
 
     def __init__(self) -> None:
-        self.started = self.last = time.perf_counter()
+        self.last = time.perf_counter()
         self.steps: list[str] = []
 
     def lap(self, step: str) -> None:
@@ -150,8 +150,10 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     parts = []
     for frame in frames:
         names = [c.unquote().name for c in frame.columns]
-        weights = [c for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")]
-        detail = ", ".join(f"'{c[3:]}', round(\"{c}\", 2)" for c in weights)
+        # per-field weight, with the name-frequency adjustment folded into its field
+        weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
+                   for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
+        detail = ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
         parts.append(f"select least(record_key_l, record_key_r) as record_key_l, "
                      f"greatest(record_key_l, record_key_r) as record_key_r, 'splink' as rule, "
                      f"match_probability as score, json_object({detail})::varchar as detail "
