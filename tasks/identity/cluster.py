@@ -11,7 +11,8 @@ from scipy.sparse.csgraph import connected_components
 RULE_ORDER = ["must_link", "ats_person_id", "email", "phone", "linkedin", "splink"]
 
 
-def _strength(edges: pd.DataFrame) -> pd.Series:
+def strength(edges: pd.DataFrame) -> pd.Series:
+    """Orders edges by evidence, lower = stronger: rule rank, then Splink score."""
     rank = edges["rule"].map({r: i for i, r in enumerate(RULE_ORDER)}).astype(float)
     return rank - edges["score"].fillna(1.0)  # lower = stronger; splink edges ordered by score
 
@@ -39,7 +40,7 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame) -> np.nd
         return labels
     labels = labels.copy()
     next_label = labels.max() + 1
-    order = np.argsort(_strength(edges).to_numpy(), kind="stable")
+    order = np.argsort(strength(edges).to_numpy(), kind="stable")
     for comp in conflicted:
         members = np.flatnonzero(labels == comp)
         parent = {int(m): int(m) for m in members}

@@ -178,8 +178,8 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     timer.lap("keys")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
+    timer.lap("rules")
     if _scalar(con, "select count(*) from identity_scored"):
-        timer.lap("rules")
         records = _scalar(con, "select count(*) from core.identity_keys")
         _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)
         timer.lap("splink")
@@ -241,7 +241,7 @@ def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     inside = edges[edges["record_key_l"].map(pid).to_numpy() == edges["record_key_r"].map(pid).to_numpy()]
     ends = pd.concat([inside[["record_key_l", "rule", "score"]].rename(columns={"record_key_l": "record_key"}),
                       inside[["record_key_r", "rule", "score"]].rename(columns={"record_key_r": "record_key"})])
-    ends["strength"] = clustering._strength(ends)
+    ends["strength"] = clustering.strength(ends)
     best = ends.sort_values(["record_key", "strength"]).drop_duplicates("record_key").set_index("record_key")
     out = pd.DataFrame({"record_key": records["record_key"]})
     out["rule"] = out["record_key"].map(best["rule"]).fillna("singleton")

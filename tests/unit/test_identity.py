@@ -267,3 +267,21 @@ def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
     joins = [equalities(part, "o", "n") for part in sql_text("core/identity_splink_candidates").split("union")]
     for rule in blocking_rules():
         assert any(join and join <= equalities(rule, "l", "r") for join in joins), rule
+
+
+def test_a_changed_record_is_rescored_and_leaves_when_its_evidence_goes(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org", "sha": "v1"})
+        resolve(con, later(settings, 0))
+        old = person_of(con)
+        assert old["a:1"] == old["b:1"]
+        # the source corrects b:1: another person altogether
+        stage(con, {"key": "b:1", "first": "lee", "last": "ray", "email": "lee@example.net", "sha": "v2"})
+        result = resolve(con, later(settings, 1))
+        after = person_of(con)
+        assert result.records_scored == 1 and result.splits == 1
+        assert after["a:1"] == old["a:1"] and after["b:1"] > old["a:1"]
+        assert history(con) == [("split", old["a:1"], after["b:1"], "evidence_gone")]
+        assert con.execute("select display_name from core.persons where person_id = ?", [after["b:1"]]).fetchall() == [("Lee Ray",)]
+        run_checks(con)
