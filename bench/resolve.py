@@ -5,7 +5,7 @@ Feeds come from the generator (with ground truth) and are ingested first (not ti
 then the held-back records are put back and an incremental run resolves them against everything.
 Each phase runs in its own process, so peak memory is that phase's own.
 Prints wall time, peak memory, pairwise precision/recall against the truth, and the incremental/full ratio.
-Usage: python bench/resolve.py [--candidates 400000] [--new 10000] [--seed 5] [--keep DIR]
+Usage: python bench/resolve.py [--candidates 570000] [--new 10000] [--seed 5] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def run_phase(name: str, home: Path, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--candidates", type=int, default=400_000, help="true persons to generate (~2.6 records each)")
+    parser.add_argument("--candidates", type=int, default=570_000, help="true persons to generate (~1.75 records each: ~1M records)")
     parser.add_argument("--new", type=int, default=10_000, help="records held back for the incremental run")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--memory", default="6GB", help="DuckDB memory_limit for the runs")
