@@ -37,10 +37,17 @@ def _settings():
         raise typer.Exit(2) from None
 
 
-def _print_rows(title: str, rows: list[dict]) -> None:
+# Summary keys whose plain name would not say what their rows are, and what an empty table means.
+_TITLES = {"stages": ("ATS stage rows left out (unmapped stage or no matching person)",
+                      "none, every ATS stage row was mapped and matched")}
+
+
+def _print_rows(title: str, rows: list[dict], suffix: str = "") -> None:
+    title, empty = _TITLES.get(title, (title, "nothing to report"))
+    title += suffix
     table = Table(title=title)
     if not rows:
-        console.print(f"{title}: nothing to report")
+        console.print(f"{title}: {empty}")
         return
     for column in rows[0]:
         table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left")
@@ -98,7 +105,7 @@ def segment(
 
     results = _run(segment_flow, "segment", dry_run=dry_run)
     for step, rows in results.items():
-        _print_rows(f"{step} (dry run, nothing written)" if dry_run else step, rows)
+        _print_rows(step, rows, suffix=" (dry run, nothing written)" if dry_run else "")
 
 
 @app.command()

@@ -7,14 +7,19 @@ import duckdb
 from tasks.clock import utcnow
 from tasks.journey.consent import refresh_consent
 from tasks.journey.segments import apply_segments, build_segment_people, compile_segments, load_segments
-from tasks.journey.stages import build_stages, load_stage_map
+from tasks.journey.stages import STAGES, build_stages, load_stage_map
 from tasks.settings import Settings, load_settings
-from tasks.warehouse import writer
+from tasks.warehouse import select, writer
 
 
 def stages_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
     """Rebuilds stage events and person stages; returns the ATS rows left out (unmapped, unmatched)."""
     return build_stages(con, load_stage_map(settings.config_dir))
+
+
+def funnel_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
+    """Reads core.person_stages -> persons now at, and having reached, each canonical stage."""
+    return select(con, "core/funnel_summary", {"stages": list(STAGES)}).to_dict("records")
 
 
 def segments_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
@@ -25,7 +30,7 @@ def segments_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[di
     return apply_segments(con, compile_segments(config, con, now), now)
 
 
-STEPS = {"consent": refresh_consent, "stages": stages_step, "segments": segments_step}
+STEPS = {"consent": refresh_consent, "stages": stages_step, "funnel": funnel_step, "segments": segments_step}
 
 
 def run_step(name: str, settings: Settings | None = None) -> list[dict]:

@@ -176,3 +176,18 @@ def test_feed_applications_count_as_applied_but_referrals_do_not(con, settings):
     assert (applied["furthest_stage"], applied["applied_at"], applied["discovered_at"]) == ("applied", at(1), at(1))
     referred = stages_of(con, 8)
     assert referred["furthest_stage"] == "discovered" and pd.isna(referred["applied_at"])
+
+
+def test_funnel_summary_counts_current_and_reached_per_stage(con, settings):
+    from tasks.journey.pipeline import funnel_step
+
+    person(con, 1)
+    record(con, 1, "GH-1", source_name="ats_export", ats_person_id="GH-1", staged_at=at(0))
+    stage_change(con, "EV-1", "offer", at(5), ats_person_id="GH-1")
+    person(con, 2)
+    record(con, 2, "SJ-2", staged_at=at(1))
+    derive(con, settings)
+    funnel = {row["stage"]: (row["persons_now"], row["reached"]) for row in funnel_step(con, settings)}
+    assert list(funnel) == list(STAGES)
+    assert funnel["discovered"] == (1, 2) and funnel["applied"] == (0, 1) and funnel["offered"] == (1, 1)
+    assert funnel["hired"] == (0, 0) and funnel["rejected"] == (0, 0)
