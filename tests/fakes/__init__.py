@@ -1,1 +1,11 @@
 """Local fake provider servers (loopback only) with fault injection, and realistic payloads."""
+
+
+def warehouse_state(con) -> dict:
+    """What an API load leaves behind; an uninterrupted and a resumed run must agree on all of it."""
+    return {
+        "raw": con.execute("select source_record_id, op, payload_sha256 from raw.source_records order by all").fetchall(),
+        "staged": con.execute("select source_record_id, payload_sha256, email, phone from staging.candidate_records order by all").fetchall(),
+        "stages": con.execute("select source_record_id, ats_person_id, stage, changed_at from staging.stage_changes order by all").fetchall(),
+        "quarantine": con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall(),
+    }

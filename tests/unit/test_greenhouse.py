@@ -12,6 +12,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
+from tests.fakes import warehouse_state
 from tests.fakes.greenhouse import FakeGreenhouse
 from tests.fakes.payloads import greenhouse_candidates
 
@@ -33,16 +34,6 @@ def fake(monkeypatch):
     with FakeGreenhouse(greenhouse_candidates(60, seed=1, now=NOW)) as gh:
         monkeypatch.setenv("GH_TEST_KEY", gh.api_key)
         yield gh
-
-
-def state(con) -> dict:
-    """What an uninterrupted and a resumed run must agree on."""
-    return {
-        "raw": con.execute("select source_record_id, op, payload_sha256 from raw.source_records order by all").fetchall(),
-        "staged": con.execute("select source_record_id, payload_sha256, email, phone from staging.candidate_records order by all").fetchall(),
-        "stages": con.execute("select source_record_id, ats_person_id, stage, changed_at from staging.stage_changes order by all").fetchall(),
-        "quarantine": con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall(),
-    }
 
 
 def expected_stage_rows(candidates) -> int:
@@ -149,7 +140,7 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
     fake.update(sorted(fake.candidates)[10], NOW - timedelta(seconds=30))
     with writer(settings) as con:
         ingest(con, settings)
-        before = state(con)
+        before = warehouse_state(con)
     later = NOW + timedelta(hours=6)
     changed = sorted(fake.candidates)[:3]
     for cid in changed:
@@ -158,7 +149,7 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
     settings = configure(home, fake.url, now=later)
     with writer(settings) as con:
         report = ingest(con, settings)
-        after = state(con)
+        after = warehouse_state(con)
         assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}]
         assert report.summary_rows()[0]["loaded"] == 1
         # The page held 4 candidates; the one in the overlap was unchanged and is not staged again.
@@ -188,7 +179,7 @@ def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, f
     with writer(resumed_settings) as con:
         report = ingest(con, resumed_settings)
         assert [q.get("page") for q in fake.data_requests(PATH)] == ["4", "5", "6"]
-        resumed = state(con)
+        resumed = warehouse_state(con)
         cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
         assert cursors == {"watermark": NOW.isoformat(), "last_full_at": NOW.isoformat()}  # the run's own start
         run_checks(con)
@@ -198,14 +189,14 @@ def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, f
     straight = configure(other, fake.url, per_page=10)
     with writer(straight) as con:
         ingest(con, straight)
-        assert state(con) == resumed
+        assert warehouse_state(con) == resumed
 
 
 def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home, fake):
     settings = configure(home, fake.url, reconcile_every_h=24)
     with writer(settings) as con:
         ingest(con, settings)
-        before = state(con)
+        before = warehouse_state(con)
     gone = [cid for cid in sorted(fake.candidates) if fake.candidates[cid]["applications"]
             and any(r[0] == str(cid) for r in before["staged"])][:2]
     for cid in gone:
@@ -214,7 +205,7 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
     hour_later = configure(home, fake.url, now=NOW + timedelta(hours=1), reconcile_every_h=24)
     with writer(hour_later) as con:
         ingest(con, hour_later)                                  # incremental: cannot see deletions
-        assert state(con)["staged"] == before["staged"]
+        assert warehouse_state(con)["staged"] == before["staged"]
 
     fake.requests.clear()
     day_later = configure(home, fake.url, now=NOW + timedelta(hours=25), reconcile_every_h=24)
@@ -227,7 +218,7 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
         assert row["read"] == row["staged"] + row["quarantined"] and row["quarantined"] == len(before["quarantine"]) > 0
         assert row["failed"] == 0 and not report.failures
         assert con.execute("select max(staged_at) from staging.candidate_records").fetchone()[0] == NOW
-        after = state(con)
+        after = warehouse_state(con)
         prefixes = tuple(f"app:{cid}:" for cid in gone)
         removed_stages = [r for r in before["stages"] if r[0].startswith(prefixes)]
         assert removed_stages
@@ -279,7 +270,7 @@ def test_a_candidate_skipped_because_pages_shifted_during_a_full_scan_is_not_del
     settings = configure(home, fake.url, reconcile_every_h=0)
     with writer(settings) as con:
         ingest(con, settings)
-        staged = {r[0] for r in state(con)["staged"]}
+        staged = {r[0] for r in warehouse_state(con)["staged"]}
     ids = sorted(fake.candidates)
     shifted = ids[25]                       # first of page 2; moves onto page 1 once page 1 shrinks
     assert str(shifted) in staged
@@ -290,11 +281,11 @@ def test_a_candidate_skipped_because_pages_shifted_during_a_full_scan_is_not_del
     with writer(rescan) as con:
         ingest(con, rescan)
         assert {"candidate_ids", "per_page"} <= set(fake.data_requests(PATH)[-1])   # the missing one was asked for
-        after = {r[0] for r in state(con)["staged"]}
+        after = {r[0] for r in warehouse_state(con)["staged"]}
         assert str(shifted) in after                                  # confirmed present: kept
         assert str(ids[0]) in after                                   # seen before it went: next scan removes it
     fake.after_page = None
     with writer(configure(home, fake.url, now=NOW + timedelta(hours=2), reconcile_every_h=0)) as con:
         ingest(con, configure(home, fake.url, now=NOW + timedelta(hours=2), reconcile_every_h=0))
-        assert {r[0] for r in state(con)["staged"]} == staged - {str(ids[0])}
+        assert {r[0] for r in warehouse_state(con)["staged"]} == staged - {str(ids[0])}
         run_checks(con)

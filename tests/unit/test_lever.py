@@ -11,6 +11,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
+from tests.fakes import warehouse_state
 from tests.fakes.lever import FakeLever
 from tests.fakes.payloads import LEVER_STAGES, lever_opportunities, ms
 
@@ -38,14 +39,6 @@ def fake(monkeypatch):
     with FakeLever(lever_opportunities(50, seed=3, now=NOW)) as lv:
         monkeypatch.setenv("LEVER_TEST_KEY", lv.api_key)
         yield lv
-
-
-def snapshot(con) -> dict:
-    return {
-        "raw": con.execute("select source_record_id, op, payload_sha256 from raw.source_records order by all").fetchall(),
-        "staged": con.execute("select source_record_id, payload_sha256 from staging.candidate_records order by all").fetchall(),
-        "stages": con.execute("select source_record_id, stage, changed_at from staging.stage_changes order by all").fetchall(),
-    }
 
 
 def test_full_load_maps_contacts_and_stage_changes(home, fake):
@@ -89,7 +82,7 @@ def test_incremental_run_and_deleted_opportunities(home, fake):
     settings = configure(home, fake.url)
     with writer(settings) as con:
         ingest(con, settings)
-        before = snapshot(con)
+        before = warehouse_state(con)
     later = NOW + timedelta(hours=3)
     ids = [o["id"] for o in fake.opportunities.values() if o["stageChanges"]]
     fake.update(ids[0], NOW + timedelta(hours=1), tags=["moved"])
@@ -103,7 +96,7 @@ def test_incremental_run_and_deleted_opportunities(home, fake):
         assert [q.get("updated_at_start") for q in fake.data_requests(OPPS)] == [since]
         assert [q.get("deleted_at_start") for q in fake.data_requests(DELETED)] == [since]
         assert report.summary_rows()[0]["deleted"] == 1
-        after = snapshot(con)
+        after = warehouse_state(con)
         assert con.execute("select tags from staging.candidate_records where source_record_id = ?", [ids[0]]).fetchone()[0] == ["moved"]
         assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [gone]).fetchone()[0] == 0
         assert con.execute("select count(*) from staging.stage_changes where starts_with(source_record_id, ?)", [f"app:{gone}:"]).fetchone()[0] == 0
@@ -117,7 +110,7 @@ def test_incremental_run_and_deleted_opportunities(home, fake):
     # Replaying the same window (overlap) changes nothing.
     with writer(settings.model_copy(update={"now": later + timedelta(minutes=1)})) as con:
         ingest(con, settings.model_copy(update={"now": later + timedelta(minutes=1)}))
-        assert snapshot(con) == after
+        assert warehouse_state(con) == after
 
 
 def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
@@ -135,13 +128,13 @@ def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
     with writer(settings) as con:
         ingest(con, settings)
         assert fake.data_requests(OPPS) == [] and len(fake.data_requests(DELETED)) == 2
-        resumed = snapshot(con)
+        resumed = warehouse_state(con)
     other = tmp_path / "other"
     (other / "config").mkdir(parents=True)
     straight = configure(other, fake.url, per_page=10)
     with writer(straight) as con:
         ingest(con, straight)
-        assert snapshot(con) == resumed
+        assert warehouse_state(con) == resumed
 
 
 def test_full_scan_removes_an_opportunity_gone_without_a_deleted_entry(home, fake):
