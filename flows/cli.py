@@ -164,7 +164,8 @@ def status() -> None:
         console.print(f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
         return
     with writer(settings) as con:
-        _print_rows(f"tables in {settings.warehouse_path}", [{"table": t, "rows": n} for t, n in table_counts(con)])
+        console.print(f"warehouse: {settings.warehouse_path}")
+        _print_rows("tables", [{"table": t, "rows": n} for t, n in table_counts(con)])
         _print_rows("files", [{"source": s, "status": st, "files": n} for s, st, n in files_by_status(con)])
         _print_rows("quarantine", [{"source": s, "rule": r, "rows": n} for s, r, n in quarantine_by_rule(con)])
         cursors = api_cursors(con)
