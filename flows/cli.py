@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 # Wide enough for summary tables when output is piped (rich assumes 80 columns then).
 console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines carry paths: never break them
 
 
 def _settings():
@@ -56,8 +56,17 @@ def _print_rows(title: str, rows: list[dict], suffix: str = "") -> None:
     console.print(table)
 
 
-def _run(flow, title: str, **params):
-    """Runs a flow, prints its summary, and turns known failures into a clear exit code."""
+def _show(title: str, results: list[dict] | dict, suffix: str = "") -> None:
+    """Prints a flow's summary: one table, or one per stage when the flow ran several."""
+    if isinstance(results, dict):
+        for stage, rows in results.items():
+            _print_rows(stage, rows if isinstance(rows, list) else [rows], suffix)
+    else:
+        _print_rows(title, results, suffix)
+
+
+def _run(flow, title: str, suffix: str = "", **params):
+    """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
     from prefect.exceptions import PrefectException
 
     try:
@@ -67,8 +76,11 @@ def _run(flow, title: str, **params):
         err.print(f"[red]config error:[/red]\n{exc}")
         raise typer.Exit(2) from None
     except (RuntimeError, ValueError, AssertionError, PrefectException) as exc:
+        if getattr(exc, "results", None) is not None:
+            _show(title, exc.results, suffix)
         err.print(f"[red]{title} failed:[/red] {exc}")
         raise typer.Exit(1) from None
+    _show(title, result, suffix)
     return result
 
 
@@ -80,8 +92,7 @@ def ingest(
     _settings()
     from flows.ingest import ingest_flow
 
-    summary = _run(ingest_flow, "ingest", sources=source or None)
-    _print_rows("ingest", summary)
+    _run(ingest_flow, "ingest", sources=source or None)
 
 
 @app.command()
@@ -90,9 +101,7 @@ def nightly() -> None:
     _settings()
     from flows.nightly import nightly_flow
 
-    results = _run(nightly_flow, "nightly")
-    for stage, rows in results.items():
-        _print_rows(stage, rows if isinstance(rows, list) else [rows])
+    _run(nightly_flow, "nightly")
 
 
 @app.command()
@@ -103,9 +112,7 @@ def segment(
     _settings()
     from flows.segment import segment_flow
 
-    results = _run(segment_flow, "segment", dry_run=dry_run)
-    for step, rows in results.items():
-        _print_rows(step, rows, suffix=" (dry run, nothing written)" if dry_run else "")
+    _run(segment_flow, "segment", suffix=" (dry run, nothing written)" if dry_run else "", dry_run=dry_run)
 
 
 @app.command()
@@ -131,7 +138,7 @@ def resolve(
     _settings()
     from flows.resolve import resolve_flow
 
-    _print_rows("resolve", _run(resolve_flow, "resolve", train=train))
+    _run(resolve_flow, "resolve", train=train)
 
 
 @app.command()

@@ -9,7 +9,16 @@ from tasks.prefect_tasks import ingest_task
 
 
 class IngestFailed(RuntimeError):
-    """Files could not be read, or a file's quarantined share exceeded max_bad_fraction."""
+    """Files could not be read, or a file's quarantined share exceeded max_bad_fraction.
+
+    `results` holds the summary of what the run did load, so callers can still show it.
+    """
+
+    expected = True  # bad input, not a bug: logs carry the message without a traceback
+
+    def __init__(self, message: str, results: list[dict] | dict | None = None) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 @flow(name="ingest", log_prints=False)
@@ -20,5 +29,5 @@ def ingest_flow(sources: list[str] | None = None) -> list[dict]:
     create_table_artifact(key="ingest-summary", table=summary or [{"source": "(no files)"}],
                           description="Rows read, staged and quarantined per source")
     if report.failures:
-        raise IngestFailed("ingest finished with problems:\n- " + "\n- ".join(report.failures))
+        raise IngestFailed("ingest finished with problems:\n- " + "\n- ".join(report.failures), summary)
     return summary

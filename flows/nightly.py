@@ -20,11 +20,12 @@ def nightly_flow() -> dict:
     try:
         results["ingest"] = ingest_flow()
     except IngestFailed as exc:
+        results["ingest"] = exc.results
         ingest_problem = exc
     else:
         ingest_problem = None
     results["resolve"] = resolve_flow()
     results.update(segment_flow())
     if ingest_problem:
-        raise ingest_problem
+        raise IngestFailed(str(ingest_problem), results)
     return results

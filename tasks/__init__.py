@@ -27,7 +27,9 @@ _embedded_prefect_defaults()
 
 
 def _mask_pii_in_logs() -> None:
-    """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*).
+    """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*),
+    and drops the traceback from any record about an expected failure (bad input, busy warehouse):
+    its message already says what is wrong and where.
 
     A record factory rather than a logger filter, because logger filters do not apply to records
     of child loggers, and Prefect adds its own handlers.
@@ -47,6 +49,8 @@ def _mask_pii_in_logs() -> None:
                 record.msg, record.args = mask_text(record.getMessage()), None
             except Exception:  # a malformed log call must not kill the run
                 pass
+        if record.exc_info and getattr(record.exc_info[1], "expected", False):
+            record.exc_info = None
         return record
 
     factory.candor_masks_pii = True

@@ -14,6 +14,8 @@ M = TypeVar("M", bound=BaseModel)
 class ConfigError(ValueError):
     """A config file is missing, not valid YAML, or breaks its schema."""
 
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
+
 
 def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
     """Walks a composed YAML node along a pydantic error location, as deep as it goes."""

@@ -56,7 +56,8 @@ class IngestReport:
     @property
     def failures(self) -> list[str]:
         """Reasons the run failed: unreadable files, and files over the bad-row share."""
-        reasons = [f"{f.file}: {f.error}" for f in self.files if f.status == "failed"]
+        reasons = [f.error if f.error.startswith(f.file) else f"{f.file}: {f.error}"
+                   for f in self.files if f.status == "failed"]
         for f in self.files:
             if f.status == "loaded" and f.bad_fraction > self.max_bad_fraction:
                 top = ", ".join(f"{rule} {n}" for rule, n in f.rules.most_common())

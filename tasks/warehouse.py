@@ -28,6 +28,8 @@ SCHEMAS = ("raw", "staging", "core", "marts", "meta")
 class WarehouseBusy(RuntimeError):
     """Another Candor process held the warehouse lock for longer than the configured timeout."""
 
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
+
 
 def _holder(info_path: Path) -> str:
     try:

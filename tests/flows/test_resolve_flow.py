@@ -49,7 +49,25 @@ def test_nightly_still_resolves_good_rows_when_a_file_is_bad(settings, home):
               "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
     (folder / "good.csv").write_text(header + "\nSJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,\n")
     (folder / "bad.csv").write_bytes(b"\x00\x01\x02 not a csv")
-    with pytest.raises(IngestFailed, match="bad.csv"):
+    with pytest.raises(IngestFailed, match="bad.csv") as failed:
         nightly_flow()
     with writer(settings) as con:
         assert con.execute("select count(*) from core.identity_links").fetchall() == [(1,)]
+    # the failure still carries what the night did: every stage's summary
+    assert {"ingest", "resolve", "funnel", "segments"} <= set(failed.value.results)
+    assert failed.value.results["ingest"][0]["staged"] == 1
+
+
+def test_cli_shows_what_loaded_then_the_precise_reason(settings, home):
+    from flows.cli import app
+
+    folder = home / "inbox" / "stackjobs"
+    folder.mkdir(parents=True)
+    header = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
+              "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
+    (folder / "good.csv").write_text(header + "\nSJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,\n")
+    (folder / "latin1.csv").write_bytes(header.encode() + b"\nSJ-2,J\xfcrgen,Ek,j@x.de,,,,,DE,,,,,,,,\n")
+    out = CliRunner().invoke(app, ["ingest"])
+    assert out.exit_code == 1
+    assert "stackjobs" in out.output and "ingest failed" in out.output
+    assert "latin1.csv:2:" in out.output and "not valid utf-8" in out.output

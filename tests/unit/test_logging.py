@@ -1,0 +1,32 @@
+"""Log records: expected failures (bad input, busy warehouse) carry no traceback; bugs keep theirs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+
+from flows.ingest import IngestFailed
+from tasks.config import ConfigError
+from tasks.warehouse import WarehouseBusy
+
+
+def _record(exc: BaseException) -> logging.LogRecord:
+    try:
+        raise exc
+    except BaseException:
+        info = sys.exc_info()
+    return logging.getLogger("prefect.flow_runs").makeRecord(
+        "prefect.flow_runs", logging.ERROR, __file__, 1, "Encountered exception during execution: %r", (exc,), info)
+
+
+@pytest.mark.parametrize("exc", [IngestFailed("2 of 4 rows quarantined"), ConfigError("sources.yaml:3: kind"),
+                                 WarehouseBusy("gave up after 600 s")])
+def test_expected_failures_are_logged_without_a_traceback(exc):
+    record = _record(exc)
+    assert record.exc_info is None and str(exc) in record.getMessage()
+
+
+def test_unexpected_errors_keep_their_traceback():
+    assert _record(KeyError("bug")).exc_info is not None
