@@ -11,9 +11,10 @@ values_ as (
     union all select 'linkedin', record_key, linkedin_url from scoped where linkedin_url is not null
     union all select 'ats_person_id', record_key, ats_person_id from scoped where ats_person_id is not null
 ),
-holders as (  -- every current record holding one of those values (one pass over the keys)
+holders as (  -- every current record holding one of those values, with its names (one pass over the keys)
     select h.* from (
-        select record_key, email, phone, linkedin_url as linkedin, ats_person_id
+        select record_key, first_name_key, first_name_canon, last_name_key,
+               email, phone, linkedin_url as linkedin, ats_person_id
         from core.identity_keys
         where email in (select value from values_ where rule = 'email')
            or phone in (select value from values_ where rule = 'phone')
@@ -25,6 +26,9 @@ holders as (  -- every current record holding one of those values (one pass over
 usable as (
     select rule, value from holders group by all having count(*) between 2 and $max_share
 ),
+names as (  -- a scored record holds its own value, so every record of a pair is among the holders
+    select distinct record_key, first_name_key, first_name_canon, last_name_key from holders
+),
 pairs as (
     select distinct least(v.record_key, h.record_key) as record_key_l,
            greatest(v.record_key, h.record_key) as record_key_r, v.rule
@@ -35,8 +39,8 @@ pairs as (
 )
 select p.record_key_l, p.record_key_r, p.rule, null::double as score, null::varchar as detail
 from pairs as p
-join core.identity_keys as l on l.record_key = p.record_key_l
-join core.identity_keys as r on r.record_key = p.record_key_r
+join names as l on l.record_key = p.record_key_l
+join names as r on r.record_key = p.record_key_r
 -- a shared identifier between two clearly different names (a family phone, a team inbox) is left
 -- to Splink, which weighs it against the names; nicknames, typos and swapped names do not count as different
 where coalesce(

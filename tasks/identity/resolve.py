@@ -123,14 +123,17 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
     """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
-    params = {"rare_name_max": RARE_NAME_MAX}
-    con.execute("create or replace temp table identity_splink_keys as select record_key from identity_scored")
-    con.execute(f"create or replace temp table identity_splink_new as {sql_text('core/identity_splink_input')}", params)
     con.execute(f"create or replace temp table identity_splink_keys as {sql_text('core/identity_splink_candidates')}")
     n_old = _scalar(con, "select count(*) from identity_splink_keys")
+    # one input pass for scored and candidate records: the name counts read every current key once
+    con.execute("insert into identity_splink_keys select record_key from identity_scored")
+    con.execute(f"create or replace temp table identity_splink_all as {sql_text('core/identity_splink_input')}",
+                {"rare_name_max": RARE_NAME_MAX})
+    con.execute("create or replace temp table identity_splink_new as "
+                "select * from identity_splink_all semi join identity_scored using (record_key)")
     if n_old:
-        con.execute(f"create or replace temp table identity_splink_old as {sql_text('core/identity_splink_input')}",
-                    params)
+        con.execute("create or replace temp table identity_splink_old as "
+                    "select * from identity_splink_all anti join identity_scored using (record_key)")
     db_api = DuckDBAPI(connection=con)
     new = db_api.register("identity_splink_new")
     linker = Linker(new, model, log_level=logging.WARNING)
@@ -227,7 +230,9 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
         con.execute("insert into identity_seed_persons select person_id from identity_more")
         con.unregister("identity_more")
     return con.execute("""
-        select k.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at
+        select k.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
+               l.rule as old_rule, l.score as old_score,
+               k.record_key in (select record_key from identity_scored) as is_scored
         from core.identity_keys as k
         left join core.identity_links as l on l.record_key = k.record_key
         where k.record_key in (select record_key from identity_scored)
@@ -310,7 +315,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     records = records.merge(rules, on="record_key")
     unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna()
     records["linked_at"] = records["linked_at"].where(unchanged, pd.Timestamp(now))
-    con.register("identity_new_links", records[["record_key", "person_id", "rule", "score", "linked_at", "since"]])
+    # a link whose record, person, rule and score all stay is not rewritten (less to commit)
+    kept = (unchanged & ~records["is_scored"] & records["rule"].eq(records["old_rule"])
+            & (records["score"].eq(records["old_score"]) | (records["score"].isna() & records["old_score"].isna())))
+    con.register("identity_new_links", records.loc[~kept, ["record_key", "person_id", "rule", "score", "linked_at", "since"]])
     con.execute("""
         delete from core.identity_links
         where record_key in (select record_key from identity_changes)
