@@ -131,9 +131,6 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
                 {"rare_name_max": RARE_NAME_MAX})
     con.execute("create or replace temp table identity_splink_new as "
                 "select * from identity_splink_all semi join identity_scored using (record_key)")
-    if n_old:
-        con.execute("create or replace temp table identity_splink_old as "
-                    "select * from identity_splink_all anti join identity_scored using (record_key)")
     db_api = DuckDBAPI(connection=con)
     new = db_api.register("identity_splink_new")
     linker = Linker(new, model, log_level=logging.WARNING)
@@ -144,24 +141,23 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
         linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
     # blocking rules come from the code, not the stored model: they decide cost, not scores
     rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
-    frames = [linker.inference.predict_within(new, blocking_rules_to_generate_predictions=rules,
-                                              threshold_match_probability=threshold, warning_mode="never")]
-    if n_old:
-        old = db_api.register("identity_splink_old")
-        frames.append(linker.inference.predict_between(old, new, blocking_rules_to_generate_predictions=rules,
-                                                       threshold_match_probability=threshold, warning_mode="never"))
-    parts = []
-    for frame in frames:
-        names = [c.unquote().name for c in frame.columns]
-        # per-field weight, with the name-frequency adjustment folded into its field
-        weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
-                   for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
-        detail = ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
-        parts.append(f"select least(record_key_l, record_key_r) as record_key_l, "
-                     f"greatest(record_key_l, record_key_r) as record_key_r, 'splink' as rule, "
-                     f"match_probability as score, json_object({detail})::varchar as detail "
-                     f"from {frame.physical_name}")
-    con.execute("create or replace temp table identity_splink_edges as " + " union all ".join(parts))
+    if n_old:  # one pass scores new records against the candidates and each other (both ways, kept once below)
+        frame = linker.inference.predict_between(db_api.register("identity_splink_all"), new,
+                                                 blocking_rules_to_generate_predictions=rules,
+                                                 threshold_match_probability=threshold, warning_mode="never")
+    else:
+        frame = linker.inference.predict_within(new, blocking_rules_to_generate_predictions=rules,
+                                                threshold_match_probability=threshold, warning_mode="never")
+    names = [c.unquote().name for c in frame.columns]
+    # per-field weight, with the name-frequency adjustment folded into its field
+    weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
+               for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
+    detail = ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
+    con.execute(f"create or replace temp table identity_splink_edges as "
+                f"select distinct least(record_key_l, record_key_r) as record_key_l, "
+                f"greatest(record_key_l, record_key_r) as record_key_r, 'splink' as rule, "
+                f"match_probability as score, json_object({detail})::varchar as detail "
+                f"from {frame.physical_name} where record_key_l <> record_key_r")
     db_api.delete_tables_created_by_splink_from_db()
 
 
@@ -229,14 +225,17 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
         con.register("identity_more", more)
         con.execute("insert into identity_seed_persons select person_id from identity_more")
         con.unregister("identity_more")
+    # scored records, then the other current records of the seed persons (gone ones are in identity_changes)
     return con.execute("""
-        select k.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
-               l.rule as old_rule, l.score as old_score,
-               k.record_key in (select record_key from identity_scored) as is_scored
-        from core.identity_keys as k
-        left join core.identity_links as l on l.record_key = k.record_key
-        where k.record_key in (select record_key from identity_scored)
-           or l.person_id in (select person_id from identity_seed_persons)
+        select s.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
+               l.rule as old_rule, l.score as old_score, true as is_scored
+        from identity_scored as s
+        left join core.identity_links as l using (record_key)
+        union all
+        select record_key, person_id, first_linked_at, linked_at, rule, score, false
+        from core.identity_links
+        where person_id in (select person_id from identity_seed_persons)
+          and record_key not in (select record_key from identity_changes)
     """).df()
 
 
