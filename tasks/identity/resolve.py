@@ -141,7 +141,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
         linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
     # blocking rules come from the code, not the stored model: they decide cost, not scores
     rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
-    if n_old:  # one pass scores new records against the candidates and each other (both ways, kept once below)
+    if n_old:  # one pass scores new records against the candidates and each other
         frame = linker.inference.predict_between(db_api.register("identity_splink_all"), new,
                                                  blocking_rules_to_generate_predictions=rules,
                                                  threshold_match_probability=threshold, warning_mode="never")
@@ -153,11 +153,14 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
                for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
     detail = ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
+    # a pair of two new records comes out both ways: keep the one predict_within would give (left key
+    # smaller), and drop a record paired with itself
     con.execute(f"create or replace temp table identity_splink_edges as "
-                f"select distinct least(record_key_l, record_key_r) as record_key_l, "
+                f"select least(record_key_l, record_key_r) as record_key_l, "
                 f"greatest(record_key_l, record_key_r) as record_key_r, 'splink' as rule, "
                 f"match_probability as score, json_object({detail})::varchar as detail "
-                f"from {frame.physical_name} where record_key_l <> record_key_r")
+                f"from {frame.physical_name} "
+                f"where record_key_l < record_key_r or record_key_l not in (select record_key from identity_scored)")
     db_api.delete_tables_created_by_splink_from_db()
 
 
