@@ -9,3 +9,16 @@ def warehouse_state(con) -> dict:
         "stages": con.execute("select source_record_id, ats_person_id, stage, changed_at from staging.stage_changes order by all").fetchall(),
         "quarantine": con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall(),
     }
+
+
+def uninterrupted_state(tmp_path, configure, url: str) -> dict:
+    """The warehouse state of one straight run (page size 10) into a fresh home, to compare a resumed run with."""
+    from tasks.ingest import ingest
+    from tasks.warehouse import writer
+
+    other = tmp_path / "other"
+    (other / "config").mkdir(parents=True)
+    straight = configure(other, url, per_page=10)
+    with writer(straight) as con:
+        ingest(con, straight)
+        return warehouse_state(con)

@@ -12,7 +12,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
-from tests.fakes import warehouse_state
+from tests.fakes import uninterrupted_state, warehouse_state
 from tests.fakes.greenhouse import FakeGreenhouse
 from tests.fakes.payloads import greenhouse_candidates
 
@@ -184,12 +184,7 @@ def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, f
         assert cursors == {"watermark": NOW.isoformat(), "last_full_at": NOW.isoformat()}  # the run's own start
         run_checks(con)
 
-    other = tmp_path / "other"
-    (other / "config").mkdir(parents=True)
-    straight = configure(other, fake.url, per_page=10)
-    with writer(straight) as con:
-        ingest(con, straight)
-        assert warehouse_state(con) == resumed
+    assert uninterrupted_state(tmp_path, configure, fake.url) == resumed
 
 
 def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home, fake):

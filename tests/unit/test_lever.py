@@ -11,7 +11,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
-from tests.fakes import warehouse_state
+from tests.fakes import uninterrupted_state, warehouse_state
 from tests.fakes.lever import FakeLever
 from tests.fakes.payloads import LEVER_STAGES, lever_opportunities, ms
 
@@ -129,12 +129,7 @@ def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
         ingest(con, settings)
         assert fake.data_requests(OPPS) == [] and len(fake.data_requests(DELETED)) == 2
         resumed = warehouse_state(con)
-    other = tmp_path / "other"
-    (other / "config").mkdir(parents=True)
-    straight = configure(other, fake.url, per_page=10)
-    with writer(straight) as con:
-        ingest(con, straight)
-        assert warehouse_state(con) == resumed
+    assert uninterrupted_state(tmp_path, configure, fake.url) == resumed
 
 
 def test_full_scan_removes_an_opportunity_gone_without_a_deleted_entry(home, fake):
