@@ -2,21 +2,24 @@
 --         provider_events_resolved (contacted, engaged),
 --         ats_stage_events (applied … hired, rejected, withdrew), suppressions (unsubscribed, do_not_contact)
 -- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
-with discovered as (   -- the first time any of the person's records was applied for or staged
-    select l.person_id, 'discovered' as stage,
-           min(least(r.applied_at, r.staged_at)) as occurred_at, 'ingest' as source,
-           arg_min(r.source_name || ':' || r.source_record_id, least(r.applied_at, r.staged_at)) as evidence,
-           null::varchar as job_id
+with linked as (       -- every current record with its person
+    select l.person_id, r.*
     from staging.candidate_records r
     join core.identity_links l using (source_name, source_record_id)
-    group by l.person_id
+),
+discovered as (        -- the first time any of the person's records was applied for or staged
+    select person_id, 'discovered' as stage,
+           min(least(applied_at, staged_at)) as occurred_at, 'ingest' as source,
+           arg_min(source_name || ':' || source_record_id, least(applied_at, staged_at)) as evidence,
+           null::varchar as job_id
+    from linked
+    group by person_id
 ),
 applications as (     -- an application that came in through a feed (job board, career site, ATS export)
-    select l.person_id, 'applied' as stage, r.applied_at as occurred_at, 'ingest' as source,
-           r.source_name || ':' || r.source_record_id as evidence, r.job_id
-    from staging.candidate_records r
-    join core.identity_links l using (source_name, source_record_id)
-    where r.applied_at is not null and coalesce(r.job_id, r.job_title) is not null and r.channel <> 'referral'
+    select person_id, 'applied' as stage, applied_at as occurred_at, 'ingest' as source,
+           source_name || ':' || source_record_id as evidence, job_id
+    from linked
+    where applied_at is not null and coalesce(job_id, job_title) is not null and channel <> 'referral'
 ),
 provider as (          -- opens are not engagement (mail clients pre-fetch images); opt-out keywords are not either
     select person_id,

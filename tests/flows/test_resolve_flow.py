@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from tasks.warehouse import run_checks, writer
 from tests.flows.test_ingest_flow import copy_samples
+from tests.unit.test_ingest import HEADER, write
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -39,16 +40,17 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
         assert con.execute("select records_scored from meta.identity_runs order by run_id desc limit 1").fetchall() == [(0,)]
 
 
+def good_and_bad(home, bad_name: str, bad_bytes: bytes) -> None:
+    """A stackjobs drop with one good file of one row and one unreadable file."""
+    write(home, "stackjobs", "good.csv", HEADER + "\nSJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,\n")
+    write(home, "stackjobs", bad_name, bad_bytes)
+
+
 def test_nightly_still_resolves_good_rows_when_a_file_is_bad(settings, home):
     from flows.ingest import IngestFailed
     from flows.nightly import nightly_flow
 
-    folder = home / "inbox" / "stackjobs"
-    folder.mkdir(parents=True)
-    header = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
-              "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
-    (folder / "good.csv").write_text(header + "\nSJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,\n")
-    (folder / "bad.csv").write_bytes(b"\x00\x01\x02 not a csv")
+    good_and_bad(home, "bad.csv", b"\x00\x01\x02 not a csv")
     with pytest.raises(IngestFailed, match="bad.csv") as failed:
         nightly_flow()
     with writer(settings) as con:
@@ -61,12 +63,7 @@ def test_nightly_still_resolves_good_rows_when_a_file_is_bad(settings, home):
 def test_cli_shows_what_loaded_then_the_precise_reason(settings, home):
     from flows.cli import app
 
-    folder = home / "inbox" / "stackjobs"
-    folder.mkdir(parents=True)
-    header = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
-              "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
-    (folder / "good.csv").write_text(header + "\nSJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,\n")
-    (folder / "latin1.csv").write_bytes(header.encode() + b"\nSJ-2,J\xfcrgen,Ek,j@x.de,,,,,DE,,,,,,,,\n")
+    good_and_bad(home, "latin1.csv", HEADER.encode() + b"\nSJ-2,J\xfcrgen,Ek,j@x.de,,,,,DE,,,,,,,,\n")
     out = CliRunner().invoke(app, ["ingest"])
     assert out.exit_code == 1
     assert "stackjobs" in out.output and "ingest failed" in out.output
