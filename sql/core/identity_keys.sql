@@ -1,6 +1,7 @@
--- Inputs: staging.candidate_records, temp identity_scored (new/changed records),
+-- Inputs: staging.candidate_records, temp identity_scored (new/changed records), $since (a change
+-- sequence all of them lie above, 0 to read all of staging),
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains). Grain: one row per scored record with the match
--- keys the rules and Splink compare. Key: record_key (source_name:source_record_id).
+-- keys the rules and Splink compare, in core.identity_keys' column order. Key: record_key (source_name:source_record_id).
 with records as (
     select
         s.source_name || ':' || s.source_record_id as record_key,
@@ -18,14 +19,15 @@ with records as (
         nullif(nullif(lower(trim(split_part(s.city, ',', 1))), ''), 'remote') as city_key,
         nullif(upper(replace(s.postal_code, ' ', '')), '') as postal_key,
         s.country,
+        nullif(regexp_replace(lower(s.current_company), '[^a-z0-9]+', '', 'g'), '') as company_key,
         -- a work address names the employer: acme.com ~ "Acme Inc"
         case when split_part(s.email, '@', 2) not in (select domain from identity_free_mail)
              then nullif(regexp_replace(split_part(split_part(s.email, '@', 2), '.', 1), '[^a-z0-9]', '', 'g'), '')
         end as email_org,
-        nullif(regexp_replace(lower(s.current_company), '[^a-z0-9]+', '', 'g'), '') as company_key,
         nullif(trim(regexp_replace(lower(s.current_title), '[^a-z0-9]+', ' ', 'g')), '') as title_key
     from staging.candidate_records as s
     join identity_scored as i using (source_name, source_record_id)
+    where s.change_seq > $since  -- scored records lie above it: older row groups are skipped
 )
 select
     r.* exclude (email_local_raw),

@@ -1,25 +1,20 @@
--- Inputs: core.identity_keys (match keys of current records), temp identity_scored (record_key of
--- new/changed records); $max_share caps how many records one value may link (shared inboxes, office
--- phones, placeholder numbers). Grain: one row per pair of records sharing a value whose names do not
--- contradict each other, per rule. Key: (record_key_l, record_key_r, rule).
-with scoped as (
-    select k.* from core.identity_keys as k join identity_scored using (record_key)
+-- Inputs: temp identity_scored_keys (match keys of new/changed records), temp identity_splink_input
+-- (their neighbours: shares_id marks records sharing an identifier with one); $max_share caps
+-- how many records one value may link (shared inboxes, office phones, placeholder numbers). Grain: one
+-- row per pair of records sharing a value whose names do not contradict each other, per rule.
+-- Key: (record_key_l, record_key_r, rule).
+with values_ as (
+    select 'email' as rule, record_key, email as value from identity_scored_keys where email is not null
+    union all select 'phone', record_key, phone from identity_scored_keys where phone is not null
+    union all select 'linkedin', record_key, linkedin_url from identity_scored_keys where linkedin_url is not null
+    union all select 'ats_person_id', record_key, ats_person_id from identity_scored_keys where ats_person_id is not null
 ),
-values_ as (
-    select 'email' as rule, record_key, email as value from scoped where email is not null
-    union all select 'phone', record_key, phone from scoped where phone is not null
-    union all select 'linkedin', record_key, linkedin_url from scoped where linkedin_url is not null
-    union all select 'ats_person_id', record_key, ats_person_id from scoped where ats_person_id is not null
-),
-holders as (  -- every current record holding one of those values, with its names (one pass over the keys)
+holders as (  -- every current record holding one of those values, with its names
     select h.* from (
         select record_key, first_name_key, first_name_canon, last_name_key,
                email, phone, linkedin_url as linkedin, ats_person_id
-        from core.identity_keys
-        where email in (select value from values_ where rule = 'email')
-           or phone in (select value from values_ where rule = 'phone')
-           or linkedin_url in (select value from values_ where rule = 'linkedin')
-           or ats_person_id in (select value from values_ where rule = 'ats_person_id')
+        from identity_splink_input
+        where shares_id
     ) unpivot (value for rule in (email, phone, linkedin, ats_person_id)) as h
     semi join values_ as v using (rule, value)
 ),

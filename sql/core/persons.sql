@@ -1,27 +1,33 @@
 -- Inputs: core.identity_links, staging.candidate_records, temp identity_dirty_persons (person_id),
 -- temp identity_free_mail (personal mailbox domains); $now. Grain: one golden record per person in identity_dirty_persons that still has records.
--- Key: person_id. Survivorship rules are documented in docs/identity.md.
-with records as (
-    select l.person_id, s.*,
-           coalesce(s.applied_at, s.staged_at) as seen_at,
-           split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
-           s.referrer_email is not null or s.referrer_name is not null or s.referrer_employee_id is not null
-               or s.channel = 'referral' as is_referral
+-- Key: person_id. Survivorship rules are documented in docs/identity.md; ties between records go to
+-- the greater record key, so a golden record does not depend on the order records are read in.
+with linked as (
+    select l.person_id, l.record_key, s.rowid as row_id
     from core.identity_links as l
     join identity_dirty_persons as d using (person_id)
     join staging.candidate_records as s using (source_name, source_record_id)
 ),
+records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
+    select l.person_id, l.record_key, s.*,
+           coalesce(s.applied_at, s.staged_at) as seen_at,
+           split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
+           s.referrer_email is not null or s.referrer_name is not null or s.referrer_employee_id is not null
+               or s.channel = 'referral' as is_referral
+    from linked as l
+    join staging.candidate_records as s on s.rowid = l.row_id
+),
 referrals as (
     select person_id,
-           arg_min(referrer_email, seen_at) as first_referrer_email,
-           arg_min(referrer_name, seen_at) as first_referrer_name,
-           arg_min(referrer_employee_id, seen_at) as first_referrer_employee_id,
+           arg_min(referrer_email, struct_pack(seen_at, record_key)) as first_referrer_email,
+           arg_min(referrer_name, struct_pack(seen_at, record_key)) as first_referrer_name,
+           arg_min(referrer_employee_id, struct_pack(seen_at, record_key)) as first_referrer_employee_id,
            min(seen_at) as referred_at
     from records where is_referral group by person_id
 ),
 located as (  -- the most recent record that says where the person is, taken as a whole
     select person_id,
-           arg_max(struct_pack(street, city, region, postal_code, country), seen_at) as loc
+           arg_max(struct_pack(street, city, region, postal_code, country), struct_pack(seen_at, record_key)) as loc
     from records
     where coalesce(street, city, region, postal_code, country) is not null
     group by person_id
@@ -33,23 +39,23 @@ skills as (
 )
 select
     r.person_id,
-    arg_max(trim(concat_ws(' ', first_name, last_name)), struct_pack(n := length(concat_ws(' ', first_name, last_name)), seen_at))
+    arg_max(trim(concat_ws(' ', first_name, last_name)), struct_pack(n := length(concat_ws(' ', first_name, last_name)), seen_at, record_key))
         filter (where first_name is not null or last_name is not null) as display_name,
-    arg_max(first_name, struct_pack(n := length(concat_ws(' ', first_name, last_name)), seen_at))
+    arg_max(first_name, struct_pack(n := length(concat_ws(' ', first_name, last_name)), seen_at, record_key))
         filter (where first_name is not null or last_name is not null) as first_name,
-    arg_max(last_name, struct_pack(n := length(concat_ws(' ', first_name, last_name)), seen_at))
+    arg_max(last_name, struct_pack(n := length(concat_ws(' ', first_name, last_name)), seen_at, record_key))
         filter (where first_name is not null or last_name is not null) as last_name,
-    arg_max(email, struct_pack(is_personal_email, seen_at)) filter (where email is not null) as email,
-    arg_max(phone, struct_pack(m := phone_type = 'mobile', seen_at)) filter (where phone is not null) as phone,
-    arg_max(phone_type, struct_pack(m := phone_type = 'mobile', seen_at)) filter (where phone is not null) as phone_type,
+    arg_max(email, struct_pack(is_personal_email, seen_at, record_key)) filter (where email is not null) as email,
+    arg_max(phone, struct_pack(m := phone_type = 'mobile', seen_at, record_key)) filter (where phone is not null) as phone,
+    arg_max(phone_type, struct_pack(m := phone_type = 'mobile', seen_at, record_key)) filter (where phone is not null) as phone_type,
     any_value(lo.loc.street) as street,
     any_value(lo.loc.city) as city,
     any_value(lo.loc.region) as region,
     any_value(lo.loc.postal_code) as postal_code,
     any_value(lo.loc.country) as country,
-    arg_max(current_title, seen_at) filter (where current_title is not null) as current_title,
-    arg_max(current_company, seen_at) filter (where current_company is not null) as current_company,
-    arg_max(linkedin_url, seen_at) filter (where linkedin_url is not null) as linkedin_url,
+    arg_max(current_title, struct_pack(seen_at, record_key)) filter (where current_title is not null) as current_title,
+    arg_max(current_company, struct_pack(seen_at, record_key)) filter (where current_company is not null) as current_company,
+    arg_max(linkedin_url, struct_pack(seen_at, record_key)) filter (where linkedin_url is not null) as linkedin_url,
     any_value(sk.skills) as skills,
     any_value(sk.tags) as tags,
     list_sort(list_distinct(list(r.source_name))) as sources,

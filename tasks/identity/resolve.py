@@ -92,9 +92,9 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     now = utcnow(settings)
     current_model(con, now)
     _refresh_all_keys(con)
-    con.execute("create or replace temp table identity_splink_keys as select record_key from core.identity_keys")
-    con.execute(f"create or replace temp table identity_train as {sql_text('core/identity_splink_input')}",
-                {"rare_name_max": RARE_NAME_MAX})
+    _everyone_neighbours(con)
+    con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
+                f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
     n = _scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -118,22 +118,31 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
                 "select source_name || ':' || source_record_id as record_key, source_name, source_record_id "
                 "from staging.candidate_records "
                 "where source_name || ':' || source_record_id not in (select record_key from core.identity_keys)")
-    con.execute(f"insert into core.identity_keys {sql_text('core/identity_keys')}")
+    con.execute(f"insert into core.identity_keys by name {sql_text('core/identity_keys')}", {"since": 0})
+
+
+# columns of identity_splink_input that only the rule edges and the run read, not handed to Splink
+SPLINK_IGNORED = "exclude (ats_person_id, is_scored, shares_id, shares_block)"
+
+
+def _everyone_neighbours(con: duckdb.DuckDBPyConnection) -> None:
+    """When every record is scored (a first run, training), every record is a neighbour: no need to look."""
+    con.execute("create or replace temp view identity_neighbours as select *, true as is_scored, "
+                "true as shares_id, true as shares_block from core.identity_keys")
 
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
     """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
-    con.execute(f"create or replace temp table identity_splink_keys as {sql_text('core/identity_splink_candidates')}")
-    n_old = _scalar(con, "select count(*) from identity_splink_keys")
-    # one input pass for scored and candidate records: the name counts read every current key once
-    con.execute("insert into identity_splink_keys select record_key from identity_scored")
-    con.execute(f"create or replace temp table identity_splink_all as {sql_text('core/identity_splink_input')}",
-                {"rare_name_max": RARE_NAME_MAX})
-    con.execute("create or replace temp table identity_splink_new as "
-                "select * from identity_splink_all semi join identity_scored using (record_key)")
+    # candidates (records sharing a blocking rule's keys with a scored record) and the scored ones
+    con.execute(f"create or replace temp view identity_splink_left as "
+                f"select * {SPLINK_IGNORED} from identity_splink_input where shares_block or is_scored")
+    n_old = _scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
+    con.execute(f"create or replace temp table identity_splink_new as "
+                f"select * {SPLINK_IGNORED} from identity_splink_input where is_scored")
     db_api = DuckDBAPI(connection=con)
     new = db_api.register("identity_splink_new")
-    linker = Linker(new, model, log_level=logging.WARNING)
+    # the settings are ours and validated when a model is trained; validating them again costs 0.1 s a run
+    linker = Linker(new, model, validate_settings=False, log_level=logging.WARNING)
     con.execute(f"create or replace temp table identity_tf as {sql_text('core/identity_term_frequencies')}")
     for column in TF_COLUMNS:
         con.execute(f"create or replace temp table identity_tf_{column} as "
@@ -142,7 +151,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     # blocking rules come from the code, not the stored model: they decide cost, not scores
     rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
     if n_old:  # one pass scores new records against the candidates and each other
-        frame = linker.inference.predict_between(db_api.register("identity_splink_all"), new,
+        frame = linker.inference.predict_between(db_api.register("identity_splink_left"), new,
                                                  blocking_rules_to_generate_predictions=rules,
                                                  threshold_match_probability=threshold, warning_mode="never")
     else:
@@ -164,19 +173,68 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     db_api.delete_tables_created_by_splink_from_db()
 
 
+def _find_changes(con: duckdb.DuckDBPyConnection) -> int:
+    """New, changed and gone records since the last run -> temp identity_changes.
+
+    Ingest stamps every staged record with a change sequence and a run records the highest it took
+    in, so new and changed records are a range filter. Gone records leave no row: the counts tell
+    whether any left, and only then are links compared with staging. When the counts do not add up
+    (the first run, or staging written outside ingest), every record is compared with its link.
+    Returns the change sequence new and changed records lie above (0 when all were compared).
+    """
+    since = _scalar(con, "select max(change_seq) from meta.identity_runs")
+    if since is not None:
+        con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes_since')}",
+                    {"since": since})
+        staged = _scalar(con, "select count(*) from staging.candidate_records")
+        linked = _scalar(con, "select count(*) from core.identity_links")
+        new = _scalar(con, "select count(*) from identity_changes where change = 'new'")
+        gone = linked + new - staged
+        if gone > 0:
+            con.execute("""
+                insert into identity_changes
+                select l.record_key, l.source_name, l.source_record_id, 'gone', null, null
+                from core.identity_links as l
+                anti join staging.candidate_records as s using (source_name, source_record_id)
+            """)
+        found = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
+        if found == gone:
+            return since
+        log.warning("staging holds %d record(s) written outside ingest since the last resolve run; "
+                    "comparing every staged record with its link", abs(gone - found))
+    con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
+    return 0
+
+
 def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: dict, trained_on: int,
                    overrides: Overrides, timer: _Timer) -> None:
     """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
-    con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
+    since = _find_changes(con)
     con.execute("create or replace temp table identity_scored as "
                 "select record_key, source_name, source_record_id from identity_changes where change <> 'gone'")
-    con.execute("delete from core.identity_keys where record_key in (select record_key from identity_changes)")
-    con.execute(f"insert into core.identity_keys {sql_text('core/identity_keys')}")
-    con.execute("create or replace temp table identity_removed_edges as select * from core.identity_edges "
-                "where record_key_l in (select record_key from identity_changes) "
-                "or record_key_r in (select record_key from identity_changes) or rule = 'must_link'")
-    con.execute("delete from core.identity_edges where record_key_l in (select record_key from identity_changes) "
-                "or record_key_r in (select record_key from identity_changes) or rule = 'must_link'")
+    # new records have no keys, edges or links yet: only changed and gone ones lose theirs
+    con.execute("create or replace temp table identity_replaced as "
+                "select record_key from identity_changes where change <> 'new'")
+    replaced = _scalar(con, "select count(*) from identity_replaced")
+    if replaced:
+        con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
+    con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
+                {"since": since})
+    con.execute("insert into core.identity_keys by name select * from identity_scored_keys")
+    if _scalar(con, "select count(*) from identity_scored_keys") < _scalar(con, "select count(*) from core.identity_keys"):
+        con.execute(f"create or replace temp view identity_neighbours as {sql_text('core/identity_neighbours')}")
+    else:
+        _everyone_neighbours(con)
+    # the neighbours with what Splink compares, read once into the one table the rule edges and Splink use
+    con.execute(f"create or replace temp table identity_splink_input as {sql_text('core/identity_splink_input')}",
+                {"rare_name_max": RARE_NAME_MAX})
+    # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
+    removed = ("from core.identity_edges where rule = 'must_link'" if not replaced else
+               "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "
+               "or record_key_r in (select record_key from identity_replaced) or rule = 'must_link'")
+    con.execute(f"create or replace temp table identity_removed_edges as select * {removed}")
+    if _scalar(con, "select count(*) from identity_removed_edges"):
+        con.execute(f"delete {removed}")
     timer.lap("keys")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
@@ -210,7 +268,9 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
             union all select record_key from identity_override_keys)
     """)
     con.unregister("identity_override_keys")
-    while True:  # persons joined by a stored edge to an affected person (after a split) are affected too
+    # A stored edge joins two records of one person unless a cannot-link split them: only then can a
+    # stored edge reach another person, whose records must be clustered again with these.
+    while not frame.query("kind == 'cannot_link'").empty:
         more = con.execute("""
             with members as (
                 select record_key from core.identity_links
@@ -230,12 +290,15 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFr
         con.unregister("identity_more")
     # scored records, then the other current records of the seed persons (gone ones are in identity_changes)
     return con.execute("""
-        select s.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
-               l.rule as old_rule, l.score as old_score, true as is_scored
-        from identity_scored as s
+        select c.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
+               l.rule as old_rule, l.score as old_score, true as is_scored, c.source_name, c.source_record_id,
+               c.payload_sha256, c.staged_at
+        from identity_changes as c
         left join core.identity_links as l using (record_key)
+        where c.change <> 'gone'
         union all
-        select record_key, person_id, first_linked_at, linked_at, rule, score, false
+        select record_key, person_id, first_linked_at, linked_at, rule, score, false, source_name, source_record_id,
+               payload_sha256, staged_at
         from core.identity_links
         where person_id in (select person_id from identity_seed_persons)
           and record_key not in (select record_key from identity_changes)
@@ -277,12 +340,13 @@ def resolve(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveResult
 def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides, now: datetime) -> ResolveResult:
     version, model, trained_on = current_model(con, now)
     run_id = _scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
+    change_seq = _scalar(con, "select max(change_seq) from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
     timer = _Timer()
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer)
     result.records_scored = _scalar(con, "select count(*) from identity_scored")
     result.records_removed = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
-    con.execute("insert into core.identity_edges select *, ? from identity_new_edges", [now])
+    con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at from identity_new_edges", [now])
 
     records = _affected(con, overrides)
     timer.lap("affected")
@@ -320,23 +384,16 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     # a link whose record, person, rule and score all stay is not rewritten (less to commit)
     kept = (unchanged & ~records["is_scored"] & records["rule"].eq(records["old_rule"])
             & (records["score"].eq(records["old_score"]) | (records["score"].isna() & records["old_score"].isna())))
-    con.register("identity_new_links", records.loc[~kept, ["record_key", "person_id", "rule", "score", "linked_at", "since"]])
+    con.register("identity_new_links", records.loc[~kept, ["source_name", "source_record_id", "person_id", "rule",
+                                                           "score", "linked_at", "payload_sha256", "staged_at",
+                                                           "since", "record_key"]])
     con.execute("""
         delete from core.identity_links
         where record_key in (select record_key from identity_changes)
            or record_key in (select record_key from identity_new_links)
     """)
-    con.execute("""
-        with n as (
-            select *, split_part(record_key, ':', 1) as source_name,
-                   substr(record_key, length(split_part(record_key, ':', 1)) + 2) as source_record_id
-            from identity_new_links
-        )
-        insert into core.identity_links by name
-        select s.source_name, s.source_record_id, n.person_id, n.rule, n.score, n.linked_at,
-               s.payload_sha256, s.staged_at, n.since as first_linked_at, n.record_key
-        from n join staging.candidate_records as s using (source_name, source_record_id)
-    """)
+    con.execute("insert into core.identity_links by name "
+                "select * exclude (since), since as first_linked_at from identity_new_links")
     con.unregister("identity_new_links")
     history["run_id"] = run_id
     history["merged_at"] = pd.Timestamp(now)
@@ -349,7 +406,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]))}, dtype="int64")
     con.register("identity_dirty_persons", dirty)
     con.execute("delete from core.persons where person_id in (select person_id from identity_dirty_persons)")
-    con.execute(f"insert into core.persons {sql_text('core/persons')}", {"now": now})
+    con.execute(f"insert into core.persons by name {sql_text('core/persons')}", {"now": now})
     con.unregister("identity_dirty_persons")
     timer.lap("persons")
     log.info("resolve steps: %s", timer)
@@ -360,10 +417,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.records_total = _scalar(con, "select count(*) from core.identity_links")
     result.persons_total = _scalar(con, "select count(*) from core.persons")
     result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
-    con.execute("insert into meta.identity_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("insert into meta.identity_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, now, utcnow(settings), version, result.records_total, result.records_scored,
                  result.records_removed, result.persons_total, result.persons_created, result.merges,
-                 result.splits, result.retired])
+                 result.splits, result.retired, change_seq])
     return result
 
 

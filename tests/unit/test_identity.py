@@ -249,8 +249,8 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
 
 
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
-    """An incremental run hands Splink only records joined by sql/core/identity_splink_candidates.sql:
-    each blocking rule needs a join there at least as loose, or incremental runs would miss its pairs."""
+    """An incremental run hands Splink only records sql/core/identity_neighbours.sql finds: each
+    blocking rule needs an `exists` there at least as loose, or incremental runs would miss its pairs."""
     import re
 
     from tasks.identity.model import blocking_rules
@@ -264,7 +264,7 @@ def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
                          if (a, b) == ("name_block", "name_block") else {(a, b)})
         return frozenset(expanded)
 
-    joins = [equalities(part, "o", "n") for part in sql_text("core/identity_splink_candidates").split("union")]
+    joins = [equalities(part, "o", "n") for part in sql_text("core/identity_neighbours").split("exists")]
     for rule in blocking_rules():
         assert any(join and join <= equalities(rule, "l", "r") for join in joins), rule
 
@@ -285,3 +285,36 @@ def test_a_changed_record_is_rescored_and_leaves_when_its_evidence_goes(settings
         assert history(con) == [("split", old["a:1"], after["b:1"], "evidence_gone")]
         assert con.execute("select display_name from core.persons where person_id = ?", [after["b:1"]]).fetchall() == [("Lee Ray",)]
         run_checks(con)
+
+
+def test_a_run_finds_changes_by_sequence_and_falls_back_when_staging_was_written_outside_ingest(settings, caplog):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
+              {"key": "a:2", "first": "bo", "last": "chen", "email": "bo@example.org"})
+        resolve(con, later(settings, 0))
+        seq = con.execute("select max(change_seq) from staging.candidate_records").fetchall()[0][0]
+        assert con.execute("select change_seq from meta.identity_runs").fetchall() == [(seq,)]
+        # a new record, staged the way ingest does, is found above the sequence the last run took in
+        stage(con, {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        with caplog.at_level("WARNING"):
+            second = resolve(con, later(settings, 1))
+        assert second.records_scored == 1 and "outside ingest" not in caplog.text
+        # a record copied in with an old sequence number is still found: the counts do not add up
+        con.execute("insert into staging.candidate_records by name "
+                    "select * replace ('c' as source_name, 1 as change_seq) from staging.candidate_records "
+                    "where source_name = 'a' and source_record_id = '2'")
+        with caplog.at_level("WARNING"):
+            third = resolve(con, later(settings, 2))
+        assert third.records_scored == 1 and "1 record(s) written outside ingest" in caplog.text
+        ids = person_of(con)
+        assert ids["c:2"] == ids["a:2"] and ids["b:1"] == ids["a:1"]
+        run_checks(con)
+
+
+def test_match_keys_land_in_their_own_columns(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim.park@gmail.com", "company": "Acme Inc"},
+              {"key": "a:2", "first": "lee", "last": "ray", "email": "lee@initech.example"})
+        resolve(con, later(settings, 0))
+        keys = con.execute("select record_key, company_key, email_org from core.identity_keys order by 1").fetchall()
+    assert keys == [("a:1", "acmeinc", None), ("a:2", None, "initech")]
