@@ -1,12 +1,20 @@
 -- Incremental identity resolution (issue #3) at a million records.
 --
--- 1. Every staged record carries the change sequence of the write that put it there; a resolve
---    run records the highest one it took in, so the next run finds new and changed records with
---    a range filter instead of comparing all of staging with all links.
+-- 1. Every staged record carries the change sequence of the write that put it there, and every
+--    removal is logged with one; a resolve run records the highest it took in, so the next run finds
+--    new, changed and removed records with a range filter instead of comparing all of staging with
+--    all links.
 create sequence if not exists staging.change_seq start 1;
 alter table staging.candidate_records add column change_seq bigint default nextval('staging.change_seq');
 alter table staging.candidate_records alter column change_seq set not null;
 alter table meta.identity_runs add column change_seq bigint;  -- null: the next run compares everything
+-- Records removed from staging (API deletes), with the change sequence of the removal.
+create table if not exists staging.deleted_records (
+    source_name       varchar not null,
+    source_record_id  varchar not null,
+    change_seq        bigint not null default nextval('staging.change_seq'),
+    deleted_at        timestamptz not null
+);
 
 -- 2. No declared keys on the identity tables: an index is maintained on every delete and insert
 --    and rewritten at every checkpoint, which cost an incremental run more than its own work.

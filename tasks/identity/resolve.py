@@ -92,7 +92,6 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     now = utcnow(settings)
     current_model(con, now)
     _refresh_all_keys(con)
-    _everyone_neighbours(con)
     con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                 f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
     n = _scalar(con, "select count(*) from identity_train")
@@ -123,12 +122,6 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 # columns of identity_splink_input that only the rule edges and the run read, not handed to Splink
 SPLINK_IGNORED = "exclude (ats_person_id, is_scored, shares_id, shares_block)"
-
-
-def _everyone_neighbours(con: duckdb.DuckDBPyConnection) -> None:
-    """When every record is scored (a first run, training), every record is a neighbour: no need to look."""
-    con.execute("create or replace temp view identity_neighbours as select *, true as is_scored, "
-                "true as shares_id, true as shares_block from core.identity_keys")
 
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
@@ -176,10 +169,10 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
 def _find_changes(con: duckdb.DuckDBPyConnection) -> int:
     """New, changed and gone records since the last run -> temp identity_changes.
 
-    Ingest stamps every staged record with a change sequence and a run records the highest it took
-    in, so new and changed records are a range filter. Gone records leave no row: the counts tell
-    whether any left, and only then are links compared with staging. When the counts do not add up
-    (the first run, or staging written outside ingest), every record is compared with its link.
+    Ingest stamps every staged record, and every removal from staging, with a change sequence, and a
+    run records the highest it took in: the changes since are a range filter. The counts then have to
+    add up (staged = linked + new - gone); when they do not (the first run after an upgrade, or
+    staging written outside ingest), every staged record is compared with its link instead.
     Returns the change sequence new and changed records lie above (0 when all were compared).
     """
     since = _scalar(con, "select max(change_seq) from meta.identity_runs")
@@ -188,20 +181,12 @@ def _find_changes(con: duckdb.DuckDBPyConnection) -> int:
                     {"since": since})
         staged = _scalar(con, "select count(*) from staging.candidate_records")
         linked = _scalar(con, "select count(*) from core.identity_links")
-        new = _scalar(con, "select count(*) from identity_changes where change = 'new'")
-        gone = linked + new - staged
-        if gone > 0:
-            con.execute("""
-                insert into identity_changes
-                select l.record_key, l.source_name, l.source_record_id, 'gone', null, null
-                from core.identity_links as l
-                anti join staging.candidate_records as s using (source_name, source_record_id)
-            """)
-        found = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
-        if found == gone:
+        new, gone = con.execute("select count(*) filter (where change = 'new'), count(*) filter (where change = 'gone') "
+                                "from identity_changes").fetchall()[0]
+        if staged == linked + new - gone:
             return since
-        log.warning("staging holds %d record(s) written outside ingest since the last resolve run; "
-                    "comparing every staged record with its link", abs(gone - found))
+        log.warning("staging was written outside ingest since the last resolve run (%d record(s) unaccounted "
+                    "for); comparing every staged record with its link", abs(staged - (linked + new - gone)))
     con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
     return 0
 
@@ -221,13 +206,11 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
                 {"since": since})
     con.execute("insert into core.identity_keys by name select * from identity_scored_keys")
-    if _scalar(con, "select count(*) from identity_scored_keys") < _scalar(con, "select count(*) from core.identity_keys"):
-        con.execute(f"create or replace temp view identity_neighbours as {sql_text('core/identity_neighbours')}")
-    else:
-        _everyone_neighbours(con)
-    # the neighbours with what Splink compares, read once into the one table the rule edges and Splink use
-    con.execute(f"create or replace temp table identity_splink_input as {sql_text('core/identity_splink_input')}",
-                {"rare_name_max": RARE_NAME_MAX})
+    # the records that can pair with a scored record, with what Splink compares: the one table the rule
+    # edges and Splink read; when every record is scored (a first run) there is no need to look
+    everyone = _scalar(con, "select count(*) from identity_scored_keys") == _scalar(con, "select count(*) from core.identity_keys")
+    query = sql_text("core/identity_splink_input" if everyone else "core/identity_neighbours")
+    con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
     # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
     removed = ("from core.identity_edges where rule = 'must_link'" if not replaced else
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "
@@ -340,7 +323,8 @@ def resolve(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveResult
 def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides, now: datetime) -> ResolveResult:
     version, model, trained_on = current_model(con, now)
     run_id = _scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
-    change_seq = _scalar(con, "select max(change_seq) from staging.candidate_records")  # what this run takes in
+    change_seq = _scalar(con, "select greatest(max(change_seq), (select max(change_seq) from staging.deleted_records)) "
+                              "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
     timer = _Timer()
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer)

@@ -167,6 +167,9 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
     """, [source.name, label, batch_id, now, source.name, source.name])
     con.execute("delete from staging.stage_changes where source_name = ? "
                 "and source_record_id in (select source_record_id from batch_delete_ids)", [source.name])
+    con.execute("insert into staging.deleted_records (source_name, source_record_id, deleted_at) "
+                "select source_name, source_record_id, ? from staging.candidate_records where source_name = ? "
+                "and source_record_id in (select source_record_id from batch_deletes)", [now, source.name])
     [(removed,)] = con.execute("delete from staging.candidate_records where source_name = ? "
                                "and source_record_id in (select source_record_id from batch_deletes)",
                                [source.name]).fetchall()

@@ -14,6 +14,8 @@ from tasks.identity.quality import pairwise_quality
 from tasks.identity.resolve import resolve, train_model
 from tasks.ingest import ingest
 from tasks.settings import Settings
+from tasks.sources.api import apply_deletes
+from tasks.sources.registry import SourceConfig
 from tasks.warehouse import run_checks, writer
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -193,15 +195,19 @@ def test_bad_override_files_are_errors_naming_file_line_and_records(settings, ho
         assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
 
 
-def test_records_without_identifiers_are_singletons_and_deletes_retire_people(settings):
+def test_records_without_identifiers_are_singletons_and_deletes_retire_people(settings, caplog):
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1"}, {"key": "a:2"}, {"key": "a:3", "first": "solo", "last": "only"})
         result = resolve(con, later(settings, 0))
         ids = person_of(con)
         assert result.persons_total == 3 and len(set(ids.values())) == 3
         assert result.links_by_rule == {"singleton": 3}
-        con.execute("delete from staging.candidate_records where source_record_id = '3'")
-        gone = resolve(con, later(settings, 1))
+        # the ATS reports a:3 deleted: the removal is logged with its change sequence
+        assert apply_deletes(con, source, [{"id": "3"}], "deleted", later(settings, 1)) == 1
+        with caplog.at_level("WARNING"):
+            gone = resolve(con, later(settings, 1))
+        assert "outside ingest" not in caplog.text
         assert gone.records_removed == 1 and gone.retired == 1
         assert set(person_of(con)) == {"a:1", "a:2"}
         assert ("retire", ids["a:3"], None, "records_gone") in history(con)
@@ -305,9 +311,15 @@ def test_a_run_finds_changes_by_sequence_and_falls_back_when_staging_was_written
                     "where source_name = 'a' and source_record_id = '2'")
         with caplog.at_level("WARNING"):
             third = resolve(con, later(settings, 2))
-        assert third.records_scored == 1 and "1 record(s) written outside ingest" in caplog.text
+        assert third.records_scored == 1 and "(1 record(s) unaccounted for)" in caplog.text
         ids = person_of(con)
         assert ids["c:2"] == ids["a:2"] and ids["b:1"] == ids["a:1"]
+        # a record deleted outside ingest is found the same way, and loses its link
+        caplog.clear()
+        con.execute("delete from staging.candidate_records where source_name = 'c'")
+        with caplog.at_level("WARNING"):
+            fourth = resolve(con, later(settings, 3))
+        assert fourth.records_removed == 1 and "c:2" not in person_of(con) and "unaccounted for" in caplog.text
         run_checks(con)
 
 
