@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     api_backoff_max_s: float = Field(default=60.0, ge=0, description="Longest wait between two API attempts.")
     api_max_retry_after_s: float = Field(default=300.0, ge=0, description="Longest 429 Retry-After honoured before failing.")
     identity_match_threshold: float = Field(
-        default=0.8, gt=0, lt=1, description="Splink match probability at or above which two records are one person.")
+        default=0.85, gt=0, lt=1, description="Splink match probability at or above which two records are one person.")
     identity_max_key_share: int = Field(
         default=10, ge=2, description="A shared email/phone/LinkedIn/ATS id held by more records than this links nobody.")
 
