@@ -7,8 +7,8 @@
 -- An incremental run reads the key table once here. One `exists` per rule of
 -- tasks/identity/model.py blocking_rules() (a unit test checks): the same name blocks alone only
 -- when at most $rare_name_max records carry it (name_block), a commoner name only with the same city.
-with flagged as (
-    select o.*,
+with flagged as (  -- the columns the rules and Splink compare (not source_name, source_record_id, country)
+    select o.* exclude (source_name, source_record_id, country),
         o.record_key in (select record_key from identity_scored_keys) as is_scored,
         coalesce(o.email in (select email from identity_scored_keys)
                  or o.phone in (select phone from identity_scored_keys)
@@ -41,7 +41,7 @@ names as (  -- how many current records carry each scored record's name (exact: 
     group by all
 ),
 neighbours as (
-    select f.* exclude (source_name, source_record_id, shares_name, shares_other_block),
+    select f.* exclude (shares_name, shares_other_block),
            f.shares_other_block or (f.shares_name and n.n <= $rare_name_max) as shares_block,
            -- only a scored record's name can make a pair with a scored record
            case when n.n <= $rare_name_max then f.first_name_canon || ' ' || f.last_name_key end as name_block

@@ -5,7 +5,7 @@
 with names as (
     select first_name_canon, last_name_key, count(*) as n from core.identity_keys group by all
 )
-select k.* exclude (source_name, source_record_id), true as is_scored, true as shares_id, true as shares_block,
+select k.* exclude (source_name, source_record_id, country), true as is_scored, true as shares_id, true as shares_block,
        case when n.n <= $rare_name_max then k.first_name_canon || ' ' || k.last_name_key end as name_block
 from core.identity_keys as k
 left join names as n using (first_name_canon, last_name_key)
