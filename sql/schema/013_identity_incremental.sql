@@ -6,7 +6,7 @@
 --    all links.
 create sequence if not exists staging.change_seq start 1;
 alter table staging.candidate_records add column change_seq bigint default nextval('staging.change_seq');
-alter table staging.candidate_records alter column change_seq set not null;
+-- (made NOT NULL by 014: DuckDB cannot add the constraint in the transaction that filled the column)
 alter table meta.identity_runs add column change_seq bigint;  -- null: the next run compares everything
 -- Records removed from staging (API deletes), with the change sequence of the removal.
 create table if not exists staging.deleted_records (

@@ -330,3 +330,54 @@ def test_match_keys_land_in_their_own_columns(settings):
         resolve(con, later(settings, 0))
         keys = con.execute("select record_key, company_key, email_org from core.identity_keys order by 1").fetchall()
     assert keys == [("a:1", "acmeinc", None), ("a:2", None, "initech")]
+
+
+def test_upgrading_a_resolved_warehouse_keeps_its_people_and_puts_its_keys_right(settings):
+    """A warehouse resolved before migration 013: keys stored swapped, declared keys, no change sequence."""
+    import hashlib
+
+    import duckdb
+
+    from tasks.warehouse import migrations
+
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute("create schema meta")
+    con.execute("create table meta.schema_migrations (version varchar primary key, checksum varchar not null,"
+                " applied_at timestamptz not null default now())")
+    for path in (p for p in migrations() if p.stem < "013"):
+        con.execute(path.read_text())
+        con.execute("insert into meta.schema_migrations (version, checksum) values (?, ?)",
+                    [path.stem, hashlib.sha256(path.read_text().encode()).hexdigest()])
+    for key, first, email in (("1", "kim", "kim.park@initech.example"), ("2", "kim", "kp@gmail.com")):
+        con.execute("insert into staging.candidate_records (source_name, source_record_id, source_kind, channel, "
+                    "batch_id, payload_sha256, staged_at, first_name, last_name, first_name_key, last_name_key, email) "
+                    "values ('a', ?, 'csv', 'job_board', 'b', 'x', ?, 'Kim', 'Park', ?, 'park', ?)", [key, T0, first, email])
+        con.execute("insert into core.identity_links values ('a', ?, ?, 'singleton', null, ?, 'x', ?, ?, ?)",
+                    [key, 6 + int(key), T0, T0, T0, f"a:{key}"])
+        con.execute("insert into core.persons (person_id, display_name, email, record_count, updated_at) "
+                    "values (?, 'Kim Park', ?, 1, ?)", [6 + int(key), email, T0])
+    # as the old positional insert left them: the work-email stem under company_key
+    con.execute("insert into core.identity_keys (record_key, source_name, source_record_id, email, first_name_key, "
+                "last_name_key, company_key, email_org) values "
+                "('a:1', 'a', '1', 'kim.park@initech.example', 'kim', 'park', 'initech', null), "
+                "('a:2', 'a', '2', 'kp@gmail.com', 'kim', 'park', null, null)")
+    con.execute("insert into meta.identity_runs values (1, ?, ?, 1, 2, 2, 0, 2, 2, 0, 0, 0)", [T0, T0])
+    con.execute("create sequence if not exists meta.person_id_seq start 9")
+    con.close()
+
+    with writer(later(settings, 1)) as con:  # migration 013 runs here
+        assert con.execute("select record_key, company_key, email_org from core.identity_keys order by 1").fetchall() == [
+            ("a:1", None, "initech"), ("a:2", None, None)]
+        assert con.execute("select count(*) from staging.candidate_records where change_seq is null").fetchall()[0][0] == 0
+        assert con.execute("select count(*) from information_schema.table_constraints where table_schema = 'core' "
+                           "and table_name in ('identity_links', 'identity_edges', 'persons') "
+                           "and constraint_type = 'PRIMARY KEY'").fetchall()[0][0] == 0
+        # the first run compares everything (no change sequence recorded yet): nothing changed, nobody moves
+        first = resolve(con, later(settings, 1))
+        assert first.records_scored == 0 and person_of(con) == {"a:1": 7, "a:2": 8}
+        # then new records are found by their change sequence
+        stage(con, {"key": "a:3", "first": "kim", "last": "park", "email": "kp@gmail.com"})
+        second = resolve(con, later(settings, 2))
+        assert second.records_scored == 1 and person_of(con) == {"a:1": 7, "a:2": 8, "a:3": 8}
+        run_checks(con)
