@@ -235,10 +235,19 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.unregister("identity_must")
 
 
-def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFrame:
-    """Records to re-cluster: new/changed ones plus every record of a person the changes touch, closed over edges."""
+def _removed_overrides(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFrame:
+    """Override pairs the last run applied that the file no longer holds -> (kind, record_key_l, record_key_r)."""
+    applied = con.execute("select kind, record_key_l, record_key_r from meta.identity_overrides_applied").df()
+    both = applied.merge(overrides.frame(), how="left", indicator=True)
+    return both.loc[both["_merge"] == "left_only", ["kind", "record_key_l", "record_key_r"]]
+
+
+def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, removed: pd.DataFrame) -> pd.DataFrame:
+    """Records to re-cluster: new/changed ones plus every record of a person the changes or the overrides
+    (present, or taken out since the last run) touch, closed over edges."""
     frame = overrides.frame()
-    keys = pd.DataFrame({"record_key": pd.concat([frame["record_key_l"], frame["record_key_r"]]).unique()})
+    keys = pd.DataFrame({"record_key": pd.concat([frame["record_key_l"], frame["record_key_r"],
+                                                  removed["record_key_l"], removed["record_key_r"]]).unique()})
     con.register("identity_override_keys", keys)
     con.execute("""
         create or replace temp table identity_seed_persons as
@@ -332,7 +341,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.records_removed = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
     con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at from identity_new_edges", [now])
 
-    records = _affected(con, overrides)
+    removed = _removed_overrides(con, overrides)
+    records = _affected(con, overrides, removed)
     timer.lap("affected")
     keys = records["record_key"]
     con.register("identity_affected_keys", records[["record_key"]])
@@ -358,7 +368,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     retired = sorted((set(gone_ids) | old_ids) - set(records["person_id"]) - set(history.loc[history["kind"] == "merge", "person_id"]))
     history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
                                                 "record_count": 0})], ignore_index=True)
-    history["reason"] = _reasons(history, records, overrides)
+    history["reason"] = _reasons(history, records, overrides, removed)
 
     timer.lap("clusters")
     rules = _link_rules(records, edges)
@@ -381,6 +391,11 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     con.unregister("identity_new_links")
     history["run_id"] = run_id
     history["merged_at"] = pd.Timestamp(now)
+    con.execute("delete from meta.identity_overrides_applied")
+    con.register("identity_overrides_now", overrides.frame())
+    con.execute("insert into meta.identity_overrides_applied select kind, record_key_l, record_key_r "
+                "from identity_overrides_now")
+    con.unregister("identity_overrides_now")
     con.register("identity_history", history)
     con.execute("insert into core.person_merges select person_id, into_person_id, kind, reason, record_count, "
                 "run_id, merged_at from identity_history")
@@ -408,18 +423,24 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     return result
 
 
-def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides) -> pd.Series:
-    """Why each history row happened: an override naming records of that person, or the evidence."""
-    frame = overrides.frame()
+def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides, removed: pd.DataFrame) -> pd.Series:
+    """Why each history row happened: an override naming records of that person (or taken out of the
+    file since the last run), or the evidence."""
     by_record = records.set_index("record_key")["old_person_id"]
-    touched = {kind: set(by_record.reindex(pd.concat([g["record_key_l"], g["record_key_r"]])).dropna().astype("int64"))
-               for kind, g in frame.groupby("kind")}
+
+    def touched(frame: pd.DataFrame) -> dict[str, set[int]]:
+        return {kind: set(by_record.reindex(pd.concat([g["record_key_l"], g["record_key_r"]])).dropna().astype("int64"))
+                for kind, g in frame.groupby("kind")}
+
+    now, gone = touched(overrides.frame()), touched(removed)
     reasons = []
     for kind, pid in zip(history["kind"], history["person_id"]):
         if kind == "merge":
-            reasons.append("must_link" if pid in touched.get("must_link", set()) else "new_evidence")
+            reasons.append("must_link" if pid in now.get("must_link", set()) else
+                           "override_removed" if pid in gone.get("cannot_link", set()) else "new_evidence")
         elif kind == "split":
-            reasons.append("cannot_link" if pid in touched.get("cannot_link", set()) else "evidence_gone")
+            reasons.append("cannot_link" if pid in now.get("cannot_link", set()) else
+                           "override_removed" if pid in gone.get("must_link", set()) else "evidence_gone")
         else:
             reasons.append("records_gone")
     return pd.Series(reasons, index=history.index, dtype=object)

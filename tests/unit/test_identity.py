@@ -157,6 +157,19 @@ def test_cannot_link_splits_and_must_link_joins(settings, home):
     assert rules["3"] == rules["9"] == "must_link"
     assert result.splits == 1
     assert ("split", ids["a:1"], ids["b:9"], "cannot_link") in rows
+    # both pairs taken out: a:3 leaves b:9 and goes back to a:1 and a:2 (its phone is a:2's)
+    (home / "config" / "identity_overrides.yaml").unlink()
+    with writer(later(settings, 2)) as con:
+        undone = resolve(con, later(settings, 2))
+        back = person_of(con)
+        reasons = [r for r in history(con) if r not in rows]
+        run_checks(con)
+    # b:9's person went home with its oldest record (a:3, by record key on the same day) and merged
+    # into a:1's; b:9 itself starts a new person
+    assert back["a:1"] == back["a:2"] == back["a:3"] == ids["a:1"] and back["b:9"] > ids["b:9"]
+    assert (undone.merges, undone.splits) == (1, 1)
+    assert sorted(kind for kind, *_ in reasons) == ["merge", "split"]
+    assert all(reason == "override_removed" for *_, reason in reasons), reasons
 
 
 def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
@@ -177,6 +190,14 @@ def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
         stage(con, {"key": "c:1", "first": "new", "last": "person", "email": "n@example.org"})
         resolve(con, later(settings, 3))
         assert person_of(con)["c:1"] > after["a:2"]
+    # the reviewer takes the pair out again: the next run merges the parts back into the older id
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link: []\n")
+    with writer(later(settings, 4)) as con:
+        result = resolve(con, later(settings, 4))
+        again = person_of(con)
+        assert again["a:1"] == again["a:2"] == old and result.merges == 1
+        assert history(con)[-1] == ("merge", after["a:2"], old, "override_removed")
+        run_checks(con)
 
 
 @pytest.mark.parametrize("text, message", [
