@@ -3,8 +3,10 @@ merges, splits, overrides, deletes and records without identifiers."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -16,7 +18,7 @@ from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
 from tasks.sources.registry import SourceConfig
-from tasks.warehouse import run_checks, writer
+from tasks.warehouse import migrations, run_checks, writer
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
@@ -355,12 +357,6 @@ def test_match_keys_land_in_their_own_columns(settings):
 
 def test_upgrading_a_resolved_warehouse_keeps_its_people_and_puts_its_keys_right(settings):
     """A warehouse resolved before migration 013: keys stored swapped, declared keys, no change sequence."""
-    import hashlib
-
-    import duckdb
-
-    from tasks.warehouse import migrations
-
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.warehouse_path))
     con.execute("create schema meta")
