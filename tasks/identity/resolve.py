@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI, Linker
 
@@ -280,35 +281,43 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, removed: pd.
         con.register("identity_more", more)
         con.execute("insert into identity_seed_persons select person_id from identity_more")
         con.unregister("identity_more")
-    # scored records, then the other current records of the seed persons (gone ones are in identity_changes)
-    return con.execute("""
+    # scored records, then the other current records of the seed persons (gone ones are in identity_changes);
+    # link_row is the row of the record's current link, which the run replaces by row id
+    con.execute("""
+        create or replace temp table identity_affected as
         select c.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
                l.rule as old_rule, l.score as old_score, true as is_scored, c.source_name, c.source_record_id,
-               c.payload_sha256, c.staged_at
+               c.payload_sha256, c.staged_at, l.rowid as link_row
         from identity_changes as c
         left join core.identity_links as l using (record_key)
         where c.change <> 'gone'
         union all
         select record_key, person_id, first_linked_at, linked_at, rule, score, false, source_name, source_record_id,
-               payload_sha256, staged_at
+               payload_sha256, staged_at, rowid
         from core.identity_links
         where person_id in (select person_id from identity_seed_persons)
           and record_key not in (select record_key from identity_changes)
-    """).df()
+    """)
+    return con.execute("select * from identity_affected").df()
 
 
 def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     """Each record's strongest edge inside its own person -> (rule, score); records with none are singletons."""
-    pid = records.set_index("record_key")["person_id"]
-    inside = edges[edges["record_key_l"].map(pid).to_numpy() == edges["record_key_r"].map(pid).to_numpy()]
-    ends = pd.concat([inside[["record_key_l", "rule", "score"]].rename(columns={"record_key_l": "record_key"}),
-                      inside[["record_key_r", "rule", "score"]].rename(columns={"record_key_r": "record_key"})])
-    ends["strength"] = clustering.strength(ends)
-    best = ends.sort_values(["record_key", "strength"]).drop_duplicates("record_key").set_index("record_key")
-    out = pd.DataFrame({"record_key": records["record_key"]})
-    out["rule"] = out["record_key"].map(best["rule"]).fillna("singleton")
-    out["score"] = out["record_key"].map(best["score"]).where(out["rule"] == "splink")
-    return out
+    at = pd.Index(records["record_key"])  # edges hold affected records only (the query asks for both ends)
+    left, right = at.get_indexer(edges["record_key_l"]), at.get_indexer(edges["record_key_r"])
+    pid = records["person_id"].to_numpy()
+    inside = np.flatnonzero(pid[left] == pid[right])
+    ends = np.concatenate([left[inside], right[inside]])
+    edge = np.concatenate([inside, inside])
+    strength = clustering.strength(edges).to_numpy()[edge]
+    order = np.lexsort((strength, ends))  # by record, strongest first
+    first = order[np.r_[True, ends[order][1:] != ends[order][:-1]]] if len(order) else order
+    rule = np.full(len(records), "singleton", dtype=object)
+    score = np.full(len(records), np.nan)
+    rule[ends[first]] = edges["rule"].to_numpy()[edge[first]]
+    score[ends[first]] = edges["score"].to_numpy(dtype=float, na_value=np.nan)[edge[first]]
+    return pd.DataFrame({"record_key": records["record_key"].to_numpy(), "rule": rule,
+                         "score": np.where(rule == "splink", score, np.nan)})
 
 
 def resolve(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveResult:
@@ -345,11 +354,9 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     records = _affected(con, overrides, removed)
     timer.lap("affected")
     keys = records["record_key"]
-    con.register("identity_affected_keys", records[["record_key"]])
     edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "
-                        "where record_key_l in (select record_key from identity_affected_keys) "
-                        "and record_key_r in (select record_key from identity_affected_keys)").df()
-    con.unregister("identity_affected_keys")
+                        "where record_key_l in (select record_key from identity_affected) "
+                        "and record_key_r in (select record_key from identity_affected)").df()
     cannot = overrides.frame().query("kind == 'cannot_link'")
     records["cluster"] = clustering.cluster(keys, edges, cannot)
     records["since"] = records["since"].fillna(pd.Timestamp(now))
@@ -364,7 +371,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     gone_ids = con.execute("""
         select distinct l.person_id from core.identity_links as l join identity_changes as c
           on c.record_key = l.record_key where c.change = 'gone'
-    """).df()["person_id"]
+    """).df()["person_id"] if result.records_removed else []
     retired = sorted((set(gone_ids) | old_ids) - set(records["person_id"]) - set(history.loc[history["kind"] == "merge", "person_id"]))
     history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
                                                 "record_count": 0})], ignore_index=True)
@@ -380,14 +387,14 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
             & (records["score"].eq(records["old_score"]) | (records["score"].isna() & records["old_score"].isna())))
     con.register("identity_new_links", records.loc[~kept, ["source_name", "source_record_id", "person_id", "rule",
                                                            "score", "linked_at", "payload_sha256", "staged_at",
-                                                           "since", "record_key"]])
-    con.execute("""
-        delete from core.identity_links
-        where record_key in (select record_key from identity_changes)
-           or record_key in (select record_key from identity_new_links)
-    """)
+                                                           "since", "record_key", "link_row"]])
+    # rewritten links and those of gone records go by row id (a semi join on record keys scans every link)
+    con.execute("delete from core.identity_links where rowid in (select link_row from identity_new_links)")
+    if result.records_removed:
+        con.execute("delete from core.identity_links "
+                    "where record_key in (select record_key from identity_changes where change = 'gone')")
     con.execute("insert into core.identity_links by name "
-                "select * exclude (since), since as first_linked_at from identity_new_links")
+                "select * exclude (since, link_row), since as first_linked_at from identity_new_links")
     con.unregister("identity_new_links")
     history["run_id"] = run_id
     history["merged_at"] = pd.Timestamp(now)

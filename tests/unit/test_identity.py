@@ -32,7 +32,7 @@ def stage(con, *records: dict) -> None:
         rows.append({
             "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": "job_board",
             "batch_id": "b", "payload_sha256": r.get("sha", "x"), "staged_at": r.get("at", T0),
-            "email": r.get("email"), "phone": r.get("phone"), "phone_type": "mobile" if r.get("phone") else None,
+            "email": r.get("email"), "phone": r.get("phone"), "phone_type": r.get("phone_type", "mobile" if r.get("phone") else None),
             "first_name": first and first.title(), "last_name": last and last.title(),
             "first_name_key": first, "last_name_key": last,
             "full_name": " ".join(x.title() for x in (first, last) if x) or None,
@@ -259,6 +259,22 @@ def test_golden_record_survivorship(settings):
     assert row["first_seen_at"] == T0 and row["last_seen_at"] == T0 + timedelta(days=5)
     assert row["is_referred"] and row["first_referrer_email"] == "ref@acme.example"
     assert not row["consent_email"]                      # one "no" wins
+
+
+def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550103",
+                    "applied_at": T0},
+              {"key": "b:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550177",
+               "phone_type": None, "applied_at": T0 + timedelta(days=5)},
+              {"key": "c:1", "first": "al", "last": "roe", "email": "al@example.org", "phone": "+14155550111",
+               "phone_type": "landline", "applied_at": T0},
+              {"key": "d:1", "first": "al", "last": "roe", "email": "al@example.org", "phone": "+14155550122",
+               "phone_type": None, "applied_at": T0 + timedelta(days=5)})
+        resolve(con, later(settings, 0))
+        phones = con.execute("select phone, phone_type from core.persons order by phone").fetchall()
+    # mobile first even when older; between two non-mobile phones the most recent
+    assert phones == [("+14155550103", "mobile"), ("+14155550122", None)]
 
 
 def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, home):
