@@ -25,63 +25,46 @@ ranked as (  -- survivorship orders as integers (ranking by structs costs 3 µs 
            (recency + (coalesce(phone_type = 'mobile', false)::bigint << 32)) as phone_rank
     from (select *, row_number() over (order by seen_at, record_key) as recency from records)
 ),
-referrals as (
-    select person_id,
-           arg_min(referrer_email, recency) as first_referrer_email,
-           arg_min(referrer_name, recency) as first_referrer_name,
-           arg_min(referrer_employee_id, recency) as first_referrer_employee_id,
-           min(seen_at) as referred_at
-    from ranked where is_referral group by person_id
-),
-located as (  -- the most recent record that says where the person is, taken as a whole
-    select person_id,
-           arg_max(struct_pack(street, city, region, postal_code, country), recency) as loc
+golden as (  -- one pass: every rule is an aggregate over the person's records
+    select
+        person_id,
+        arg_max(trim(concat_ws(' ', first_name, last_name)), name_rank)
+            filter (where first_name is not null or last_name is not null) as display_name,
+        -- arg_max_null where a field must come from the same record as another (names, phone type)
+        arg_max_null(first_name, name_rank) filter (where first_name is not null or last_name is not null) as first_name,
+        arg_max_null(last_name, name_rank) filter (where first_name is not null or last_name is not null) as last_name,
+        arg_max(email, email_rank) filter (where email is not null) as email,
+        arg_max(phone, phone_rank) filter (where phone is not null) as phone,
+        arg_max_null(phone_type, phone_rank) filter (where phone is not null) as phone_type,
+        -- the most recent record that says where the person is, taken as a whole
+        arg_max(struct_pack(street, city, region, postal_code, country), recency)
+            filter (where coalesce(street, city, region, postal_code, country) is not null) as loc,
+        arg_max(current_title, recency) filter (where current_title is not null) as current_title,
+        arg_max(current_company, recency) filter (where current_company is not null) as current_company,
+        arg_max(linkedin_url, recency) filter (where linkedin_url is not null) as linkedin_url,
+        list_sort(list_distinct(flatten(list(skills)))) as skills,
+        list_sort(list_distinct(flatten(list(tags)))) as tags,
+        list_sort(list_distinct(list(source_name))) as sources,
+        list_sort(list_distinct(list(channel))) as channels,
+        count(*)::integer as record_count,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at,
+        coalesce(bool_or(is_referral), false) as is_referred,
+        -- referral credit: the earliest referral record that names a referrer
+        arg_min(referrer_email, recency) filter (where is_referral) as first_referrer_email,
+        arg_min(referrer_name, recency) filter (where is_referral) as first_referrer_name,
+        arg_min(referrer_employee_id, recency) filter (where is_referral) as first_referrer_employee_id,
+        min(seen_at) filter (where is_referral) as referred_at,
+        -- most restrictive: any "no" wins, then any "yes"; null only when no record says
+        case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,
+        case when bool_or(consent_sms = false) then false when bool_or(consent_sms) then true end as consent_sms
     from ranked
-    where coalesce(street, city, region, postal_code, country) is not null
     group by person_id
-),
-skills as (
-    select person_id, list_sort(list_distinct(flatten(list(skills)))) as skills,
-           list_sort(list_distinct(flatten(list(tags)))) as tags
-    from ranked group by person_id
 )
-select  -- arg_max_null where a field must come from the same record as another (first and last name, phone type)
-    r.person_id,
-    arg_max(trim(concat_ws(' ', first_name, last_name)), name_rank)
-        filter (where first_name is not null or last_name is not null) as display_name,
-    arg_max_null(first_name, name_rank)
-        filter (where first_name is not null or last_name is not null) as first_name,
-    arg_max_null(last_name, name_rank)
-        filter (where first_name is not null or last_name is not null) as last_name,
-    arg_max(email, email_rank) filter (where email is not null) as email,
-    arg_max(phone, phone_rank) filter (where phone is not null) as phone,
-    arg_max_null(phone_type, phone_rank) filter (where phone is not null) as phone_type,
-    any_value(lo.loc.street) as street,
-    any_value(lo.loc.city) as city,
-    any_value(lo.loc.region) as region,
-    any_value(lo.loc.postal_code) as postal_code,
-    any_value(lo.loc.country) as country,
-    arg_max(current_title, recency) filter (where current_title is not null) as current_title,
-    arg_max(current_company, recency) filter (where current_company is not null) as current_company,
-    arg_max(linkedin_url, recency) filter (where linkedin_url is not null) as linkedin_url,
-    any_value(sk.skills) as skills,
-    any_value(sk.tags) as tags,
-    list_sort(list_distinct(list(r.source_name))) as sources,
-    list_sort(list_distinct(list(r.channel))) as channels,
-    count(*)::integer as record_count,
-    min(seen_at) as first_seen_at,
-    max(seen_at) as last_seen_at,
-    any_value(rf.person_id) is not null as is_referred,
-    any_value(rf.first_referrer_email) as first_referrer_email,
-    any_value(rf.first_referrer_name) as first_referrer_name,
-    any_value(rf.first_referrer_employee_id) as first_referrer_employee_id,
-    any_value(rf.referred_at) as referred_at,
-    -- most restrictive: any "no" wins, then any "yes"; null only when no record says
-    case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,
-    case when bool_or(consent_sms = false) then false when bool_or(consent_sms) then true end as consent_sms,
-    $now::timestamptz as updated_at
-from ranked as r
-left join located as lo using (person_id)
-left join skills as sk using (person_id)
-left join referrals as rf using (person_id)
-group by r.person_id
+select
+    person_id, display_name, first_name, last_name, email, phone, phone_type,
+    loc.street as street, loc.city as city, loc.region as region, loc.postal_code as postal_code, loc.country as country,
+    current_title, current_company, linkedin_url, skills, tags, sources, channels, record_count, first_seen_at,
+    last_seen_at, is_referred, first_referrer_email, first_referrer_name, first_referrer_employee_id, referred_at,
+    consent_email, consent_sms, $now::timestamptz as updated_at
+from golden

@@ -16,6 +16,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 import pandas as pd
+import sqlglot.dialects.duckdb  # noqa: F401  (Splink loads it lazily, inside the first run: 0.03 s)
 from splink import DuckDBAPI, Linker
 
 from tasks.clock import utcnow
