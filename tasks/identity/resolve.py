@@ -389,7 +389,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     con.register("identity_new_links", records.loc[~kept, ["source_name", "source_record_id", "person_id", "rule",
                                                            "score", "linked_at", "payload_sha256", "staged_at",
                                                            "since", "record_key", "link_row"]])
-    # rewritten links and those of gone records go by row id (a semi join on record keys scans every link)
+    # rewritten links go by the row id read with them (a semi join on record keys scans every link's key);
+    # gone records' links by key, on the runs that have any
     con.execute("delete from core.identity_links where rowid in (select link_row from identity_new_links)")
     if result.records_removed:
         con.execute("delete from core.identity_links "
