@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -52,8 +53,21 @@ def _print_rows(title: str, rows: list[dict], suffix: str = "") -> None:
     for column in rows[0]:
         table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left")
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
+        table.add_row(*(_cell(v) for v in row.values()))
     console.print(table)
+
+
+def _cell(value) -> str:
+    """A value as a reader wants it: nothing for a missing one, lists comma-joined, times to the second in UTC."""
+    import pandas as pd
+
+    if isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) == 1:
+        return ", ".join(_cell(v) for v in value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, datetime):
+        return (value.astimezone(timezone.utc) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
 
 
 def _show(title: str, results: list[dict] | dict, suffix: str = "") -> None:

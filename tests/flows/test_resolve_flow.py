@@ -31,6 +31,8 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
     out = CliRunner().invoke(app, ["explain", str(person_id)])
     assert out.exit_code == 0, out.output
     assert "records" in out.output and "splink" in out.output and "name +" in out.output
+    # a rule link has no score: an empty cell, not "nan"; sources read as a list, not an array repr
+    assert "nan" not in out.output and "['" not in out.output
     missing = CliRunner().invoke(app, ["explain", "999999"])
     assert missing.exit_code == 1 and "no person 999999" in missing.output
 
