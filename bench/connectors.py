@@ -91,7 +91,7 @@ def main() -> None:
             run_checks(con)
             staged, stages, raw = con.execute(
                 "select (select count(*) from staging.candidate_records), (select count(*) from staging.stage_changes), "
-                "(select count(*) from raw.source_records)").fetchone()
+                "(select count(*) from raw.source_records)").fetchall()[0]
         row = report.summary_rows()[0]
         assert not report.failures, report.failures
         print(f"candor full load: {row['loaded']} pages in {candor_s:.1f} s wall "

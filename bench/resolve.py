@@ -113,7 +113,7 @@ def _timed_resolve(settings: Settings, home: Path, seed: int) -> dict:
 def run_phase(name: str, home: Path, args: argparse.Namespace) -> dict:
     """One phase in this process: prepare (generate, hold back, ingest), full, arrive (ingest the late files), or incremental."""
     from tasks.ingest import ingest
-    from tasks.warehouse import writer
+    from tasks.warehouse import scalar, writer
 
     settings = Settings(home=home, duckdb_memory_limit=args.memory)
     t0 = time.perf_counter()
@@ -125,7 +125,7 @@ def run_phase(name: str, home: Path, args: argparse.Namespace) -> dict:
         out["held"] = hold_back(home / "inbox", home / "late", args.new, args.seed)
         with writer(settings) as con:
             ingest(con, settings)
-            out["staged"] = con.execute("select count(*) from staging.candidate_records").fetchall()[0][0]
+            out["staged"] = scalar(con, "select count(*) from staging.candidate_records")
     elif name == "arrive":  # the late files reach the inbox and are ingested
         for late in (home / "late").glob("*/*"):
             late.rename(home / "inbox" / late.parent.name / late.name)

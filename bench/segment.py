@@ -23,7 +23,7 @@ from tasks import PROJECT_ROOT  # noqa: E402
 from tasks.journey.consent import may_contact, refresh_consent  # noqa: E402
 from tasks.journey.pipeline import segments_step, stages_step  # noqa: E402
 from tasks.settings import Settings  # noqa: E402
-from tasks.warehouse import writer  # noqa: E402
+from tasks.warehouse import scalar, writer  # noqa: E402
 
 TARGET_S = 30
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -167,8 +167,8 @@ def main() -> None:
             started = time.perf_counter()
             decided = may_contact(con, list(range(1, args.persons + 1, args.persons // 1000 + 1)), "sms")
             figures["may_contact 1000"] = time.perf_counter() - started
-            events = con.execute("select count(*) from core.stage_events").fetchone()[0]
-            stays = con.execute("select count(*) from core.segment_memberships").fetchone()[0]
+            events = scalar(con, "select count(*) from core.stage_events")
+            stays = scalar(con, "select count(*) from core.segment_memberships")
 
         total = figures["consent"] + figures["stages"] + figures["segments"]
         print(f"{len(results['segments'])} segments over {args.persons:,} persons; {events:,} stage events; "

@@ -146,13 +146,18 @@ def generate(
 @app.command()
 def resolve(
     train: Annotated[bool, typer.Option("--train", help="First re-estimate the matching model on this warehouse "
-                                        "(unsupervised) and store it as a new version.")] = False,
+                                        "(unsupervised) and store it as a new version; it scores new and changed "
+                                        "records from now on, existing links until --rescore.")] = False,
+    rescore: Annotated[bool, typer.Option("--rescore", help="Score every record again with the current model and "
+                                          "threshold (after --train or a change of CANDOR_IDENTITY_MATCH_THRESHOLD); "
+                                          "person ids stay stable, merges and splits are recorded as 'rescored'. "
+                                          "Costs about a full run.")] = False,
 ) -> None:
     """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""
     _settings()
     from flows.resolve import resolve_flow
 
-    _run(resolve_flow, "resolve", train=train)
+    _run(resolve_flow, "resolve", train=train, rescore=rescore)
 
 
 @app.command()

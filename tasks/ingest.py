@@ -23,6 +23,7 @@ from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
+from tasks.warehouse import scalar
 
 log = logging.getLogger(__name__)
 
@@ -153,14 +154,13 @@ def write_batch(
             delete from {table} t where t.source_name = ?
               and t.source_record_id in (select source_record_id from batch_staged anti join batch_quarantine using (row_number))
         """, [source.name])
-        rows_staged = con.execute(f"""
+        rows_staged = scalar(con, f"""
             insert into {table} (source_name, batch_id, file_path, staged_at{extra}, payload_sha256, {', '.join(columns)})
             select ?, ?, ?, ?{', ?, ?' if extra else ''}, payload_sha256, {', '.join(columns)}
             from batch_ok
-        """, [source.name, batch_id, path, now, *extra_params]).fetchone()[0]
-        rows_quarantined = con.execute(
-            "select count(distinct row_number) from staging.quarantine where batch_id = ?", [batch_id]
-        ).fetchone()[0]
+        """, [source.name, batch_id, path, now, *extra_params])
+        rows_quarantined = scalar(con, "select count(distinct row_number) from staging.quarantine where batch_id = ?",
+                                  [batch_id])
         if rows_read != rows_staged + rows_quarantined:
             raise AssertionError(
                 f"{path}: conservation broken: read {rows_read} != staged {rows_staged} + quarantined {rows_quarantined}"
@@ -192,10 +192,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
     """Ingests one file unless its content was loaded before; unreadable files are reported, not raised."""
     display = str(path)
     sha = file_sha256(path)
-    seen = con.execute(
-        "select 1 from meta.ingested_files where source_name = ? and file_sha256 = ? and status = 'loaded'",
-        [source.name, sha],
-    ).fetchone()
+    seen = scalar(con, "select count(*) from meta.ingested_files where source_name = ? and file_sha256 = ? "
+                       "and status = 'loaded'", [source.name, sha])
     if seen:
         return FileResult(source.name, display, "skipped")
     try:

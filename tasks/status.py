@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tasks.warehouse import SCHEMAS
+from tasks.warehouse import SCHEMAS, scalar
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
@@ -17,7 +17,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     ).fetchall()
     order = {s: i for i, s in enumerate(SCHEMAS)}
     tables.sort(key=lambda t: (order[t[0]], t[1]))
-    return [(f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in tables]
+    return [(f"{s}.{t}", scalar(con, f'select count(*) from "{s}"."{t}"')) for s, t in tables]
 
 
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:

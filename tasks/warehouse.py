@@ -130,11 +130,21 @@ def sql_text(model: str) -> str:
     return path.read_text()
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    """Runs a query -> the first column of its first row (None when it has none).
+
+    Reads the whole result: DuckDB 2.0 keeps a half-read result open on the connection, and the
+    next `register` on it then fails ("connection has an unfinished result").
+    """
+    rows = con.execute(sql, params).fetchall()
+    return rows[0][0] if rows else None
+
+
 def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | list | None = None) -> int:
     """Runs sql/<layer>/<table>.sql as `create or replace table <layer>.<table>`; returns its row count."""
     layer, table = model.split("/")
     con.execute(f"create or replace table {layer}.{table} as\n{sql_text(model)}", params or None)
-    return con.execute(f"select count(*) from {layer}.{table}").fetchone()[0]
+    return scalar(con, f"select count(*) from {layer}.{table}")
 
 
 def view(con: duckdb.DuckDBPyConnection, model: str) -> None:

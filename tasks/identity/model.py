@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from tasks.warehouse import scalar
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.json")
@@ -144,7 +146,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
 
     db_api = DuckDBAPI(connection=con)
     linker = _linker(db_api, table, base_settings())
-    n = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    n = scalar(con, f"select count(*) from {table}")
     linker.training.estimate_probability_two_random_records_match(
         ["l.email = r.email", "l.phone = r.phone"], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=seed)

@@ -27,7 +27,7 @@ from tasks.identity.freemail import free_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
 from tasks.settings import Settings
-from tasks.warehouse import sql_text
+from tasks.warehouse import scalar, sql_text
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,6 @@ class _Timer:
         return ", ".join(self.steps)
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
-    return con.execute(sql, params).fetchall()[0][0]
-
-
 def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, dict, int]:
     """Returns (version, Splink model, records it was trained on) of the newest stored model; stores the default first."""
     rows = con.execute("select version, model_json, record_count from meta.identity_models "
@@ -96,11 +92,11 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     _refresh_all_keys(con)
     con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                 f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
-    n = _scalar(con, "select count(*) from identity_train")
+    n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
     model = train(con, "identity_train")
-    version = _scalar(con, "select coalesce(max(version), 0) + 1 from meta.identity_models")
+    version = scalar(con, "select coalesce(max(version), 0) + 1 from meta.identity_models")
     con.execute("insert into meta.identity_models values (?, 'trained', ?, ?, ?)", [version, now, n, json.dumps(model)])
     log.info("identity model version %d trained on %d records", version, n)
     return version
@@ -131,7 +127,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     # candidates (records sharing a blocking rule's keys with a scored record) and the scored ones
     con.execute(f"create or replace temp view identity_splink_left as "
                 f"select * {SPLINK_IGNORED} from identity_splink_input where shares_block or is_scored")
-    n_old = _scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
+    n_old = scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
     con.execute(f"create or replace temp table identity_splink_new as "
                 f"select * {SPLINK_IGNORED} from identity_splink_input where is_scored")
     db_api = DuckDBAPI(connection=con)
@@ -168,41 +164,43 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     db_api.delete_tables_created_by_splink_from_db()
 
 
-def _find_changes(con: duckdb.DuckDBPyConnection) -> int:
+def _find_changes(con: duckdb.DuckDBPyConnection, rescore: bool) -> int:
     """New, changed and gone records since the last run -> temp identity_changes.
 
     Ingest stamps every staged record, and every removal from staging, with a change sequence, and a
     run records the highest it took in: the changes since are a range filter. The counts then have to
     add up (staged = linked + new - gone); when they do not (the first run after an upgrade, or
-    staging written outside ingest), every staged record is compared with its link instead.
-    Returns the change sequence new and changed records lie above (0 when all were compared).
+    staging written outside ingest), every staged record is compared with its link instead. A
+    rescore takes every staged record as changed. Returns the change sequence new and changed
+    records lie above (0 when all were compared).
     """
-    since = _scalar(con, "select max(change_seq) from meta.identity_runs")
+    since = None if rescore else scalar(con, "select max(change_seq) from meta.identity_runs")
     if since is not None:
         con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes_since')}",
                     {"since": since})
-        staged = _scalar(con, "select count(*) from staging.candidate_records")
-        linked = _scalar(con, "select count(*) from core.identity_links")
+        staged = scalar(con, "select count(*) from staging.candidate_records")
+        linked = scalar(con, "select count(*) from core.identity_links")
         new, gone = con.execute("select count(*) filter (where change = 'new'), count(*) filter (where change = 'gone') "
                                 "from identity_changes").fetchall()[0]
         if staged == linked + new - gone:
             return since
         log.warning("staging was written outside ingest since the last resolve run (%d record(s) unaccounted "
                     "for); comparing every staged record with its link", abs(staged - (linked + new - gone)))
-    con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}")
+    con.execute(f"create or replace temp table identity_changes as {sql_text('core/identity_changes')}",
+                {"rescore": rescore})
     return 0
 
 
 def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: dict, trained_on: int,
-                   overrides: Overrides, timer: _Timer) -> None:
+                   overrides: Overrides, timer: _Timer, rescore: bool) -> None:
     """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
-    since = _find_changes(con)
+    since = _find_changes(con, rescore)
     con.execute("create or replace temp table identity_scored as "
                 "select record_key, source_name, source_record_id from identity_changes where change <> 'gone'")
     # new records have no keys, edges or links yet: only changed and gone ones lose theirs
     con.execute("create or replace temp table identity_replaced as "
                 "select record_key from identity_changes where change <> 'new'")
-    replaced = _scalar(con, "select count(*) from identity_replaced")
+    replaced = scalar(con, "select count(*) from identity_replaced")
     if replaced:
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
     con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
@@ -210,7 +208,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.execute("insert into core.identity_keys by name select * from identity_scored_keys")
     # the records that can pair with a scored record, with what Splink compares: the one table the rule
     # edges and Splink read; when every record is scored (a first run) there is no need to look
-    everyone = _scalar(con, "select count(*) from identity_scored_keys") == _scalar(con, "select count(*) from core.identity_keys")
+    everyone = scalar(con, "select count(*) from identity_scored_keys") == scalar(con, "select count(*) from core.identity_keys")
     query = sql_text("core/identity_splink_input" if everyone else "core/identity_neighbours")
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
     # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
@@ -218,14 +216,14 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "
                "or record_key_r in (select record_key from identity_replaced) or rule = 'must_link'")
     con.execute(f"create or replace temp table identity_removed_edges as select * {removed}")
-    if _scalar(con, "select count(*) from identity_removed_edges"):
+    if scalar(con, "select count(*) from identity_removed_edges"):
         con.execute(f"delete {removed}")
     timer.lap("keys")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
     timer.lap("rules")
-    if _scalar(con, "select count(*) from identity_scored"):
-        records = _scalar(con, "select count(*) from core.identity_keys")
+    if scalar(con, "select count(*) from identity_scored"):
+        records = scalar(con, "select count(*) from core.identity_keys")
         _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)
         timer.lap("splink")
         con.execute("insert into identity_new_edges select * from identity_splink_edges as s "
@@ -321,14 +319,18 @@ def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
                          "score": np.where(rule == "splink", score, np.nan)})
 
 
-def resolve(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveResult:
-    """Reads staging.candidate_records -> writes core.identity_links, core.persons, edges and history (one transaction)."""
+def resolve(con: duckdb.DuckDBPyConnection, settings: Settings, rescore: bool = False) -> ResolveResult:
+    """Reads staging.candidate_records -> writes core.identity_links, core.persons, edges and history (one transaction).
+
+    A run scores new and changed records; `rescore` scores every record again with the current
+    model and threshold (after `--train` or a threshold change), keeping person ids stable.
+    """
     now = utcnow(settings)
     overrides = load_overrides(con, settings.config_dir)
     register_lookups(con)
     con.execute("begin")
     try:
-        result = _resolve(con, settings, overrides, now)
+        result = _resolve(con, settings, overrides, now, rescore)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -339,16 +341,17 @@ def resolve(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveResult
     return result
 
 
-def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides, now: datetime) -> ResolveResult:
+def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides, now: datetime,
+             rescore: bool) -> ResolveResult:
     version, model, trained_on = current_model(con, now)
-    run_id = _scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
-    change_seq = _scalar(con, "select greatest(max(change_seq), (select max(change_seq) from staging.deleted_records)) "
+    run_id = scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
+    change_seq = scalar(con, "select greatest(max(change_seq), (select max(change_seq) from staging.deleted_records)) "
                               "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
     timer = _Timer()
-    _stage_changes(con, settings, regularize(model), trained_on, overrides, timer)
-    result.records_scored = _scalar(con, "select count(*) from identity_scored")
-    result.records_removed = _scalar(con, "select count(*) from identity_changes where change = 'gone'")
+    _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
+    result.records_scored = scalar(con, "select count(*) from identity_scored")
+    result.records_removed = scalar(con, "select count(*) from identity_changes where change = 'gone'")
     con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at from identity_new_edges", [now])
 
     removed = _removed_overrides(con, overrides)
@@ -376,7 +379,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     retired = sorted((set(gone_ids) | old_ids) - set(records["person_id"]) - set(history.loc[history["kind"] == "merge", "person_id"]))
     history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
                                                 "record_count": 0})], ignore_index=True)
-    history["reason"] = _reasons(history, records, overrides, removed)
+    history["reason"] = _reasons(history, records, overrides, removed, rescore)
 
     timer.lap("clusters")
     rules = _link_rules(records, edges)
@@ -422,8 +425,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     counts = history["kind"].value_counts()
     result.merges, result.splits, result.retired = (int(counts.get(k, 0)) for k in ("merge", "split", "retire"))
     result.persons_created = len(set(records["person_id"]) - old_ids)
-    result.records_total = _scalar(con, "select count(*) from core.identity_links")
-    result.persons_total = _scalar(con, "select count(*) from core.persons")
+    result.records_total = scalar(con, "select count(*) from core.identity_links")
+    result.persons_total = scalar(con, "select count(*) from core.persons")
     result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
     con.execute("insert into meta.identity_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, now, utcnow(settings), version, result.records_total, result.records_scored,
@@ -432,9 +435,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     return result
 
 
-def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides, removed: pd.DataFrame) -> pd.Series:
+def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides, removed: pd.DataFrame,
+             rescore: bool) -> pd.Series:
     """Why each history row happened: an override naming records of that person (or taken out of the
-    file since the last run), or the evidence."""
+    file since the last run), a rescore (the model or threshold changed), or the evidence."""
     by_record = records.set_index("record_key")["old_person_id"]
 
     def touched(frame: pd.DataFrame) -> dict[str, set[int]]:
@@ -446,10 +450,12 @@ def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides,
     for kind, pid in zip(history["kind"], history["person_id"]):
         if kind == "merge":
             reasons.append("must_link" if pid in now.get("must_link", set()) else
-                           "override_removed" if pid in gone.get("cannot_link", set()) else "new_evidence")
+                           "override_removed" if pid in gone.get("cannot_link", set()) else
+                           "rescored" if rescore else "new_evidence")
         elif kind == "split":
             reasons.append("cannot_link" if pid in now.get("cannot_link", set()) else
-                           "override_removed" if pid in gone.get("must_link", set()) else "evidence_gone")
+                           "override_removed" if pid in gone.get("must_link", set()) else
+                           "rescored" if rescore else "evidence_gone")
         else:
             reasons.append("records_gone")
     return pd.Series(reasons, index=history.index, dtype=object)

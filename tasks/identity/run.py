@@ -7,11 +7,11 @@ from tasks.settings import Settings, load_settings
 from tasks.warehouse import run_checks, writer
 
 
-def run_resolve(settings: Settings | None = None) -> ResolveResult:
-    """Opens the warehouse and resolves new/changed records into persons; runs the data checks."""
+def run_resolve(settings: Settings | None = None, rescore: bool = False) -> ResolveResult:
+    """Opens the warehouse and resolves new/changed records (every record with rescore) into persons; runs the data checks."""
     settings = settings or load_settings()
     with writer(settings) as con:
-        result = resolve(con, settings)
+        result = resolve(con, settings, rescore=rescore)
         run_checks(con)
         return result
 

@@ -21,7 +21,7 @@ from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone
 from tasks.pii import mask_text
 from tasks.settings import Settings
-from tasks.warehouse import build, select, view
+from tasks.warehouse import build, scalar, select, view
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ def may_contact(con: duckdb.DuckDBPyConnection, person_ids: list[int], channel: 
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
-    if not con.execute("select count(*) from duckdb_views() where schema_name = 'core' "
-                       "and view_name = 'contactability'").fetchone()[0]:
+    if not scalar(con, "select count(*) from duckdb_views() where schema_name = 'core' "
+                       "and view_name = 'contactability'"):
         create_views(con)
     rows = con.execute(
         "select person_id, is_allowed, reason from core.contactability "

@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from tasks.sources.registry import SourceConfig
+from tasks.warehouse import scalar
 
 csv.field_size_limit(10 * 1024 * 1024)
 
@@ -126,7 +127,7 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
                 "strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects', "
                 "rejects_scan = 'batch_reject_scans', null_padding = false, auto_detect = false)",
                 [str(path), source.delimiter, "utf-8" if source.encoding == "utf-8" else "latin-1"])
-    accepted = con.execute("select count(*) from batch_csv").fetchone()[0]
+    accepted = scalar(con, "select count(*) from batch_csv")
     rejects = con.execute(
         "select line, error_type, csv_line from batch_rejects order by line"
     ).fetchall()

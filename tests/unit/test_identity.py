@@ -202,6 +202,36 @@ def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
         run_checks(con)
 
 
+def test_a_threshold_change_applies_to_existing_links_only_on_a_rescore(settings):
+    strict, loose = (settings.model_copy(update={"identity_match_threshold": t}) for t in (0.9995, 0.99))
+    with writer(later(strict, 0)) as con:
+        # a:1 ~ c:1 by name and employer (p 0.99995 on a 3-record warehouse), b:1 only by name and city (0.9989)
+        stage(con, {"key": "a:1", "first": "robert", "last": "hale", "city": "Boston", "company": "Acme"},
+              {"key": "b:1", "first": "bob", "last": "hale", "city": "Boston"},
+              {"key": "c:1", "first": "rob", "last": "hale", "company": "Acme"})
+        resolve(con, later(strict, 0))
+        ids = person_of(con)
+    assert ids["a:1"] == ids["c:1"] != ids["b:1"]
+    with writer(later(loose, 1)) as con:
+        assert resolve(con, later(loose, 1)).records_scored == 0 and person_of(con) == ids
+        result = resolve(con, later(loose, 2), rescore=True)
+        older, younger = sorted({ids["a:1"], ids["b:1"]})
+        assert result.records_scored == 3 and result.merges == 1
+        assert person_of(con) == {"a:1": older, "b:1": older, "c:1": older}
+        assert history(con) == [("merge", younger, older, "rescored")]
+        run_checks(con)
+        # the same model and threshold again: nobody moves, no history
+        again = resolve(con, later(loose, 3), rescore=True)
+        assert (again.merges, again.splits, len(history(con))) == (0, 0, 1)
+        assert person_of(con) == {"a:1": older, "b:1": older, "c:1": older}
+    with writer(later(strict, 4)) as con:  # back to the strict threshold: b:1 leaves with a new id
+        resolve(con, later(strict, 4), rescore=True)
+        after = person_of(con)
+        assert after["a:1"] == after["c:1"] == older and after["b:1"] > max(ids.values())
+        assert history(con)[-1] == ("split", older, after["b:1"], "rescored")
+        run_checks(con)
+
+
 @pytest.mark.parametrize("text, message", [
     ("must_link: [[a:1, a:2]\n", "identity_overrides.yaml:2:1: invalid YAML"),
     ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, 'nocolon' is not"),
