@@ -173,6 +173,8 @@ def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core
         except KeyError as exc:
             err.print(f"[red]error:[/red] {exc.args[0]}")
             raise typer.Exit(1) from None
+    if found["gone"]:
+        console.print(found["gone"])
     _print_rows(f"person {person_id}", found["person"])
     _print_rows("records", found["records"])
     _print_rows("evidence (field weights: log2 Bayes factors)", found["evidence"])

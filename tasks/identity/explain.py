@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pandas as pd
 
 
 def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
-    """Reads core.* for one person -> {person, records, evidence, history}; raises KeyError for an unknown id."""
+    """Reads core.* for one person -> {person, records, evidence, history, gone (why an id has no golden record)}; KeyError for an unknown id."""
     person = con.execute("select person_id, display_name, email, phone, city, country, record_count, sources "
                          "from core.persons where person_id = ?", [person_id]).df()
     history = con.execute("select kind, person_id, into_person_id, reason, record_count, merged_at "
@@ -34,7 +35,19 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
     """, [person_id]).df()
     evidence["detail"] = [_weights(d) for d in evidence["detail"]]
     return {"person": person.to_dict("records"), "records": records.to_dict("records"),
-            "evidence": evidence.to_dict("records"), "history": history.to_dict("records")}
+            "evidence": evidence.to_dict("records"), "history": history.to_dict("records"),
+            "gone": None if len(person) else _gone(history, person_id)}
+
+
+def _gone(history: pd.DataFrame, person_id: int) -> str:
+    """Why an id has no golden record any more: where its last records went."""
+    own = history[history["person_id"] == person_id]
+    if own.empty:
+        return f"person {person_id} has no records any more"
+    last = own.iloc[-1]
+    if last["kind"] == "merge":
+        return f"person {person_id} was merged into person {last['into_person_id']} ({last['reason']}); see `candor explain {last['into_person_id']}`"
+    return f"person {person_id} has no records any more ({last['reason']})"
 
 
 def _weights(detail: str | None) -> str:

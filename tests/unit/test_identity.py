@@ -12,6 +12,7 @@ import pytest
 
 from tasks.config import ConfigError
 from tasks.generate import generate
+from tasks.identity.explain import explain
 from tasks.identity.quality import pairwise_quality
 from tasks.identity.resolve import resolve, train_model
 from tasks.ingest import ingest
@@ -132,6 +133,8 @@ def test_new_record_joining_two_people_merges_into_the_older_id(settings):
         assert history(con) == [("merge", younger, older, "new_evidence")]
         assert con.execute("select record_count from core.persons where person_id = ?", [older]).fetchall() == [(3,)]
         assert con.execute("select count(*) from core.persons where person_id = ?", [younger]).fetchall()[0][0] == 0
+        assert explain(con, younger)["gone"].startswith(f"person {younger} was merged into person {older} (new_evidence)")
+        assert explain(con, older)["gone"] is None and len(explain(con, older)["records"]) == 3
         run_checks(con)
 
 
