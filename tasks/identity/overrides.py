@@ -4,11 +4,13 @@
 must_link:   [[stackjobs:SJ-000123, referrals:REF-00042]]
 cannot_link: [[ats_export:GH-40001, career_site:CS-0007]]
 ```
-Records are `source_name:source_record_id`. Every error names the file and line.
+Records are `source_name:source_record_id`. Every error names the file and line; a pair whose
+record its source deleted is reported and left out.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +19,8 @@ import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tasks.config import ConfigError, line_of, load_model, read_yaml
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "identity_overrides.yaml"
 
@@ -54,7 +58,11 @@ class Overrides(BaseModel):
 
 
 def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Overrides:
-    """Reads the overrides file (absent = none) and checks every record exists in staging; raises ConfigError."""
+    """Reads the overrides file (absent = none) and checks every record exists in staging; raises ConfigError.
+
+    A pair naming a record its source has deleted since (staging.deleted_records) is reported and
+    left out: a deletion upstream must not stop every later run. A record never staged is an error.
+    """
     path = config_dir / FILE_NAME
     if not path.exists():
         return Overrides()
@@ -68,12 +76,21 @@ def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Override
     known = {k for (k,) in con.execute(
         "select source_name || ':' || source_record_id from staging.candidate_records "
         "where source_name || ':' || source_record_id in (select unnest(?))", [keys]).fetchall()}
-    for kind in ("must_link", "cannot_link"):
+    deleted = {k for (k,) in con.execute(
+        "select distinct source_name || ':' || source_record_id from staging.deleted_records "
+        "where source_name || ':' || source_record_id in (select unnest(?))", [keys]).fetchall()} - known
+    kept: dict[str, list] = {"must_link": [], "cannot_link": []}
+    for kind in kept:
         for i, (a, b) in enumerate(getattr(overrides, kind)):
-            unknown = [k for k in (a, b) if k not in known]
+            where = f"{path}:{line_of(node, (kind, i)) or 1}: {kind}.{i}"
+            unknown = [k for k in (a, b) if k not in known and k not in deleted]
+            gone = [k for k in (a, b) if k in deleted]
             if unknown:
-                problems.append(f"{path}:{line_of(node, (kind, i)) or 1}: {kind}.{i}: unknown record(s) "
-                                f"{', '.join(unknown)} (not in staging.candidate_records)")
+                problems.append(f"{where}: unknown record(s) {', '.join(unknown)} (not in staging.candidate_records)")
+            elif gone:
+                log.warning("%s: left out, record(s) %s deleted by their source", where, ", ".join(gone))
+            else:
+                kept[kind].append((a, b))
     if problems:
         raise ConfigError("\n".join(problems))
-    return overrides
+    return overrides.model_copy(update=kept)

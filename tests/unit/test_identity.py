@@ -251,7 +251,7 @@ def test_bad_override_files_are_errors_naming_file_line_and_records(settings, ho
         assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
 
 
-def test_records_without_identifiers_are_singletons_and_deletes_retire_people(settings, caplog):
+def test_records_without_identifiers_are_singletons_and_deletes_retire_people(settings, home, caplog):
     source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1"}, {"key": "a:2"}, {"key": "a:3", "first": "solo", "last": "only"})
@@ -268,6 +268,13 @@ def test_records_without_identifiers_are_singletons_and_deletes_retire_people(se
         assert set(person_of(con)) == {"a:1", "a:2"}
         assert ("retire", ids["a:3"], None, "records_gone") in history(con)
         run_checks(con)
+        # an override naming the deleted record is reported and left out, not a failed run
+        (home / "config" / "identity_overrides.yaml").write_text("must_link:\n  - [a:1, a:2]\n  - [a:1, a:3]\n")
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            resolve(con, later(settings, 2))
+        assert "identity_overrides.yaml:3: must_link.1: left out, record(s) a:3 deleted by their source" in caplog.text
+        assert person_of(con)["a:1"] == person_of(con)["a:2"]
 
 
 def test_golden_record_survivorship(settings):
