@@ -1,6 +1,7 @@
--- inputs: raw.provider_events, core.person_addresses, core.sms_keywords
--- grain: one row per provider event per person it concerns (the event's person, else every person known
--- by its address); key (provider_event_id, person_id); person_id null when nobody matches the address
+-- inputs: raw.provider_events, core.person_addresses, core.sms_keywords, core.person_successors
+-- grain: one row per provider event per person it concerns (the event's person, or the person it was
+-- merged into since; else every person known by its address); key (provider_event_id, person_id);
+-- person_id null when nobody matches the address
 with keyed as (
     select e.*,
            k.action as keyword_action        -- opt_out | opt_in for an SMS that is exactly a keyword
@@ -10,7 +11,9 @@ with keyed as (
      and k.keyword = upper(regexp_replace(coalesce(e.body, ''), '[^A-Za-z]', '', 'g'))
 )
 select k.* exclude (person_id),
-       coalesce(k.person_id, a.person_id) as person_id
+       coalesce(m.successor_id, k.person_id, a.person_id) as person_id
 from keyed k
+left join core.person_successors m
+  on m.person_id = k.person_id and m.is_merged
 left join core.person_addresses a
   on k.person_id is null and a.channel = k.channel and a.address = k.address

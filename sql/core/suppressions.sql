@@ -1,6 +1,7 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
---         core.do_not_contact, core.person_addresses; lifted ones (re-subscribe, SMS START) drop out
--- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key
+--         core.do_not_contact, core.person_addresses, core.person_successors; lifted ones (re-subscribe, SMS START) drop out
+-- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key.
+-- A suppression of a person holds for every live person their records went to (merges and splits).
 with events as (
     select * from core.provider_events_resolved
 ),
@@ -54,14 +55,21 @@ do_not_contact as (
            d.added_at as created_at, 'do_not_contact.csv' as source
     from core.do_not_contact d
     left join core.person_addresses a on a.address = d.address and a.channel = d.channel
-)
-select distinct person_id, address, channel, reason, created_at, source
-from (
+),
+suppressed as (
     select * from unsubscribes
     union all select * from sms_opt_outs
     union all select * from hard_bounces
     union all select * from spam_reports
     union all select * from erasures
     union all select * from do_not_contact
+)
+select distinct person_id, address, channel, reason, created_at, source
+from (
+    select * from suppressed
+    union all
+    select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source
+    from suppressed as s
+    join core.person_successors as x on x.person_id = s.person_id
 )
 where person_id is not null or address is not null

@@ -25,7 +25,8 @@ from tasks.warehouse import build, scalar, select, view
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("core/provider_events_resolved", "core/suppressions", "core/consents", "core/contactability")
+VIEWS = ("core/person_successors", "core/provider_events_resolved", "core/suppressions", "core/consents",
+         "core/contactability")
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -274,6 +274,20 @@ def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegmen
     con.execute("create or replace table core.segment_current as\n"
                 + ("\nunion all\n".join(selects) or "select null::varchar as segment, null::bigint as person_id where false"),
                 [p for seg in segments for p in (seg.name, *seg.params)])
+    # a person merged into another is the same human: their stays follow the merge (the earliest open
+    # stay of a segment is kept), so a merge is neither an exit nor a new entry
+    con.execute("""
+        update core.segment_memberships m set person_id = x.successor_id
+        from core.person_successors x
+        where x.is_merged and m.person_id = x.person_id
+    """)
+    con.execute("""
+        delete from core.segment_memberships where rowid in (
+            select rowid from (
+                select rowid, row_number() over (partition by segment, person_id order by entered_at) as n
+                from core.segment_memberships where exited_at is null)
+            where n > 1)
+    """)
     build(con, "core/segment_changes")
     con.execute("""
         update core.segment_memberships m set exited_at = ?

@@ -140,3 +140,29 @@ def test_do_not_contact_file_errors_name_the_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         read_do_not_contact(path, "US")
     assert f"{path}:3: address: " in str(info.value) and f"{path}:4: added_at: 'someday'" in str(info.value)
+
+
+def moved(con, pid: int, into: int, kind: str) -> None:
+    """A core.person_merges row: identity resolution merged pid into `into`, or split part of pid off into it."""
+    con.execute("insert into core.person_merges (person_id, into_person_id, kind, reason, record_count, run_id, "
+                "merged_at) values (?, ?, ?, 'new_evidence', 1, 1, ?)", [pid, into, kind, at(3)])
+
+
+def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings):
+    con = warehouse()
+    for pid in (1, 3, 4):  # live after resolution: 1 (2 was merged into it), 3 and 4 (split off 3)
+        person(con, pid)
+    con.execute("insert into raw.erasure_requests (request_id, person_id, requested_at) values ('R2', 2, ?)", [at(1)])
+    event(con, "s", "spam_report", at(1), person_id=3)
+    event(con, "c", "clicked", at(2), person_id=2)
+    refresh_consent(con, settings)
+    assert may_contact(con, [1, 3, 4], "email") == {1: (True, "not_opted_out"), 3: (False, "spam_report"),
+                                                    4: (True, "not_opted_out")}
+    moved(con, 2, 1, "merge")
+    moved(con, 3, 4, "split")
+    refresh_consent(con, settings)
+    # 2's erasure request holds for the person it became; 3's spam report for both its parts
+    assert may_contact(con, [1, 3, 4], "email") == {1: (False, "erasure_request"), 3: (False, "spam_report"),
+                                                    4: (False, "spam_report")}
+    assert con.execute("select person_id from core.provider_events_resolved "
+                       "where provider_event_id = 'c'").fetchall() == [(1,)]

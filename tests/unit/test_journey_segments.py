@@ -150,6 +150,21 @@ def test_memberships_keep_history_and_reruns_change_nothing(population, settings
     assert population.execute("select count(*) from core.segment_memberships where segment = 'recent'").fetchone()[0] == 2
 
 
+def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
+    spec = "segments:\n  us:\n    country: {in: [US]}\n"
+    assert run(population, settings, home, spec) == [{"segment": "us", "size": 2, "entered": 2, "exited": 0}]
+    # identity resolution merges person 5 into person 1 (same human, found by a new record)
+    population.execute("delete from core.persons where person_id = 5")
+    population.execute("update core.identity_links set person_id = 1 where person_id = 5")
+    population.execute("insert into core.person_merges (person_id, into_person_id, kind, reason, record_count, run_id, "
+                       "merged_at) values (5, 1, 'merge', 'new_evidence', 2, 2, ?)", [at(199)])
+    refresh_consent(population, settings)
+    stages_step(population, settings)
+    assert run(population, settings, home, spec) == [{"segment": "us", "size": 1, "entered": 0, "exited": 0}]
+    assert population.execute("select person_id, entered_at, exited_at from core.segment_memberships").fetchall() == [
+        (1, NOW, None)]
+
+
 @pytest.mark.parametrize("body, message", [
     ("  a:\n    all:\n      - skils: {any: [go]}\n", "segments.yaml:4: segments.a.all.0.skils: Extra inputs are not permitted"),
     ("  a:\n    skills: {some: [go]}\n", "segments.yaml:3: segments.a.skills.some: Extra inputs are not permitted"),
