@@ -1,5 +1,6 @@
 -- core.identity_links holds one row per record; every linked person has a golden record whose
--- record_count matches its links, and no golden record is left without links.
+-- record_count matches its links, and no golden record is left without links. An id merged away
+-- is merged once and holds no records again (core.person_successors and what follows it rely on it).
 select 'duplicate link' as problem, source_name || ':' || source_record_id as item, count(*) as n
 from core.identity_links group by all having count(*) > 1
 union all
@@ -7,3 +8,10 @@ select 'count mismatch', cast(coalesce(p.person_id, l.person_id) as varchar), co
 from core.persons as p
 full outer join (select person_id, count(*) as n from core.identity_links group by person_id) as l using (person_id)
 where p.record_count is distinct from l.n
+union all
+select 'merged id holds records', cast(m.person_id as varchar), count(*)
+from core.person_merges as m join core.identity_links as l using (person_id)
+where m.kind = 'merge' group by all
+union all
+select 'merged twice', cast(person_id as varchar), count(*)
+from core.person_merges where kind = 'merge' group by all having count(*) > 1

@@ -19,7 +19,7 @@ from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
 from tasks.sources.registry import SourceConfig
-from tasks.warehouse import migrations, run_checks, writer
+from tasks.warehouse import CheckFailed, migrations, run_checks, writer
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
@@ -136,6 +136,11 @@ def test_new_record_joining_two_people_merges_into_the_older_id(settings):
         assert explain(con, younger)["gone"].startswith(f"person {younger} was merged into person {older} (new_evidence)")
         assert explain(con, older)["gone"] is None and len(explain(con, older)["records"]) == 3
         run_checks(con)
+        # a history saying the live id was merged away too would mislead whatever follows merges
+        con.execute("insert into core.person_merges (person_id, into_person_id, kind, reason, record_count, run_id, "
+                    "merged_at) values (?, 1, 'merge', 'new_evidence', 3, 9, now())", [older])
+        with pytest.raises(CheckFailed, match="assert_identity_consistent: 1 row"):
+            run_checks(con)
 
 
 def test_cannot_link_splits_and_must_link_joins(settings, home):
