@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     identity_match_threshold: float = Field(
         default=0.85, gt=0, lt=1, description="Splink match probability at or above which two records are one person.")
     identity_max_key_share: int = Field(
-        default=10, ge=2, description="A shared email/phone/LinkedIn/ATS id held by more records than this links nobody.")
+        default=10, ge=2, description="An email/phone/LinkedIn/ATS id (or email local part) held by more records "
+                                      "than this links nobody: no rule edge, no Splink evidence, no blocking.")
 
     @property
     def config_dir(self) -> Path:

@@ -92,6 +92,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     _refresh_all_keys(con)
     con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                 f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
+    drop_common_identifiers(con, "identity_train", settings.identity_max_key_share)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -116,6 +117,19 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
                 "from staging.candidate_records "
                 "where source_name || ':' || source_record_id not in (select record_key from core.identity_keys)")
     con.execute(f"insert into core.identity_keys by name {sql_text('core/identity_keys')}", {"since": 0})
+
+
+def drop_common_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int) -> None:
+    """Nulls, in a Splink input table, identifier values held by more than max_share of its records.
+
+    A placeholder address or number, a team inbox or a generic local part (info@) identifies nobody:
+    the rule edges skip it, Splink must see it as missing (its exact-match weight made 2,000 records
+    sharing noemail@noemail.com one person), and blocking on it pairs all its holders. Every holder
+    of a scored record's value is in the table, so the counts are exact where they matter.
+    """
+    for column in ("email", "phone", "linkedin_url", "email_local"):
+        con.execute(f"update {table} set {column} = null where {column} in "
+                    f"(select {column} from {table} group by {column} having count(*) > ?)", [max_share])
 
 
 # columns of identity_splink_input that only the rule edges and the run read, not handed to Splink
@@ -211,6 +225,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     everyone = scalar(con, "select count(*) from identity_scored_keys") == scalar(con, "select count(*) from core.identity_keys")
     query = sql_text("core/identity_splink_input" if everyone else "core/identity_neighbours")
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
+    drop_common_identifiers(con, "identity_splink_input", settings.identity_max_key_share)
     # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
     removed = ("from core.identity_edges where rule = 'must_link'" if not replaced else
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "

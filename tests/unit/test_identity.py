@@ -240,6 +240,25 @@ def test_a_threshold_change_applies_to_existing_links_only_on_a_rescore(settings
         run_checks(con)
 
 
+def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
+    firsts = ["anna", "ben", "carl", "dora", "emil", "fay", "gus", "hana", "ivan", "jill", "kurt", "lena"]
+    with writer(later(settings, 0)) as con:
+        # an ATS export's placeholder address and number on 12 different people (more than the
+        # default CANDOR_IDENTITY_MAX_KEY_SHARE of 10), and two records of one real person
+        stage(con, *({"key": f"a:{i}", "first": f, "last": f"{f}son", "email": "noemail@noemail.com",
+                      "phone": "+15555555555"} for i, f in enumerate(firsts)),
+              {"key": "b:1", "first": "ola", "last": "berg", "email": "ola.berg@example.org"},
+              {"key": "b:2", "first": "ola", "last": "berg", "email": "ola.berg@example.org"})
+        first = resolve(con, later(settings, 0))
+        assert first.persons_total == 13 and first.links_by_rule == {"singleton": 12, "email": 2}
+        # a late record with the same placeholder is scored against all of them and joins nobody either
+        stage(con, {"key": "c:1", "first": "mona", "last": "monsen", "email": "noemail@noemail.com",
+                    "phone": "+15555555555"})
+        late = resolve(con, later(settings, 1))
+        assert late.records_scored == 1 and late.persons_total == 14 and late.merges == 0
+        run_checks(con)
+
+
 @pytest.mark.parametrize("text, message", [
     ("must_link: [[a:1, a:2]\n", "identity_overrides.yaml:2:1: invalid YAML"),
     ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, 'nocolon' is not"),
