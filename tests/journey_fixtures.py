@@ -64,3 +64,10 @@ def stage_change(con, record_id: str, stage: str, changed_at: datetime, ats_pers
         "source_name": source_name, "source_record_id": record_id, "batch_id": "b1",
         "payload_sha256": record_id, "staged_at": changed_at, "ats_person_id": ats_person_id,
         "email": email, "job_id": job_id, "stage": stage, "changed_at": changed_at})
+
+
+def moved(con, person_id: int, into: int, kind: str, when: datetime, record_count: int = 1) -> None:
+    """A core.person_merges row: identity resolution merged person_id into `into`, or split part of it off into it."""
+    _insert(con, "core.person_merges", {"person_id": person_id, "into_person_id": into, "kind": kind,
+                                        "reason": "new_evidence", "record_count": record_count, "run_id": 1,
+                                        "merged_at": when})

@@ -8,7 +8,7 @@ import pytest
 from tasks.config import ConfigError
 from tasks.journey.consent import may_contact, read_do_not_contact, refresh_consent
 from tasks.journey.events import EVENT_KINDS, SMS_OPT_IN, SMS_OPT_OUT
-from tests.journey_fixtures import at, event, person, record, warehouse
+from tests.journey_fixtures import at, event, moved, person, record, warehouse
 
 PHONE = "+14155550123"
 
@@ -142,12 +142,6 @@ def test_do_not_contact_file_errors_name_the_line(tmp_path):
     assert f"{path}:3: address: " in str(info.value) and f"{path}:4: added_at: 'someday'" in str(info.value)
 
 
-def moved(con, pid: int, into: int, kind: str) -> None:
-    """A core.person_merges row: identity resolution merged pid into `into`, or split part of pid off into it."""
-    con.execute("insert into core.person_merges (person_id, into_person_id, kind, reason, record_count, run_id, "
-                "merged_at) values (?, ?, ?, 'new_evidence', 1, 1, ?)", [pid, into, kind, at(3)])
-
-
 def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings):
     con = warehouse()
     for pid in (1, 3, 4):  # live after resolution: 1 (2 was merged into it), 3 and 4 (split off 3)
@@ -158,8 +152,8 @@ def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings
     refresh_consent(con, settings)
     assert may_contact(con, [1, 3, 4], "email") == {1: (True, "not_opted_out"), 3: (False, "spam_report"),
                                                     4: (True, "not_opted_out")}
-    moved(con, 2, 1, "merge")
-    moved(con, 3, 4, "split")
+    moved(con, 2, 1, "merge", at(3))
+    moved(con, 3, 4, "split", at(3))
     refresh_consent(con, settings)
     # 2's erasure request holds for the person it became; 3's spam report for both its parts
     assert may_contact(con, [1, 3, 4], "email") == {1: (False, "erasure_request"), 3: (False, "spam_report"),

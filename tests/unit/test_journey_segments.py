@@ -10,7 +10,7 @@ from tasks.config import ConfigError
 from tasks.journey.consent import refresh_consent
 from tasks.journey.pipeline import segments_step, stages_step
 from tasks.journey.segments import SENIORITY, load_segments
-from tests.journey_fixtures import at, event, person, record, stage_change, warehouse
+from tests.journey_fixtures import at, event, moved, person, record, stage_change, warehouse
 
 NOW = at(200)
 
@@ -156,8 +156,7 @@ def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
     # identity resolution merges person 5 into person 1 (same human, found by a new record)
     population.execute("delete from core.persons where person_id = 5")
     population.execute("update core.identity_links set person_id = 1 where person_id = 5")
-    population.execute("insert into core.person_merges (person_id, into_person_id, kind, reason, record_count, run_id, "
-                       "merged_at) values (5, 1, 'merge', 'new_evidence', 2, 2, ?)", [at(199)])
+    moved(population, 5, 1, "merge", at(199), record_count=2)
     refresh_consent(population, settings)
     stages_step(population, settings)
     assert run(population, settings, home, spec) == [{"segment": "us", "size": 1, "entered": 0, "exited": 0}]
