@@ -150,7 +150,7 @@ def resolve(
                                         "records from now on, existing links until --rescore.")] = False,
     rescore: Annotated[bool, typer.Option("--rescore", help="Score every record again with the current model and "
                                           "settings (after --train, or a change of CANDOR_IDENTITY_MATCH_THRESHOLD "
-                                          "or CANDOR_IDENTITY_MAX_KEY_SHARE); person ids stay stable, merges and "
+                                          "or another CANDOR_IDENTITY_* setting); person ids stay stable, merges and "
                                           "splits are recorded as 'rescored'. Costs about a full run.")] = False,
 ) -> None:
     """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""

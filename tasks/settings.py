@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     identity_max_key_share: int = Field(
         default=10, ge=2, description="An email/phone/LinkedIn/ATS id (or email local part) held by more records "
                                       "than this links nobody: no rule edge, no Splink evidence, no blocking.")
+    identity_max_block: int = Field(
+        default=1000, ge=2, description="Records sharing a blocking rule's keys (name and city, last name and "
+                                        "employer…) with more records than this are not paired by that rule: "
+                                        "it would pair every two of them. Other rules still pair them.")
 
     @property
     def config_dir(self) -> Path:

@@ -2,8 +2,8 @@
 -- $rare_name_max. Grain: one row per current record that can form a pair with a scored record
 -- (scored records included): it shares an identifier (email, phone, LinkedIn URL, ATS person id:
 -- shares_id, for the rule edges) or the keys of a blocking rule (shares_block, for Splink), with the
--- columns Splink compares and name_block (sql/core/identity_splink_input.sql has the same columns
--- for a run that scores every record). Key: record_key.
+-- columns Splink compares, name_block and oversized_blocks 0 (set afterwards; sql/core/identity_splink_input.sql
+-- has the same columns for a run that scores every record). Key: record_key.
 -- An incremental run reads the key table once here. One `exists` per rule of
 -- tasks/identity/model.py blocking_rules() (a unit test checks): the same name blocks alone only
 -- when at most $rare_name_max records carry it (name_block), a commoner name only with the same city.
@@ -44,7 +44,8 @@ neighbours as (
     select f.* exclude (shares_name, shares_other_block),
            f.shares_other_block or (f.shares_name and n.n <= $rare_name_max) as shares_block,
            -- only a scored record's name can make a pair with a scored record
-           case when n.n <= $rare_name_max then f.first_name_canon || ' ' || f.last_name_key end as name_block
+           case when n.n <= $rare_name_max then f.first_name_canon || ' ' || f.last_name_key end as name_block,
+           0 as oversized_blocks
     from flagged as f
     left join names as n using (first_name_canon, last_name_key)
 )

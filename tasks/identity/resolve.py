@@ -21,8 +21,8 @@ from splink import DuckDBAPI, Linker
 
 from tasks.clock import utcnow
 from tasks.identity import cluster as clustering
-from tasks.identity.model import (DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, blocking_rules, for_size,
-                                  regularize, train)
+from tasks.identity.model import (BLOCKING_KEYS, DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, blocking_rules,
+                                  for_size, regularize, train)
 from tasks.identity.freemail import free_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
@@ -93,6 +93,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                 f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
     drop_common_identifiers(con, "identity_train", settings.identity_max_key_share)
+    mark_oversized_blocks(con, "identity_train", settings.identity_max_block)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -130,6 +131,31 @@ def drop_common_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_shar
     for column in ("email", "phone", "linkedin_url", "email_local"):
         con.execute(f"update {table} set {column} = null where {column} in "
                     f"(select {column} from {table} group by {column} having count(*) > ?)", [max_share])
+
+
+def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int) -> None:
+    """Sets bit i of oversized_blocks, in a Splink input table, on records whose keys of blocking rule i
+    more than max_block of its records share; blocking rule i leaves them out.
+
+    A block pairs every two of its records: 20,000 records named "Unknown Unknown" would make 200
+    million pairs by the swapped-name rule alone. Their other rules still pair them. Every holder of
+    a scored record's keys is in the table (the neighbour scan finds them), so the counts are exact
+    where they matter; the swapped-name rule counts a record's own first and last name, which the
+    neighbour scan finds only up to the rare-name limit.
+    """
+    def present(columns: tuple[str, ...]) -> str:
+        return " and ".join(f"{c} is not null" for c in columns)
+
+    # one pass counts every rule's blocks, by a hash of the keys (cheaper to group than the strings)
+    counted = " union all ".join(f"select {i} as rule, hash({', '.join(columns)}) as h from {table} where {present(columns)}"
+                                 for i, (columns, _) in enumerate(BLOCKING_KEYS))
+    con.execute(f"create or replace temp table identity_big_blocks as "
+                f"select rule, h from ({counted}) group by all having count(*) > ?", [max_block])
+    for (i,) in con.execute("select distinct rule from identity_big_blocks order by rule").fetchall():
+        columns = BLOCKING_KEYS[i][0]
+        con.execute(f"update {table} set oversized_blocks = oversized_blocks | {1 << i} "
+                    f"where {present(columns)} and hash({', '.join(columns)}) in "
+                    f"(select h from identity_big_blocks where rule = ?)", [i])
 
 
 # columns of identity_splink_input that only the rule edges and the run read, not handed to Splink
@@ -226,6 +252,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     query = sql_text("core/identity_splink_input" if everyone else "core/identity_neighbours")
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
     drop_common_identifiers(con, "identity_splink_input", settings.identity_max_key_share)
+    mark_oversized_blocks(con, "identity_splink_input", settings.identity_max_block)
     # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
     removed = ("from core.identity_edges where rule = 'must_link'" if not replaced else
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "

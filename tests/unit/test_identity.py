@@ -259,6 +259,27 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
         run_checks(con)
 
 
+@pytest.mark.parametrize("max_block, persons", [(1000, 2), (3, 5)])
+def test_a_blocking_rule_leaves_out_keys_shared_by_too_many_records(settings, max_block, persons):
+    """Four records alike in name, city and employer (an ATS's test entries, or four namesakes):
+    every blocking rule they share holds more than max_block records when that is 3, so Splink
+    pairs none of them, on the first run nor when a fifth arrives; a smaller block still pairs."""
+    settings = settings.model_copy(update={"identity_max_block": max_block})
+    alike = {"first": "test", "last": "test", "city": "Paris", "company": "Acme"}
+    with writer(later(settings, 0)) as con:
+        stage(con, *({"key": f"a:{i}", **alike} for i in range(4)),
+              *({"key": f"b:{i}", "first": "ola", "last": "berg", "city": "Oslo", "company": "Fjord"} for i in range(2)))
+        first = resolve(con, later(settings, 0))
+        assert first.persons_total == persons
+        stage(con, {"key": "a:9", **alike}, {"key": "b:9", "first": "ola", "last": "berg", "city": "Oslo", "company": "Fjord"})
+        late = resolve(con, later(settings, 1))
+        assert late.records_scored == 2 and late.persons_total == persons + (1 if max_block == 3 else 0)
+        ids = person_of(con)
+        assert ids["b:9"] == ids["b:0"] == ids["b:1"]  # three records share those keys: still paired
+        assert len({ids[f"a:{i}"] for i in (0, 1, 2, 3, 9)}) == (5 if max_block == 3 else 1)
+        run_checks(con)
+
+
 @pytest.mark.parametrize("text, message", [
     ("must_link: [[a:1, a:2]\n", "identity_overrides.yaml:2:1: invalid YAML"),
     ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, 'nocolon' is not"),
