@@ -43,7 +43,10 @@ def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
 def read_yaml(path: Path) -> tuple[object, yaml.Node | None]:
     """Parses a YAML file; returns (data, composed node) or raises ConfigError with the line."""
     if not path.exists():
-        raise ConfigError(f"{path}: file not found")
+        hint = "" if path.parent.exists() else (
+            f" ({path.parent} does not exist: a new CANDOR_HOME starts with a copy of the project's data/config, "
+            f"cp -r data/config {path.parent.parent}/)")
+        raise ConfigError(f"{path}: file not found{hint}")
     text = path.read_text(encoding="utf-8")
     try:
         return yaml.safe_load(text), yaml.compose(text)

@@ -51,6 +51,17 @@ def test_invalid_yaml_names_the_line(tmp_path):
         load_sources(tmp_path)
 
 
+def test_a_home_without_config_says_how_to_start_one(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path / "config")
+    assert str(err.value) == (f"{tmp_path / 'config' / 'sources.yaml'}: file not found ({tmp_path / 'config'} does not "
+                              f"exist: a new CANDOR_HOME starts with a copy of the project's data/config, "
+                              f"cp -r data/config {tmp_path}/)")
+    (tmp_path / "config").mkdir()
+    with pytest.raises(ConfigError, match=r"sources\.yaml: file not found$"):
+        load_sources(tmp_path / "config")
+
+
 def test_default_config_loads():
     from tasks import PROJECT_ROOT
 
