@@ -32,6 +32,12 @@ from tasks.warehouse import scalar, sql_text
 log = logging.getLogger(__name__)
 
 
+class NothingToTrain(ValueError):
+    """The warehouse holds too few records to estimate a model from."""
+
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
+
+
 @dataclass
 class ResolveResult:
     """What a resolve run scored and changed."""
@@ -96,7 +102,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     mark_oversized_blocks(con, "identity_train", settings.identity_max_block)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
-        raise ValueError("nothing to train on: staging.candidate_records has fewer than 2 records")
+        raise NothingToTrain("nothing to train on: staging.candidate_records has fewer than 2 records")
     model = train(con, "identity_train")
     version = scalar(con, "select coalesce(max(version), 0) + 1 from meta.identity_models")
     con.execute("insert into meta.identity_models values (?, 'trained', ?, ?, ?)", [version, now, n, json.dumps(model)])

@@ -14,7 +14,7 @@ from tasks.config import ConfigError
 from tasks.generate import generate
 from tasks.identity.explain import explain
 from tasks.identity.quality import pairwise_quality
-from tasks.identity.resolve import resolve, train_model
+from tasks.identity.resolve import NothingToTrain, resolve, train_model
 from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
@@ -366,6 +366,8 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
     truth = generated(home, 400, 33)
     settings = later(settings, 0)
     with writer(settings) as con:
+        with pytest.raises(NothingToTrain, match="fewer than 2 records"):
+            train_model(con, settings)  # nothing ingested yet
         ingest(con, settings)
         version = train_model(con, settings)
         result = resolve(con, settings)

@@ -9,6 +9,7 @@ import pytest
 
 from flows.ingest import IngestFailed
 from tasks.config import ConfigError
+from tasks.identity.resolve import NothingToTrain
 from tasks.warehouse import WarehouseBusy
 
 
@@ -22,7 +23,7 @@ def _record(exc: BaseException) -> logging.LogRecord:
 
 
 @pytest.mark.parametrize("exc", [IngestFailed("2 of 4 rows quarantined"), ConfigError("sources.yaml:3: kind"),
-                                 WarehouseBusy("gave up after 600 s")])
+                                 WarehouseBusy("gave up after 600 s"), NothingToTrain("fewer than 2 records")])
 def test_expected_failures_are_logged_without_a_traceback(exc):
     record = _record(exc)
     assert record.exc_info is None and str(exc) in record.getMessage()
