@@ -64,19 +64,16 @@ class ResolveResult:
 
 
 class _Timer:
-    """Logs how long each step of a run took (operators see where a slow night went)."""
+    """Logs each step of a run as it ends, with its time: progress on a long run, and where a slow night went."""
 
-    def __init__(self) -> None:
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
         self.last = time.perf_counter()
-        self.steps: list[str] = []
 
     def lap(self, step: str) -> None:
         now = time.perf_counter()
-        self.steps.append(f"{step} {now - self.last:.1f} s")
+        log.info("resolve run %d: %s done in %.1f s", self.run_id, step, now - self.last)
         self.last = now
-
-    def __str__(self) -> str:
-        return ", ".join(self.steps)
 
 
 def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, dict, int]:
@@ -266,14 +263,14 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.execute(f"create or replace temp table identity_removed_edges as select * {removed}")
     if scalar(con, "select count(*) from identity_removed_edges"):
         con.execute(f"delete {removed}")
-    timer.lap("keys")
+    timer.lap("match keys and neighbours")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
-    timer.lap("rules")
+    timer.lap("rule edges")
     if scalar(con, "select count(*) from identity_scored"):
         records = scalar(con, "select count(*) from core.identity_keys")
         _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)
-        timer.lap("splink")
+        timer.lap("Splink scoring")
         con.execute("insert into identity_new_edges select * from identity_splink_edges as s "
                     "anti join identity_new_edges as d using (record_key_l, record_key_r)")
     must = overrides.frame().query("kind == 'must_link'")
@@ -396,7 +393,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     change_seq = scalar(con, "select greatest(max(change_seq), (select max(change_seq) from staging.deleted_records)) "
                               "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
-    timer = _Timer()
+    timer = _Timer(run_id)
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
     result.records_scored = scalar(con, "select count(*) from identity_scored")
     result.records_removed = scalar(con, "select count(*) from identity_changes where change = 'gone'")
@@ -404,7 +401,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
 
     removed = _removed_overrides(con, overrides)
     records = _affected(con, overrides, removed)
-    timer.lap("affected")
+    timer.lap("affected persons")
     keys = records["record_key"]
     edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "
                         "where record_key_l in (select record_key from identity_affected) "
@@ -461,14 +458,13 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                 "run_id, merged_at from identity_history")
     con.unregister("identity_history")
 
-    timer.lap("links")
+    timer.lap("links and history")
     dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]))}, dtype="int64")
     con.register("identity_dirty_persons", dirty)
     con.execute("delete from core.persons where person_id in (select person_id from identity_dirty_persons)")
     con.execute(f"insert into core.persons by name {sql_text('core/persons')}", {"now": now})
     con.unregister("identity_dirty_persons")
-    timer.lap("persons")
-    log.info("resolve steps: %s", timer)
+    timer.lap("golden records")
 
     counts = history["kind"].value_counts()
     result.merges, result.splits, result.retired = (int(counts.get(k, 0)) for k in ("merge", "split", "retire"))
