@@ -64,16 +64,23 @@ class ResolveResult:
 
 
 class _Timer:
-    """Logs each step of a run as it ends, with its time: progress on a long run, and where a slow night went."""
+    """Times each step of a run: a step of a second or more is logged as it ends (progress on a long
+    run), and all of them in one line at the end (where a slow night went)."""
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
         self.last = time.perf_counter()
+        self.steps: list[str] = []
 
     def lap(self, step: str) -> None:
         now = time.perf_counter()
-        log.info("resolve run %d: %s done in %.1f s", self.run_id, step, now - self.last)
+        self.steps.append(f"{step} {now - self.last:.1f} s")
+        if now - self.last >= 1.0:
+            log.info("resolve run %d: %s done in %.1f s", self.run_id, step, now - self.last)
         self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
 
 
 def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, dict, int]:
@@ -465,6 +472,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     con.execute(f"insert into core.persons by name {sql_text('core/persons')}", {"now": now})
     con.unregister("identity_dirty_persons")
     timer.lap("golden records")
+    log.info("resolve run %d steps: %s", run_id, timer)
 
     counts = history["kind"].value_counts()
     result.merges, result.splits, result.retired = (int(counts.get(k, 0)) for k in ("merge", "split", "retire"))
