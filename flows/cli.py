@@ -182,6 +182,30 @@ def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core
 
 
 @app.command()
+def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:id (as `candor explain` lists them).")],
+            record_b: Annotated[str, typer.Argument(help="Another record key.")]) -> None:
+    """Show how a run sees two records, linked or not: their persons, the rule that links them, the
+    blocking rules that pair them for Splink, and Splink's probability and per-field weights."""
+    settings = _settings()
+    from tasks.identity.explain import compare as compare_records
+    from tasks.warehouse import writer
+
+    with writer(settings) as con:
+        try:
+            found = compare_records(con, settings, record_a, record_b)
+        except KeyError as exc:
+            err.print(f"[red]error:[/red] {exc.args[0]}")
+            raise typer.Exit(1) from None
+    _print_rows("records", found["records"])
+    _print_rows("verdict (field weights: log2 Bayes factors)", found["verdict"])
+    if found["blocks"]:
+        _print_rows("blocking rules whose keys they share", found["blocks"])
+    else:
+        console.print("no blocking rule pairs them: a run never scores this pair with Splink "
+                      "(a must_link override in identity_overrides.yaml joins them)")
+
+
+@app.command()
 def status() -> None:
     """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
     settings = _settings()

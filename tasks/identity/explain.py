@@ -1,4 +1,5 @@
-"""`candor explain PERSON_ID`: the records in a person and, for each link, the rule or the field weights behind it."""
+"""`candor explain PERSON_ID`: the records in a person and, for each link, the rule or the field weights
+behind it; `candor compare A B`: how a run sees two records, linked or not."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import json
 
 import duckdb
 import pandas as pd
+
+from tasks.clock import utcnow
+from tasks.identity.model import BLOCKING_KEYS, RARE_NAME_MAX, blocking_rules, for_size, regularize
+from tasks.identity.resolve import (SPLINK_IGNORED, current_model, drop_common_identifiers, field_weights_sql,
+                                    mark_oversized_blocks, register_lookups, splink_linker)
+from tasks.settings import Settings
+from tasks.warehouse import scalar, sql_text
 
 
 def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
@@ -56,3 +64,70 @@ def _weights(detail: str | None) -> str:
         return ""
     weights = json.loads(detail)
     return ", ".join(f"{k} {v:+.1f}" for k, v in weights.items() if v)
+
+
+def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, record_b: str) -> dict:
+    """Scores two current records against each other as a run would -> {records, verdict, blocks}; KeyError for an unknown record.
+
+    Says which person each is in, which deterministic rule links them, which blocking rules would
+    pair them for Splink (a pair no rule blocks is never scored), and Splink's probability and
+    per-field weights with the current model, threshold and warehouse size, even below the threshold.
+    """
+    if record_a == record_b:
+        raise KeyError("give two different records")
+    keys = [record_a, record_b]
+    current = {r[0] for r in con.execute("select record_key from core.identity_keys where record_key in (?, ?)",
+                                         keys).fetchall()}
+    missing = [k for k in keys if k not in current]
+    if missing:
+        raise KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
+                       f"`candor explain PERSON_ID` lists them)")
+    low, high = sorted(keys)
+    register_lookups(con)
+    # the two records taken as a run's scored records, with their neighbours: block sizes and shared
+    # values count exactly as in a run
+    con.execute("create or replace temp table identity_scored_keys as "
+                "select * from core.identity_keys where record_key in (?, ?)", keys)
+    con.execute(f"create or replace temp table identity_splink_input as {sql_text('core/identity_neighbours')}",
+                {"rare_name_max": RARE_NAME_MAX})
+    drop_common_identifiers(con, "identity_splink_input", settings.identity_max_key_share)
+    mark_oversized_blocks(con, "identity_splink_input", settings.identity_max_block)
+    rule = con.execute(f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
+                       f"where record_key_l = $low and record_key_r = $high",
+                       {"max_share": settings.identity_max_key_share, "low": low, "high": high}).fetchall()[0][0]
+    blocks = []
+    for (left, right), allowed in zip(BLOCKING_KEYS, blocking_rules()):
+        shared = " and ".join(f"l.{a} = r.{b}" for a, b in zip(left, right))
+        keys_shared, paired = con.execute(
+            f"select coalesce(bool_or({shared}), false), coalesce(bool_or({allowed}), false) "
+            f"from identity_splink_input as l, identity_splink_input as r "
+            f"where (l.record_key = $a and r.record_key = $b) or (l.record_key = $b and r.record_key = $a)",
+            {"a": record_a, "b": record_b}).fetchall()[0]
+        if keys_shared:
+            blocks.append({"blocking rule": " and ".join(f"{a} = {b}" for a, b in zip(left, right)),
+                           "pairs them": paired,
+                           "why not": "" if paired else f"more than {settings.identity_max_block} records share these keys"})
+    for name, key in (("identity_compare_a", record_a), ("identity_compare_b", record_b)):
+        con.execute(f"create or replace temp table {name} as select * {SPLINK_IGNORED} "
+                    f"from identity_splink_input where record_key = ?", [key])
+    _, model, trained_on = current_model(con, utcnow(settings))
+    records = scalar(con, "select count(*) from core.identity_keys")
+    db_api, linker, left = splink_linker(con, for_size(regularize(model), trained_on, records), "identity_compare_a")
+    frame = linker.inference.score_pair(left, db_api.register("identity_compare_b"))
+    score, weight, detail = con.execute(f"select match_probability, match_weight, "
+                                        f"json_object({field_weights_sql(frame)})::varchar "
+                                        f"from {frame.physical_name}").fetchall()[0]
+    db_api.delete_tables_created_by_splink_from_db()
+    rows = con.execute("""
+        select l.record_key as record, l.person_id as person, l.rule as linked_by, s.full_name as name, s.email,
+               s.phone, s.city, s.current_company as company
+        from core.identity_links as l join staging.candidate_records as s using (source_name, source_record_id)
+        where l.record_key in (?, ?) order by l.record_key = ? desc
+    """, [*keys, record_a]).df()
+    verdict = {"same person": bool(rows["person"].nunique() == 1), "rule": rule or "",
+               "blocked": any(b["pairs them"] for b in blocks),
+               "splink probability": round(float(score), 4), "threshold": settings.identity_match_threshold,
+               # the prior for this warehouse's size plus the field weights: 0 is even odds
+               "match weight": round(float(weight), 2),
+               "field weights": _weights(detail)}
+    return {"records": rows.to_dict("records"), "verdict": [verdict], "blocks": blocks}

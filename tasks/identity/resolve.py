@@ -172,6 +172,30 @@ def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block:
 SPLINK_IGNORED = "exclude (ats_person_id, is_scored, shares_id, shares_block)"
 
 
+def splink_linker(con: duckdb.DuckDBPyConnection, model: dict, table: str):
+    """(Splink API, linker with `model`, `table` registered): the name frequencies of the values in
+    temp identity_scored_keys are registered (the only ones an exact-match adjustment looks up)."""
+    db_api = DuckDBAPI(connection=con)
+    frame = db_api.register(table)
+    # the settings are ours and validated when a model is trained; validating them again costs 0.1 s a run
+    linker = Linker(frame, model, validate_settings=False, log_level=logging.WARNING)
+    con.execute(f"create or replace temp table identity_tf as {sql_text('core/identity_term_frequencies')}")
+    for column in TF_COLUMNS:
+        con.execute(f"create or replace temp table identity_tf_{column} as "
+                    f"select value as {column}, tf as tf_{column} from identity_tf where column_name = ?", [column])
+        linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
+    return db_api, linker, frame
+
+
+def field_weights_sql(frame) -> str:
+    """A json_object() argument list of a Splink prediction's per-field match weights, each field's
+    frequency adjustment folded into it."""
+    names = [c.unquote().name for c in frame.columns]
+    weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
+               for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
+    return ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
+
+
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
     """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
     # candidates (records sharing a blocking rule's keys with a scored record) and the scored ones
@@ -180,15 +204,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     n_old = scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
     con.execute(f"create or replace temp table identity_splink_new as "
                 f"select * {SPLINK_IGNORED} from identity_splink_input where is_scored")
-    db_api = DuckDBAPI(connection=con)
-    new = db_api.register("identity_splink_new")
-    # the settings are ours and validated when a model is trained; validating them again costs 0.1 s a run
-    linker = Linker(new, model, validate_settings=False, log_level=logging.WARNING)
-    con.execute(f"create or replace temp table identity_tf as {sql_text('core/identity_term_frequencies')}")
-    for column in TF_COLUMNS:
-        con.execute(f"create or replace temp table identity_tf_{column} as "
-                    f"select value as {column}, tf as tf_{column} from identity_tf where column_name = ?", [column])
-        linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
+    db_api, linker, new = splink_linker(con, model, "identity_splink_new")
     # blocking rules come from the code, not the stored model: they decide cost, not scores
     rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
     if n_old:  # one pass scores new records against the candidates and each other
@@ -198,11 +214,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     else:
         frame = linker.inference.predict_within(new, blocking_rules_to_generate_predictions=rules,
                                                 threshold_match_probability=threshold, warning_mode="never")
-    names = [c.unquote().name for c in frame.columns]
-    # per-field weight, with the name-frequency adjustment folded into its field
-    weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
-               for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
-    detail = ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
+    detail = field_weights_sql(frame)
     # a pair of two new records comes out both ways: keep the one predict_within would give (left key
     # smaller), and drop a record paired with itself
     con.execute(f"create or replace temp table identity_splink_edges as "

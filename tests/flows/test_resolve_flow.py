@@ -36,6 +36,21 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
     missing = CliRunner().invoke(app, ["explain", "999999"])
     assert missing.exit_code == 1 and "no person 999999" in missing.output
 
+    # compare: the two records of a Splink edge, then a record of another person
+    with writer(settings) as con:
+        a, b = con.execute("select record_key_l, record_key_r from core.identity_edges where rule = 'splink' "
+                           "order by score desc limit 1").fetchall()[0]
+        other = con.execute("select record_key from core.identity_links where person_id <> "
+                            "(select person_id from core.identity_links where record_key = ?) order by record_key limit 1",
+                            [a]).fetchall()[0][0]
+    out = CliRunner().invoke(app, ["compare", a, b])
+    assert out.exit_code == 0, out.output
+    assert "blocking rules whose keys they share" in out.output and "True" in out.output and "name +" in out.output
+    apart = CliRunner().invoke(app, ["compare", a, other])
+    assert apart.exit_code == 0 and "False" in apart.output and "nan" not in apart.output, apart.output
+    unknown = CliRunner().invoke(app, ["compare", a, "nosuch:1"])
+    assert unknown.exit_code == 1 and "no current record nosuch:1" in unknown.output
+
     again = CliRunner().invoke(app, ["resolve"])
     assert again.exit_code == 0, again.output
     with writer(settings) as con:

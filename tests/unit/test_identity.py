@@ -12,7 +12,7 @@ import pytest
 
 from tasks.config import ConfigError
 from tasks.generate import generate
-from tasks.identity.explain import explain
+from tasks.identity.explain import compare, explain
 from tasks.identity.quality import pairwise_quality
 from tasks.identity.resolve import NothingToTrain, resolve, train_model
 from tasks.ingest import ingest
@@ -278,6 +278,34 @@ def test_a_blocking_rule_leaves_out_keys_shared_by_too_many_records(settings, ma
         assert ids["b:9"] == ids["b:0"] == ids["b:1"]  # three records share those keys: still paired
         assert len({ids[f"a:{i}"] for i in (0, 1, 2, 3, 9)}) == (5 if max_block == 3 else 1)
         run_checks(con)
+
+
+def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
+    settings = later(settings, 0).model_copy(update={"identity_max_block": 3})
+    alike = {"first": "test", "last": "test", "city": "Paris", "company": "Acme"}
+    with writer(settings) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "city": "Oslo"},
+              {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "b:2", "first": "kimberly", "last": "park", "city": "Oslo", "company": "Acme"},
+              *({"key": f"t:{i}", **alike} for i in range(4)))
+        resolve(con, settings)
+        linked = compare(con, settings, "a:1", "b:1")
+        assert [r["record"] for r in linked["records"]] == ["a:1", "b:1"]
+        assert linked["verdict"][0] | {"field weights": "", "match weight": 0} == {
+            "same person": True, "rule": "email", "blocked": True, "splink probability": 1.0, "threshold": 0.85,
+            "field weights": "", "match weight": 0}
+        assert linked["verdict"][0]["match weight"] > 20
+        assert "email +15.1" in linked["verdict"][0]["field weights"]
+        # no blocking rule pairs Kim and Kimberly: Splink never scores them, whatever it would say
+        apart = compare(con, settings, "b:2", "a:1")
+        assert apart["verdict"][0]["same person"] is False and apart["verdict"][0]["blocked"] is False
+        assert apart["blocks"] == [] and apart["verdict"][0]["rule"] == ""
+        # four alike records: every rule they share is over the limit of 3
+        capped = compare(con, settings, "t:0", "t:1")
+        assert capped["verdict"][0]["blocked"] is False and capped["blocks"]
+        assert all(not b["pairs them"] and b["why not"] == "more than 3 records share these keys" for b in capped["blocks"])
+        with pytest.raises(KeyError, match="no current record x:9"):
+            compare(con, settings, "a:1", "x:9")
 
 
 @pytest.mark.parametrize("text, message", [
