@@ -287,7 +287,8 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
         stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "city": "Oslo"},
               {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"},
               {"key": "b:2", "first": "kimberly", "last": "park", "city": "Oslo", "company": "Acme"},
-              *({"key": f"t:{i}", **alike} for i in range(4)))
+              *({"key": f"t:{i}", **alike} for i in range(4)),
+              *({"key": f"n:{i}", "first": "ann", "last": "lee", "city": f"town{i}"} for i in range(51)))
         resolve(con, settings)
         linked = compare(con, settings, "a:1", "b:1")
         assert [r["record"] for r in linked["records"]] == ["a:1", "b:1"]
@@ -304,6 +305,11 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
         capped = compare(con, settings, "t:0", "t:1")
         assert capped["verdict"][0]["blocked"] is False and capped["blocks"]
         assert all(not b["pairs them"] and b["why not"] == "more than 3 records share these keys" for b in capped["blocks"])
+        # a name carried by more than 50 records blocks only together with a place or an employer
+        common = compare(con, settings, "n:0", "n:1")
+        assert common["blocks"] == [{"blocking rule": "name_block = name_block", "pairs them": False,
+                                     "why not": "more than 50 records carry the name: it blocks only with a city, "
+                                                "postal code or employer"}]
         with pytest.raises(KeyError, match="no current record x:9"):
             compare(con, settings, "a:1", "x:9")
 
