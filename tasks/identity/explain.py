@@ -92,28 +92,26 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                 {"rare_name_max": RARE_NAME_MAX})
     drop_common_identifiers(con, "identity_splink_input", settings.identity_max_key_share)
     mark_oversized_blocks(con, "identity_splink_input", settings.identity_max_block)
-    rule = con.execute(f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
+    rule = scalar(con, f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
                        f"where record_key_l = $low and record_key_r = $high",
-                       {"max_share": settings.identity_max_key_share, "low": low, "high": high}).fetchall()[0][0]
+                  {"max_share": settings.identity_max_key_share, "low": low, "high": high})
     blocks = []
     for (left, right), allowed in zip(BLOCKING_KEYS, blocking_rules()):
+        is_name = left == ("name_block",)
         # name_block is the name when it is rare: the same name counts as shared keys either way
-        pairs = [(a, b) for c, d in zip(left, right)
-                 for a, b in ([("first_name_canon",) * 2, ("last_name_key",) * 2] if c == "name_block" else [(c, d)])]
-        shared = " and ".join(f"l.{a} = r.{b}" for a, b in pairs)
-        keys_shared, paired = con.execute(
-            f"select coalesce(bool_or({shared}), false), coalesce(bool_or({allowed}), false) "
+        equal = [("first_name_canon",) * 2, ("last_name_key",) * 2] if is_name else zip(left, right)
+        keys_shared, paired, no_name_block = con.execute(
+            f"select coalesce(bool_or({' and '.join(f'l.{a} = r.{b}' for a, b in equal)}), false), "
+            f"coalesce(bool_or({allowed}), false), coalesce(bool_or(l.name_block is null), false) "
             f"from identity_splink_input as l, identity_splink_input as r "
             f"where (l.record_key = $a and r.record_key = $b) or (l.record_key = $b and r.record_key = $a)",
             {"a": record_a, "b": record_b}).fetchall()[0]
         if keys_shared:
-            common = left == ("name_block",) and not paired and scalar(
-                con, "select count(name_block) = 0 from identity_splink_input where record_key = ?", [record_a])
             blocks.append({"blocking rule": " and ".join(f"{a} = {b}" for a, b in zip(left, right)),
                            "pairs them": paired,
                            "why not": "" if paired else
                            f"more than {RARE_NAME_MAX} records carry the name: it blocks only with a city, postal "
-                           f"code or employer" if common else
+                           f"code or employer" if is_name and no_name_block else
                            f"more than {settings.identity_max_block} records share these keys"})
     for name, key in (("identity_compare_a", record_a), ("identity_compare_b", record_b)):
         con.execute(f"create or replace temp table {name} as select * {SPLINK_IGNORED} "
