@@ -1,6 +1,7 @@
 -- Inputs: temp identity_scored_keys (match keys of new/changed records), temp identity_splink_input
 -- (their neighbours: shares_id marks records sharing an identifier with one); $max_share caps
--- how many records one value may link (shared inboxes, office phones, placeholder numbers). Grain: one
+-- how many records one value may link (shared inboxes, office phones, placeholder numbers); macro
+-- identity_names_agree (tasks/identity/resolve.py register_lookups). Grain: one
 -- row per pair of records sharing a value whose names do not contradict each other, per rule.
 -- Key: (record_key_l, record_key_r, rule).
 with values_ as (
@@ -11,7 +12,7 @@ with values_ as (
 ),
 holders as (  -- every current record holding one of those values, with its names
     select h.* from (
-        select record_key, first_name_key, first_name_canon, last_name_key,
+        select record_key, first_name_key, first_name_canon, last_name_key, full_name_key,
                email, phone, linkedin_url as linkedin, ats_person_id
         from identity_splink_input
         where shares_id
@@ -22,7 +23,7 @@ usable as (
     select rule, value from holders group by all having count(*) between 2 and $max_share
 ),
 names as (  -- a scored record holds its own value, so every record of a pair is among the holders
-    select distinct record_key, first_name_key, first_name_canon, last_name_key from holders
+    select distinct record_key, first_name_key, first_name_canon, last_name_key, full_name_key from holders
 ),
 pairs as (
     select distinct least(v.record_key, h.record_key) as record_key_l,
@@ -36,10 +37,8 @@ select p.record_key_l, p.record_key_r, p.rule, null::double as score, null::varc
 from pairs as p
 join names as l on l.record_key = p.record_key_l
 join names as r on r.record_key = p.record_key_r
--- a shared identifier between two clearly different names (a family phone, a team inbox) is left
--- to Splink, which weighs it against the names; nicknames, typos and swapped names do not count as different
-where coalesce(
-    jaro_winkler_similarity(l.first_name_canon, r.first_name_canon) >= 0.8
-    or jaro_winkler_similarity(l.last_name_key, r.last_name_key) >= 0.8
-    or jaro_winkler_similarity(l.first_name_key, r.last_name_key) >= 0.8
-    or jaro_winkler_similarity(l.last_name_key, r.first_name_key) >= 0.8, true)
+-- a shared identifier between two clearly different names (a household phone, a shared inbox) is
+-- no link (identity_names_agree, tasks/identity/resolve.py register_lookups), and no evidence for
+-- Splink either (resolve.py _drop_uninformative_identifiers); nicknames, typos and swapped names agree
+where identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key,
+                           r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)

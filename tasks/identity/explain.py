@@ -10,8 +10,8 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.identity.model import BLOCKING_KEYS, RARE_NAME_MAX, blocking_rules, for_size, regularize
-from tasks.identity.resolve import (SPLINK_IGNORED, current_model, drop_common_identifiers, field_weights_sql,
-                                    mark_oversized_blocks, register_lookups, splink_linker)
+from tasks.identity.resolve import (SPLINK_IGNORED, current_model, field_weights_sql, prepare_splink_input,
+                                    register_lookups, splink_linker)
 from tasks.settings import Settings
 from tasks.warehouse import scalar, sql_text
 
@@ -69,7 +69,8 @@ def _weights(detail: str | None) -> str:
 def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, record_b: str) -> dict:
     """Scores two current records against each other as a run would -> {records, verdict, blocks}; KeyError for an unknown record.
 
-    Says which person each is in, which deterministic rule links them, which blocking rules would
+    Says which person each is in, which deterministic rule links them (and which identifiers they
+    share that neither link them nor count for Splink, and why), which blocking rules would
     pair them for Splink (a pair no rule blocks is never scored), and Splink's probability and
     per-field weights with the current model, threshold and warehouse size, even below the threshold.
     """
@@ -90,11 +91,20 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                 "select * from core.identity_keys where record_key in (?, ?)", keys)
     con.execute(f"create or replace temp table identity_splink_input as {sql_text('core/identity_neighbours')}",
                 {"rare_name_max": RARE_NAME_MAX})
-    drop_common_identifiers(con, "identity_splink_input", settings.identity_max_key_share)
-    mark_oversized_blocks(con, "identity_splink_input", settings.identity_max_block)
     rule = scalar(con, f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
                        f"where record_key_l = $low and record_key_r = $high",
                   {"max_share": settings.identity_max_key_share, "low": low, "high": high})
+    prepare_splink_input(con, "identity_splink_input", settings)
+    # identifiers they share that neither link them nor count for Splink, and why
+    unused = []
+    for column, name in (("email", "email"), ("phone", "phone"), ("linkedin_url", "linkedin"),
+                         ("ats_person_id", "ats_person_id")):
+        holders = scalar(con, f"select count(*) from core.identity_keys where {column} = (select a.{column} "
+                              f"from core.identity_keys as a join core.identity_keys as b using ({column}) "
+                              f"where a.record_key = ? and b.record_key = ?)", keys)
+        if holders and name not in (rule or "").split(", "):
+            unused.append(f"{name} (held by {holders} records)" if holders > settings.identity_max_key_share
+                          else f"{name} (names clearly different)")
     blocks = []
     for (left, right), allowed in zip(BLOCKING_KEYS, blocking_rules()):
         is_name = left == ("name_block",)
@@ -131,6 +141,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
         where l.record_key in (?, ?) order by l.record_key = ? desc
     """, [*keys, record_a]).df()
     verdict = {"same person": bool(rows["person"].nunique() == 1), "rule": rule or "",
+               "shared, no evidence": ", ".join(unused),
                "blocked": any(b["pairs them"] for b in blocks),
                "splink probability": round(float(score), 4), "threshold": settings.identity_match_threshold,
                # the prior for this warehouse's size plus the field weights: 0 is even odds

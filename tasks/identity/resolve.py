@@ -102,8 +102,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     _refresh_all_keys(con)
     con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                 f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
-    drop_common_identifiers(con, "identity_train", settings.identity_max_key_share)
-    mark_oversized_blocks(con, "identity_train", settings.identity_max_block)
+    prepare_splink_input(con, "identity_train", settings)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise NothingToTrain("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -115,9 +114,28 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
 
 
 def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
-    """Registers the small lookup tables the identity SQL reads (nicknames, personal mailbox domains)."""
+    """Registers what the identity SQL reads besides tables: the small lookups (nicknames, personal
+    mailbox domains) and the macro identity_names_agree(first, canon, last, full, first, canon, last,
+    full) of two records' name keys. It is false only for clearly different names: no name word of
+    two letters or more in common, and neither the first names (as given, or through the nickname
+    table), nor the last names, nor the swapped pair reach Jaro-Winkler 0.8. Nicknames, typos, swaps,
+    a compound first name split differently ("Hans" "Georg Bohm" / "Hans Georg" "Bohm") and missing
+    names agree."""
     con.register("identity_nicknames", nickname_frame())
     con.register("identity_free_mail", free_mail_frame())
+    con.execute("""
+        create or replace temp macro identity_names_agree(first_l, canon_l, last_l, full_l,
+                                                          first_r, canon_r, last_r, full_r) as
+        -- a plain `or` (no function around it), so DuckDB stops at the first true test: the cheap ones first
+        first_l is null or first_r is null or last_l is null or last_r is null
+        or jaro_winkler_similarity(first_l, first_r) >= 0.8
+        or jaro_winkler_similarity(last_l, last_r) >= 0.8
+        or jaro_winkler_similarity(canon_l, canon_r) >= 0.8
+        or jaro_winkler_similarity(first_l, last_r) >= 0.8
+        or jaro_winkler_similarity(last_l, first_r) >= 0.8
+        or coalesce(len(list_intersect(list_filter(string_split(full_l, ' '), lambda w: length(w) >= 2),
+                                       string_split(full_r, ' '))) > 0, false)
+    """)
 
 
 def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -130,17 +148,46 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"insert into core.identity_keys by name {sql_text('core/identity_keys')}", {"since": 0})
 
 
-def drop_common_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int) -> None:
-    """Nulls, in a Splink input table, identifier values held by more than max_share of its records.
+def prepare_splink_input(con: duckdb.DuckDBPyConnection, table: str, settings: Settings) -> None:
+    """Readies a Splink input table once the rule edges have read its identifiers: takes out the
+    identifiers that identify nobody, then marks the oversized blocks."""
+    _drop_uninformative_identifiers(con, table, settings.identity_max_key_share)
+    mark_oversized_blocks(con, table, settings.identity_max_block)
 
-    A placeholder address or number, a team inbox or a generic local part (info@) identifies nobody:
-    the rule edges skip it, Splink must see it as missing (its exact-match weight made 2,000 records
-    sharing noemail@noemail.com one person), and blocking on it pairs all its holders. Every holder
-    of a scored record's value is in the table, so the counts are exact where they matter.
+
+def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int) -> None:
+    """Nulls, in a Splink input table, identifier values that say nothing about who a record is.
+
+    - Values held by more than max_share of its records. A placeholder address or number, a team
+      inbox or a generic local part (info@) identifies nobody: the rule edges skip it, Splink must
+      see it as missing (its exact-match weight made 2,000 records sharing noemail@noemail.com one
+      person), and blocking on it pairs all its holders.
+    - An email, phone or LinkedIn URL two holders with clearly different names share
+      (identity_names_agree; an email takes its local part along): a household inbox or phone,
+      someone's address typed on another's application. The rule edges do not link such a pair,
+      and Splink's exact-match weight (+15 bits for an email) outweighed any disagreement of names,
+      so it merged Mary Smith and John Doe on a shared inbox. The holders that agree are linked by
+      the rule edges already.
+    Every holder of a scored record's value is in the table, so the counts and names are complete
+    where they matter.
     """
+    agree = ("identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key, "
+             "r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)")
     for column in ("email", "phone", "linkedin_url", "email_local"):
-        con.execute(f"update {table} set {column} = null where {column} in "
-                    f"(select {column} from {table} group by {column} having count(*) > ?)", [max_share])
+        # one grouping pass: values held too often, and (not for a local part, which is no identifier)
+        # values whose holders' names differ at all, the few candidates for clearly different names
+        # whose holders are then paired
+        names = "hash(first_name_key, first_name_canon, last_name_key, full_name_key)"
+        mixed = f" or min({names}) <> max({names})" if column != "email_local" else ""
+        shared = (f"select {column} as value, count(*) > $max_share as common from {table} "
+                  f"where {column} is not null group by all having count(*) > $max_share{mixed}")
+        dropped = "select value from shared where common" + (
+            f" union all select l.{column} from {table} as l join {table} as r "
+            f"on l.{column} = r.{column} and l.record_key < r.record_key "
+            f"where l.{column} in (select value from shared where not common) and not {agree}" if mixed else "")
+        also = ", email_local = null" if column == "email" else ""
+        con.execute(f"update {table} set {column} = null{also} where {column} in (with shared as ({shared}) {dropped})",
+                    {"max_share": max_share})
 
 
 def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int) -> None:
@@ -273,8 +320,6 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     everyone = scalar(con, "select count(*) from identity_scored_keys") == scalar(con, "select count(*) from core.identity_keys")
     query = sql_text("core/identity_splink_input" if everyone else "core/identity_neighbours")
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
-    drop_common_identifiers(con, "identity_splink_input", settings.identity_max_key_share)
-    mark_oversized_blocks(con, "identity_splink_input", settings.identity_max_block)
     # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
     removed = ("from core.identity_edges where rule = 'must_link'" if not replaced else
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "
@@ -282,10 +327,10 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.execute(f"create or replace temp table identity_removed_edges as select * {removed}")
     if scalar(con, "select count(*) from identity_removed_edges"):
         con.execute(f"delete {removed}")
-    timer.lap("match keys and neighbours")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
-    timer.lap("rule edges")
+    prepare_splink_input(con, "identity_splink_input", settings)
+    timer.lap("match keys, neighbours and rule edges")
     if scalar(con, "select count(*) from identity_scored"):
         records = scalar(con, "select count(*) from core.identity_keys")
         _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)

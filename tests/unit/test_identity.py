@@ -14,7 +14,7 @@ from tasks.config import ConfigError
 from tasks.generate import generate
 from tasks.identity.explain import compare, explain
 from tasks.identity.quality import pairwise_quality
-from tasks.identity.resolve import NothingToTrain, resolve, train_model
+from tasks.identity.resolve import NothingToTrain, register_lookups, resolve, train_model
 from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
@@ -257,6 +257,58 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
         late = resolve(con, later(settings, 1))
         assert late.records_scored == 1 and late.persons_total == 14 and late.merges == 0
         run_checks(con)
+        assert compare(con, later(settings, 1), "a:0", "c:1")["verdict"][0]["shared, no evidence"] == \
+            "email (held by 13 records), phone (held by 13 records)"
+
+
+@pytest.mark.parametrize("a, b, agree", [
+    (("mary", "smith"), ("john", "doe"), False),
+    (("j", "doe"), ("m", "smith"), False),          # initials are no name in common
+    (("mary", "smith"), ("john", "smith"), True),   # one last name: a given and an English first name
+    (("robert", "smith"), ("bob", "smyth"), True),  # nickname and typo
+    (("anna", "berg"), ("berg", "anna"), True),     # swapped
+    (("hans", "georg bohm"), ("hans georg", "bohm"), True),  # a compound first name split two ways
+    (("jaun", "bautista cornejo"), ("juan bautista", "cornejo"), True),
+    (("mary", None), ("john", "doe"), True),         # a missing name contradicts nothing
+])
+def test_names_agree_unless_clearly_different(a, b, agree):
+    con = duckdb.connect()
+    register_lookups(con)
+    nicknames = dict(con.execute("select name_key, canon_key from identity_nicknames").fetchall())
+
+    def keys(first, last):
+        return first, nicknames.get(first, first), last, " ".join(x for x in (first, last) if x)
+
+    assert con.execute("select identity_names_agree(?, ?, ?, ?, ?, ?, ?, ?)", [*keys(*a), *keys(*b)]).fetchall() == [(agree,)]
+
+
+def test_a_value_shared_by_clearly_different_names_is_no_evidence(settings):
+    with writer(later(settings, 0)) as con:
+        # a household inbox and phone: Mary Smith twice, John Doe once; the local part blocks all three
+        home = {"email": "family@example.org", "phone": "+14155550100"}
+        stage(con, {"key": "a:1", "first": "mary", "last": "smith", **home},
+              {"key": "a:2", "first": "john", "last": "doe", **home},
+              {"key": "a:3", "first": "mary", "last": "smith", **home},
+              # one man whose compound first name two sources split differently: the same inbox links him
+              {"key": "c:1", "first": "hans", "last": "georg bohm", "email": "hgb@example.de"},
+              {"key": "c:2", "first": "hans georg", "last": "bohm", "email": "hgb@example.de"})
+        first = resolve(con, later(settings, 0))
+        people = person_of(con)
+        assert people["a:1"] == people["a:3"] != people["a:2"] and people["c:1"] == people["c:2"]
+        assert first.persons_total == 3 and first.links_by_rule == {"email": 4, "singleton": 1}
+        # a late record of John (a nickname) joins John by the rule, not Mary, whom Splink no longer
+        # scores on the shared values either
+        stage(con, {"key": "b:1", "first": "johnny", "last": "doe", **home})
+        late = resolve(con, later(settings, 1))
+        people = person_of(con)
+        assert people["b:1"] == people["a:2"] != people["a:1"]
+        assert late.persons_total == 3 and late.merges == 0
+        run_checks(con)
+        verdict = compare(con, later(settings, 1), "a:1", "a:2")["verdict"][0]
+        assert not verdict["same person"] and verdict["rule"] == ""
+        assert verdict["shared, no evidence"] == "email (names clearly different), phone (names clearly different)"
+        assert verdict["splink probability"] < settings.identity_match_threshold
+        assert compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]["shared, no evidence"] == ""
 
 
 @pytest.mark.parametrize("max_block, persons", [(1000, 2), (3, 5)])
@@ -293,7 +345,7 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
         linked = compare(con, settings, "a:1", "b:1")
         assert [r["record"] for r in linked["records"]] == ["a:1", "b:1"]
         assert linked["verdict"][0] | {"field weights": "", "match weight": 0} == {
-            "same person": True, "rule": "email", "blocked": True, "splink probability": 1.0, "threshold": 0.85,
+            "same person": True, "rule": "email", "shared, no evidence": "", "blocked": True, "splink probability": 1.0, "threshold": 0.85,
             "field weights": "", "match weight": 0}
         assert linked["verdict"][0]["match weight"] > 20
         assert "email +15.1" in linked["verdict"][0]["field weights"]
