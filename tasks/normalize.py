@@ -15,6 +15,8 @@ from functools import lru_cache
 import pandas as pd
 import phonenumbers
 import pycountry
+from nameparser import HumanName
+from nameparser.config import CONSTANTS as NAME_PARTS
 from unidecode import unidecode
 
 PHONE_TYPES = {
@@ -177,8 +179,36 @@ def name_key(value: str | None) -> str | None:
     return key or None
 
 
+# words nameparser knows as titles (Dr., Prof., Herr), suffixes (Jr., III, PhD, MBA) or nickname marks
+_AFFIXES = frozenset(NAME_PARTS.titles) | frozenset(NAME_PARTS.suffix_acronyms) | frozenset(NAME_PARTS.suffix_not_acronyms)
+
+
+def without_affixes(full: str) -> str:
+    """A full name without titles, suffixes and a quoted nickname: 'Dr. John "Jack" Smith, PhD' -> 'John Smith'.
+
+    nameparser takes the name apart (91 µs a name, so only names holding a word it knows as an
+    affix, or a quote or parenthesis, go through it). Its reading is kept only when it leaves a first
+    and a last name and every suffix is one by form, not just by spelling — 'Jr.', 'III', 'PhD', 'MBA'
+    but not the 'Am' of 'Tran Van Am' or the 'Ba' of 'Anh Ba'; otherwise the name stays as it is
+    ('Prince Nelson', 'Hon Chan': a title word that is the person's first name).
+    """
+    words = full.replace(",", " ").split()
+    if not ('"' in full or "(" in full or any(w.lower().replace(".", "") in _AFFIXES for w in words)):
+        return full
+    name = HumanName(full)
+    if not (name.first and name.last):
+        return full
+    for suffix in name.suffix_list:
+        plain = suffix.lower().replace(".", "")
+        if plain not in NAME_PARTS.suffix_not_acronyms and suffix == suffix.capitalize() and "." not in suffix:
+            return full
+    return " ".join(part for part in (name.first, name.middle, name.last) if part)
+
+
 def split_full_name(full: str) -> tuple[str | None, str | None]:
-    """Splits 'First Middle Last' or 'Last, First' into (first, last)."""
+    """Splits 'First Middle Last' or 'Last, First' into (first, last), titles and suffixes left out
+    (without_affixes): 'Dr. Ana Maria da Silva, PhD' -> ('Ana', 'Maria da Silva')."""
+    full = without_affixes(full)
     if "," in full:
         last, _, first = full.partition(",")
         return first.strip() or None, last.strip() or None

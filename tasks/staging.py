@@ -52,12 +52,15 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     fulls = [v for (v,) in con.execute(
         "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"
     ).fetchall()]
-    splits = [nz.split_full_name(nz.display_name(v)) for v in fulls]
+    shown = [nz.display_name(v) for v in fulls]
+    splits = [nz.split_full_name(v) for v in shown]
     _register(con, "name_split", pd.DataFrame({
         "raw": fulls,
         "first_name": [f for f, _ in splits], "last_name": [l for _, l in splits],
         "first_name_key": [nz.name_key(f) for f, _ in splits], "last_name_key": [nz.name_key(l) for _, l in splits],
-    }, dtype=object), dict.fromkeys(["raw", "first_name", "last_name", "first_name_key", "last_name_key"], "varchar"))
+        "full_name_key": [nz.name_key(nz.without_affixes(v)) for v in shown],
+    }, dtype=object), dict.fromkeys(["raw", "first_name", "last_name", "first_name_key", "last_name_key", "full_name_key"],
+                                    "varchar"))
     phones = pd.Series(_distinct(con, "phone"), dtype=object)
     parsed = nz.phone_frame(phones, region)
     parsed.insert(0, "raw", phones.to_numpy())

@@ -32,7 +32,8 @@ normalized as (
         coalesce(full_n.display, nullif(concat_ws(' ', coalesce(fn.display, s.first_name), coalesce(ln.display, s.last_name)), '')) as full_name,
         coalesce(fn.key, s.first_name_key) as first_name_key,
         coalesce(ln.key, s.last_name_key) as last_name_key,
-        coalesce(full_n.key, nullif(concat_ws(' ', coalesce(fn.key, s.first_name_key), coalesce(ln.key, s.last_name_key)), '')) as full_name_key,
+        -- a full name given alone is keyed without its titles and suffixes (name_split)
+        coalesce(s.full_name_key, full_n.key, nullif(concat_ws(' ', coalesce(fn.key, s.first_name_key), coalesce(ln.key, s.last_name_key)), '')) as full_name_key,
         r.street, r.city, r.region, r.postal_code,
         c.code as country,
         r.current_title, r.current_company,

@@ -139,15 +139,19 @@ def test_unreadable_file_writes_nothing_and_others_still_load(settings, home):
 def test_latin1_semicolon_and_bom_sources(settings, home):
     write(home, "eurotalent", "e.csv",
           "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
-          "ET-1;Müller, Jürgen;j.mueller@web.de;0151 23456789;München;80331;Deutschland;Entwickler;Java,Kotlin;2026-02-01\n",
+          "ET-1;Müller, Jürgen;j.mueller@web.de;0151 23456789;München;80331;Deutschland;Entwickler;Java,Kotlin;2026-02-01\n"
+          "ET-2;Dr. Anna Berg, MBA;anna@berg.de;;Köln;50667;Deutschland;CTO;;2026-02-01\n",
           encoding="latin-1")
     write(home, "stackjobs", "bom.csv", "\ufeff" + "\n".join([HEADER, GOOD[1]]) + "\n")
     with writer(settings) as con:
         report = ingest(con, settings)
         assert {f.status for f in report.files} == {"loaded"}
         row = con.execute("select first_name, last_name, last_name_key, phone, country, skills from staging.candidate_records "
-                          "where source_name='eurotalent'").fetchone()
+                          "where source_record_id = 'ET-1'").fetchone()
         assert row == ("Jürgen", "Müller", "muller", "+4915123456789", "DE", ["java", "kotlin"])
+        # a title and a suffix are kept in the name as given, left out of the name parts and keys
+        assert con.execute("select full_name, first_name, last_name, full_name_key from staging.candidate_records "
+                           "where source_record_id = 'ET-2'").fetchone() == ("Dr. Anna Berg, MBA", "Anna", "Berg", "anna berg")
         assert con.execute("select count(*) from staging.candidate_records where source_name='stackjobs'").fetchone()[0] == 1
 
 

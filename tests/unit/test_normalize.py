@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from tasks import normalize as nz
@@ -49,4 +50,20 @@ def test_names_and_countries():
     assert nz.display_name("JOHN SMITH") == "John Smith"
     assert nz.split_full_name("Müller, Jürgen") == ("Jürgen", "Müller")
     assert nz.split_full_name("Ana Maria da Silva") == ("Ana", "Maria da Silva")
+
+
+@pytest.mark.parametrize("full, parts", [
+    ("Dr. Ana Maria da Silva", ("Ana", "Maria da Silva")),  # titles and suffixes are no name
+    ("Prof. Dr. Hans Müller", ("Hans", "Müller")),
+    ("John Smith Jr.", ("John", "Smith")),
+    ("Smith, John, Jr.", ("John", "Smith")),
+    ("Jane Doe, MBA", ("Jane", "Doe")),
+    ("John Smith M.D.", ("John", "Smith")),
+    ('Bob "Bobby" Jones', ("Bob", "Jones")),
+    ("Tran Van Am", ("Tran", "Van Am")),  # spelt like a suffix (AM), but a name by form
+    ("Prince Nelson", ("Prince", "Nelson")),  # a title word that is the first name
+    ("Hon Chan", ("Hon", "Chan")),
+])
+def test_a_full_name_is_split_without_titles_and_suffixes(full, parts):
+    assert nz.split_full_name(full) == parts
     assert [nz.country_code(c) for c in ["Deutschland", "usa", "United Kingdom", "de", "Narnia"]] == ["DE", "US", "GB", "DE", "NARNIA"]
