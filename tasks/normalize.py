@@ -183,26 +183,29 @@ def name_key(value: str | None) -> str | None:
 _AFFIXES = frozenset(NAME_PARTS.titles) | frozenset(NAME_PARTS.suffix_acronyms) | frozenset(NAME_PARTS.suffix_not_acronyms)
 
 
-def without_affixes(full: str) -> str:
-    """A full name without titles, suffixes and a quoted nickname: 'Dr. John "Jack" Smith, PhD' -> 'John Smith'.
+def without_affixes(name: str, whole: bool = True) -> str:
+    """A name without titles, suffixes and a quoted nickname: 'Dr. John "Jack" Smith, PhD' -> 'John Smith'.
 
+    `whole`: a full name, which must keep a first and a last name; otherwise one field (a first
+    name 'Dr. Anna' -> 'Anna', a last name 'Koch II' -> 'Koch'), which must keep something.
     nameparser takes the name apart (91 µs a name, so only names holding a word it knows as an
-    affix, or a quote or parenthesis, go through it). Its reading is kept only when it leaves a first
-    and a last name and every suffix is one by form, not just by spelling — 'Jr.', 'III', 'PhD', 'MBA'
-    but not the 'Am' of 'Tran Van Am' or the 'Ba' of 'Anh Ba'; otherwise the name stays as it is
-    ('Prince Nelson', 'Hon Chan': a title word that is the person's first name).
+    affix, or a quote or parenthesis, go through it). Its reading is kept only when that much
+    remains and every suffix is one by form, not just by spelling — 'Jr.', 'III', 'PhD', 'MBA' but
+    not the 'Am' of 'Tran Van Am' or the 'Ba' of 'Anh Ba'; otherwise the name stays as it is
+    ('Prince Nelson', 'Hon Chan', 'King': a title word that is the person's name).
     """
-    words = full.replace(",", " ").split()
-    if not ('"' in full or "(" in full or any(w.lower().replace(".", "") in _AFFIXES for w in words)):
-        return full
-    name = HumanName(full)
-    if not (name.first and name.last):
-        return full
-    for suffix in name.suffix_list:
+    words = name.replace(",", " ").split()
+    if not ('"' in name or "(" in name or any(w.lower().replace(".", "") in _AFFIXES for w in words)):
+        return name
+    parsed = HumanName(name)
+    rest = " ".join(part for part in (parsed.first, parsed.middle, parsed.last) if part)
+    if not rest or (whole and not (parsed.first and parsed.last)):
+        return name
+    for suffix in parsed.suffix_list:
         plain = suffix.lower().replace(".", "")
         if plain not in NAME_PARTS.suffix_not_acronyms and suffix == suffix.capitalize() and "." not in suffix:
-            return full
-    return " ".join(part for part in (name.first, name.middle, name.last) if part)
+            return name
+    return rest
 
 
 def split_full_name(full: str) -> tuple[str | None, str | None]:

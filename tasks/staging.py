@@ -47,7 +47,9 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     names = _distinct(con, "first_name", "last_name", "full_name")
     displays = [nz.display_name(v) for v in names]
     _register(con, "name_lookup",
-              pd.DataFrame({"raw": names, "display": displays, "key": [nz.name_key(d) for d in displays]}, dtype=object),
+              # keys leave titles and suffixes out: 'Dr. Anna' is keyed 'anna', 'Koch II' 'koch'
+              pd.DataFrame({"raw": names, "display": displays,
+                            "key": [nz.name_key(nz.without_affixes(d, whole=False)) for d in displays]}, dtype=object),
               {"raw": "varchar", "display": "varchar", "key": "varchar"})
     fulls = [v for (v,) in con.execute(
         "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"

@@ -66,4 +66,12 @@ def test_names_and_countries():
 ])
 def test_a_full_name_is_split_without_titles_and_suffixes(full, parts):
     assert nz.split_full_name(full) == parts
+
+
+@pytest.mark.parametrize("field, bare", [
+    ("Dr. Anna", "Anna"), ("Koch II", "Koch"), ("Smith, PhD", "Smith"), ("Sr. Maria", "Maria"),
+    ("Van Am", "Van Am"), ("King", "King"), ("Prince", "Prince"), ("Hans Georg", "Hans Georg"),
+])
+def test_a_name_field_is_keyed_without_titles_and_suffixes(field, bare):
+    assert nz.without_affixes(field, whole=False) == bare
     assert [nz.country_code(c) for c in ["Deutschland", "usa", "United Kingdom", "de", "Narnia"]] == ["DE", "US", "GB", "DE", "NARNIA"]
