@@ -10,7 +10,7 @@ with records as (
         s.email,
         s.phone,
         s.linkedin_url,
-        s.ats_person_id,
+        s.source_name || ':' || s.ats_person_id as ats_person_id,  -- an ATS id is one system's: keyed by source
         nullif(s.first_name_key, '') as first_name_key,
         nullif(s.last_name_key, '') as last_name_key,
         nullif(s.full_name_key, '') as full_name_key,

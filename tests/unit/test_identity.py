@@ -45,7 +45,7 @@ def stage(con, *records: dict) -> None:
             "full_name_key": " ".join(x for x in (first, last) if x) or None,
             "city": r.get("city"), "current_company": r.get("company"), "linkedin_url": r.get("linkedin"),
             "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
-            "referrer_email": r.get("referrer_email"),
+            "referrer_email": r.get("referrer_email"), "ats_person_id": r.get("ats"),
         })
     frame = pd.DataFrame(rows)
     con.register("incoming", frame)
@@ -264,6 +264,21 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
         run_checks(con)
         assert compare(con, later(settings, 1), "a:0", "c:1")["verdict"][0]["shared, no evidence"] == \
             "email (held by 13 records), phone (held by 13 records)"
+
+
+def test_an_ats_person_id_links_records_of_its_own_source_only(settings):
+    with writer(later(settings, 0)) as con:
+        # two opportunities of one Lever contact; and id 1001 in two ATS exports, two different people
+        stage(con, {"key": "lever:o1", "first": "anna", "last": "berg", "ats": "c-1", "email": "anna@a.example"},
+              {"key": "lever:o2", "first": "anna", "last": "berg", "ats": "c-1", "email": "berg@b.example"},
+              {"key": "old_ats:1001", "first": "anna", "last": "bergman", "ats": "1001", "city": "Oslo", "company": "Acme"},
+              {"key": "new_ats:1001", "first": "anna", "last": "berger", "ats": "1001", "city": "Lima", "company": "Initech"})
+        resolve(con, later(settings, 0))
+        people = person_of(con)
+        assert people["lever:o1"] == people["lever:o2"]
+        assert people["old_ats:1001"] != people["new_ats:1001"]
+        assert con.execute("select rule from core.identity_links where source_name = 'lever'").fetchall() == [
+            ("ats_person_id",), ("ats_person_id",)]
 
 
 @pytest.mark.parametrize("a, b, agree", [
@@ -570,14 +585,16 @@ def test_upgrading_a_resolved_warehouse_keeps_its_people_and_puts_its_keys_right
                     "values (?, 'Kim Park', ?, 1, ?)", [6 + int(key), email, T0])
     # as the old positional insert left them: the work-email stem under company_key
     con.execute("insert into core.identity_keys (record_key, source_name, source_record_id, email, first_name_key, "
-                "last_name_key, company_key, email_org) values "
-                "('a:1', 'a', '1', 'kim.park@initech.example', 'kim', 'park', 'initech', null), "
-                "('a:2', 'a', '2', 'kp@gmail.com', 'kim', 'park', null, null)")
+                "last_name_key, company_key, email_org, ats_person_id) values "
+                "('a:1', 'a', '1', 'kim.park@initech.example', 'kim', 'park', 'initech', null, '77'), "
+                "('a:2', 'a', '2', 'kp@gmail.com', 'kim', 'park', null, null, null)")
     con.execute("insert into meta.identity_runs values (1, ?, ?, 1, 2, 2, 0, 2, 2, 0, 0, 0)", [T0, T0])
     con.execute("create sequence if not exists meta.person_id_seq start 9")
     con.close()
 
-    with writer(later(settings, 1)) as con:  # migration 013 runs here
+    with writer(later(settings, 1)) as con:  # migrations 013 and 016 run here
+        # an ATS id is keyed by its source (016)
+        assert con.execute("select ats_person_id from core.identity_keys order by record_key").fetchall() == [("a:77",), (None,)]
         assert con.execute("select record_key, company_key, email_org from core.identity_keys order by 1").fetchall() == [
             ("a:1", None, "initech"), ("a:2", None, None)]
         assert con.execute("select count(*) from staging.candidate_records where change_seq is null").fetchall()[0][0] == 0
