@@ -191,7 +191,7 @@ def without_affixes(name: str, whole: bool = True) -> str:
     nameparser takes the name apart (91 µs a name, so only names holding a word it knows as an
     affix, or a quote or parenthesis, go through it). Its reading is kept only when that much
     remains and every suffix is one by form, not just by spelling — 'Jr.', 'III', 'PhD', 'MBA' but
-    not the 'Am' of 'Tran Van Am' or the 'Ba' of 'Anh Ba'; otherwise the name stays as it is
+    not the 'Am' of 'Tran Van Am' (a Vietnamese name); otherwise the name stays as it is
     ('Prince Nelson', 'Hon Chan', 'King': a title word that is the person's name).
     """
     words = name.replace(",", " ").split()
