@@ -126,7 +126,7 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace temp macro identity_names_agree(first_l, canon_l, last_l, full_l,
                                                           first_r, canon_r, last_r, full_r) as
-        -- a plain `or` (no function around it), so DuckDB stops at the first true test: the cheap ones first
+        -- a plain `or` chain, cheapest tests first (inside coalesce() it cost a 1M full run 0.5 s more)
         first_l is null or first_r is null or last_l is null or last_r is null
         or jaro_winkler_similarity(first_l, first_r) >= 0.8
         or jaro_winkler_similarity(last_l, last_r) >= 0.8
