@@ -184,8 +184,9 @@ def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core
 @app.command()
 def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:id (as `candor explain` lists them).")],
             record_b: Annotated[str, typer.Argument(help="Another record key.")]) -> None:
-    """Show how a run sees two records, linked or not: their persons, the rule that links them, the
-    blocking rules that pair them for Splink, and Splink's probability and per-field weights."""
+    """Show how a run sees two records, linked or not: their persons, the rule that links them (and
+    shared identifiers that count for nothing, and why), the blocking rules that pair them for
+    Splink, and Splink's probability and per-field weights."""
     settings = _settings()
     from tasks.identity.explain import compare as compare_records
     from tasks.warehouse import writer

@@ -54,13 +54,13 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     fulls = [v for (v,) in con.execute(
         "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"
     ).fetchall()]
-    shown = [nz.display_name(v) for v in fulls]
-    splits = [nz.split_full_name(v) for v in shown]
+    bare = [nz.without_affixes(nz.display_name(v)) for v in fulls]  # stripped once, for the split and the key
+    splits = [nz.split_full_name(v) for v in bare]
     _register(con, "name_split", pd.DataFrame({
         "raw": fulls,
         "first_name": [f for f, _ in splits], "last_name": [l for _, l in splits],
         "first_name_key": [nz.name_key(f) for f, _ in splits], "last_name_key": [nz.name_key(l) for _, l in splits],
-        "full_name_key": [nz.name_key(nz.without_affixes(v)) for v in shown],
+        "full_name_key": [nz.name_key(v) for v in bare],
     }, dtype=object), dict.fromkeys(["raw", "first_name", "last_name", "first_name_key", "last_name_key", "full_name_key"],
                                     "varchar"))
     phones = pd.Series(_distinct(con, "phone"), dtype=object)

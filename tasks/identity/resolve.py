@@ -173,11 +173,11 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
     """
     agree = ("identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key, "
              "r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)")
+    names = "hash(first_name_key, first_name_canon, last_name_key, full_name_key)"
     for column in ("email", "phone", "linkedin_url", "email_local"):
         # one grouping pass: values held too often, and (not for a local part, which is no identifier)
         # values whose holders' names differ at all, the few candidates for clearly different names
         # whose holders are then paired
-        names = "hash(first_name_key, first_name_canon, last_name_key, full_name_key)"
         mixed = f" or min({names}) <> max({names})" if column != "email_local" else ""
         shared = (f"select {column} as value, count(*) > $max_share as common from {table} "
                   f"where {column} is not null group by all having count(*) > $max_share{mixed}")
