@@ -183,42 +183,68 @@ def name_key(value: str | None) -> str | None:
 _AFFIXES = frozenset(NAME_PARTS.titles) | frozenset(NAME_PARTS.suffix_acronyms) | frozenset(NAME_PARTS.suffix_not_acronyms)
 
 
+# titles that stand before a surname alone ('Dr. Smith', 'Herr Müller'); before one name 'Prince',
+# 'Sir' or 'Judge' may stand before a first name or be the name itself, which is then kept
+_SURNAME_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "frau", "mme", "mlle",
+                             "sr", "sra", "srta"})
+
+
+def _strip_affixes(name: str, whole: bool) -> tuple[str, bool]:
+    """(the name without affixes, whether what remains of a full name is a surname alone); see without_affixes."""
+    words = name.replace(",", " ").split()
+    if not ('"' in name or "(" in name or any(w.lower().replace(".", "") in _AFFIXES for w in words)):
+        return name, False
+    parsed = HumanName(name)
+    rest = " ".join(part for part in (parsed.first, parsed.middle, parsed.last) if part)
+    addressed = bool(parsed.title_list) and all(t.lower().replace(".", "") in _SURNAME_TITLES for t in parsed.title_list)
+    if addressed and not rest:
+        return "", False  # a form of address alone ('Dr.') is no name
+    surname = bool(whole and addressed and parsed.last and not parsed.first and not parsed.middle)
+    if not rest or (whole and not (parsed.first and parsed.last) and not surname):
+        return name, False
+    for suffix in parsed.suffix_list:
+        plain = suffix.lower().replace(".", "")
+        if plain not in NAME_PARTS.suffix_not_acronyms and suffix == suffix.capitalize() and "." not in suffix:
+            return name, False
+    return rest, surname
+
+
 def without_affixes(name: str, whole: bool = True) -> str:
     """A name without titles, suffixes and a quoted nickname: 'Dr. John "Jack" Smith, PhD' -> 'John Smith'.
 
-    `whole`: a full name, which must keep a first and a last name; otherwise one field (a first
-    name 'Dr. Anna' -> 'Anna', a last name 'Koch II' -> 'Koch'), which must keep something.
+    `whole`: a full name, which must keep a first and a last name, or a surname after a title
+    ('Dr. Smith' -> 'Smith'); otherwise one field (a first name 'Dr. Anna' -> 'Anna', a last name
+    'Koch II' -> 'Koch'), which must keep something other than a title ('Dr.' -> '', no name).
     nameparser takes the name apart (91 µs a name, so only names holding a word it knows as an
     affix, or a quote or parenthesis, go through it). Its reading is kept only when that much
     remains and every suffix is one by form, not just by spelling — 'Jr.', 'III', 'PhD', 'MBA' but
     not the 'Am' of 'Tran Van Am' (a Vietnamese name); otherwise the name stays as it is
     ('Prince Nelson', 'Hon Chan', 'King': a title word that is the person's name).
     """
-    words = name.replace(",", " ").split()
-    if not ('"' in name or "(" in name or any(w.lower().replace(".", "") in _AFFIXES for w in words)):
-        return name
-    parsed = HumanName(name)
-    rest = " ".join(part for part in (parsed.first, parsed.middle, parsed.last) if part)
-    if not rest or (whole and not (parsed.first and parsed.last)):
-        return name
-    for suffix in parsed.suffix_list:
-        plain = suffix.lower().replace(".", "")
-        if plain not in NAME_PARTS.suffix_not_acronyms and suffix == suffix.capitalize() and "." not in suffix:
-            return name
-    return rest
+    return _strip_affixes(name, whole)[0]
+
+
+def name_parts(full: str) -> tuple[str, str | None, str | None]:
+    """(name without affixes, first, last) of a full name: 'First Middle Last' or 'Last, First', titles
+    and suffixes left out (without_affixes): 'Dr. Ana Maria da Silva, PhD' -> ('Ana Maria da Silva',
+    'Ana', 'Maria da Silva'); a title before one name makes it the surname: 'Dr. Smith' -> ('Smith', None, 'Smith')."""
+    bare, surname = _strip_affixes(full, whole=True)
+    if surname:
+        return bare, None, bare
+    if "," in bare:
+        last, _, first = bare.partition(",")
+        return bare, first.strip() or None, last.strip() or None
+    parts = bare.split()
+    if not parts:
+        return bare, None, None
+    if len(parts) == 1:
+        return bare, parts[0], None
+    return bare, parts[0], " ".join(parts[1:])
 
 
 def split_full_name(full: str) -> tuple[str | None, str | None]:
-    """Splits 'First Middle Last' or 'Last, First' into (first, last), titles and suffixes left out
-    (without_affixes): 'Dr. Ana Maria da Silva, PhD' -> ('Ana', 'Maria da Silva')."""
-    full = without_affixes(full)
-    if "," in full:
-        last, _, first = full.partition(",")
-        return first.strip() or None, last.strip() or None
-    parts = full.split()
-    if len(parts) == 1:
-        return parts[0], None
-    return parts[0], " ".join(parts[1:])
+    """(first, last) of a full name (name_parts)."""
+    return name_parts(full)[1:]
 
 
 # -- places ------------------------------------------------------------------------------------

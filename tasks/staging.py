@@ -54,13 +54,12 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     fulls = [v for (v,) in con.execute(
         "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"
     ).fetchall()]
-    bare = [nz.without_affixes(nz.display_name(v)) for v in fulls]  # stripped once, for the split and the key
-    splits = [nz.split_full_name(v) for v in bare]
+    parts = [nz.name_parts(nz.display_name(v)) for v in fulls]  # stripped once, for the split and the key
     _register(con, "name_split", pd.DataFrame({
         "raw": fulls,
-        "first_name": [f for f, _ in splits], "last_name": [l for _, l in splits],
-        "first_name_key": [nz.name_key(f) for f, _ in splits], "last_name_key": [nz.name_key(l) for _, l in splits],
-        "full_name_key": [nz.name_key(v) for v in bare],
+        "first_name": [f for _, f, _ in parts], "last_name": [l for _, _, l in parts],
+        "first_name_key": [nz.name_key(f) for _, f, _ in parts], "last_name_key": [nz.name_key(l) for _, _, l in parts],
+        "full_name_key": [nz.name_key(b) for b, _, _ in parts],
     }, dtype=object), dict.fromkeys(["raw", "first_name", "last_name", "first_name_key", "last_name_key", "full_name_key"],
                                     "varchar"))
     phones = pd.Series(_distinct(con, "phone"), dtype=object)

@@ -140,7 +140,8 @@ def test_latin1_semicolon_and_bom_sources(settings, home):
     write(home, "eurotalent", "e.csv",
           "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
           "ET-1;Müller, Jürgen;j.mueller@web.de;0151 23456789;München;80331;Deutschland;Entwickler;Java,Kotlin;2026-02-01\n"
-          "ET-2;Dr. Anna Berg, MBA;anna@berg.de;;Köln;50667;Deutschland;CTO;;2026-02-01\n",
+          "ET-2;Dr. Anna Berg, MBA;anna@berg.de;;Köln;50667;Deutschland;CTO;;2026-02-01\n"
+          "ET-3;Dr. Berg;berg@berg.de;;Köln;50667;Deutschland;CTO;;2026-02-01\n",
           encoding="latin-1")
     write(home, "stackjobs", "bom.csv", "\ufeff" + "\n".join([
         HEADER, GOOD[1], "SJ-9,Dr. Anna,Berg Jr.,anna@b.io,,,,,,,,,,,,,"]) + "\n")
@@ -153,6 +154,10 @@ def test_latin1_semicolon_and_bom_sources(settings, home):
         # a title and a suffix are kept in the name as given, left out of the name parts and keys
         assert con.execute("select full_name, first_name, last_name, full_name_key from staging.candidate_records "
                            "where source_record_id = 'ET-2'").fetchone() == ("Dr. Anna Berg, MBA", "Anna", "Berg", "anna berg")
+        # a title before one name leaves a surname, not a first name "Dr."
+        assert con.execute("select first_name, last_name, first_name_key, last_name_key, full_name_key "
+                           "from staging.candidate_records where source_record_id = 'ET-3'").fetchone() == \
+            (None, "Berg", None, "berg", "berg")
         assert con.execute("select count(*) from staging.candidate_records where source_name='stackjobs'").fetchone()[0] == 2
         # separate name fields too: shown as given, keyed without the title and the suffix
         assert con.execute("select first_name, last_name, first_name_key, last_name_key, full_name_key "

@@ -63,6 +63,12 @@ def test_names_and_countries():
     ("Tran Van Am", ("Tran", "Van Am")),  # spelt like a suffix (AM), but a name by form
     ("Prince Nelson", ("Prince", "Nelson")),  # a title word that is the first name
     ("Hon Chan", ("Hon", "Chan")),
+    ("Dr. Smith", (None, "Smith")),  # a title before one name: a surname
+    ("Prof. Dr. Weber, PhD", (None, "Weber")),
+    ("Herr Müller", (None, "Müller")),
+    ("Judge Judy", ("Judge", "Judy")),  # a title word that may be a first name: kept as given
+    ("Sir Elton", ("Sir", "Elton")),
+    ("Dr.", (None, None)),  # a form of address alone is no name
 ])
 def test_a_full_name_is_split_without_titles_and_suffixes(full, parts):
     assert nz.split_full_name(full) == parts
@@ -70,7 +76,7 @@ def test_a_full_name_is_split_without_titles_and_suffixes(full, parts):
 
 @pytest.mark.parametrize("field, bare", [
     ("Dr. Anna", "Anna"), ("Koch II", "Koch"), ("Smith, PhD", "Smith"), ("Sr. Maria", "Maria"),
-    ("Van Am", "Van Am"), ("King", "King"), ("Prince", "Prince"), ("Hans Georg", "Hans Georg"),
+    ("Van Am", "Van Am"), ("King", "King"), ("Prince", "Prince"), ("Hans Georg", "Hans Georg"), ("Dr.", ""),
 ])
 def test_a_name_field_is_keyed_without_titles_and_suffixes(field, bare):
     assert nz.without_affixes(field, whole=False) == bare
