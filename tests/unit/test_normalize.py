@@ -74,6 +74,23 @@ def test_a_full_name_is_split_without_titles_and_suffixes(full, parts):
     assert nz.split_full_name(full) == parts
 
 
+_NAME_WORDS = ["Dr.", "Mr", "Mrs.", "Prof.", "Herr", "Sir", "Prince", "King", "Jr.", "Sr.", "III", "PhD", "MBA", "Am",
+               "Smith", "Anna", "van", "de", "Müller", "O'Neil", ",", "-", '"Jo"', "(Bob)"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(_NAME_WORDS), min_size=1, max_size=6).map(" ".join), st.text(min_size=1, max_size=30)))
+def test_any_full_name_splits_into_nonempty_parts_of_its_stripped_form(raw):
+    full = nz.display_name(raw)
+    if not full:
+        return
+    bare, first, last = nz.name_parts(full)
+    assert nz.without_affixes(full) == bare
+    for part in (first, last):
+        assert part is None or (part and part == part.strip())
+    assert all(p is None or p in bare for p in (first, last))
+
+
 @pytest.mark.parametrize("field, bare", [
     ("Dr. Anna", "Anna"), ("Koch II", "Koch"), ("Smith, PhD", "Smith"), ("Sr. Maria", "Maria"),
     ("Van Am", "Van Am"), ("King", "King"), ("Prince", "Prince"), ("Hans Georg", "Hans Georg"), ("Dr.", ""),
