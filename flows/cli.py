@@ -152,12 +152,35 @@ def resolve(
                                           "settings (after --train, or a change of CANDOR_IDENTITY_MATCH_THRESHOLD "
                                           "or another CANDOR_IDENTITY_* setting); person ids stay stable, merges and "
                                           "splits are recorded as 'rescored'. Costs about a full run.")] = False,
+    use_model: Annotated[Optional[int], typer.Option(
+        "--use-model", metavar="VERSION", help="First make an earlier model version current again (the shipped "
+        "default is 1; `candor models` lists them), stored as a new version; like --train, it scores new and "
+        "changed records from now on, existing links after --rescore.")] = None,
 ) -> None:
     """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""
     _settings()
+    if train and use_model is not None:
+        err.print("[red]error:[/red] --train and --use-model exclude each other: one makes a new model, "
+                  "the other goes back to an earlier one")
+        raise typer.Exit(2)
     from flows.resolve import resolve_flow
 
-    _run(resolve_flow, "resolve", train=train, rescore=rescore)
+    _run(resolve_flow, "resolve", train=train, rescore=rescore, use_model=use_model)
+
+
+@app.command()
+def models() -> None:
+    """List the identity model versions: the shipped default, each --train and --use-model, and the runs that used each."""
+    settings = _settings()
+    from tasks.identity.resolve import model_versions
+    from tasks.warehouse import writer
+
+    with writer(settings) as con:
+        rows = model_versions(con)
+    if not rows:
+        console.print("no identity model stored yet: the first resolve run stores the shipped default as version 1")
+        return
+    _print_rows("identity model versions (the newest scores the next run)", rows)
 
 
 @app.command()

@@ -5,14 +5,19 @@ from __future__ import annotations
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from tasks.prefect_tasks import resolve_task, train_identity_task
+from tasks.prefect_tasks import resolve_task, train_identity_task, use_identity_model_task
 
 
 @flow(name="resolve")
-def resolve_flow(train: bool = False, rescore: bool = False) -> list[dict]:
-    """Optionally re-trains the identity model on the warehouse, then resolves new/changed records (every record with rescore)."""
+def resolve_flow(train: bool = False, rescore: bool = False, use_model: int | None = None) -> list[dict]:
+    """Optionally re-trains the identity model on the warehouse, or goes back to an earlier version of
+    it (use_model), then resolves new/changed records (every record with rescore)."""
+    if train and use_model is not None:
+        raise ValueError("train and use_model exclude each other: train makes a new model, use_model goes back to one")
     if train:
         train_identity_task()
+    if use_model is not None:
+        use_identity_model_task(use_model)
     summary = resolve_task(rescore=rescore).summary_rows()
     create_table_artifact(key="resolve-summary", table=summary,
                           description="Records vs persons, links by rule, merges and splits")

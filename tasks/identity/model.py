@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -152,6 +153,38 @@ def _linker(db_api, table: str, settings: dict):
     return Linker(db_api.register(table), settings, log_level=logging.ERROR)
 
 
+@contextmanager
+def _em_probabilities_floored():
+    """While inside, EM's new m and u estimates are kept at or above Splink's smallest allowed value.
+
+    A level never seen among matches in a training block (on 400 generated persons: a differing
+    phone among same-name pairs) has its m driven down geometrically by EM until it is exactly
+    0.0, which Splink 5.0.0 then rejects ("m_probability value 0.0 is below the minimum allowed
+    value"), failing the whole training. regularize() floors every level at 0.005 afterwards
+    anyway, so flooring at 1e-300 on the way changes no trained model, it only lets EM finish.
+    This wraps the function Splink's EM step builds its lookup with (splink is pinned).
+    """
+    from splink.internals import expectation_maximisation as em
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    build = em.m_u_records_to_lookup_dict
+
+    def floored(records):
+        lookup = build(records)
+        for levels in lookup.values():
+            for level in levels.values():
+                for key in ("m_probability", "u_probability"):
+                    if isinstance(level.get(key), float):
+                        level[key] = max(level[key], M_U_CLAMP_MIN)
+        return lookup
+
+    em.m_u_records_to_lookup_dict = floored
+    try:
+        yield
+    finally:
+        em.m_u_records_to_lookup_dict = build
+
+
 def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
     """Reads match keys in `table` (oversized_blocks set) -> a Splink model trained without labels (random sampling + EM)."""
     from splink import DuckDBAPI
@@ -167,7 +200,8 @@ def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
     for rule in ("l.email = r.email", "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key "
                                       f"and (l.oversized_blocks & {names}) = 0"):
         log.info("identity model: EM on %s", rule)
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+        with _em_probabilities_floored():
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
     return regularize(json.loads(json.dumps(linker.misc.save_model_to_json())))
 
 

@@ -38,6 +38,12 @@ class NothingToTrain(ValueError):
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
 
+class UnknownModel(ValueError):
+    """A model version the warehouse does not hold."""
+
+    expected = True
+
+
 @dataclass
 class ResolveResult:
     """What a resolve run scored and changed."""
@@ -90,8 +96,8 @@ def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, d
     if rows:
         return rows[0][0], json.loads(rows[0][1]), rows[0][2]
     shipped = json.loads(DEFAULT_MODEL_PATH.read_text())
-    con.execute("insert into meta.identity_models values (1, 'default', ?, ?, ?)",
-                [now, shipped["trained_on_records"], json.dumps(shipped["splink"])])
+    con.execute("insert into meta.identity_models (version, origin, trained_at, record_count, model_json) "
+                "values (1, 'default', ?, ?, ?)", [now, shipped["trained_on_records"], json.dumps(shipped["splink"])])
     return 1, shipped["splink"], shipped["trained_on_records"]
 
 
@@ -108,9 +114,43 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
         raise NothingToTrain("nothing to train on: staging.candidate_records has fewer than 2 records")
     model = train(con, "identity_train")
     version = scalar(con, "select coalesce(max(version), 0) + 1 from meta.identity_models")
-    con.execute("insert into meta.identity_models values (?, 'trained', ?, ?, ?)", [version, now, n, json.dumps(model)])
+    con.execute("insert into meta.identity_models (version, origin, trained_at, record_count, model_json) "
+                "values (?, 'trained', ?, ?, ?)", [version, now, n, json.dumps(model)])
     log.info("identity model version %d trained on %d records", version, n)
     return version
+
+
+def use_model(con: duckdb.DuckDBPyConnection, settings: Settings, version: int) -> int:
+    """Makes an earlier model version current again: stores it as the newest version (origin
+    'restored', copied_from `version`) and returns that. Like --train, it scores new and changed
+    records from the next run on, existing links after a rescore."""
+    now = utcnow(settings)
+    current_model(con, now)  # the default is version 1 even before the first run
+    known = [v for (v,) in con.execute("select version from meta.identity_models order by version").fetchall()]
+    if version not in known:
+        raise UnknownModel(f"no identity model version {version}; the warehouse has versions "
+                           f"{', '.join(map(str, known))} (`candor models` lists them)")
+    new = known[-1] + 1
+    con.execute("insert into meta.identity_models (version, origin, trained_at, record_count, model_json, copied_from) "
+                "select ?, 'restored', trained_at, record_count, model_json, version from meta.identity_models "
+                "where version = ?", [new, version])
+    log.info("identity model version %d is a copy of version %d and scores from the next run on", new, version)
+    return new
+
+
+def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Reads meta.identity_models and meta.identity_runs -> one row per model version, newest (current) first."""
+    rows = con.execute("""
+        select m.version, m.origin, m.copied_from, m.trained_at, m.record_count,
+               count(r.run_id) as runs, max(r.started_at) as last_run_at,
+               m.version = (select max(version) from meta.identity_models) as is_current
+        from meta.identity_models as m left join meta.identity_runs as r on r.model_version = m.version
+        group by m.version, m.origin, m.copied_from, m.trained_at, m.record_count order by m.version desc
+    """).fetchall()
+    return [{"version": v, "origin": origin + (f" (copy of {copied})" if copied is not None else ""),
+             "trained at": trained_at, "trained on records": records, "runs": runs, "last run": last_run,
+             "current": "yes" if current else ""}
+            for v, origin, copied, trained_at, records, runs, last_run, current in rows]
 
 
 def register_lookups(con: duckdb.DuckDBPyConnection) -> None:

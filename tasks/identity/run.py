@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.identity.resolve import ResolveResult, resolve, train_model
+from tasks.identity.resolve import ResolveResult, resolve, train_model, use_model
 from tasks.settings import Settings, load_settings
 from tasks.warehouse import run_checks, writer
 
@@ -21,3 +21,10 @@ def run_train(settings: Settings | None = None) -> int:
     settings = settings or load_settings()
     with writer(settings) as con:
         return train_model(con, settings)
+
+
+def run_use_model(version: int, settings: Settings | None = None) -> int:
+    """Opens the warehouse and makes model `version` current again (stored as a new version); returns that."""
+    settings = settings or load_settings()
+    with writer(settings) as con:
+        return use_model(con, settings, version)

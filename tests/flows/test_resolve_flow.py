@@ -56,6 +56,21 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
     with writer(settings) as con:
         assert con.execute("select records_scored from meta.identity_runs order by run_id desc limit 1").fetchall() == [(0,)]
 
+    # model versions: listed, an unknown one named with the known ones, and going back to one
+    listed = CliRunner().invoke(app, ["models"])
+    assert listed.exit_code == 0 and "default" in listed.output and "yes" in listed.output, listed.output
+    unknown_model = CliRunner().invoke(app, ["resolve", "--use-model", "7"])
+    assert unknown_model.exit_code == 1 and "no identity model version 7; the warehouse has versions 1" in unknown_model.output
+    both = CliRunner().invoke(app, ["resolve", "--train", "--use-model", "1"])
+    assert both.exit_code == 2 and "exclude each other" in both.output
+    back = CliRunner().invoke(app, ["resolve", "--use-model", "1", "--rescore"])
+    assert back.exit_code == 0, back.output
+    listed = CliRunner().invoke(app, ["models"])
+    assert "restored (copy of 1)" in listed.output, listed.output
+    with writer(settings) as con:
+        assert con.execute("select model_version, merges, splits from meta.identity_runs "
+                           "order by run_id desc limit 1").fetchall() == [(2, 0, 0)]
+
 
 def good_and_bad(home, bad_name: str, bad_bytes: bytes) -> None:
     """A stackjobs drop with one good file of one row and one unreadable file."""

@@ -19,7 +19,8 @@ from tasks.config import ConfigError
 from tasks.generate import generate
 from tasks.identity.explain import compare, explain
 from tasks.identity.quality import pairwise_quality
-from tasks.identity.resolve import NothingToTrain, register_lookups, resolve, train_model
+from tasks.identity.resolve import (NothingToTrain, UnknownModel, model_versions, register_lookups, resolve,
+                                    train_model, use_model)
 from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
@@ -484,6 +485,34 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
     assert origins == [(1, "default", True), (2, "trained", True)]
     assert '"m_probability"' in model and '"u_probability"' in model
     assert precision >= 0.98 and recall >= 0.95, (precision, recall)
+
+
+def test_going_back_to_an_earlier_model_scores_as_it_did(settings, home):
+    """--use-model 1 after a training: the copy is the newest version, and a rescore with it puts
+    every record back with the records the default model had put it with. (On these 400 persons
+    Splink's EM drove a level's m to exactly 0.0 and training failed, before model._em_probabilities_floored.)"""
+    generated(home, 400, 35)
+    settings = later(settings, 0)
+    partition = ("select list(record_key order by record_key) as members from core.identity_links "
+                 "group by person_id order by members")
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        by_default = con.execute(partition).fetchall()
+        train_model(con, settings)
+        trained = resolve(con, later(settings, 1), rescore=True)
+        by_trained = con.execute(partition).fetchall()
+        with pytest.raises(UnknownModel, match="no identity model version 9; the warehouse has versions 1, 2"):
+            use_model(con, settings, 9)
+        version = use_model(con, later(settings, 2), 1)
+        back = resolve(con, later(settings, 2), rescore=True)
+        by_default_again = con.execute(partition).fetchall()
+        rows = model_versions(con)
+    assert trained.model_version == 2 and version == 3 and back.model_version == 3
+    assert by_trained != by_default, "the trained model should place some record differently on this set"
+    assert by_default_again == by_default
+    assert [(r["version"], r["origin"], r["runs"], r["current"]) for r in rows] == [
+        (3, "restored (copy of 1)", 1, "yes"), (2, "trained", 1, ""), (1, "default", 1, "")]
 
 
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
