@@ -18,6 +18,12 @@ from tasks.warehouse import scalar
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.json")
+
+
+class NothingToTrain(ValueError):
+    """The warehouse holds too few records, or too few pairs of them, to estimate a model from."""
+
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 # a name shared by more records than this is blocked on only together with a place or an employer
 RARE_NAME_MAX = 50
 
@@ -189,14 +195,25 @@ def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
     """Reads match keys in `table` (oversized_blocks set) -> a Splink model trained without labels (random sampling + EM)."""
     from splink import DuckDBAPI
 
+    # the name block leaves out names held by too many records, as the swapped-name blocking rule does
+    names = 1 << [left for left, _ in BLOCKING_KEYS].index(("first_name_key", "last_name_key"))
+    # EM needs pairs in both blocks (Splink fails a block without any)
+    email_pairs, name_pairs = (
+        scalar(con, f"select coalesce(sum(n * (n - 1) // 2), 0) from "
+                    f"(select count(*) as n from {table} where {where} group by {keys})")
+        for keys, where in (("email", "email is not null"),
+                            ("first_name_key, last_name_key", "first_name_key is not null and last_name_key is not null "
+                                                              f"and (oversized_blocks & {names}) = 0")))
+    if not (email_pairs and name_pairs):
+        raise NothingToTrain(f"nothing to train on: EM learns from pairs of records that share an email and pairs "
+                             f"that share a first and last name, and this warehouse has {email_pairs} and "
+                             f"{name_pairs}; the current model stays in use")
     db_api = DuckDBAPI(connection=con)
     linker = _linker(db_api, table, base_settings())
     n = scalar(con, f"select count(*) from {table}")
     linker.training.estimate_probability_two_random_records_match(
         ["l.email = r.email", "l.phone = r.phone"], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=seed)
-    # the name block leaves out names held by too many records, as the swapped-name blocking rule does
-    names = 1 << [left for left, _ in BLOCKING_KEYS].index(("first_name_key", "last_name_key"))
     for rule in ("l.email = r.email", "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key "
                                       f"and (l.oversized_blocks & {names}) = 0"):
         log.info("identity model: EM on %s", rule)

@@ -21,8 +21,8 @@ from splink import DuckDBAPI, Linker
 
 from tasks.clock import utcnow
 from tasks.identity import cluster as clustering
-from tasks.identity.model import (BLOCKING_KEYS, DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, blocking_rules,
-                                  for_size, regularize, train)
+from tasks.identity.model import (BLOCKING_KEYS, DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, NothingToTrain,
+                                  blocking_rules, for_size, regularize, train)
 from tasks.identity.freemail import free_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
@@ -32,16 +32,10 @@ from tasks.warehouse import scalar, sql_text
 log = logging.getLogger(__name__)
 
 
-class NothingToTrain(ValueError):
-    """The warehouse holds too few records to estimate a model from."""
-
-    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
-
-
 class UnknownModel(ValueError):
     """A model version the warehouse does not hold."""
 
-    expected = True
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
 
 @dataclass

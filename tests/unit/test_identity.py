@@ -475,6 +475,13 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
     with writer(settings) as con:
         with pytest.raises(NothingToTrain, match="fewer than 2 records"):
             train_model(con, settings)  # nothing ingested yet
+        # records, but no two of them share an email: Splink's EM would fail on an empty block
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@x.io"},
+              {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@y.io"})
+        with pytest.raises(NothingToTrain, match="share an email .* this warehouse has 0 and 1;"):
+            train_model(con, settings)
+        con.execute("delete from staging.candidate_records")
+        con.execute("delete from core.identity_keys")
         ingest(con, settings)
         version = train_model(con, settings)
         result = resolve(con, settings)
