@@ -152,20 +152,25 @@ def resolve(
                                           "settings (after --train, or a change of CANDOR_IDENTITY_MATCH_THRESHOLD "
                                           "or another CANDOR_IDENTITY_* setting); person ids stay stable, merges and "
                                           "splits are recorded as 'rescored'. Costs about a full run.")] = False,
-    use_model: Annotated[Optional[int], typer.Option(
-        "--use-model", metavar="VERSION", help="First make an earlier model version current again (the shipped "
-        "default is 1; `candor models` lists them), stored as a new version; like --train, it scores new and "
-        "changed records from now on, existing links after --rescore.")] = None,
+    use_model: Annotated[Optional[str], typer.Option(
+        "--use-model", metavar="VERSION|shipped", help="First make another model version current, stored as a "
+        "new version: a stored one (`candor models` lists them; 1 is the default the warehouse started with) or "
+        "'shipped', this release's default. Like --train, it scores new and changed records from now on, "
+        "existing links after --rescore.")] = None,
 ) -> None:
     """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""
     _settings()
+    if use_model is not None and use_model != "shipped" and not use_model.isdigit():
+        err.print(f"[red]error:[/red] --use-model takes a version number or 'shipped', not {use_model!r}")
+        raise typer.Exit(2)
     if train and use_model is not None:
         err.print("[red]error:[/red] --train and --use-model exclude each other: one makes a new model, "
-                  "the other goes back to an earlier one")
+                  "the other makes an existing one current")
         raise typer.Exit(2)
     from flows.resolve import resolve_flow
 
-    _run(resolve_flow, "resolve", train=train, rescore=rescore, use_model=use_model)
+    version = int(use_model) if use_model and use_model.isdigit() else use_model
+    _run(resolve_flow, "resolve", train=train, rescore=rescore, use_model=version)
 
 
 @app.command()

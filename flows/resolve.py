@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
@@ -9,9 +11,11 @@ from tasks.prefect_tasks import resolve_task, train_identity_task, use_identity_
 
 
 @flow(name="resolve")
-def resolve_flow(train: bool = False, rescore: bool = False, use_model: int | None = None) -> list[dict]:
-    """Optionally re-trains the identity model on the warehouse, or goes back to an earlier version of
-    it (use_model), then resolves new/changed records (every record with rescore)."""
+def resolve_flow(train: bool = False, rescore: bool = False,
+                 use_model: int | Literal["shipped"] | None = None) -> list[dict]:
+    """Optionally re-trains the identity model on the warehouse, or makes another version current
+    (use_model: a stored version, or "shipped" for this release's default), then resolves
+    new/changed records (every record with rescore)."""
     if train and use_model is not None:
         raise ValueError("train and use_model exclude each other: train makes a new model, use_model goes back to one")
     if train:

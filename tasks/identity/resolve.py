@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -89,10 +90,20 @@ def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, d
                        "order by version desc limit 1").fetchall()
     if rows:
         return rows[0][0], json.loads(rows[0][1]), rows[0][2]
+    _store_shipped_model(con, 1, now)
+    return current_model(con, now)
+
+
+def _shipped_model_json() -> tuple[str, int]:
+    """(this release's default model as stored, the records it was trained on)."""
     shipped = json.loads(DEFAULT_MODEL_PATH.read_text())
+    return json.dumps(shipped["splink"]), shipped["trained_on_records"]
+
+
+def _store_shipped_model(con: duckdb.DuckDBPyConnection, version: int, now: datetime) -> None:
+    model_json, records = _shipped_model_json()
     con.execute("insert into meta.identity_models (version, origin, trained_at, record_count, model_json) "
-                "values (1, 'default', ?, ?, ?)", [now, shipped["trained_on_records"], json.dumps(shipped["splink"])])
-    return 1, shipped["splink"], shipped["trained_on_records"]
+                "values (?, 'default', ?, ?, ?)", [version, now, records, model_json])
 
 
 def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
@@ -114,17 +125,25 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     return version
 
 
-def use_model(con: duckdb.DuckDBPyConnection, settings: Settings, version: int) -> int:
-    """Makes an earlier model version current again: stores it as the newest version (origin
-    'restored', copied_from `version`) and returns that. Like --train, it scores new and changed
-    records from the next run on, existing links after a rescore."""
+def use_model(con: duckdb.DuckDBPyConnection, settings: Settings, version: int | Literal["shipped"]) -> int:
+    """Makes another model version current: stores it as the newest version and returns that.
+
+    `version` is a stored version (the copy has origin 'restored', copied_from `version`), or
+    "shipped": this release's default model (origin 'default'), which a warehouse that first ran
+    under an earlier release does not have. Like --train, the model scores new and changed records
+    from the next run on, existing links after a rescore.
+    """
     now = utcnow(settings)
     current_model(con, now)  # the default is version 1 even before the first run
     known = [v for (v,) in con.execute("select version from meta.identity_models order by version").fetchall()]
+    new = known[-1] + 1
+    if version == "shipped":
+        _store_shipped_model(con, new, now)
+        log.info("identity model version %d is this release's default and scores from the next run on", new)
+        return new
     if version not in known:
         raise UnknownModel(f"no identity model version {version}; the warehouse has versions "
                            f"{', '.join(map(str, known))} (`candor models` lists them)")
-    new = known[-1] + 1
     con.execute("insert into meta.identity_models (version, origin, trained_at, record_count, model_json, copied_from) "
                 "select ?, 'restored', trained_at, record_count, model_json, version from meta.identity_models "
                 "where version = ?", [new, version])
@@ -137,14 +156,16 @@ def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict]:
     rows = con.execute("""
         select m.version, m.origin, m.copied_from, m.trained_at, m.record_count,
                count(r.run_id) as runs, max(r.started_at) as last_run_at,
-               m.version = (select max(version) from meta.identity_models) as is_current
+               m.version = (select max(version) from meta.identity_models) as is_current,
+               m.model_json = $shipped as is_shipped
         from meta.identity_models as m left join meta.identity_runs as r on r.model_version = m.version
-        group by m.version, m.origin, m.copied_from, m.trained_at, m.record_count order by m.version desc
-    """).fetchall()
+        group by m.version, m.origin, m.copied_from, m.trained_at, m.record_count, m.model_json
+        order by m.version desc
+    """, {"shipped": _shipped_model_json()[0]}).fetchall()
     return [{"version": v, "origin": origin + (f" (copy of {copied})" if copied is not None else ""),
              "trained at": trained_at, "trained on records": records, "runs": runs, "last run": last_run,
-             "current": "yes" if current else ""}
-            for v, origin, copied, trained_at, records, runs, last_run, current in rows]
+             "this release's default": "yes" if shipped else "", "current": "yes" if current else ""}
+            for v, origin, copied, trained_at, records, runs, last_run, current, shipped in rows]
 
 
 def register_lookups(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from tasks.identity.resolve import ResolveResult, resolve, train_model, use_model
 from tasks.settings import Settings, load_settings
 from tasks.warehouse import run_checks, writer
@@ -23,8 +25,8 @@ def run_train(settings: Settings | None = None) -> int:
         return train_model(con, settings)
 
 
-def run_use_model(version: int, settings: Settings | None = None) -> int:
-    """Opens the warehouse and makes model `version` current again (stored as a new version); returns that."""
+def run_use_model(version: int | Literal["shipped"], settings: Settings | None = None) -> int:
+    """Opens the warehouse and makes model `version` (or this release's default) current as a new version; returns that."""
     settings = settings or load_settings()
     with writer(settings) as con:
         return use_model(con, settings, version)

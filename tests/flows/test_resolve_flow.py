@@ -63,6 +63,8 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
     assert unknown_model.exit_code == 1 and "no identity model version 7; the warehouse has versions 1" in unknown_model.output
     both = CliRunner().invoke(app, ["resolve", "--train", "--use-model", "1"])
     assert both.exit_code == 2 and "exclude each other" in both.output
+    bogus = CliRunner().invoke(app, ["resolve", "--use-model", "latest"])
+    assert bogus.exit_code == 2 and "a version number or 'shipped', not 'latest'" in bogus.output
     back = CliRunner().invoke(app, ["resolve", "--use-model", "1", "--rescore"])
     assert back.exit_code == 0, back.output
     listed = CliRunner().invoke(app, ["models"])
@@ -70,6 +72,11 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
     with writer(settings) as con:
         assert con.execute("select model_version, merges, splits from meta.identity_runs "
                            "order by run_id desc limit 1").fetchall() == [(2, 0, 0)]
+    shipped = CliRunner().invoke(app, ["resolve", "--use-model", "shipped"])
+    assert shipped.exit_code == 0, shipped.output
+    with writer(settings) as con:
+        assert con.execute("select version, origin, copied_from from meta.identity_models "
+                           "order by version desc limit 1").fetchall() == [(3, "default", None)]
 
 
 def good_and_bad(home, bad_name: str, bad_bytes: bytes) -> None:

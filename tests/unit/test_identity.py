@@ -514,12 +514,14 @@ def test_going_back_to_an_earlier_model_scores_as_it_did(settings, home):
         version = use_model(con, later(settings, 2), 1)
         back = resolve(con, later(settings, 2), rescore=True)
         by_default_again = con.execute(partition).fetchall()
+        shipped = use_model(con, later(settings, 3), "shipped")  # this release's default, stored anew
         rows = model_versions(con)
-    assert trained.model_version == 2 and version == 3 and back.model_version == 3
+    assert trained.model_version == 2 and version == 3 and back.model_version == 3 and shipped == 4
     assert by_trained != by_default, "the trained model should place some record differently on this set"
     assert by_default_again == by_default
-    assert [(r["version"], r["origin"], r["runs"], r["current"]) for r in rows] == [
-        (3, "restored (copy of 1)", 1, "yes"), (2, "trained", 1, ""), (1, "default", 1, "")]
+    assert [(r["version"], r["origin"], r["runs"], r["this release's default"], r["current"]) for r in rows] == [
+        (4, "default", 0, "yes", "yes"), (3, "restored (copy of 1)", 1, "yes", ""), (2, "trained", 1, "", ""),
+        (1, "default", 1, "yes", "")]
 
 
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
