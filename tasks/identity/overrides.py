@@ -69,9 +69,7 @@ def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Override
     overrides = load_model(path, Overrides)
     _, node = read_yaml(path)
     frame = overrides.frame()
-    both = frame.groupby(["record_key_l", "record_key_r"])["kind"].nunique()
-    problems = [f"{path}:{line_of(node, ('cannot_link',)) or 1}: cannot_link: {a} and {b} are also in must_link"
-                for a, b in both[both > 1].index]
+    problems: list[str] = []
     keys = sorted(set(frame["record_key_l"]) | set(frame["record_key_r"]))
     known = {k for (k,) in con.execute(
         "select source_name || ':' || source_record_id from staging.candidate_records "
@@ -91,6 +89,27 @@ def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Override
                 log.warning("%s: left out, record(s) %s deleted by their source", where, ", ".join(gone))
             else:
                 kept[kind].append((a, b))
+    problems += _contradictions(path, node, kept)
     if problems:
         raise ConfigError("\n".join(problems))
     return overrides.model_copy(update=kept)
+
+
+def _contradictions(path: Path, node, kept: dict[str, list]) -> list[str]:
+    """A cannot_link pair whose records must_link pairs join, directly or through other records
+    (a-b, b-c must; a-c cannot): one of them could not be honoured, so it is an error naming both."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.get(key, key) != key:
+            key = parent[key]
+        return key
+
+    for a, b in kept["must_link"]:
+        parent[root(a)] = root(b)
+    chains: dict[str, list[str]] = {}
+    for i, (a, b) in enumerate(kept["must_link"]):
+        chains.setdefault(root(a), []).append(f"must_link.{i} (line {line_of(node, ('must_link', i)) or 1})")
+    return [f"{path}:{line_of(node, ('cannot_link', i)) or 1}: cannot_link.{i}: {a} and {b} are one person by "
+            f"{', '.join(chains[root(a)])}"
+            for i, (a, b) in enumerate(kept["cannot_link"]) if root(a) == root(b)]

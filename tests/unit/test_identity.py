@@ -392,11 +392,17 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
     ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, 'nocolon' is not"),
     ("cannot_link:\n  - [a:1, a:2]\n  - [a:1, x:404]\n", "identity_overrides.yaml:3: cannot_link.1: unknown record(s) x:404"),
     ("must_lnik:\n  - [a:1, a:2]\n", "must_lnik"),
+    ("must_link:\n  - [a:1, a:2]\ncannot_link:\n  - [a:2, a:1]\n",
+     "identity_overrides.yaml:4: cannot_link.0: a:2 and a:1 are one person by must_link.0 (line 2)"),
+    # through another record: a must_link would be left out without a word
+    ("must_link:\n  - [a:1, a:2]\n  - [a:3, a:2]\ncannot_link:\n  - [a:1, a:2]\n  - [a:3, a:1]\n",
+     "identity_overrides.yaml:6: cannot_link.1: a:3 and a:1 are one person by must_link.0 (line 2), must_link.1 (line 3)"),
 ])
 def test_bad_override_files_are_errors_naming_file_line_and_records(settings, home, text, message):
     (home / "config" / "identity_overrides.yaml").write_text(text)
     with writer(later(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park"}, {"key": "a:2", "first": "lee", "last": "ro"})
+        stage(con, {"key": "a:1", "first": "kim", "last": "park"}, {"key": "a:2", "first": "lee", "last": "ro"},
+              {"key": "a:3", "first": "ann", "last": "cho"})
         with pytest.raises(ConfigError) as exc:
             resolve(con, later(settings, 0))
         assert message in str(exc.value)
