@@ -130,20 +130,26 @@ def use_model(con: duckdb.DuckDBPyConnection, settings: Settings, version: int |
 
     `version` is a stored version (the copy has origin 'restored', copied_from `version`), or
     "shipped": this release's default model (origin 'default'), which a warehouse that first ran
-    under an earlier release does not have. Like --train, the model scores new and changed records
-    from the next run on, existing links after a rescore.
+    under an earlier release does not have. When the current version is that model already,
+    nothing is stored and its number is returned. Like --train, the model scores new and changed
+    records from the next run on, existing links after a rescore.
     """
     now = utcnow(settings)
     current_model(con, now)  # the default is version 1 even before the first run
-    known = [v for (v,) in con.execute("select version from meta.identity_models order by version").fetchall()]
-    new = known[-1] + 1
+    stored = dict(con.execute("select version, model_json from meta.identity_models order by version").fetchall())
+    newest = max(stored)
+    wanted = _shipped_model_json()[0] if version == "shipped" else stored.get(version)
+    if version != "shipped" and wanted is None:
+        raise UnknownModel(f"no identity model version {version}; the warehouse has versions "
+                           f"{', '.join(map(str, stored))} (`candor models` lists them)")
+    if wanted == stored[newest]:
+        log.info("identity model version %d, the current one, is already that model: nothing stored", newest)
+        return newest
+    new = newest + 1
     if version == "shipped":
         _store_shipped_model(con, new, now)
         log.info("identity model version %d is this release's default and scores from the next run on", new)
         return new
-    if version not in known:
-        raise UnknownModel(f"no identity model version {version}; the warehouse has versions "
-                           f"{', '.join(map(str, known))} (`candor models` lists them)")
     con.execute("insert into meta.identity_models (version, origin, trained_at, record_count, model_json, copied_from) "
                 "select ?, 'restored', trained_at, record_count, model_json, version from meta.identity_models "
                 "where version = ?", [new, version])

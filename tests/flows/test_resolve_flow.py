@@ -65,18 +65,21 @@ def test_nightly_resolves_samples_and_explain_shows_the_evidence(settings, home)
     assert both.exit_code == 2 and "exclude each other" in both.output
     bogus = CliRunner().invoke(app, ["resolve", "--use-model", "latest"])
     assert bogus.exit_code == 2 and "a version number or 'shipped', not 'latest'" in bogus.output
+    # this release's default is current already: nothing new is stored
+    shipped = CliRunner().invoke(app, ["resolve", "--use-model", "shipped"])
+    assert shipped.exit_code == 0, shipped.output
+    trained = CliRunner().invoke(app, ["resolve", "--train"])
+    assert trained.exit_code == 0, trained.output
     back = CliRunner().invoke(app, ["resolve", "--use-model", "1", "--rescore"])
     assert back.exit_code == 0, back.output
     listed = CliRunner().invoke(app, ["models"])
-    assert "restored (copy of 1)" in listed.output, listed.output
+    assert "restored (copy of 1)" in listed.output and "trained" in listed.output, listed.output
     with writer(settings) as con:
+        assert con.execute("select version, origin, copied_from from meta.identity_models order by version").fetchall() == [
+            (1, "default", None), (2, "trained", None), (3, "restored", 1)]
+        # links were made with version 1 (--train alone rescored nothing): a rescore with its copy changes nobody
         assert con.execute("select model_version, merges, splits from meta.identity_runs "
-                           "order by run_id desc limit 1").fetchall() == [(2, 0, 0)]
-    shipped = CliRunner().invoke(app, ["resolve", "--use-model", "shipped"])
-    assert shipped.exit_code == 0, shipped.output
-    with writer(settings) as con:
-        assert con.execute("select version, origin, copied_from from meta.identity_models "
-                           "order by version desc limit 1").fetchall() == [(3, "default", None)]
+                           "order by run_id desc limit 1").fetchall() == [(3, 0, 0)]
 
 
 def good_and_bad(home, bad_name: str, bad_bytes: bytes) -> None:

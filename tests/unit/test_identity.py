@@ -520,14 +520,16 @@ def test_going_back_to_an_earlier_model_scores_as_it_did(settings, home):
         version = use_model(con, later(settings, 2), 1)
         back = resolve(con, later(settings, 2), rescore=True)
         by_default_again = con.execute(partition).fetchall()
-        shipped = use_model(con, later(settings, 3), "shipped")  # this release's default, stored anew
+        again = use_model(con, later(settings, 3), 1)  # version 3 is that model already: nothing stored
+        retrained = use_model(con, later(settings, 3), 2)
+        shipped = use_model(con, later(settings, 3), "shipped")
         rows = model_versions(con)
-    assert trained.model_version == 2 and version == 3 and back.model_version == 3 and shipped == 4
+    assert (trained.model_version, version, back.model_version, again, retrained, shipped) == (2, 3, 3, 3, 4, 5)
     assert by_trained != by_default, "the trained model should place some record differently on this set"
     assert by_default_again == by_default
     assert [(r["version"], r["origin"], r["runs"], r["this release's default"], r["current"]) for r in rows] == [
-        (4, "default", 0, "yes", "yes"), (3, "restored (copy of 1)", 1, "yes", ""), (2, "trained", 1, "", ""),
-        (1, "default", 1, "yes", "")]
+        (5, "default", 0, "yes", "yes"), (4, "restored (copy of 2)", 0, "", ""), (3, "restored (copy of 1)", 1, "yes", ""),
+        (2, "trained", 1, "", ""), (1, "default", 1, "yes", "")]
 
 
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
