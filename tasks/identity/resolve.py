@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,12 @@ log = logging.getLogger(__name__)
 
 class UnknownModel(ValueError):
     """A model version the warehouse does not hold."""
+
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
+
+
+class IncompatibleModel(ValueError):
+    """A stored model compares columns this release's match keys do not have."""
 
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
@@ -94,6 +101,24 @@ def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, d
     return current_model(con, now)
 
 
+def check_model_fits(con: duckdb.DuckDBPyConnection, version: int | str, model: dict) -> None:
+    """Raises IncompatibleModel when `model` compares a column the match keys do not have (a model
+    stored under a release whose keys differed), naming the version, the columns and the way out;
+    Splink would fail with a page of generated SQL instead."""
+    have = {c for (c,) in con.execute("select column_name from information_schema.columns "
+                                      "where table_schema = 'core' and table_name = 'identity_keys'").fetchall()}
+    have |= {"name_block", "oversized_blocks"}  # added to the Splink input by the run
+    used = set()
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            used |= set(re.findall(r"\b(\w+)_[lr]\b", level["sql_condition"]))
+            used |= {level["tf_adjustment_column"]} if level.get("tf_adjustment_column") else set()
+    if missing := sorted(used - have):
+        raise IncompatibleModel(f"identity model version {version} compares {', '.join(missing)}, which this "
+                                "release's match keys do not have: `candor resolve --use-model shipped --rescore` "
+                                "(this release's default) or `candor resolve --train --rescore`")
+
+
 def _shipped_model_json() -> tuple[str, int]:
     """(this release's default model as stored, the records it was trained on)."""
     shipped = json.loads(DEFAULT_MODEL_PATH.read_text())
@@ -142,6 +167,7 @@ def use_model(con: duckdb.DuckDBPyConnection, settings: Settings, version: int |
     if version != "shipped" and wanted is None:
         raise UnknownModel(f"no identity model version {version}; the warehouse has versions "
                            f"{', '.join(map(str, stored))} (`candor models` lists them)")
+    check_model_fits(con, version, json.loads(wanted))
     if wanted == stored[newest]:
         log.info("identity model version %d, the current one, is already that model: nothing stored", newest)
         return newest
@@ -518,6 +544,7 @@ def resolve(con: duckdb.DuckDBPyConnection, settings: Settings, rescore: bool = 
 def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides, now: datetime,
              rescore: bool) -> ResolveResult:
     version, model, trained_on = current_model(con, now)
+    check_model_fits(con, version, model)
     run_id = scalar(con, "select coalesce(max(run_id), 0) + 1 from meta.identity_runs")
     change_seq = scalar(con, "select greatest(max(change_seq), (select max(change_seq) from staging.deleted_records)) "
                               "from staging.candidate_records")  # what this run takes in

@@ -4,6 +4,7 @@ merges, splits, overrides, deletes and records without identifiers."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from datetime import datetime, timedelta, timezone
 
@@ -19,8 +20,8 @@ from tasks.config import ConfigError
 from tasks.generate import generate
 from tasks.identity.explain import compare, explain
 from tasks.identity.quality import pairwise_quality
-from tasks.identity.resolve import (NothingToTrain, UnknownModel, model_versions, register_lookups, resolve,
-                                    train_model, use_model)
+from tasks.identity.resolve import (IncompatibleModel, NothingToTrain, UnknownModel, current_model, model_versions,
+                                    register_lookups, resolve, train_model, use_model)
 from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
@@ -530,6 +531,25 @@ def test_going_back_to_an_earlier_model_scores_as_it_did(settings, home):
     assert [(r["version"], r["origin"], r["runs"], r["this release's default"], r["current"]) for r in rows] == [
         (5, "default", 0, "yes", "yes"), (4, "restored (copy of 2)", 0, "", ""), (3, "restored (copy of 1)", 1, "yes", ""),
         (2, "trained", 1, "", ""), (1, "default", 1, "yes", "")]
+
+
+def test_a_stored_model_that_compares_unknown_columns_is_refused_with_the_way_out(settings, home):
+    """A model stored under a release whose match keys differed: a clear error, not Splink's SQL dump."""
+    settings = later(settings, 0)
+    with writer(settings) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@x.io"},
+              {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@x.io"})
+        _, model, _ = current_model(con, T0)
+        model["comparisons"][4]["comparison_levels"][1]["sql_condition"] = "town_key_l = town_key_r"
+        con.execute("update meta.identity_models set model_json = ? where version = 1", [json.dumps(model)])
+        with pytest.raises(IncompatibleModel, match="version 1 compares town_key, which this release's match keys "
+                                                    "do not have: `candor resolve --use-model shipped --rescore`"):
+            resolve(con, settings)
+        assert con.execute("select count(*) from core.identity_links").fetchall() == [(0,)]
+        with pytest.raises(IncompatibleModel, match="version 1 compares town_key"):
+            use_model(con, settings, 1)
+        assert use_model(con, settings, "shipped") == 2
+        assert resolve(con, settings).persons_total == 1
 
 
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
