@@ -17,7 +17,8 @@ def resolve_flow(train: bool = False, rescore: bool = False,
     (use_model: a stored version, or "shipped" for this release's default), then resolves
     new/changed records (every record with rescore)."""
     if train and use_model is not None:
-        raise ValueError("train and use_model exclude each other: train makes a new model, use_model goes back to one")
+        raise ValueError("train and use_model exclude each other: train makes a new model, use_model makes an "
+                         "existing one current")
     if train:
         train_identity_task()
     if use_model is not None:
