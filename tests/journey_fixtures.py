@@ -40,12 +40,15 @@ def person(con, person_id: int, **fields) -> None:
 
 
 def record(con, person_id: int, record_id: str, source_name: str = "stackjobs", **fields) -> None:
-    """A staging.candidate_records row linked to the person in core.identity_links."""
+    """A staging.candidate_records row linked to the person in core.identity_links, with the match-key
+    row a resolve run leaves (the identity data checks count one per link)."""
     row = {"source_name": source_name, "source_record_id": record_id, "source_kind": "csv",
            "channel": "job_board", "batch_id": "b1", "payload_sha256": record_id, "staged_at": T0}
     _insert(con, "staging.candidate_records", {**row, **fields})
     _insert(con, "core.identity_links", {"source_name": source_name, "source_record_id": record_id,
                                          "person_id": person_id, "rule": "singleton", "linked_at": T0})
+    _insert(con, "core.identity_keys", {"record_key": f"{source_name}:{record_id}", "source_name": source_name,
+                                        "source_record_id": record_id})
 
 
 def event(con, event_id: str, kind: str, occurred_at: datetime, person_id: int | None = None,

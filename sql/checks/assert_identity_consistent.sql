@@ -1,8 +1,13 @@
--- core.identity_links holds one row per record; every linked person has a golden record whose
--- record_count matches its links, and no golden record is left without links. An id merged away
--- is merged once and holds no records again (core.person_successors and what follows it rely on it).
+-- core.identity_links holds one row per record, and core.identity_keys one row per linked record
+-- (counted, not compared key by key: that would cost a pass over a million keys); every linked
+-- person has a golden record whose record_count matches its links, and no golden record is left
+-- without links. An id merged away is merged once and holds no records again
+-- (core.person_successors and what follows it rely on it).
 select 'duplicate link' as problem, source_name || ':' || source_record_id as item, count(*) as n
 from core.identity_links group by all having count(*) > 1
+union all
+select 'match keys vs links', 'core.identity_keys', (select count(*) from core.identity_keys)
+where (select count(*) from core.identity_keys) <> (select count(*) from core.identity_links)
 union all
 select 'count mismatch', cast(coalesce(p.person_id, l.person_id) as varchar), coalesce(l.n, 0)
 from core.persons as p

@@ -490,8 +490,9 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
         con.execute("delete from staging.candidate_records")
         con.execute("delete from core.identity_keys")
         ingest(con, settings)
-        version = train_model(con, settings)
+        version = train_model(con, settings)  # before the first run: training keys every staged record
         result = resolve(con, settings)
+        run_checks(con)  # one match-key row per link: the run did not key the records a second time
         origins = con.execute("select version, origin, record_count > 0 from meta.identity_models order by version").fetchall()
         precision, recall = pairwise_quality(con, truth)
         model = con.execute("select model_json from meta.identity_models where version = 2").fetchall()[0][0]
@@ -550,6 +551,24 @@ def test_a_stored_model_that_compares_unknown_columns_is_refused_with_the_way_ou
             use_model(con, settings, 1)
         assert use_model(con, settings, "shipped") == 2
         assert resolve(con, settings).persons_total == 1
+
+
+def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
+    """Warehouses where a --train keyed records that the next run keyed again (two rows each)."""
+    from tasks.warehouse import migrate
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@x.io"},
+              {"key": "b:1", "first": "bo", "last": "kim"})
+        resolve(con, later(settings, 0))
+        con.execute("insert into core.identity_keys select * from core.identity_keys where record_key = 'a:1'")
+        with pytest.raises(CheckFailed, match="match keys vs links"):
+            run_checks(con)
+        con.execute("delete from meta.schema_migrations where version = '018_identity_keys_once'")
+        assert migrate(con) == ["018_identity_keys_once"]
+        run_checks(con)
+        assert con.execute("select record_key, count(*) from core.identity_keys group by all order by 1").fetchall() == [
+            ("a:1", 1), ("b:1", 1)]
 
 
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
