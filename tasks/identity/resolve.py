@@ -398,12 +398,12 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.execute("create or replace temp table identity_replaced as "
                 "select record_key from identity_changes where change <> 'new'")
     replaced = scalar(con, "select count(*) from identity_replaced")
-    if replaced:
-        con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
     # a --train since the last run keyed every staged record, these new ones too (keys then outnumber links)
     if scalar(con, "select count(*) from core.identity_keys") > scalar(con, "select count(*) from core.identity_links"):
         con.execute("delete from core.identity_keys where record_key in "
                     "(select record_key from identity_changes where change = 'new')")
+    if replaced:
+        con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
     con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
                 {"since": since})
     con.execute("insert into core.identity_keys by name select * from identity_scored_keys")

@@ -553,6 +553,21 @@ def test_a_stored_model_that_compares_unknown_columns_is_refused_with_the_way_ou
         assert resolve(con, settings).persons_total == 1
 
 
+@pytest.mark.parametrize("rescore", [False, True])
+def test_a_training_between_runs_leaves_one_match_key_row_per_record(settings, home, rescore):
+    """Training keys every staged record, the records the next run scores as new too."""
+    generated(home, 150, 37)
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "late:1", "first": "ann", "last": "lee", "email": "ann@x.io"},
+              {"key": "late:2", "first": "ann", "last": "lee", "email": "ann@x.io"})
+        train_model(con, later(settings, 1))
+        resolve(con, later(settings, 1), rescore=rescore)
+        run_checks(con)
+        assert con.execute("select count(*) from core.identity_keys where record_key like 'late:%'").fetchall() == [(2,)]
+
+
 def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
     """Warehouses where a --train keyed records that the next run keyed again (two rows each)."""
     from tasks.warehouse import migrate
