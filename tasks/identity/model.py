@@ -18,14 +18,14 @@ from tasks.warehouse import scalar
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.json")
+# a name shared by more records than this is blocked on only together with a place or an employer
+RARE_NAME_MAX = 50
 
 
 class NothingToTrain(ValueError):
     """The warehouse holds too few records, or too few pairs of them, to estimate a model from."""
 
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
-# a name shared by more records than this is blocked on only together with a place or an employer
-RARE_NAME_MAX = 50
 
 
 def _null(*cols: str) -> dict:

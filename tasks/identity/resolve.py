@@ -138,6 +138,9 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     _refresh_all_keys(con)
     con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                 f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
+    # the keys made for records no run has linked yet go again: the run that links them keys them
+    # (left in place, that run keyed them a second time)
+    con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
     prepare_splink_input(con, "identity_train", settings)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
@@ -226,7 +229,8 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Before training, every current record needs match keys (a warehouse never resolved has none)."""
+    """Before training, every current record needs match keys (a warehouse never resolved has none);
+    the records keyed here are left in temp identity_scored."""
     register_lookups(con)
     con.execute("create or replace temp table identity_scored as "
                 "select source_name || ':' || source_record_id as record_key, source_name, source_record_id "
@@ -398,10 +402,6 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     con.execute("create or replace temp table identity_replaced as "
                 "select record_key from identity_changes where change <> 'new'")
     replaced = scalar(con, "select count(*) from identity_replaced")
-    # a --train since the last run keyed every staged record, these new ones too (keys then outnumber links)
-    if scalar(con, "select count(*) from core.identity_keys") > scalar(con, "select count(*) from core.identity_links"):
-        con.execute("delete from core.identity_keys where record_key in "
-                    "(select record_key from identity_changes where change = 'new')")
     if replaced:
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
     con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",

@@ -577,6 +577,9 @@ def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
               {"key": "b:1", "first": "bo", "last": "kim"})
         resolve(con, later(settings, 0))
         con.execute("insert into core.identity_keys select * from core.identity_keys where record_key = 'a:1'")
+        # and a training's key for a record no run has linked yet
+        con.execute("insert into core.identity_keys by name select 'c:1' as record_key, 'c' as source_name, "
+                    "'1' as source_record_id")
         with pytest.raises(CheckFailed, match="match keys vs links"):
             run_checks(con)
         con.execute("delete from meta.schema_migrations where version = '018_identity_keys_once'")
