@@ -17,11 +17,14 @@ def strength(edges: pd.DataFrame) -> pd.Series:
     return rank - edges["score"].fillna(1.0)  # lower = stronger; splink edges ordered by score
 
 
-def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame) -> np.ndarray:
+def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.Series | None = None) -> np.ndarray:
     """Reads record keys, edges (record_key_l, record_key_r, rule, score) and cannot-link pairs -> a label per key.
 
     Connected components over all edges; a component holding a cannot-link pair is rebuilt by adding
     its edges strongest first and skipping any edge that would join the two sides of a cannot-link.
+    Among edges of equal strength, those inside one person of `old` (the keys' current person ids)
+    go first, then the order of `edges`: a record stays where it is until the evidence changes, and
+    the outcome does not depend on the order rows were read in (the caller sorts the edges).
     """
     index = pd.Series(np.arange(len(keys)), index=keys.to_numpy())
     n = len(keys)
@@ -40,7 +43,11 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame) -> np.nd
         return labels
     labels = labels.copy()
     next_label = labels.max() + 1
-    order = np.argsort(strength(edges).to_numpy(), kind="stable")
+    same = np.zeros(len(edges), dtype=bool)
+    if old is not None:
+        person = old.to_numpy(dtype=float, na_value=np.nan)
+        same = person[left] == person[right]  # NaN (a new record) equals nothing
+    order = np.lexsort((~same, strength(edges).to_numpy()))  # stable: full ties keep the edges' order
     for comp in conflicted:
         members = np.flatnonzero(labels == comp)
         parent = {int(m): int(m) for m in members}
@@ -77,14 +84,16 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame) -> np.nd
 
 
 def assign_ids(records: pd.DataFrame, new_ids) -> tuple[pd.Series, pd.DataFrame]:
-    """Reads (record_key, cluster, old_person_id, since) -> (person_id per record, history rows).
+    """Reads (record_key, cluster, old_person_id, linked_at) -> (person_id per record, history rows).
 
-    Each old id goes home to the cluster holding its oldest record; a cluster keeps the oldest
+    Each old id goes home to the cluster holding the record that has held it longest (linked_at:
+    when the record joined that person; a record that moved in since counts from the move, so it
+    cannot take the id along when it moves back); a cluster keeps the oldest
     (smallest) id among those coming home and records the others as merged into it; a cluster
     with none draws a new id from `new_ids(k)`. Records of an old id found in other clusters are
     recorded as split off.
     """
-    old = records[records["old_person_id"].notna()].sort_values(["old_person_id", "since", "record_key"])
+    old = records[records["old_person_id"].notna()].sort_values(["old_person_id", "linked_at", "record_key"])
     home = old.drop_duplicates("old_person_id").set_index("old_person_id")["cluster"]
     winner = home.reset_index().groupby("cluster")["old_person_id"].min()
     clusters = pd.Index(records["cluster"].unique())
@@ -96,10 +105,12 @@ def assign_ids(records: pd.DataFrame, new_ids) -> tuple[pd.Series, pd.DataFrame]
     homes = home.reset_index()
     homes["into"] = homes["cluster"].map(ids)
     merged = homes[homes["old_person_id"] != homes["into"]]
+    moved = old.assign(home=old["old_person_id"].map(home))
+    # a merge carries the records that went home with the id; the others are counted as split off
+    at_home = moved.loc[moved["cluster"] == moved["home"], "old_person_id"].value_counts()
     history.append(pd.DataFrame({"person_id": merged["old_person_id"].astype("int64"),
                                  "into_person_id": merged["into"].astype("int64"), "kind": "merge",
-                                 "record_count": merged["old_person_id"].map(old["old_person_id"].value_counts())}))
-    moved = old.assign(home=old["old_person_id"].map(home))
+                                 "record_count": merged["old_person_id"].map(at_home)}))
     moved = moved[moved["cluster"] != moved["home"]]
     if len(moved):
         split = moved.groupby(["old_person_id", "cluster"]).size().rename("record_count").reset_index()

@@ -52,10 +52,15 @@ def _gone(history: pd.DataFrame, person_id: int) -> str:
     own = history[history["person_id"] == person_id]
     if own.empty:
         return f"person {person_id} has no records any more"
-    last = own.iloc[-1]
-    if last["kind"] == "merge":
-        return f"person {person_id} was merged into person {last['into_person_id']} ({last['reason']}); see `candor explain {last['into_person_id']}`"
-    return f"person {person_id} has no records any more ({last['reason']})"
+    last_run = own[own["merged_at"] == own["merged_at"].max()]
+    merges, splits = last_run[last_run["kind"] == "merge"], last_run[last_run["kind"] == "split"]
+    if merges.empty:
+        return f"person {person_id} has no records any more ({last_run.iloc[-1]['reason']})"
+    # one run can merge an id away and split some of its records off to other persons
+    into = merges.iloc[0]["into_person_id"]
+    also = "".join(f"; {r.record_count} record(s) went to person {r.into_person_id} ({r.reason})"
+                   for r in splits.itertuples())
+    return f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){also}; see `candor explain {into}`"
 
 
 def _weights(detail: str | None) -> str:

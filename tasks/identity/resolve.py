@@ -501,7 +501,9 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, removed: pd.
         where person_id in (select person_id from identity_seed_persons)
           and record_key not in (select record_key from identity_changes)
     """)
-    return con.execute("select * from identity_affected").df()
+    # in record-key order: cluster labels, and so the order new ids are drawn in, do not depend on
+    # the order DuckDB reads rows in (two warehouses given the same records give the same ids)
+    return con.execute("select * from identity_affected order by record_key").df()
 
 
 def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
@@ -565,9 +567,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     keys = records["record_key"]
     edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "
                         "where record_key_l in (select record_key from identity_affected) "
-                        "and record_key_r in (select record_key from identity_affected)").df()
+                        "and record_key_r in (select record_key from identity_affected) "
+                        "order by record_key_l, record_key_r, rule").df()
     cannot = overrides.frame().query("kind == 'cannot_link'")
-    records["cluster"] = clustering.cluster(keys, edges, cannot)
+    records["cluster"] = clustering.cluster(keys, edges, cannot, records["old_person_id"])
     records["since"] = records["since"].fillna(pd.Timestamp(now))
 
     def new_ids(k: int) -> list[int]:
