@@ -645,24 +645,38 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
 
 def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides, removed: pd.DataFrame,
              rescore: bool) -> pd.Series:
-    """Why each history row happened: an override naming records of that person (or taken out of the
-    file since the last run), a rescore (the model or threshold changed), or the evidence."""
-    by_record = records.set_index("record_key")["old_person_id"]
+    """Why each history row happened: an override that did it (a cannot-link whose two records were
+    one person and now are not, a must-link whose records were not and now are; or such a pair
+    taken out of the file since the last run), a rescore (the model or threshold changed), or the
+    evidence. A person merely holding an override record gets no override reason for other changes."""
+    at = records.set_index("record_key")[["old_person_id", "person_id"]]
 
-    def touched(frame: pd.DataFrame) -> dict[str, set[int]]:
-        return {kind: set(by_record.reindex(pd.concat([g["record_key_l"], g["record_key_r"]])).dropna().astype("int64"))
-                for kind, g in frame.groupby("kind")}
+    def pairs(frame: pd.DataFrame, kind: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+        chosen = frame[frame["kind"] == kind]
+        left, right = at.reindex(chosen["record_key_l"]), at.reindex(chosen["record_key_r"])
+        return (left["old_person_id"].to_numpy(dtype=float), right["old_person_id"].to_numpy(dtype=float),
+                left["person_id"].to_numpy(dtype=float), right["person_id"].to_numpy(dtype=float))
 
-    now, gone = touched(overrides.frame()), touched(removed)
+    def separated(frame: pd.DataFrame, kind: str) -> set[int]:  # old ids whose pair the run took apart
+        old_l, old_r, new_l, new_r = pairs(frame, kind)
+        return set(old_l[(old_l == old_r) & (new_l != new_r)].astype("int64"))
+
+    def joined(frame: pd.DataFrame, kind: str) -> set[int]:  # old ids whose pair the run put together
+        old_l, old_r, new_l, new_r = pairs(frame, kind)
+        together = (old_l != old_r) & (new_l == new_r)  # a new record has no old id (NaN equals nothing)
+        ids = np.concatenate([old_l[together], old_r[together]])
+        return set(ids[~np.isnan(ids)].astype("int64"))
+
+    now = overrides.frame()
+    must, cannot = joined(now, "must_link"), separated(now, "cannot_link")
+    cannot_gone, must_gone = joined(removed, "cannot_link"), separated(removed, "must_link")
     reasons = []
     for kind, pid in zip(history["kind"], history["person_id"]):
         if kind == "merge":
-            reasons.append("must_link" if pid in now.get("must_link", set()) else
-                           "override_removed" if pid in gone.get("cannot_link", set()) else
+            reasons.append("must_link" if pid in must else "override_removed" if pid in cannot_gone else
                            "rescored" if rescore else "new_evidence")
         elif kind == "split":
-            reasons.append("cannot_link" if pid in now.get("cannot_link", set()) else
-                           "override_removed" if pid in gone.get("must_link", set()) else
+            reasons.append("cannot_link" if pid in cannot else "override_removed" if pid in must_gone else
                            "rescored" if rescore else "evidence_gone")
         else:
             reasons.append("records_gone")

@@ -261,6 +261,21 @@ def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(sett
         run_checks(con)
 
 
+def test_a_split_is_put_down_to_an_override_only_when_the_override_made_it(settings, home):
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, b:1]\n")
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org", "sha": "v1"},
+              {"key": "b:1", "first": "lee", "last": "ray", "email": "lee@example.net"})
+        resolve(con, later(settings, 0))
+        kim = person_of(con)["a:1"]
+        # a:2 is corrected to another human: kim's person holds an override record, but the
+        # cannot-link (with b:1, a person apart anyway) had nothing to do with this split
+        stage(con, {"key": "a:2", "first": "omar", "last": "reyes", "email": "omar@example.com", "sha": "v2"})
+        resolve(con, later(settings, 1))
+        assert history(con) == [("split", kim, person_of(con)["a:2"], "evidence_gone")]
+
+
 def test_records_stay_on_their_side_of_a_cannot_link_while_others_are_staged_again(settings, home):
     inbox = [{"key": f"a:{i}", "first": "kim", "last": "park", "email": "kim@example.org", "sha": "v0"} for i in (1, 2, 3)]
     (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:3]\n")
