@@ -16,7 +16,7 @@ from typing import Annotated
 
 import duckdb
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from tasks.config import ConfigError, line_of, load_model, read_yaml
 
@@ -46,15 +46,16 @@ class Overrides(BaseModel):
     """must_link and cannot_link lists of record pairs."""
 
     model_config = ConfigDict(extra="forbid")
-    must_link: list[Pair] = Field(default_factory=list)
-    cannot_link: list[Pair] = Field(default_factory=list)
+    # a key left with no pairs (its last pair deleted) is an empty list
+    must_link: Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)] = Field(default_factory=list)
+    cannot_link: Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)] = Field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
-        """Both lists as rows (kind, record_key_l, record_key_r), l < r."""
+        """Both lists as rows (kind, record_key_l, record_key_r), l < r, a pair listed twice (either way round) once."""
         rows = [(kind, min(a, b), max(a, b)) for kind, pairs in (("must_link", self.must_link),
                                                                   ("cannot_link", self.cannot_link))
                 for a, b in pairs]
-        return pd.DataFrame(rows, columns=["kind", "record_key_l", "record_key_r"])
+        return pd.DataFrame(list(dict.fromkeys(rows)), columns=["kind", "record_key_l", "record_key_r"])
 
 
 def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Overrides:

@@ -415,10 +415,13 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     if not scored:  # nothing to pair with: no scan of every record's keys (a 1M run took 0.22–0.28 s, now 0.15–0.16)
         query = f"select * from ({query}) limit 0"
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
-    # edges of changed and gone records go, and must-link edges (the overrides file is read afresh)
-    removed = ("from core.identity_edges where rule = 'must_link'" if not replaced else
+    # edges of changed and gone records go, and must-link edges the overrides file no longer holds
+    con.register("identity_must", overrides.frame().query("kind == 'must_link'"))
+    dropped_must = ("(rule = 'must_link' and record_key_l || ' ' || record_key_r not in "
+                    "(select record_key_l || ' ' || record_key_r from identity_must))")
+    removed = (f"from core.identity_edges where {dropped_must}" if not replaced else
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "
-               "or record_key_r in (select record_key from identity_replaced) or rule = 'must_link'")
+               f"or record_key_r in (select record_key from identity_replaced) or {dropped_must}")
     con.execute(f"create or replace temp table identity_removed_edges as select * {removed}")
     if scalar(con, "select count(*) from identity_removed_edges"):
         con.execute(f"delete {removed}")
@@ -432,25 +435,29 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
         timer.lap("Splink scoring")
         con.execute("insert into identity_new_edges select * from identity_splink_edges as s "
                     "anti join identity_new_edges as d using (record_key_l, record_key_r)")
-    must = overrides.frame().query("kind == 'must_link'")
-    con.register("identity_must", must)
+    # only must-links not stored yet: an unchanged one is no change (its persons are not redone)
     con.execute("insert into identity_new_edges select record_key_l, record_key_r, 'must_link', null, null "
-                "from identity_must")
+                "from identity_must as m where not exists (select 1 from core.identity_edges as e where "
+                "e.rule = 'must_link' and e.record_key_l = m.record_key_l and e.record_key_r = m.record_key_r)")
     con.unregister("identity_must")
 
 
-def _removed_overrides(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> pd.DataFrame:
-    """Override pairs the last run applied that the file no longer holds -> (kind, record_key_l, record_key_r)."""
+def _override_changes(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Override pairs the file holds that the last run did not apply, and pairs it applied that the
+    file no longer holds -> (added, removed), each (kind, record_key_l, record_key_r)."""
     applied = con.execute("select kind, record_key_l, record_key_r from meta.identity_overrides_applied").df()
-    both = applied.merge(overrides.frame(), how="left", indicator=True)
-    return both.loc[both["_merge"] == "left_only", ["kind", "record_key_l", "record_key_r"]]
+    both = applied.merge(overrides.frame(), how="outer", indicator=True)
+    columns = ["kind", "record_key_l", "record_key_r"]
+    return both.loc[both["_merge"] == "right_only", columns], both.loc[both["_merge"] == "left_only", columns]
 
 
-def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, removed: pd.DataFrame) -> pd.DataFrame:
-    """Records to re-cluster: new/changed ones plus every record of a person the changes or the overrides
-    (present, or taken out since the last run) touch, closed over edges."""
+def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.DataFrame,
+              removed: pd.DataFrame) -> pd.DataFrame:
+    """Records to re-cluster: new/changed ones plus every record of a person the changes touch, or an
+    override added or taken out since the last run, closed over edges. An override the last run
+    applied already changes nothing by itself (its persons were not rewritten every run)."""
     frame = overrides.frame()
-    keys = pd.DataFrame({"record_key": pd.concat([frame["record_key_l"], frame["record_key_r"],
+    keys = pd.DataFrame({"record_key": pd.concat([added["record_key_l"], added["record_key_r"],
                                                   removed["record_key_l"], removed["record_key_r"]]).unique()})
     con.register("identity_override_keys", keys)
     con.execute("""
@@ -561,8 +568,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.records_removed = scalar(con, "select count(*) from identity_changes where change = 'gone'")
     con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at from identity_new_edges", [now])
 
-    removed = _removed_overrides(con, overrides)
-    records = _affected(con, overrides, removed)
+    added, removed = _override_changes(con, overrides)
+    records = _affected(con, overrides, added, removed)
     timer.lap("affected persons")
     keys = records["record_key"]
     edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "

@@ -276,6 +276,32 @@ def test_a_split_is_put_down_to_an_override_only_when_the_override_made_it(setti
         assert history(con) == [("split", kim, person_of(con)["a:2"], "evidence_gone")]
 
 
+def test_overrides_already_applied_rewrite_nothing_and_a_pair_listed_twice_counts_once(settings, home):
+    overrides = home / "config" / "identity_overrides.yaml"
+    overrides.write_text("must_link:\n  - [a:1, b:1]\n  - [b:1, a:1]\ncannot_link:\n")  # the last pair deleted, key left
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "b:1", "first": "kim", "last": "park", "phone": "+14155550101"})
+        resolve(con, later(settings, 0))
+        assert len(set(person_of(con).values())) == 1
+        state = ("select person_id, updated_at from core.persons order by all",
+                 "select record_key_l, record_key_r, rule, created_at from core.identity_edges order by all",
+                 "select * from meta.identity_overrides_applied order by all")
+        before = [con.execute(q).fetchall() for q in state]
+        assert len(before[1]) == len(before[2]) == 1
+        # a run with nothing new: the must-linked person and its edge are left as they are
+        result = resolve(con, later(settings, 1))
+        assert [con.execute(q).fetchall() for q in state] == before
+        assert result.records_scored == result.merges == result.splits == 0
+        run_checks(con)
+    overrides.write_text("must_link:\ncannot_link:\n")  # taken out: the person splits again
+    with writer(later(settings, 2)) as con:
+        resolve(con, later(settings, 2))
+        assert len(set(person_of(con).values())) == 2
+        assert history(con)[-1][0::3] == ("split", "override_removed")
+        assert con.execute("select count(*) from core.identity_edges where rule = 'must_link'").fetchall() == [(0,)]
+
+
 def test_records_stay_on_their_side_of_a_cannot_link_while_others_are_staged_again(settings, home):
     inbox = [{"key": f"a:{i}", "first": "kim", "last": "park", "email": "kim@example.org", "sha": "v0"} for i in (1, 2, 3)]
     (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:3]\n")
