@@ -145,7 +145,10 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
         from core.identity_links as l join staging.candidate_records as s using (source_name, source_record_id)
         where l.record_key in (?, ?) order by l.record_key = ? desc
     """, [*keys, record_a]).df()
-    verdict = {"same person": bool(rows["person"].nunique() == 1), "rule": rule or "",
+    # a reviewer's decision outweighs the evidence: the pair as the last run applied it
+    override = scalar(con, "select string_agg(kind, ', ') from meta.identity_overrides_applied "
+                           "where record_key_l = ? and record_key_r = ?", [low, high])
+    verdict = {"same person": bool(rows["person"].nunique() == 1), "override": override or "", "rule": rule or "",
                "shared, no evidence": ", ".join(unused),
                "blocked": any(b["pairs them"] for b in blocks),
                "splink probability": round(float(score), 4), "threshold": settings.identity_match_threshold,

@@ -471,7 +471,7 @@ def test_a_blocking_rule_leaves_out_keys_shared_by_too_many_records(settings, ma
         run_checks(con)
 
 
-def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
+def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home):
     settings = later(settings, 0).model_copy(update={"identity_max_block": 3})
     alike = {"first": "test", "last": "test", "city": "Paris", "company": "Acme"}
     with writer(settings) as con:
@@ -484,7 +484,7 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
         linked = compare(con, settings, "a:1", "b:1")
         assert [r["record"] for r in linked["records"]] == ["a:1", "b:1"]
         assert linked["verdict"][0] | {"field weights": "", "match weight": 0} == {
-            "same person": True, "rule": "email", "shared, no evidence": "", "blocked": True, "splink probability": 1.0, "threshold": 0.85,
+            "same person": True, "override": "", "rule": "email", "shared, no evidence": "", "blocked": True, "splink probability": 1.0, "threshold": 0.85,
             "field weights": "", "match weight": 0}
         assert linked["verdict"][0]["match weight"] > 20
         assert "email +15.1" in linked["verdict"][0]["field weights"]
@@ -503,6 +503,11 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings):
                                                 "postal code or employer"}]
         with pytest.raises(KeyError, match="no current record x:9"):
             compare(con, settings, "a:1", "x:9")
+        # a reviewer keeps them apart: the email still links them by the rules, the override says why they are not
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [b:1, a:1]\n")
+        resolve(con, settings)
+        kept_apart = compare(con, settings, "b:1", "a:1")["verdict"][0]
+        assert (kept_apart["same person"], kept_apart["override"], kept_apart["rule"]) == (False, "cannot_link", "email")
 
 
 @pytest.mark.parametrize("text, message", [
