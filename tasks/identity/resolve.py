@@ -392,6 +392,48 @@ def _find_changes(con: duckdb.DuckDBPyConnection, rescore: bool) -> int:
     return 0
 
 
+def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_share: int) -> int:
+    """Takes the earlier holders of an identifier that this run's records make common (held by at
+    most max_share records before, by more now) as changed records of this run; returns how many.
+
+    Such a value linked its earlier holders while it was rare (a shared agency inbox, ten
+    applicants at first); held by more it identifies nobody, so those links must go as they would
+    have in one run over all the records. Rescored like a changed record, a holder loses its edges
+    and is scored again without the value. Reads temp identity_splink_input, which holds every
+    holder of a scored record's identifiers."""
+    con.execute("""
+        create or replace temp table identity_grown_common as
+        with held as (
+            select record_key, is_scored, rule, value from (
+                select record_key, is_scored, email, phone, linkedin_url as linkedin, ats_person_id
+                from identity_splink_input where shares_id
+            ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
+        ),
+        grown as (
+            select rule, value from held group by all
+            having count(*) > $max_share and count(*) filter (where not is_scored) between 1 and $max_share
+        )
+        select distinct record_key from held semi join grown using (rule, value) where not is_scored
+    """, {"max_share": max_share})
+    count = scalar(con, "select count(*) from identity_grown_common")
+    if count:
+        con.execute("""
+            insert into identity_changes by name
+            select k.record_key, k.source_name, k.source_record_id, 'changed' as change, s.payload_sha256, s.staged_at
+            from core.identity_keys as k join staging.candidate_records as s using (source_name, source_record_id)
+            where k.record_key in (select record_key from identity_grown_common)
+        """)
+        con.execute("insert into identity_scored select record_key, source_name, source_record_id from identity_changes "
+                    "where record_key in (select record_key from identity_grown_common)")
+        con.execute("insert into identity_replaced select record_key from identity_grown_common")
+        # their keys stay as they are (the records did not change); the neighbour scan reads them as scored
+        con.execute("insert into identity_scored_keys by name select * from core.identity_keys "
+                    "where record_key in (select record_key from identity_grown_common)")
+        log.info("%d earlier holder(s) of identifiers now held by more than %d records are scored again",
+                 count, max_share)
+    return count
+
+
 def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: dict, trained_on: int,
                    overrides: Overrides, timer: _Timer, rescore: bool) -> None:
     """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
@@ -415,6 +457,9 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     if not scored:  # nothing to pair with: no scan of every record's keys (a 1M run took 0.22–0.28 s, now 0.15–0.16)
         query = f"select * from ({query}) limit 0"
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
+    if scored and _rescore_holders_of_values_grown_common(con, settings.identity_max_key_share):
+        replaced = scalar(con, "select count(*) from identity_replaced")
+        con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
     # edges of changed and gone records go, and must-link edges the overrides file no longer holds
     con.register("identity_must", overrides.frame().query("kind == 'must_link'"))
     dropped_must = ("(rule = 'must_link' and record_key_l || ' ' || record_key_r not in "

@@ -385,6 +385,26 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
             "email (held by 13 records), phone (held by 13 records)"
 
 
+def test_an_identifier_that_grows_common_over_runs_stops_linking_its_earlier_holders(settings):
+    settings = settings.model_copy(update={"identity_max_key_share": 3})
+    inbox = [{"key": f"a:{i}", "first": "john", "last": last, "email": "talent@agency.example", "city": city}
+             for i, (last, city) in enumerate([("adams", "Oslo"), ("baker", "Lima"), ("clark", "Pune"), ("dunn", "Rome")])]
+    with writer(later(settings, 0)) as con:
+        stage(con, *inbox[:3])
+        resolve(con, later(settings, 0))
+        first = person_of(con)
+        assert len(set(first.values())) == 1  # three holders: within the limit, the inbox links them
+        stage(con, inbox[3])
+        result = resolve(con, later(settings, 1))
+        after = person_of(con)
+        # four holders: the inbox identifies nobody, as in one run over all four (before, the first three stayed one person)
+        assert len(set(after.values())) == 4 and after["a:0"] == first["a:0"]
+        assert result.records_scored == 4 and result.splits == 2
+        assert set(con.execute("select rule from core.identity_links").fetchall()) == {("singleton",)}
+        assert [row[0::3] for row in history(con)] == [("split", "evidence_gone")] * 2
+        run_checks(con)
+
+
 def test_an_ats_person_id_links_records_of_its_own_source_only(settings):
     with writer(later(settings, 0)) as con:
         # two opportunities of one Lever contact; and id 1001 in two ATS exports, two different people
