@@ -97,9 +97,30 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def drop_unchanged(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> int:
+    """Leaves out of batch_read the rows whose staged record already has the same payload; returns how many.
+
+    Full exports, overlap windows, resumed pages and full scans list unchanged records again;
+    staging them again would change nothing but their staging time, and would make the next
+    resolve run score them all again (a nightly full export cost as much as resolving from scratch).
+    They stay as staged, with the lineage of the batch that first brought that content.
+    """
+    table = "staging.stage_changes" if source.kind == "ats_status" else "staging.candidate_records"
+    before = scalar(con, "select count(*) from batch_read")
+    # an id twice in the batch stays, so validation quarantines both rows (which one is current is unknown)
+    con.execute(f"""
+        delete from batch_read b where exists (
+            select 1 from {table} t where t.source_name = ? and t.source_record_id = b.source_record_id
+              and t.payload_sha256 = sha256(b.payload))
+          and b.source_record_id not in (select source_record_id from batch_read
+                                         where source_record_id is not null group by all having count(*) > 1)
+    """, [source.name])
+    return before - scalar(con, "select count(*) from batch_read")
+
+
 def load_batch(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, sha: str,
-    rows_read: int, quarantine: pd.DataFrame, settings: Settings,
+    rows_read: int, quarantine: pd.DataFrame, settings: Settings, unchanged: int = 0,
 ) -> FileResult:
     """Writes batch_read/batch_staged plus quarantine rows in one transaction; checks conservation.
 
@@ -107,7 +128,7 @@ def load_batch(
     """
     con.execute("begin")
     try:
-        result = write_batch(con, source, path, sha, rows_read, quarantine, settings)
+        result = write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -117,9 +138,13 @@ def load_batch(
 
 def write_batch(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, sha: str,
-    rows_read: int, quarantine: pd.DataFrame, settings: Settings,
+    rows_read: int, quarantine: pd.DataFrame, settings: Settings, unchanged: int = 0,
 ) -> FileResult:
-    """load_batch's writes inside the caller's transaction (API pages commit several batches and their cursor at once)."""
+    """load_batch's writes inside the caller's transaction (API pages commit several batches and their cursor at once).
+
+    `unchanged` rows (drop_unchanged) are read and staged already: they count as staged, so read =
+    staged + quarantined holds for the whole batch.
+    """
     now = utcnow(settings)
     batch_id = str(uuid.uuid4())
     con.register("batch_quarantine", quarantine)
@@ -158,7 +183,7 @@ def write_batch(
             insert into {table} (source_name, batch_id, file_path, staged_at{extra}, payload_sha256, {', '.join(columns)})
             select ?, ?, ?, ?{', ?, ?' if extra else ''}, payload_sha256, {', '.join(columns)}
             from batch_ok
-        """, [source.name, batch_id, path, now, *extra_params])
+        """, [source.name, batch_id, path, now, *extra_params]) + unchanged
         rows_quarantined = scalar(con, "select count(distinct row_number) from staging.quarantine where batch_id = ?",
                                   [batch_id])
         if rows_read != rows_staged + rows_quarantined:
@@ -203,11 +228,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         _record_failure(con, source, display, sha, str(exc), settings)
         return FileResult(source.name, display, "failed", error=str(exc))
     now = utcnow(settings)
+    unchanged = drop_unchanged(con, source)
     stage(con, source, now)
     failures = validate_batch(con, source.kind, now)
     quarantine = pd.concat([read.malformed, failures], ignore_index=True) if len(failures) else read.malformed
-    result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings)
-    log.info("%s: read %d, staged %d, quarantined %d", display, result.rows_read, result.rows_staged, result.rows_quarantined)
+    result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged)
+    log.info("%s: read %d, staged %d (%d of them unchanged, left as staged), quarantined %d", display,
+             result.rows_read, result.rows_staged, unchanged, result.rows_quarantined)
     return result
 
 

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from tasks.clock import utcnow
-from tasks.ingest import FileResult, write_batch
+from tasks.ingest import FileResult, drop_unchanged, write_batch
 from tasks.settings import Settings
 from tasks.sources.files import load_objects
 from tasks.sources.http import ApiError, RetryPolicy, api_key, client
@@ -181,29 +181,18 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
           derived: dict[str, list] | None = None) -> FileResult:
     """One batch of objects through load_objects -> stage -> validate -> write_batch (caller's transaction).
 
-    Objects whose staged row already has the same payload are left out first: overlap windows,
-    resumed pages and full scans re-list unchanged records, and re-staging them would change nothing.
-    The result still counts them as read and staged (they are), so read = staged + quarantined and
-    the quarantined share is taken over the whole page.
+    Objects whose staged row already has the same payload are left out first (drop_unchanged) and
+    counted as read and staged (they are), so read = staged + quarantined and the quarantined share
+    is taken over the whole page.
     """
     now = utcnow(settings)
     load_objects(con, list(enumerate(objects, start=1)), source, derived)
-    table = "staging.stage_changes" if source.kind == "ats_status" else "staging.candidate_records"
-    con.execute(f"""
-        delete from batch_read b where exists (
-            select 1 from {table} t where t.source_name = ? and t.source_record_id = b.source_record_id
-              and t.payload_sha256 = sha256(b.payload))
-    """, [source.name]).fetchall()
-    [(rows,)] = con.execute("select count(*) from batch_read").fetchall()
-    if rows:
-        stage(con, source, now)
-        quarantine = validate_batch(con, source.kind, now)
-        result = write_batch(con, source, label, sha, rows, quarantine, settings)
-    else:
-        result = FileResult(source.name, label, "loaded")
-    result.rows_read += len(objects) - rows
-    result.rows_staged += len(objects) - rows
-    return result
+    unchanged = drop_unchanged(con, source)
+    if unchanged == len(objects):
+        return FileResult(source.name, label, "loaded", rows_read=unchanged, rows_staged=unchanged)
+    stage(con, source, now)
+    quarantine = validate_batch(con, source.kind, now)
+    return write_batch(con, source, label, sha, len(objects), quarantine, settings, unchanged)
 
 
 def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:

@@ -152,10 +152,12 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
         after = warehouse_state(con)
         assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}]
         assert report.summary_rows()[0]["loaded"] == 1
-        # The page held 4 candidates; the one in the overlap was unchanged and is not staged again.
+        # The page held 4 candidates; the one in the overlap was unchanged and is not staged again
+        # (the page's counts hold all 4: read, and staged, 3 of them anew).
         assert sum(c["updated_at"] >= "2026-11-20T11:59:00" for c in fake.candidates.values()) == 4
-        assert con.execute("select rows_read from meta.ingested_files where contains(file_path, 'updated_after') "
-                           "and not contains(file_path, '(stages)')").fetchall() == [(3,)]
+        assert con.execute("select rows_read, rows_staged from meta.ingested_files where contains(file_path, 'updated_after') "
+                           "and not contains(file_path, '(stages)')").fetchall() == [(4, 4)]
+        assert con.execute("select count(*) from staging.candidate_records where staged_at = ?", [later]).fetchall() == [(3,)]
         titles = dict(con.execute("select source_record_id, current_title from staging.candidate_records").fetchall())
         assert all(titles[str(c)] == "Staff Engineer" for c in changed if str(c) in titles)
         new_raw = set(after["raw"]) - set(before["raw"])

@@ -63,12 +63,28 @@ def test_reingesting_the_same_file_adds_nothing(settings, home):
         assert resolve(con, settings).records_total == before[1]
         assert [f.status for f in report.files] == ["skipped"]
         assert counts(con) == before
-    # The same rows in a new file: no new raw versions, staging unchanged.
+    # The same rows in a new file (a nightly full export): no new raw versions, and staging keeps
+    # its rows as they were (same batch, staging time and change sequence), so the next resolve run
+    # scores none of them; the file still counts its rows as read and staged.
+    staged = "select source_record_id, file_path, staged_at, change_seq from staging.candidate_records order by 1"
+    with writer(settings) as con:
+        rows_before = con.execute(staged).fetchall()
     write(home, "stackjobs", "b.csv", "\n".join([HEADER, *GOOD]) + "\n\n")
     with writer(settings) as con:
         report = ingest(con, settings)
         assert sorted(f.status for f in report.files) == ["loaded", "skipped"]
         assert counts(con) == before
+        assert con.execute(staged).fetchall() == rows_before
+        assert con.execute("select rows_read, rows_staged, rows_quarantined from meta.ingested_files "
+                           "where file_path like '%b.csv'").fetchall() == [(3, 3, 0)]
+        assert resolve(con, settings).records_scored == 0
+    # the next export changes one row: only that row is staged again and scored
+    write(home, "stackjobs", "c.csv", "\n".join([HEADER, GOOD[0], GOOD[1].replace("ann@x.io", "ann.lee@y.io"), GOOD[2]]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert [r[0] for r in con.execute(staged).fetchall() if r not in rows_before] == ["SJ-2"]
+        assert resolve(con, settings).records_scored == 1
+        run_checks(con)
 
 
 def test_changed_record_is_a_new_version_and_replaces_staging(settings, home):
@@ -113,6 +129,14 @@ def test_duplicate_ids_in_one_file_are_all_quarantined(settings, home):
         ingest(con, settings)
         assert con.execute("select list(row_number order by row_number) from staging.quarantine where rule='record_id_unique'").fetchone()[0] == [2, 3]
         assert counts(con)[1] == 0
+    # also when one of the two is the version staged already: which one is current is still unknown
+    write(home, "stackjobs", "e.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    write(home, "stackjobs", "f.csv", "\n".join([HEADER, GOOD[1], GOOD[1].replace("ann@", "ann3@")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select file_path like '%f.csv', row_number from staging.quarantine "
+                           "where rule = 'record_id_unique' order by all").fetchall()[-2:] == [(True, 2), (True, 3)]
+        assert con.execute("select email from staging.candidate_records").fetchall() == [("ann@x.io",)]
 
 
 def test_unreadable_file_writes_nothing_and_others_still_load(settings, home):
