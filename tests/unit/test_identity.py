@@ -372,17 +372,21 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
         stage(con, *({"key": f"a:{i}", "first": f, "last": f"{f}son", "email": "noemail@noemail.com",
                       "phone": "+15555555555"} for i, f in enumerate(firsts)),
               {"key": "b:1", "first": "ola", "last": "berg", "email": "ola.berg@example.org"},
-              {"key": "b:2", "first": "ola", "last": "berg", "email": "ola.berg@example.org"})
+              {"key": "b:2", "first": "ola", "last": "berg", "email": "ola.berg@example.org"},
+              # siblings in one town: the placeholder's domain is no shared employer (it was: one person)
+              *({"key": f"d:{i}", "first": f, "last": "anderson", "city": "Reno", "email": "noemail@noemail.com"}
+                for i, f in enumerate(["oliver", "zoey", "yusuf"])))
         first = resolve(con, later(settings, 0))
-        assert first.persons_total == 13 and first.links_by_rule == {"singleton": 12, "email": 2}
+        assert first.persons_total == 16 and first.links_by_rule == {"singleton": 15, "email": 2}
         # a late record with the same placeholder is scored against all of them and joins nobody either
         stage(con, {"key": "c:1", "first": "mona", "last": "monsen", "email": "noemail@noemail.com",
                     "phone": "+15555555555"})
         late = resolve(con, later(settings, 1))
-        assert late.records_scored == 1 and late.persons_total == 14 and late.merges == 0
+        assert late.records_scored == 1 and late.persons_total == 17 and late.merges == 0
         run_checks(con)
         assert compare(con, later(settings, 1), "a:0", "c:1")["verdict"][0]["shared, no evidence"] == \
-            "email (held by 13 records), phone (held by 13 records)"
+            "email (held by 16 records), phone (held by 13 records)"
+        assert "employer" not in compare(con, later(settings, 1), "d:0", "d:1")["verdict"][0]["field weights"]
 
 
 def test_an_identifier_that_grows_common_over_runs_stops_linking_its_earlier_holders(settings):
