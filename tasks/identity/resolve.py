@@ -398,25 +398,42 @@ def _find_changes(con: duckdb.DuckDBPyConnection, rescore: bool) -> int:
 
 
 def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_share: int) -> int:
-    """Takes the earlier holders of an identifier that this run's records make common (held by at
-    most max_share records before, by more now) as changed records of this run; returns how many.
+    """Takes the earlier holders of an identifier this run's records make common or mixed as changed
+    records of this run; returns how many.
 
-    Such a value linked its earlier holders while it was rare (a shared agency inbox, ten
-    applicants at first); held by more it identifies nobody, so those links must go as they would
-    have in one run over all the records. Rescored like a changed record, a holder loses its edges
-    and is scored again without the value. Reads temp identity_splink_input, which holds every
-    holder of a scored record's identifiers."""
-    con.execute("""
+    Common: held by at most max_share records before, by more now (an agency inbox on ten
+    applications, then on two more). Mixed: this run brings a holder whose name clearly differs
+    from another holder's (John Doe on the inbox Mary Smith and a nameless record shared). Such a
+    value linked its earlier holders by rules that no longer hold for it (a common value links
+    nobody, a mixed one only holders of the same name), so those links must go as they would have
+    in one run over all the records. Rescored like a changed record, a holder loses its edges and
+    is scored again. Reads temp identity_splink_input, which holds every holder of a scored
+    record's identifiers."""
+    agree = ("identity_names_agree(a.first_name_key, a.first_name_canon, a.last_name_key, a.full_name_key, "
+             "b.first_name_key, b.first_name_canon, b.last_name_key, b.full_name_key)")
+    con.execute(f"""
         create or replace temp table identity_grown_common as
-        with held as (
-            select record_key, is_scored, rule, value from (
-                select record_key, is_scored, email, phone, linkedin_url as linkedin, ats_person_id
+        with held as materialized (
+            select * from (
+                select record_key, is_scored, first_name_key, first_name_canon, last_name_key, full_name_key,
+                       email, phone, linkedin_url as linkedin, ats_person_id
                 from identity_splink_input where shares_id
             ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
         ),
+        counted as (
+            select rule, value, count(*) as n, count(*) filter (where not is_scored) as earlier
+            from held group by all having count(*) filter (where not is_scored) >= 2
+        ),
+        mixed as (  -- within the limit: clearly different names now, and none among the earlier holders
+            select a.rule, a.value
+            from held as a join held as b on a.rule = b.rule and a.value = b.value and a.record_key < b.record_key
+            where (a.rule, a.value) in (select (rule, value) from counted where n <= $max_share) and not {agree}
+            group by all
+            having not bool_or(not a.is_scored and not b.is_scored)
+        ),
         grown as (
-            select rule, value from held group by all
-            having count(*) > $max_share and count(*) filter (where not is_scored) between 1 and $max_share
+            select rule, value from counted where n > $max_share and earlier <= $max_share
+            union all select rule, value from mixed
         )
         select distinct record_key from held semi join grown using (rule, value) where not is_scored
     """, {"max_share": max_share})
@@ -434,8 +451,8 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
         # their keys stay as they are (the records did not change); the neighbour scan reads them as scored
         con.execute("insert into identity_scored_keys by name select * from core.identity_keys "
                     "where record_key in (select record_key from identity_grown_common)")
-        log.info("%d earlier holder(s) of identifiers now held by more than %d records are scored again",
-                 count, max_share)
+        log.info("%d earlier holder(s) of identifiers now held by more than %d records, or by clearly "
+                 "different names, are scored again", count, max_share)
     return count
 
 

@@ -474,6 +474,24 @@ def test_a_value_shared_by_clearly_different_names_is_no_evidence(settings):
         assert compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]["shared, no evidence"] == ""
 
 
+@pytest.mark.parametrize("runs", [1, 2])
+def test_a_holder_without_a_name_joins_no_one_on_a_household_inbox(settings, runs):
+    inbox = "family@example.org"
+    records = [{"key": "a:1", "first": "mary", "last": "smith", "email": inbox},
+               {"key": "a:2", "first": "mary", "last": "smith", "email": inbox, "city": "Oslo"},
+               {"key": "a:3", "email": inbox},  # no name: agrees with anyone, pair by pair
+               {"key": "b:1", "first": "john", "last": "doe", "email": inbox}]
+    with writer(later(settings, 0)) as con:
+        # in two runs, John Doe arrives after the nameless record was linked to Mary on the then unmixed inbox
+        for day, batch in enumerate([records] if runs == 1 else [records[:3], records[3:]]):
+            stage(con, *batch)
+            resolve(con, later(settings, day))
+        ids = person_of(con)
+        # Mary's two records are one person; the nameless one joined Mary and John into one before
+        assert ids["a:1"] == ids["a:2"] and len({ids["a:1"], ids["a:3"], ids["b:1"]}) == 3
+        run_checks(con)
+
+
 @pytest.mark.parametrize("max_block, persons", [(1000, 2), (3, 5)])
 def test_a_blocking_rule_leaves_out_keys_shared_by_too_many_records(settings, max_block, persons):
     """Four records alike in name, city and employer (an ATS's test entries, or four namesakes):
@@ -893,20 +911,28 @@ def test_any_records_get_one_person_each_and_rule_links_hold_across_runs(tmp_pat
         staged = len(first) + len(late)
         assert second.records_total == staged == len(person_of(con))
         # records sharing an identifier (held by at most CANDOR_IDENTITY_MAX_KEY_SHARE) whose names
-        # agree are one person, however the runs cut the records
-        apart = con.execute("""
+        # agree are one person, however the runs cut the records; on a value some holders of which
+        # have clearly different names, those with the same name are
+        agree = ("identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key, "
+                 "r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)")
+        apart = con.execute(f"""
             with k as (select * from core.identity_keys join core.identity_links using (record_key)),
             held as (
                 select record_key, 'email' as kind, email as value from k where email is not null
                 union all select record_key, 'phone', phone from k where phone is not null
                 union all select record_key, 'linkedin', linkedin_url from k where linkedin_url is not null
             ),
-            usable as (select kind, value from held group by all having count(*) <= $max_share)
-            select count(*) from held as hl join held as hr using (kind, value) semi join usable using (kind, value)
-            join k as l on l.record_key = hl.record_key join k as r on r.record_key = hr.record_key
-            where l.record_key < r.record_key and l.person_id <> r.person_id
-              and identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key,
-                                       r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)
+            usable as (select kind, value from held group by all having count(*) <= $max_share),
+            pairs as (
+                select hl.kind, hl.value, l.record_key < r.record_key as once, l.person_id <> r.person_id as apart,
+                       {agree} as agree, l.first_name_canon = r.first_name_canon and l.last_name_key = r.last_name_key as same
+                from held as hl join held as hr using (kind, value) semi join usable using (kind, value)
+                join k as l on l.record_key = hl.record_key join k as r on r.record_key = hr.record_key
+                where l.record_key <> r.record_key
+            ),
+            mixed as (select kind, value from pairs where not agree group by all)
+            select count(*) from pairs left join mixed as m using (kind, value)
+            where once and apart and agree and (m.kind is null or same)
         """, {"max_share": settings.identity_max_key_share}).fetchall()[0][0]
         assert apart == 0
         # nothing new: a run scores nothing and changes nobody
