@@ -831,6 +831,17 @@ def test_match_keys_land_in_their_own_columns(settings):
     assert keys == [("a:1", "acmeinc", None), ("a:2", None, "initech")]
 
 
+def test_free_text_match_keys_are_cut_to_100_characters(settings):
+    long = "Principal Engineer " * 500  # pasted text: Jaro-Winkler on it is quadratic in its length
+    with writer(later(settings, 0)) as con:
+        stage(con, *({"key": f"a:{i}", "first": "kim", "last": "park", "city": "Oslo " * 400 + str(i),
+                      "company": "Acme " * 2000 + str(i)} for i in range(3)))
+        con.execute("update staging.candidate_records set current_title = ?", [long])
+        resolve(con, later(settings, 0))
+        assert con.execute("select max(length(title_key)), max(length(company_key)), max(length(city_key)) "
+                           "from core.identity_keys").fetchall() == [(100, 100, 100)]
+
+
 def test_upgrading_a_resolved_warehouse_keeps_its_people_and_puts_its_keys_right(settings):
     """A warehouse resolved before migration 013: keys stored swapped, declared keys, no change sequence."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
