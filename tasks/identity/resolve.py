@@ -132,7 +132,23 @@ def _store_shipped_model(con: duckdb.DuckDBPyConnection, version: int, now: date
 
 
 def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Re-estimates the Splink model on the warehouse's current records (no labels); stores and returns the new version."""
+    """Re-estimates the Splink model on the warehouse's current records (no labels); stores and returns the new version.
+
+    One transaction: a training that fails or is killed leaves no match keys behind (the keys it
+    makes for records no run has linked yet are gone again before it trains; killed in between,
+    they made the next run key those records twice).
+    """
+    con.execute("begin")
+    try:
+        version = _train_model(con, settings)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return version
+
+
+def _train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     now = utcnow(settings)
     current_model(con, now)
     _refresh_all_keys(con)

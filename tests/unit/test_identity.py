@@ -732,6 +732,25 @@ def test_a_training_between_runs_leaves_one_match_key_row_per_record(settings, h
         assert con.execute("select count(*) from core.identity_keys where record_key like 'late:%'").fetchall() == [(2,)]
 
 
+def test_a_training_that_fails_half_way_leaves_the_warehouse_as_it_was(settings, home, monkeypatch):
+    generated(home, 150, 37)
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "late:1", "first": "ann", "last": "lee", "email": "ann@x.io"})
+        before = con.execute("select (select count(*) from core.identity_keys), "
+                             "(select count(*) from meta.identity_models)").fetchall()
+        # fails in the statement after the one that keys late:1 (a kill there left its keys behind)
+        monkeypatch.setattr("tasks.identity.resolve.SPLINK_IGNORED", "exclude (no_such_column)")
+        with pytest.raises(duckdb.BinderException):
+            train_model(con, later(settings, 1))
+        monkeypatch.undo()
+        assert con.execute("select (select count(*) from core.identity_keys), "
+                           "(select count(*) from meta.identity_models)").fetchall() == before
+        resolve(con, later(settings, 1))
+        run_checks(con)
+
+
 def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
     """Warehouses where a --train keyed records that the next run keyed again (two rows each)."""
     from tasks.warehouse import migrate
