@@ -132,31 +132,22 @@ def _store_shipped_model(con: duckdb.DuckDBPyConnection, version: int, now: date
 
 
 def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    """Re-estimates the Splink model on the warehouse's current records (no labels); stores and returns the new version.
-
-    One transaction: a training that fails or is killed leaves no match keys behind (the keys it
-    makes for records no run has linked yet are gone again before it trains; killed in between,
-    they made the next run key those records twice).
-    """
+    """Re-estimates the Splink model on the warehouse's current records (no labels); stores and returns the new version."""
+    now = utcnow(settings)
+    # one transaction: the keys made for records no run has linked yet are gone again when it
+    # commits (a training killed in between left them, and the next run keyed those records twice);
+    # Splink's training itself cannot run in one (a statement it expects to fail aborts it)
     con.execute("begin")
     try:
-        version = _train_model(con, settings)
+        current_model(con, now)
+        _refresh_all_keys(con)
+        con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
+                    f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
+        con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return version
-
-
-def _train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
-    now = utcnow(settings)
-    current_model(con, now)
-    _refresh_all_keys(con)
-    con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
-                f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
-    # the keys made for records no run has linked yet go again: the run that links them keys them
-    # (left in place, that run keyed them a second time)
-    con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
     prepare_splink_input(con, "identity_train", settings)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
