@@ -47,13 +47,42 @@ def read_yaml(path: Path) -> tuple[object, yaml.Node | None]:
             f" ({path.parent} does not exist: a new CANDOR_HOME starts with a copy of the project's data/config, "
             f"cp -r data/config {path.parent.parent}/)")
         raise ConfigError(f"{path}: file not found{hint}")
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # the message names the place, never the file's text (it may hold PII)
+        line = raw[:exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{path}:{line}:{column}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                          "save the file as UTF-8") from None
+    try:
+        data, node = yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    _refuse_duplicate_keys(path, node)
+    return data, node
+
+
+def _refuse_duplicate_keys(path: Path, node: yaml.Node | None) -> None:
+    """A key given twice in one mapping is an error: YAML loaders keep the last one and drop the
+    first without a word (a second `must_link:` block silently undid the first)."""
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in current.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    raise ConfigError(f"{path}:{line}: {key.value!r} is given twice (first on line "
+                                      f"{seen[key.value]}); merge the two into one")
+                if isinstance(key, yaml.ScalarNode):
+                    seen[key.value] = line
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
 
 
 def load_model(path: Path, model: type[M]) -> M:

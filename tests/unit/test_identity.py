@@ -562,15 +562,21 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home)
     # through another record: a must_link would be left out without a word
     ("must_link:\n  - [a:1, a:2]\n  - [a:3, a:2]\ncannot_link:\n  - [a:1, a:2]\n  - [a:3, a:1]\n",
      "identity_overrides.yaml:6: cannot_link.1: a:3 and a:1 are one person by must_link.0 (line 2), must_link.1 (line 3)"),
+    # a second block under the same key: YAML loaders keep the last and drop the first without a word
+    ("must_link:\n  - [a:1, a:2]\nmust_link:\n  - [a:3, x:404]\n",
+     "identity_overrides.yaml:3: 'must_link' is given twice (first on line 1)"),
+    # not UTF-8: the place, not the text (a comment may hold a name and an address)
+    ("# J\u00fcrgen, juergen.k@example.com\nmust_link: []\n".encode("latin-1"),
+     "identity_overrides.yaml:1:4: not UTF-8 text (byte 0xfc)"),
 ])
 def test_bad_override_files_are_errors_naming_file_line_and_records(settings, home, text, message):
-    (home / "config" / "identity_overrides.yaml").write_text(text)
+    (home / "config" / "identity_overrides.yaml").write_bytes(text if isinstance(text, bytes) else text.encode())
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "kim", "last": "park"}, {"key": "a:2", "first": "lee", "last": "ro"},
               {"key": "a:3", "first": "ann", "last": "cho"})
         with pytest.raises(ConfigError) as exc:
             resolve(con, later(settings, 0))
-        assert message in str(exc.value)
+        assert message in str(exc.value) and "juergen" not in str(exc.value)
         assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
 
 
