@@ -27,9 +27,10 @@ _embedded_prefect_defaults()
 
 
 def _mask_pii_in_logs() -> None:
-    """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*),
-    and drops the traceback from any record about an expected failure (bad input, busy warehouse):
-    its message already says what is wrong and where.
+    """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*) and
+    from Prefect's (which repeat a failed task's or flow's exception message, config values
+    included), and drops the traceback from any record about an expected failure (bad input, busy
+    warehouse): its message already says what is wrong and where.
 
     A record factory rather than a logger filter, because logger filters do not apply to records
     of child loggers, and Prefect adds its own handlers.
@@ -44,7 +45,7 @@ def _mask_pii_in_logs() -> None:
 
     def factory(*args, **kwargs):
         record = previous(*args, **kwargs)
-        if record.name.startswith(("tasks", "flows")):
+        if record.name.startswith(("tasks", "flows", "prefect")):
             try:
                 record.msg, record.args = mask_text(record.getMessage()), None
             except Exception:  # a malformed log call must not kill the run

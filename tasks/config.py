@@ -16,6 +16,13 @@ class ConfigError(ValueError):
 
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
+    def __init__(self, message: str) -> None:
+        # masked where it is made: Prefect stores a failed run's exception message as its state
+        # message, outside any log (an email typed where a record key belongs ended up there)
+        from tasks.pii import mask_text
+
+        super().__init__(mask_text(message))
+
 
 def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
     """Walks a composed YAML node along a pydantic error location, as deep as it goes."""

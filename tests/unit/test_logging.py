@@ -31,3 +31,12 @@ def test_expected_failures_are_logged_without_a_traceback(exc):
 
 def test_unexpected_errors_keep_their_traceback():
     assert _record(KeyError("bug")).exc_info is not None
+
+
+def test_prefect_records_and_config_errors_are_masked():
+    exc = ConfigError("identity_overrides.yaml:2: must_link.0.0: 'jane.doe@example.com' is not source_name:source_record_id")
+    assert "jane.doe@example.com" not in str(exc) and "j***@e***.com" in str(exc)
+    # Prefect repeats exception messages under its own loggers: they are masked like Candor's
+    record = logging.getLogger("prefect.task_runs").makeRecord(
+        "prefect.task_runs", logging.ERROR, __file__, 1, "Task run failed: %s", (ValueError("call +1 415 555 2671"),), None)
+    assert "415 555 2671" not in record.getMessage() and "***71" in record.getMessage()
