@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     org_timezone: str = Field(default="UTC", description="Time zone used when a person's is unknown.")
     now: datetime | None = Field(default=None, description="Frozen clock (UTC) for tests and replays.")
     duckdb_memory_limit: str = Field(
-        default="2GB", description="DuckDB memory_limit; beyond it DuckDB spills to warehouse/*.tmp (raise it for big identity runs).")
+        default="2GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$",
+        description="DuckDB memory_limit, a number and a unit (500MB, 6GB, 4GiB); beyond it DuckDB spills to "
+                    "warehouse/*.tmp (raise it for big identity runs).")
     duckdb_threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 lets DuckDB choose.")
     api_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one API request (Greenhouse, Lever).")
     api_max_attempts: int = Field(default=5, ge=1, description="Attempts per API request before giving up (5xx, timeouts, 429).")
@@ -79,16 +81,25 @@ def _candor_values(env_file: Path) -> dict[str, str]:
     return values
 
 
+# CANDOR_* variables that are no setting: read by other tools, so not misspellings
+NOT_SETTINGS = {"CANDOR_PROJECT_DIR"}  # prefect.yaml's pull step: the folder deployments run in
+
+
 def load_settings(env_file: Path = Path(".env"), **overrides) -> Settings:
     """Reads CANDOR_* from the environment and .env into Settings; raises SettingsError naming the variable."""
     values = _candor_values(env_file)
     known = {name: ENV_PREFIX + name.upper() for name in Settings.model_fields}
-    unknown = sorted(k for k in values if k.upper() not in known.values())
+    unknown = sorted(k for k in values if k.upper() not in known.values() and k.upper() not in NOT_SETTINGS)
     if unknown:
         raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known.values()))}")
     fields = {name: values[var] for name, var in known.items() if var in values}
     try:
-        return Settings.model_validate({**fields, **overrides})
+        settings = Settings.model_validate({**fields, **overrides})
     except ValidationError as exc:
         lines = [f"{known.get(str(err['loc'][0]), err['loc'][0])}: {err['msg']}" for err in exc.errors()]
         raise SettingsError("invalid settings: " + "; ".join(lines)) from None
+    if not settings.home.is_dir():  # a typo: nothing (no empty warehouse, no Prefect home) is made there
+        raise SettingsError(f"CANDOR_HOME {settings.home} is not a folder; a new home starts with a copy of the "
+                            f"project's configuration: mkdir -p {settings.home} && cp -r {PROJECT_ROOT / 'data' / 'config'} "
+                            f"{settings.home}/")
+    return settings

@@ -23,10 +23,25 @@ def test_misspelt_setting_is_rejected(tmp_path, monkeypatch):
         load_settings(env_file=tmp_path / "missing.env")
 
 
-def test_invalid_value_names_the_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv("CANDOR_LOCK_TIMEOUT_S", "soon")
-    with pytest.raises(SettingsError, match="CANDOR_LOCK_TIMEOUT_S"):
+@pytest.mark.parametrize("name, value", [("CANDOR_LOCK_TIMEOUT_S", "soon"), ("CANDOR_DUCKDB_MEMORY_LIMIT", "lots"),
+                                         ("CANDOR_DUCKDB_MEMORY_LIMIT", "6")])
+def test_invalid_value_names_the_variable(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
         load_settings(env_file=tmp_path / "missing.env")
+
+
+def test_a_memory_limit_takes_duckdbs_units_and_the_deploy_folder_is_no_misspelling(tmp_path, monkeypatch):
+    monkeypatch.setenv("CANDOR_DUCKDB_MEMORY_LIMIT", "4GiB")
+    monkeypatch.setenv("CANDOR_PROJECT_DIR", str(tmp_path))  # prefect.yaml reads it
+    assert load_settings(env_file=tmp_path / "missing.env").duckdb_memory_limit == "4GiB"
+
+
+def test_a_home_that_is_no_folder_is_an_error_saying_how_to_start_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("CANDOR_HOME", str(tmp_path / "typo"))
+    with pytest.raises(SettingsError, match=r"CANDOR_HOME .*typo is not a folder; .*cp -r .*data/config"):
+        load_settings(env_file=tmp_path / "missing.env")
+    assert not (tmp_path / "typo").exists()
 
 
 def test_sources_yaml_errors_name_file_line_and_field(tmp_path):
