@@ -444,22 +444,57 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
         )
         select distinct record_key from held semi join grown using (rule, value) where not is_scored
     """, {"max_share": max_share})
-    count = scalar(con, "select count(*) from identity_grown_common")
+    count = _take_as_changed(con, "identity_grown_common")
     if count:
-        con.execute("""
+        log.info("%d earlier holder(s) of identifiers now held by more than %d records, or by clearly "
+                 "different names, are scored again", count, max_share)
+    return count
+
+
+def _rescore_holders_of_values_left(con: duckdb.DuckDBPyConnection, max_share: int) -> int:
+    """Takes the other holders of identifiers that changed and gone records held (temp
+    identity_released) as changed records of this run, where at most max_share records hold the
+    value now; returns how many.
+
+    The record leaving may have kept the value common, or mixed (Mary Berg on the inbox two Anna
+    records share): without it, its other holders may link by it, as in one run over the records
+    as they are now."""
+    con.execute("""
+        create or replace temp table identity_left_holders as
+        with held as (
+            select record_key, rule, value from (
+                select record_key, email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
+                where email in (select value from identity_released where rule = 'email')
+                   or phone in (select value from identity_released where rule = 'phone')
+                   or linkedin_url in (select value from identity_released where rule = 'linkedin')
+                   or ats_person_id in (select value from identity_released where rule = 'ats_person_id')
+            ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
+            semi join identity_released using (rule, value)
+        )
+        select distinct record_key from held
+        where (rule, value) in (select (rule, value) from held group by all having count(*) between 2 and $max_share)
+          and record_key not in (select record_key from identity_scored)
+    """, {"max_share": max_share})
+    return _take_as_changed(con, "identity_left_holders")
+
+
+def _take_as_changed(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Adds the unchanged records in temp `table` (record_key) to this run's changed records, scored
+    with their keys as they are; returns how many."""
+    count = scalar(con, f"select count(*) from {table}")
+    if count:
+        con.execute(f"""
             insert into identity_changes by name
             select k.record_key, k.source_name, k.source_record_id, 'changed' as change, s.payload_sha256, s.staged_at
             from core.identity_keys as k join staging.candidate_records as s using (source_name, source_record_id)
-            where k.record_key in (select record_key from identity_grown_common)
+            where k.record_key in (select record_key from {table})
         """)
         con.execute("insert into identity_scored select record_key, source_name, source_record_id from identity_changes "
-                    "where record_key in (select record_key from identity_grown_common)")
-        con.execute("insert into identity_replaced select record_key from identity_grown_common")
+                    f"where record_key in (select record_key from {table})")
+        con.execute(f"insert into identity_replaced select record_key from {table}")
         # their keys stay as they are (the records did not change); the neighbour scan reads them as scored
-        con.execute("insert into identity_scored_keys by name select * from core.identity_keys "
-                    "where record_key in (select record_key from identity_grown_common)")
-        log.info("%d earlier holder(s) of identifiers now held by more than %d records, or by clearly "
-                 "different names, are scored again", count, max_share)
+        con.execute(f"insert into identity_scored_keys by name select * from core.identity_keys "
+                    f"where record_key in (select record_key from {table})")
     return count
 
 
@@ -474,10 +509,21 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
                 "select record_key from identity_changes where change <> 'new'")
     replaced = scalar(con, "select count(*) from identity_replaced")
     if replaced:
+        # the identifiers they held before: without them, the values' other holders may link now
+        con.execute("""
+            create or replace temp table identity_released as
+            select distinct rule, value from (
+                select email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
+                where record_key in (select record_key from identity_replaced)
+            ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
+        """)
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
     con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
                 {"since": since})
     con.execute("insert into core.identity_keys by name select * from identity_scored_keys")
+    if replaced and not rescore and scalar(con, "select count(*) from identity_released"):
+        _rescore_holders_of_values_left(con, settings.identity_max_key_share)
+        replaced = scalar(con, "select count(*) from identity_replaced")
     # the records that can pair with a scored record, with what Splink compares: the one table the rule
     # edges and Splink read; when every record is scored (a first run) there is no need to look
     scored = scalar(con, "select count(*) from identity_scored_keys")

@@ -409,6 +409,30 @@ def test_an_identifier_that_grows_common_over_runs_stops_linking_its_earlier_hol
         run_checks(con)
 
 
+@pytest.mark.parametrize("leaving", ["mixed", "common"])
+def test_when_a_record_leaves_an_identifier_its_other_holders_link_as_in_one_run(settings, leaving):
+    """The reverse of a value growing common or mixed: the record that kept it so changes."""
+    settings = settings.model_copy(update={"identity_max_key_share": 3})
+    inbox = "info@example.org"
+    anna = [{"key": f"a:{i}", "first": "anna", "last": "berg", "email": inbox, "city": f"Town{i}"} for i in (1, 2, 3)]
+    if leaving == "mixed":  # names that agree without being the same: linked on a mixed value only by others
+        anna[1] = {"key": "a:2", "first": "anna", "email": inbox}
+    other = ({"key": "m:1", "first": "mary", "last": "smith", "email": inbox, "sha": "v1"} if leaving == "mixed" else
+             {"key": "m:1", "first": "anna", "last": "berg", "email": inbox, "city": "Town4", "sha": "v1"})
+    with writer(later(settings, 0)) as con:
+        stage(con, *(anna if leaving == "common" else anna[:2]), other)
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        assert ids["a:1"] != ids["a:2"]  # four holders (over 3), or Mary Smith's name on it: no link
+        stage(con, {**other, "email": "mary@example.net", "sha": "v2"})  # m:1 moves off the inbox
+        result = resolve(con, later(settings, 1))
+        after = person_of(con)
+        # the Anna records left on it link by it now, as in one run over the records as they are
+        assert len({after[r["key"]] for r in anna if r["key"] in after}) == 1
+        assert result.records_scored == (4 if leaving == "common" else 3)
+        run_checks(con)
+
+
 def test_an_ats_person_id_links_records_of_its_own_source_only(settings):
     with writer(later(settings, 0)) as con:
         # two opportunities of one Lever contact; and id 1001 in two ATS exports, two different people
