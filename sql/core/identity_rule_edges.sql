@@ -13,7 +13,7 @@ with values_ as (
 ),
 holders as (  -- every current record holding one of those values, with its names
     select h.* from (
-        select record_key, first_name_key, first_name_canon, last_name_key, full_name_key,
+        select record_key, is_scored, first_name_key, first_name_canon, last_name_key, full_name_key,
                email, phone, linkedin_url as linkedin, ats_person_id
         from identity_splink_input
         where shares_id
@@ -23,36 +23,27 @@ holders as (  -- every current record holding one of those values, with its name
 usable as (
     select rule, value from holders group by all having count(*) between 2 and $max_share
 ),
-names as (  -- a scored record holds its own value, so every record of a pair is among the holders
-    select distinct record_key, first_name_key, first_name_canon, last_name_key, full_name_key from holders
-),
-mixed as (  -- usable values two of whose holders have clearly different names (a household inbox or phone)
-    select a.rule, a.value
+pairs as materialized (  -- every two holders of a usable value, the names compared once
+    select a.rule, a.value, a.record_key as record_key_l, b.record_key as record_key_r,
+           a.is_scored or b.is_scored as is_scored,
+           -- a shared identifier between two clearly different names (a household phone, a shared
+           -- inbox) is no link (identity_names_agree, tasks/identity/resolve.py register_lookups),
+           -- and no evidence for Splink either (resolve.py _drop_uninformative_identifiers);
+           -- nicknames, typos and swapped names agree
+           identity_names_agree(a.first_name_key, a.first_name_canon, a.last_name_key, a.full_name_key,
+                                b.first_name_key, b.first_name_canon, b.last_name_key, b.full_name_key) as agree,
+           a.first_name_canon = b.first_name_canon and a.last_name_key = b.last_name_key as same_name
     from holders as a
     join holders as b on a.rule = b.rule and a.value = b.value and a.record_key < b.record_key
     where (a.rule, a.value) in (select (rule, value) from usable)
-      and not identity_names_agree(a.first_name_key, a.first_name_canon, a.last_name_key, a.full_name_key,
-                                   b.first_name_key, b.first_name_canon, b.last_name_key, b.full_name_key)
-    group by all
 ),
-pairs as (
-    select distinct least(v.record_key, h.record_key) as record_key_l,
-           greatest(v.record_key, h.record_key) as record_key_r, v.rule, v.value
-    from values_ as v
-    join usable as u using (rule, value)
-    join holders as h using (rule, value)
-    where h.record_key <> v.record_key
+mixed as (  -- values two of whose holders have clearly different names (a household inbox or phone)
+    select rule, value from pairs group by all having not bool_and(agree)
 )
 select p.record_key_l, p.record_key_r, p.rule, null::double as score, null::varchar as detail
 from pairs as p
-join names as l on l.record_key = p.record_key_l
-join names as r on r.record_key = p.record_key_r
 left join mixed as m using (rule, value)
--- a shared identifier between two clearly different names (a household phone, a shared inbox) is
--- no link (identity_names_agree, tasks/identity/resolve.py register_lookups), and no evidence for
--- Splink either (resolve.py _drop_uninformative_identifiers); nicknames, typos and swapped names agree.
--- On such a mixed value only holders of the same name link: agreeing is not transitive, and a holder
--- with no name (or one agreeing with both) would join Mary Smith and John Doe through itself.
-where identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key,
-                           r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)
-  and (m.rule is null or (l.first_name_canon = r.first_name_canon and l.last_name_key = r.last_name_key))
+-- a pair with a scored record (the others were decided before); on a mixed value only holders of
+-- the same name link: agreeing is not transitive, and a holder with no name (or one agreeing with
+-- both) would join Mary Smith and John Doe through itself
+where p.is_scored and p.agree and (m.rule is null or p.same_name)
