@@ -51,7 +51,8 @@ def _print_rows(title: str, rows: list[dict], suffix: str = "") -> None:
         console.print(f"{title}: {empty}")
         return
     for column in rows[0]:
-        table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left")
+        table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left",
+                         overflow="fold")  # a value (a record key to paste into `compare`) is never cut short
     for row in rows:
         table.add_row(*(_cell(v) for v in row.values()))
     console.print(table)
