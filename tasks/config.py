@@ -81,13 +81,14 @@ def _refuse_duplicate_keys(path: Path, node: yaml.Node | None) -> None:
         if isinstance(current, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key, value in current.value:
+                stack.append(value)
+                if not isinstance(key, yaml.ScalarNode):
+                    continue
                 line = key.start_mark.line + 1
-                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                if key.value in seen:
                     raise ConfigError(f"{path}:{line}: {key.value!r} is given twice (first on line "
                                       f"{seen[key.value]}); merge the two into one")
-                if isinstance(key, yaml.ScalarNode):
-                    seen[key.value] = line
-                stack.append(value)
+                seen[key.value] = line
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(current.value)
 

@@ -40,15 +40,16 @@ def _distinct(pair: tuple[str, str]) -> tuple[str, str]:
 
 RecordKey = Annotated[str, AfterValidator(_record_key)]
 Pair = Annotated[tuple[RecordKey, RecordKey], AfterValidator(_distinct)]
+# a key left with no pairs (its last pair deleted) is an empty list
+Pairs = Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)]
 
 
 class Overrides(BaseModel):
     """must_link and cannot_link lists of record pairs."""
 
     model_config = ConfigDict(extra="forbid")
-    # a key left with no pairs (its last pair deleted) is an empty list
-    must_link: Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)] = Field(default_factory=list)
-    cannot_link: Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)] = Field(default_factory=list)
+    must_link: Pairs = Field(default_factory=list)
+    cannot_link: Pairs = Field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
         """Both lists as rows (kind, record_key_l, record_key_r), l < r, a pair listed twice (either way round) once."""

@@ -235,6 +235,12 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def names_agree(left: str, right: str) -> str:
+    """The SQL call of identity_names_agree on the name keys of two aliased rows (register_lookups)."""
+    columns = ("first_name_key", "first_name_canon", "last_name_key", "full_name_key")
+    return f"identity_names_agree({', '.join(f'{a}.{c}' for a in (left, right) for c in columns)})"
+
+
 def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Before training, every current record needs match keys (a warehouse never resolved has none);
     the records keyed here are left in temp identity_scored."""
@@ -269,8 +275,7 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
     Every holder of a scored record's value is in the table, so the counts and names are complete
     where they matter.
     """
-    agree = ("identity_names_agree(l.first_name_key, l.first_name_canon, l.last_name_key, l.full_name_key, "
-             "r.first_name_key, r.first_name_canon, r.last_name_key, r.full_name_key)")
+    agree = names_agree("l", "r")
     names = "first_name_key, first_name_canon, last_name_key, full_name_key"
     for column in ("email", "phone", "linkedin_url", "email_local"):
         # one grouping pass: values held too often, and (not for a local part, which is no identifier)
@@ -416,8 +421,7 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
     in one run over all the records. Rescored like a changed record, a holder loses its edges and
     is scored again. Reads temp identity_splink_input, which holds every holder of a scored
     record's identifiers."""
-    agree = ("identity_names_agree(a.first_name_key, a.first_name_canon, a.last_name_key, a.full_name_key, "
-             "b.first_name_key, b.first_name_canon, b.last_name_key, b.full_name_key)")
+    agree = names_agree("a", "b")
     con.execute(f"""
         create or replace temp table identity_grown_common as
         with held as materialized (
@@ -538,8 +542,8 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
         con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
     # edges of changed and gone records go, and must-link edges the overrides file no longer holds
     con.register("identity_must", overrides.frame().query("kind == 'must_link'"))
-    dropped_must = ("(rule = 'must_link' and record_key_l || ' ' || record_key_r not in "
-                    "(select record_key_l || ' ' || record_key_r from identity_must))")
+    dropped_must = ("(rule = 'must_link' and (record_key_l, record_key_r) not in "
+                    "(select (record_key_l, record_key_r) from identity_must))")
     removed = (f"from core.identity_edges where {dropped_must}" if not replaced else
                "from core.identity_edges where record_key_l in (select record_key from identity_replaced) "
                f"or record_key_r in (select record_key from identity_replaced) or {dropped_must}")
@@ -779,7 +783,7 @@ def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides,
     evidence. A person merely holding an override record gets no override reason for other changes."""
     at = records.set_index("record_key")[["old_person_id", "person_id"]]
 
-    def pairs(frame: pd.DataFrame, kind: str) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    def pairs(frame: pd.DataFrame, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         chosen = frame[frame["kind"] == kind]
         left, right = at.reindex(chosen["record_key_l"]), at.reindex(chosen["record_key_r"])
         return (left["old_person_id"].to_numpy(dtype=float), right["old_person_id"].to_numpy(dtype=float),
