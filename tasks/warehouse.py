@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +28,7 @@ SCHEMAS = ("raw", "staging", "core", "marts", "meta")
 
 
 class WarehouseBusy(RuntimeError):
-    """Another Candor process held the warehouse lock for longer than the configured timeout."""
+    """Another process held the warehouse (Candor's lock, or the DuckDB file itself) for longer than the configured timeout."""
 
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
@@ -61,7 +63,7 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             ) from None
     try:
         info_path.write_text(f"pid {os.getpid()} on {socket.gethostname()}")
-        con = connect(settings.warehouse_path, settings)
+        con = _connect_when_free(settings)
         try:
             migrate(con)
             yield con
@@ -70,6 +72,36 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     finally:
         info_path.unlink(missing_ok=True)
         lock.release()
+
+
+# DuckDB's words when another process has the file open (a DuckDB shell, a notebook, a dashboard
+# pointed at the live file): none of them takes Candor's lock, and DuckDB fails at once
+_FOREIGN_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _connect_when_free(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """Opens the warehouse once no other process has the file open; waits up to the lock timeout, saying for whom."""
+    deadline = time.monotonic() + settings.lock_timeout_s
+    waiting = False
+    while True:
+        try:
+            return connect(settings.warehouse_path, settings)
+        except duckdb.IOException as exc:
+            held = _FOREIGN_HOLDER.search(str(exc))
+            if held is None:
+                raise
+            holder = f"{held['program']} (pid {held['pid']}), which is not a Candor writer"
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"gave up after {settings.lock_timeout_s:.0f} s waiting for {settings.warehouse_path}: it is open "
+                    f"in {holder}. DuckDB lets one process at a time open the file; close that session, and point "
+                    f"dashboards at the Parquet marts in {settings.marts_dir} instead of the live file"
+                ) from None
+            if not waiting:
+                log.warning("warehouse %s is open in %s; waiting up to %.0f s (CANDOR_LOCK_TIMEOUT_S)",
+                            settings.warehouse_path, holder, settings.lock_timeout_s)
+                waiting = True
+            time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
 
 
 def connect(path: Path | str, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:

@@ -1,35 +1,46 @@
 -- Inputs: staging.candidate_records, temp identity_scored (new/changed records), $since (a change
 -- sequence all of them lie above, 0 to read all of staging),
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains). Grain: one row per scored record with the match
--- keys the rules and Splink compare, in core.identity_keys' column order. Key: record_key (source_name:source_record_id).
-with records as (
+-- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches). Key: record_key (source_name:source_record_id).
+with staged as (
+    select s.*,
+        -- the mailbox an address reaches: a +tag (subaddressing, RFC 5233: anna+jobs@ is anna@) reaches
+        -- the same one; an address that is all tag stays as given
+        coalesce(nullif(split_part(split_part(s.email, '@', 1), '+', 1), ''), split_part(s.email, '@', 1)) as mailbox,
+        split_part(s.email, '@', 2) as domain
+    from staging.candidate_records as s
+    join identity_scored as i using (source_name, source_record_id)
+    where s.change_seq > $since  -- scored records lie above it: older row groups are skipped
+),
+records as (
     select
         s.source_name || ':' || s.source_record_id as record_key,
         s.source_name,
         s.source_record_id,
-        s.email,
+        -- Gmail ignores dots in the local part, and googlemail.com is gmail.com
+        case when s.domain in ('gmail.com', 'googlemail.com') then replace(s.mailbox, '.', '') || '@gmail.com'
+             when s.domain <> '' then s.mailbox || '@' || s.domain
+             else s.email end as email,
         s.phone,
         s.linkedin_url,
         s.source_name || ':' || s.ats_person_id as ats_person_id,  -- an ATS id is one system's: keyed by source
         nullif(s.first_name_key, '') as first_name_key,
         nullif(s.last_name_key, '') as last_name_key,
         nullif(s.full_name_key, '') as full_name_key,
-        regexp_replace(split_part(s.email, '@', 1), '[._+-]', '', 'g') as email_local_raw,
+        regexp_replace(s.mailbox, '[._+-]', '', 'g') as email_local_raw,
         -- "Denver, CO" from job-board locations; "Remote" is not a place
         left(nullif(nullif(lower(trim(split_part(s.city, ',', 1))), ''), 'remote'), 100) as city_key,
         nullif(upper(replace(s.postal_code, ' ', '')), '') as postal_key,
         s.country,
         left(nullif(regexp_replace(lower(s.current_company), '[^a-z0-9]+', '', 'g'), ''), 100) as company_key,
         -- a work address names the employer: acme.com ~ "Acme Inc"
-        case when split_part(s.email, '@', 2) not in (select domain from identity_free_mail)
-             then nullif(regexp_replace(split_part(split_part(s.email, '@', 2), '.', 1), '[^a-z0-9]', '', 'g'), '')
+        case when s.domain not in (select domain from identity_free_mail)
+             then nullif(regexp_replace(split_part(s.domain, '.', 1), '[^a-z0-9]', '', 'g'), '')
         end as email_org,
         -- free text is compared on its first 100 characters: Jaro-Winkler grows with the square of
         -- the length (8,000-character titles took a 200-record run 17.5 s; 100,000 never finished)
         left(nullif(trim(regexp_replace(lower(s.current_title), '[^a-z0-9]+', ' ', 'g')), ''), 100) as title_key
-    from staging.candidate_records as s
-    join identity_scored as i using (source_name, source_record_id)
-    where s.change_seq > $since  -- scored records lie above it: older row groups are skipped
+    from staged as s
 )
 select
     r.* exclude (email_local_raw),

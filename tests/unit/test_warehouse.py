@@ -53,6 +53,41 @@ def test_second_writer_waits_then_gives_up_with_the_holder_named(settings, caplo
         assert con.execute("select 1").fetchone() == (1,)
 
 
+def test_writer_waits_for_a_duckdb_session_outside_candor_then_names_it(settings, caplog):
+    with writer(settings):
+        pass  # the file exists, migrated
+    holder = subprocess.Popen(  # a DuckDB shell or notebook reading the live file takes no Candor lock
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            import duckdb
+            con = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
+            print("open", flush=True)
+            time.sleep(float(sys.stdin.readline()))
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        impatient = settings.model_copy(update={"lock_timeout_s": 1.0})
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="tasks.warehouse"):
+            with pytest.raises(WarehouseBusy, match=rf"gave up after 1 s waiting for .*candor.duckdb: it is open in "
+                                                    rf".*\(pid {holder.pid}\), which is not a Candor writer.*Parquet marts"):
+                with writer(impatient):
+                    pass
+        assert time.monotonic() - started >= 1.0
+        assert f"(pid {holder.pid}), which is not a Candor writer; waiting up to 1 s" in caplog.text
+        # a session closed while a writer waits lets it in
+        holder.stdin.write("0.5\n")
+        holder.stdin.flush()
+        patient = settings.model_copy(update={"lock_timeout_s": 30.0})
+        with writer(patient) as con:
+            assert con.execute("select count(*) from meta.schema_migrations").fetchone()[0] == len(migrations())
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_failing_check_names_itself(settings):
     with writer(settings) as con:
         con.execute("insert into meta.ingested_files (file_sha256, source_name, file_path, batch_id, started_at, status, "
