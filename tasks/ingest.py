@@ -41,6 +41,7 @@ class FileResult:
     rules: Counter = field(default_factory=Counter)
     error: str | None = None
     rows_deleted: int = 0           # API sources: staged records removed because the source deleted them
+    run: str | None = None          # API sources: the run a page belongs to; a run's pages are judged together
 
     @property
     def bad_fraction(self) -> float:
@@ -53,19 +54,30 @@ class IngestReport:
 
     files: list[FileResult]
     max_bad_fraction: float
+    min_bad_rows: int = 1
 
     @property
     def failures(self) -> list[str]:
-        """Reasons the run failed: unreadable files, and files over the bad-row share."""
+        """Reasons the run failed: unreadable files, and batches over the bad-row share.
+
+        A batch is a file, or all pages of one API source's run (a page is only as big as the
+        source's per_page, and an incremental run's last page may hold one record). A batch
+        quarantining fewer than min_bad_rows rows fails nothing: one mistyped email in a run that
+        brought one changed record is 100% of it, and no sign of a broken feed.
+        """
         reasons = [f.error if f.error.startswith(f.file) else f"{f.file}: {f.error}"
                    for f in self.files if f.status == "failed"]
+        batches: dict[tuple[str, str], list[FileResult]] = {}
         for f in self.files:
-            if f.status == "loaded" and f.bad_fraction > self.max_bad_fraction:
-                top = ", ".join(f"{rule} {n}" for rule, n in f.rules.most_common())
-                reasons.append(
-                    f"{f.file}: {f.rows_quarantined} of {f.rows_read} rows quarantined "
-                    f"({f.bad_fraction:.0%} > max_bad_fraction {self.max_bad_fraction:.0%}); rules: {top}"
-                )
+            if f.status == "loaded":
+                batches.setdefault((f.source, f.run or f.file), []).append(f)
+        for (source, batch), files in batches.items():
+            read, bad = sum(f.rows_read for f in files), sum(f.rows_quarantined for f in files)
+            if bad >= self.min_bad_rows and bad > self.max_bad_fraction * read:
+                top = ", ".join(f"{rule} {n}" for rule, n in sum((f.rules for f in files), Counter()).most_common())
+                where = batch if len(files) == 1 and files[0].run is None else f"{source} ({batch}, {len(files)} page(s))"
+                reasons.append(f"{where}: {bad} of {read} rows quarantined "
+                               f"({bad / read:.0%} > max_bad_fraction {self.max_bad_fraction:.0%}); rules: {top}")
         return reasons
 
     def summary_rows(self) -> list[dict]:
@@ -267,7 +279,7 @@ def ingest(
                 results.append(result)
                 if on_file:
                     on_file(result)
-    return IngestReport(results, settings.max_bad_fraction)
+    return IngestReport(results, settings.max_bad_fraction, settings.min_bad_rows)
 
 
 def run_ingest(only: list[str] | None = None, settings: Settings | None = None) -> IngestReport:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     home: Path = Field(default=PROJECT_ROOT / "data", description="Holds config/, warehouse/, inbox/, marts/.")
     lock_timeout_s: float = Field(default=600.0, ge=0, description="How long a writer waits for the warehouse lock.")
     max_bad_fraction: float = Field(default=0.2, ge=0, le=1, description="Quarantined share above which a run fails.")
+    min_bad_rows: int = Field(default=2, ge=1, description="Quarantined rows a batch needs before its share can fail a run.")
     default_region: str = Field(default="US", description="Phone region used when a source names none.")
     org_timezone: str = Field(default="UTC", description="Time zone used when a person's is unknown.")
     now: datetime | None = Field(default=None, description="Frozen clock (UTC) for tests and replays.")

@@ -5,7 +5,10 @@ application becomes stage rows in staging.stage_changes, ids `app:<candidate>:<a
 `applied` at applied_at, the current stage at last_activity_at (Harvest's candidate carries no
 stage-entry time), and `Hired` / `Rejected` when the application's status says so. Harvest has no
 list of deleted or merged candidates: deletions are found by the periodic full scan (api.py), and
-each candidate it misses is confirmed gone with the `candidate_ids` filter before it is deleted.
+each candidate it misses is confirmed gone with the `candidate_ids` filter before it is deleted
+(one still there is landed as that filter gives it). Pages are numbered, so a deletion while a run
+pages moves a candidate onto a page already read: an incremental run lists its filter once more
+and lands what it missed (api.py `_catch_up`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class Greenhouse:
 
     streams = ("candidates",)
     default_mapping = DEFAULT_MAPPING
+    # pages are numbered: a candidate deleted or merged while a run pages moves later ones a page back
+    pages_shift = True
 
     def __init__(self, http: httpx.Client, source: SourceConfig, policy: RetryPolicy, settings: Settings):
         self.http, self.source, self.policy, self.settings = http, source, policy, settings
@@ -68,14 +73,14 @@ class Greenhouse:
         return Page(str(response.request.url), body_sha(response.content), records,
                     response.links.get("next", {}).get("url"))
 
-    def existing(self, ids: list[str]) -> set[str]:
-        """Which of these candidate ids Harvest still has (`candidate_ids`, 50 per request)."""
-        found: set[str] = set()
+    def existing(self, ids: list[str]) -> list[dict]:
+        """The candidates of these ids Harvest still has, as it gives them now (`candidate_ids`, 50 per request)."""
+        found: list[dict] = []
         for start in range(0, len(ids), 50):
             params = {"candidate_ids": ",".join(ids[start:start + 50]), "per_page": 50}
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/candidates", self.source.name,
                            self.policy, params, self.settings)
-            found.update(str(c.get("id")) for c in response.json() if isinstance(c, dict))
+            found += [c for c in response.json() if isinstance(c, dict) and str(c.get("id")) in ids]
         return found
 
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:

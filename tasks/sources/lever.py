@@ -39,6 +39,7 @@ class Lever:
 
     streams = ("opportunities", "deleted")
     default_mapping = DEFAULT_MAPPING
+    pages_shift = False  # the `next` token is an offset into a stable listing
 
     def __init__(self, http: httpx.Client, source: SourceConfig, policy: RetryPolicy, settings: Settings):
         self.http, self.source, self.policy, self.settings = http, source, policy, settings
@@ -99,14 +100,16 @@ class Lever:
             return stage.get("text") or stage.get("id")
         return self.stage_names().get(stage, stage) if stage else None
 
-    def existing(self, ids: list[str]) -> set[str]:
-        """Which of these opportunity ids Lever still has (`GET opportunities/<id>`, 404 = gone)."""
-        found = set()
+    def existing(self, ids: list[str]) -> list[dict]:
+        """The opportunities of these ids Lever still has, as it gives them now (`GET opportunities/<id>`, 404 = gone)."""
+        found = []
         for opportunity_id in ids:
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/opportunities/{opportunity_id}",
                            self.source.name, self.policy, None, self.settings, missing_ok=True)
             if response.status_code != 404:
-                found.add(opportunity_id)
+                body = response.json()
+                found.append(body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict)
+                             else {"id": opportunity_id})
         return found
 
     def derived_fields(self, opportunities: list[dict]) -> dict[str, list]:

@@ -46,7 +46,7 @@ def test_api_source_runs_after_files_in_the_ingest_flow_and_from_the_cli(setting
         assert [row["source"] for row in summary] == ["stackjobs", "greenhouse"]   # files, then APIs
         assert summary[0].keys() == summary[1].keys()
         assert summary[1]["loaded"] == 1 and summary[1]["failed"] == 0           # incremental: one page
-        assert [q.get("updated_after") is not None for q in gh.data_requests("/v1/candidates")] == [False, False, True]
+        assert [q.get("updated_after") is not None for q in gh.data_requests("/v1/candidates")] == [False, False, True, True]  # listed again: what did its pages miss?
     with writer(settings) as con:
         assert con.execute("select count(*) from staging.candidate_records where source_name = 'greenhouse'").fetchone()[0] > 25
         run_checks(con)

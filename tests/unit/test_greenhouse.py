@@ -150,7 +150,8 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
     with writer(settings) as con:
         report = ingest(con, settings)
         after = warehouse_state(con)
-        assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}]
+        # the filter is listed twice: the second pass looks for records the pages missed (none here)
+        assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}] * 2
         assert report.summary_rows()[0]["loaded"] == 1
         # The page held 4 candidates; the one in the overlap was unchanged and is not staged again
         # (the page's counts hold all 4: read, and staged, 3 of them anew).
@@ -271,6 +272,7 @@ def test_a_candidate_skipped_because_pages_shifted_during_a_full_scan_is_not_del
     ids = sorted(fake.candidates)
     shifted = ids[25]                       # first of page 2; moves onto page 1 once page 1 shrinks
     assert str(shifted) in staged
+    fake.update(shifted, NOW + timedelta(minutes=30), title="Staff Engineer")
     fake.after_page = lambda n: fake.delete(ids[0]) if n == 1 else None
     fake.pages_served = 0
     fake.requests.clear()
@@ -281,8 +283,34 @@ def test_a_candidate_skipped_because_pages_shifted_during_a_full_scan_is_not_del
         after = {r[0] for r in warehouse_state(con)["staged"]}
         assert str(shifted) in after                                  # confirmed present: kept
         assert str(ids[0]) in after                                   # seen before it went: next scan removes it
+        # and landed as the API gives it now, not left as it was before its change
+        assert con.execute("select current_title from staging.candidate_records where source_record_id = ?",
+                           [str(shifted)]).fetchall() == [("Staff Engineer",)]
     fake.after_page = None
     with writer(configure(home, fake.url, now=NOW + timedelta(hours=2), reconcile_every_h=0)) as con:
         ingest(con, configure(home, fake.url, now=NOW + timedelta(hours=2), reconcile_every_h=0))
         assert {r[0] for r in warehouse_state(con)["staged"]} == staged - {str(ids[0])}
+        run_checks(con)
+
+
+def test_a_changed_candidate_skipped_because_pages_shifted_during_an_incremental_run_is_landed(home, fake, caplog):
+    settings = configure(home, fake.url, per_page=5)
+    with writer(settings) as con:
+        ingest(con, settings)
+    changed = sorted(fake.candidates)[::2][:12]
+    for cid in changed:
+        fake.update(cid, NOW + timedelta(hours=1), title="Staff Engineer")
+    # the first changed candidate is merged away in Greenhouse after the run's first page:
+    # every later one moves a page back, and the first of page 2 lands on page 1, already read
+    fake.pages_served = 0
+    fake.after_page = lambda n: fake.delete(changed[0]) if n == 1 else None
+    later = configure(home, fake.url, per_page=5, now=NOW + timedelta(hours=2))
+    with caplog.at_level(logging.WARNING, logger="tasks.sources.api"), writer(later) as con:
+        ingest(con, later)
+        titles = dict(con.execute("select source_record_id, current_title from staging.candidate_records").fetchall())
+        assert [cid for cid in changed[1:] if titles[str(cid)] != "Staff Engineer"] == []
+        assert "1 record(s) updated since 2026-11-20T11:59:00+00:00 were missed by the run's pages" in caplog.text
+        assert dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())["watermark"] == \
+            (NOW + timedelta(hours=2)).isoformat()
+        assert con.execute("select count(*) from meta.api_seen_ids").fetchall() == [(0,)]
         run_checks(con)

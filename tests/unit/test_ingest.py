@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tasks.identity.resolve import resolve
-from tasks.ingest import ingest
+from tasks.ingest import FileResult, IngestReport, ingest
 from tasks.warehouse import run_checks, scalar, writer
 
 HEADER = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
@@ -121,6 +122,24 @@ def test_broken_rows_are_quarantined_with_rule_row_and_value(settings, home):
         run_checks(con)
     assert report.failures and "4 of 5 rows quarantined" in report.failures[0]
     assert "email_syntax 1" in report.failures[0]
+
+
+def test_a_run_fails_on_a_batch_over_the_bad_share_once_it_quarantined_enough_rows():
+    def page(n: int, read: int, bad: int, run: str | None = "run of 2026-11-20T12:00:00+00:00") -> FileResult:
+        return FileResult("greenhouse" if run else "stackjobs", f"p{n}", "loaded", read, read - bad, bad,
+                          Counter({"email_syntax": bad}), run=run)
+
+    def failures(*files: FileResult) -> list[str]:
+        return IngestReport(list(files), max_bad_fraction=0.2, min_bad_rows=2).failures
+
+    assert failures(page(1, 1, 1, run=None)) == []               # one mistyped email in a one-row drop
+    assert failures(page(1, 3, 2, run=None)) == ["p1: 2 of 3 rows quarantined (67% > max_bad_fraction 20%); "
+                                                 "rules: email_syntax 2"]
+    # an API run's pages together: its last page holding the one bad record of 51 is no broken feed
+    assert failures(page(1, 25, 0), page(2, 25, 1), page(3, 1, 1)) == []
+    assert failures(page(1, 25, 20), page(2, 25, 1), page(3, 1, 1)) == [
+        "greenhouse (run of 2026-11-20T12:00:00+00:00, 3 page(s)): 22 of 51 rows quarantined (43% > "
+        "max_bad_fraction 20%); rules: email_syntax 22"]
 
 
 def test_duplicate_ids_in_one_file_are_all_quarantined(settings, home):
