@@ -7,14 +7,22 @@ with grid as (
     from core.persons p
     cross join (values ('email'), ('sms')) c(channel)
 ),
-matched as (           -- suppressions by person, and by the exact address the sender would use
+matched as (           -- suppressions by person, and by address: an opt-out or erasure holds for the
+    -- mailbox the address reaches (anna+jobs@ is anna@); a hard bounce only for the address that
+    -- bounced (a server without +tags bounces anna+jobs@ and delivers to anna@)
     select g.person_id, g.channel, s.reason
     from grid g join core.suppressions s
       on s.person_id = g.person_id and s.channel in (g.channel, 'all')
     union all
     select g.person_id, g.channel, s.reason
     from grid g join core.suppressions s
+      on core.mailbox(s.address) = core.mailbox(g.address) and s.channel in (g.channel, 'all')
+    where s.reason <> 'hard_bounce'
+    union all
+    select g.person_id, g.channel, s.reason
+    from grid g join core.suppressions s
       on s.address = g.address and s.channel in (g.channel, 'all')
+    where s.reason = 'hard_bounce'
 ),
 suppressed as (
     select person_id, channel,

@@ -3,10 +3,8 @@
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains). Grain: one row per scored record with the match
 -- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches). Key: record_key (source_name:source_record_id).
 with staged as (
-    select s.*,
-        -- the mailbox an address reaches: a +tag (subaddressing, RFC 5233: anna+jobs@ is anna@) reaches
-        -- the same one; an address that is all tag stays as given
-        coalesce(nullif(split_part(split_part(s.email, '@', 1), '+', 1), ''), split_part(s.email, '@', 1)) as mailbox,
+    select s.*, core.mailbox(s.email) as mailbox_address,  -- the mailbox it reaches (sql/schema/031)
+        split_part(core.mailbox(s.email), '@', 1) as mailbox,
         split_part(s.email, '@', 2) as domain
     from staging.candidate_records as s
     join identity_scored as i using (source_name, source_record_id)
@@ -17,12 +15,7 @@ records as (
         s.source_name || ':' || s.source_record_id as record_key,
         s.source_name,
         s.source_record_id,
-        -- googlemail.com is gmail.com; Gmail's dots are left alone here (the generator gives different
-        -- people anna.berg@ and annaberg@: folding them cost the 1M bench 0.045 of precision);
-        -- email_local below drops them
-        case when s.domain = 'googlemail.com' then s.mailbox || '@gmail.com'
-             when s.domain <> '' then s.mailbox || '@' || s.domain
-             else s.email end as email,
+        s.mailbox_address as email,
         s.phone,
         s.linkedin_url,
         s.source_name || ':' || s.ats_person_id as ats_person_id,  -- an ATS id is one system's: keyed by source

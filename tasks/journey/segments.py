@@ -244,6 +244,7 @@ class CompiledSegment:
     name: str
     sql: str
     params: list
+    origin: str = ""  # `file:line: segments.NAME.where`, for errors the data raises only when the segment is evaluated
 
 
 def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now: datetime) -> list[CompiledSegment]:
@@ -259,8 +260,22 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
                 field = ".".join(str(p) for p in loc)
                 raise ConfigError(f"{config.path}:{config.line(loc)}: {field}: segment {name!r}: "
                                   f"invalid where predicate: {str(exc).splitlines()[0]}") from None
-        compiled.append(CompiledSegment(name, sql, params))
+        # only a `where:` is free SQL that can fail on values: errors point at it
+        loc = where_loc[0][0] if where_loc else ("segments", name)
+        compiled.append(CompiledSegment(name, sql, params, f"{config.path}:{config.line(loc)}: {'.'.join(map(str, loc))}"))
     return compiled
+
+
+def _failing_segment(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], error: duckdb.Error) -> ConfigError | None:
+    """The segment whose predicate raised `error` on the data (a cast or a pattern that fails only on
+    values, which the check in compile_segments cannot see), as an error naming its file and line."""
+    for seg in segments:
+        try:
+            con.execute(f"select count(*) from core.segment_people where {seg.sql}", seg.params).fetchall()
+        except duckdb.Error as exc:
+            return ConfigError(f"{seg.origin}: segment {seg.name!r}: its condition fails on the data: "
+                               f"{str(exc).splitlines()[0]}")
+    return None
 
 
 def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
@@ -271,9 +286,12 @@ def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
 def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], now: datetime) -> list[dict]:
     """Evaluates the segments into core.segment_current, records entries/exits in core.segment_memberships; returns size, entered, exited."""
     selects = [f"select ?::varchar as segment, person_id from core.segment_people where {seg.sql}" for seg in segments]
-    con.execute("create or replace table core.segment_current as\n"
-                + ("\nunion all\n".join(selects) or "select null::varchar as segment, null::bigint as person_id where false"),
-                [p for seg in segments for p in (seg.name, *seg.params)])
+    try:
+        con.execute("create or replace table core.segment_current as\n"
+                    + ("\nunion all\n".join(selects) or "select null::varchar as segment, null::bigint as person_id where false"),
+                    [p for seg in segments for p in (seg.name, *seg.params)])
+    except duckdb.Error as exc:
+        raise (_failing_segment(con, segments, exc) or exc) from None
     # a person merged into another is the same human: their stays follow the merge (the earliest open
     # stay of a segment is kept), so a merge is neither an exit nor a new entry
     con.execute("""

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from tasks.pii import mask_text
 from tasks.sources.registry import SourceConfig
 from tasks.warehouse import scalar
 
@@ -29,7 +30,14 @@ MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
 
 class FileError(ValueError):
-    """A file that cannot be read at all; the message reads `file:line:column: what`."""
+    """A file that cannot be read at all; the message reads `file:line:column: what`.
+
+    Masked when made (emails, phones: tasks/pii.py): it reaches logs, meta.ingested_files and
+    Prefect's state message, and may quote the file's content.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_text(message))
 
 
 @dataclass
@@ -90,16 +98,23 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
             f"{path}:1:1: header has 1 column; not a file delimited by {source.delimiter!r} "
             f"(check `delimiter` for source {source.name})"
         )
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for i, name in enumerate(header):
         if not name:
             header[i] = name = f"column_{i + 1}"
-        if name in seen:
-            raise FileError(f"{path}:1:{i + 1}: duplicate column name {name!r}")
-        seen.add(name)
-    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in seen]
+        # DuckDB's column names ignore case: `Email` and `EMAIL` would read as one column
+        if name.lower() in seen:
+            raise FileError(f"{path}:1:{i + 1}: duplicate column name {name!r}"
+                            + (f" (same as {seen[name.lower()]!r} but for case)" if seen[name.lower()] != name else ""))
+        seen[name.lower()] = name
+    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in seen.values()]
     if missing:
-        raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {header}")
+        # a file without its header row has its first record here: name no value of it
+        if any("@" in h or len(re.sub(r"\D", "", h)) >= 7 for h in header):
+            shown = f"{len(header)} columns, and its first row looks like a record (an address or a number in it): is the header row missing?"
+        else:
+            shown = str(header if len(header) <= 60 else [*header[:60], "…"])
+        raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {shown}")
     return header
 
 
@@ -231,6 +246,22 @@ def extract(obj: object, path: str) -> object:
     return current[0] if current else None
 
 
+def _utf8(text: str) -> str:
+    """The text, with any lone surrogate (a `\\ud83d` escape in JSON that pairs with nothing: no
+    character, and not storable as UTF-8) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def payload_json(obj: object) -> str:
+    """The canonical JSON of a record (sorted keys); a lone surrogate becomes U+FFFD (DuckDB's JSON
+    rejects the escape too)."""
+    return _utf8(json.dumps(obj, sort_keys=True, ensure_ascii=False))
+
+
 def as_text(value: object) -> str | None:
     """Renders an extracted JSON value as canonical text (lists joined with ';'); empty is None."""
     if value is None:
@@ -240,10 +271,10 @@ def as_text(value: object) -> str | None:
         joined = ";".join(p for p in parts if p)
         return joined or None
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return _utf8(json.dumps(value, sort_keys=True, ensure_ascii=False))
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value).strip()
+    text = _utf8(str(value).strip())
     return text or None
 
 
@@ -258,7 +289,7 @@ def load_objects(
     """
     frame = pd.DataFrame({
         "row_number": pd.array([n for n, _ in objects], dtype="int64"),
-        "payload": pd.Series([json.dumps(o, sort_keys=True, ensure_ascii=False) for _, o in objects], dtype=object),
+        "payload": pd.Series([payload_json(o) for _, o in objects], dtype=object),
     })
     for field, json_path in source.mapping.items():
         frame[field] = pd.Series([as_text(extract(o, json_path)) for _, o in objects], dtype=object)
@@ -277,7 +308,8 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
     objects: list[tuple[int, dict]] = []
     bad: list[tuple] = []
     if source.file_format == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+        # lines end at \n only: str.splitlines() also splits at U+2028, U+0085 … inside a string value
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +33,7 @@ class SourceConfig(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal["csv", "jsonl", "json", "referrals", "ats_status", "greenhouse", "lever"]
     channel: Literal["job_board", "referral", "ats", "career_site", "agency", "event"]
-    path: str | None = Field(default=None, description="glob under inbox/")
+    path: str | None = Field(default=None, description="glob under inbox/, or an absolute glob (a drop folder elsewhere)")
     format: Literal["csv", "json", "jsonl"] | None = None
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     delimiter: str = Field(default=",", min_length=1, max_length=1)
@@ -57,9 +59,13 @@ class SourceConfig(BaseModel):
                 missing = {"stage", "changed_at"} - set(self.mapping)
                 if missing or not ({"ats_person_id", "email"} & set(self.mapping)):
                     raise ValueError("an ats_status mapping needs stage, changed_at and ats_person_id or email")
+            if self.path.endswith(("/", "\\")):
+                raise ValueError(f"path {self.path!r} names a folder; give a glob of its files, e.g. '{self.path}*.csv'")
         else:
             if not self.base_url or not (self.api_key_env or self.api_key_secret):
                 raise ValueError(f"a {self.kind} source needs base_url and api_key_env or api_key_secret")
+            if not re.match(r"https?://[^/\s]+", self.base_url):
+                raise ValueError(f"base_url {self.base_url!r} must start with https:// (or http://) and a host")
         return self
 
     @property
@@ -70,8 +76,14 @@ class SourceConfig(BaseModel):
         return self.format or "csv"
 
     def files(self, inbox: Path) -> list[Path]:
-        """Lists this source's files under the inbox, sorted by name."""
-        return sorted(p for p in inbox.glob(self.path or "") if p.is_file())
+        """Lists this source's files (under the inbox, or where an absolute glob points) in natural name
+        order: numbers in names compare as numbers, so an export of 2026-9-30 is read before one of
+        2026-10-01 and a later file's version of a record wins."""
+        path = self.path or ""
+        pattern = path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
+        found = [Path(p) for p in glob.glob(pattern, recursive=True)]
+        return sorted((p for p in found if p.is_file()),
+                      key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))])
 
 
 class SourcesFile(BaseModel):

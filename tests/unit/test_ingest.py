@@ -234,6 +234,49 @@ def test_jsonl_and_json_resume(settings, home):
         run_checks(con)
 
 
+def test_jsonl_lines_end_at_newlines_only_and_a_lone_surrogate_becomes_a_replacement_character(settings, home):
+    # a headline holding U+2028 (a line separator to str.splitlines) and one holding a \ud83d escape that
+    # pairs with nothing (no character, not storable as UTF-8): both records are staged, lines stay right
+    lines = ['{"id": "IN-1", "headline": "Dev\u2028Ops", "applicant": {"fullName": "Ann Lee", "email": "ann@x.io"}}',
+             '{"id": "IN-2", "headline": "Dev \\ud83d", "applicant": {"fullName": "Bo Kim \\ud83d", "email": "bo@x.io"}}',
+             '{not json']
+    write(home, "indeed", "i.jsonl", "\n".join(lines) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        indeed = report.files[0]
+        assert indeed.status == "loaded" and (indeed.rows_read, indeed.rows_staged, indeed.rows_quarantined) == (3, 2, 1)
+        assert con.execute("select row_number from staging.quarantine").fetchall() == [(3,)]
+        assert con.execute("select source_record_id, last_name from staging.candidate_records order by 1").fetchall() == [
+            ("IN-1", "Lee"), ("IN-2", "Kim \ufffd")]
+        assert con.execute("select payload->>'headline' from raw.source_records where source_record_id = 'IN-2'"
+                           ).fetchall() == [("Dev \ufffd",)]
+        run_checks(con)
+
+
+def test_header_names_differing_only_in_case_and_a_missing_header_row_are_errors_naming_no_values(settings, home):
+    write(home, "stackjobs", "1_case.csv", HEADER.replace(",email,", ",Email,EMAIL,") + "\n")
+    write(home, "stackjobs", "2_no_header.csv", "\n".join(GOOD) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+    case = by_file["1_case.csv"]
+    assert case.status == "failed" and "1_case.csv:1:5: duplicate column name 'EMAIL' (same as 'Email' but for case)" in case.error
+    headerless = by_file["2_no_header.csv"]
+    assert headerless.status == "failed" and "its first row looks like a record" in headerless.error
+    assert "2671" not in headerless.error and "Gmail" not in headerless.error
+
+
+def test_two_digit_years_are_this_century_and_a_year_before_1900_is_unparseable(settings, home):
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
+            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"))]
+    write(home, "stackjobs", "y.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
+                           ).fetchall() == [("SJ-4", "2026-03-15 09:30:00+00"), ("SJ-5", "2026-03-15 00:00:00+00")]
+        assert con.execute("select row_number, rule, value from staging.quarantine order by 1").fetchall() == [
+            (4, "applied_at_parseable", "26-03-15"), (5, "applied_at_parseable", "0001-01-01")]
+
+
 def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
     write(home, "referrals", "r.csv",
           "referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"

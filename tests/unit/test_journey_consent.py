@@ -39,6 +39,16 @@ CASES = [
     ("hard bounce on the address used", "email",
      lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"p{p}@example.com")),
      False, "hard_bounce"),
+    ("unsubscribed as the mailbox a +tag address reaches", "email",
+     lambda c, p: (person(c, p, email=f"p{p}+jobs@example.com"), event(c, "u", "unsubscribed", at(1), address=f"p{p}@example.com")),
+     False, "unsubscribed"),
+    ("erasure of the address without its +tag", "email",
+     lambda c, p: (person(c, p, email=f"p{p}+cv@example.com"),
+                   c.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
+                             [f"p{p}@example.com", at(1)])), False, "erasure_request"),
+    ("hard bounce on a +tag address only (a server may take no +tags)", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"p{p}+jobs@example.com")),
+     True, "not_opted_out"),
     ("hard bounce on an old address only", "email",
      lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address="old@example.com")),
      True, "not_opted_out"),
@@ -97,12 +107,12 @@ def test_do_not_contact_list_suppresses_every_address_of_the_person(settings, ho
     record(con, 1, "A", email="work@corp.example", consent_sms=True)
     person(con, 2)
     (home / "config" / "do_not_contact.csv").write_text(
-        "address,added_at,note\n Work@Corp.example ,2026-01-05,asked by phone\n(415) 555-0199,,\n")
+        "address,added_at,note\n Work+CRM@Corp.example ,2026-01-05,asked by phone\n(415) 555-0199,,\n")
     rows = refresh_consent(con, settings)
     assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
     assert may_contact(con, [1], "sms") == {1: (False, "do_not_contact")}
     listed = con.execute("select address, channel from core.do_not_contact order by 1").fetchall()
-    assert listed == [("+14155550199", "sms"), ("work@corp.example", "email")]
+    assert listed == [("+14155550199", "sms"), ("work+crm@corp.example", "email")]  # the mailbox work@ reaches
     assert {"channel": "email", "is_allowed": False, "reason": "do_not_contact", "persons": 1} in rows
 
 

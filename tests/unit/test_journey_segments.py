@@ -188,6 +188,15 @@ def test_bad_where_predicate_names_file_line_and_segment(population, settings, h
     assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("where", ["cast(city as integer) > 3", "regexp_matches(city, '(')"])
+def test_a_where_predicate_failing_only_on_the_data_names_file_line_and_segment(population, settings, home, where):
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, f"segments:\n  ok:\n    referred: true\n  warm:\n    where: \"{where}\"\n")
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': its condition fails on the data:" \
+        in str(info.value)
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
 def test_values_are_bound_not_formatted(population, settings, home):
     run(population, settings, home, "segments:\n  s:\n    city: {in: [\"x') or true or ('\"]}\n")
     assert members(population) == set()

@@ -60,6 +60,33 @@ def test_sources_yaml_errors_name_file_line_and_field(tmp_path):
     assert f"{tmp_path / 'sources.yaml'}:8: sources.0.mapping.emial.[key]: Input should be" in str(err.value)
 
 
+@pytest.mark.parametrize("entry, message", [
+    ("kind: csv\n    channel: job_board\n    path: 'stackjobs/'\n    mapping: {source_record_id: id}",
+     "sources.0: Value error, path 'stackjobs/' names a folder; give a glob of its files, e.g. 'stackjobs/*.csv'"),
+    ("kind: greenhouse\n    channel: ats\n    base_url: 127.0.0.1:8000/v1\n    api_key_env: GH_KEY",
+     "sources.0: Value error, base_url '127.0.0.1:8000/v1' must start with https:// (or http://) and a host"),
+])
+def test_a_folder_for_path_or_a_base_url_without_scheme_is_an_error_naming_the_line(tmp_path, entry, message):
+    (tmp_path / "sources.yaml").write_text(f"sources:\n  - name: board\n    {entry}\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert f"{tmp_path / 'sources.yaml'}:2: {message}" in str(err.value)
+
+
+def test_files_are_read_in_natural_name_order_under_the_inbox_or_an_absolute_glob(tmp_path):
+    drop = tmp_path / "sftp" / "board"
+    drop.mkdir(parents=True)
+    for name in ("c_2026-10-01.csv", "c_2026-9-30.csv", "c_2026-10-1b.csv", "notes.txt"):
+        (drop / name).write_text("x")
+    (tmp_path / "sources.yaml").write_text(
+        f"sources:\n  - name: board\n    kind: csv\n    channel: job_board\n    path: '{drop}/*.csv'\n"
+        "    mapping: {source_record_id: id}\n  - name: inboxed\n    kind: csv\n    channel: job_board\n"
+        "    path: 'board/*.csv'\n    mapping: {source_record_id: id}\n")
+    absolute, relative = load_sources(tmp_path)
+    assert [p.name for p in absolute.files(tmp_path / "inbox")] == ["c_2026-9-30.csv", "c_2026-10-01.csv", "c_2026-10-1b.csv"]
+    assert [p.name for p in relative.files(tmp_path / "sftp")] == ["c_2026-9-30.csv", "c_2026-10-01.csv", "c_2026-10-1b.csv"]
+
+
 def test_invalid_yaml_names_the_line(tmp_path):
     (tmp_path / "sources.yaml").write_text("sources:\n  - name: [unclosed\n")
     with pytest.raises(ConfigError, match=r"sources\.yaml:\d+:\d+: invalid YAML"):

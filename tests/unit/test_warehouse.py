@@ -103,3 +103,6 @@ def test_logs_mask_emails_and_phones(caplog):
     assert "Jane.Doe" not in caplog.text and "555" not in caplog.text
     assert "J***@e***.com" in caplog.text and "***71" in caplog.text
     assert mask_text("read 1000000 rows") == "read 1000000 rows"
+    # national numbers with their trunk 0, as the sample feeds write them
+    assert mask_text("0175 2737226, 030/12345678 and 07700 900123") == "***26, ***78 and ***23"
+    assert mask_text("at 2026-11-26 15:40, 12 of 0001 234") == "at 2026-11-26 15:40, 12 of 0001 234"
