@@ -5,12 +5,12 @@ Also used by resolution and connectors: the name keys, phone and email rules liv
 
 from __future__ import annotations
 
+import gettext
 import multiprocessing
 import re
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-
 
 import pandas as pd
 import phonenumbers
@@ -249,20 +249,43 @@ def split_full_name(full: str) -> tuple[str | None, str | None]:
 
 # -- places ------------------------------------------------------------------------------------
 
+# languages whose country names job boards and ATS exports in our markets write (pycountry ships
+# the ISO 3166 names translated: "Polen", "Italia", "Brasil")
+_COUNTRY_NAME_LANGUAGES = ("de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "fi", "cs")
+# names in common use that ISO spells otherwise
+_COUNTRY_ALIASES = {"usa": "US", "united states of america": "US", "uk": "GB", "england": "GB", "scotland": "GB",
+                    "wales": "GB", "northern ireland": "GB", "great britain": "GB", "holland": "NL",
+                    "south korea": "KR", "korea": "KR", "russia": "RU", "turkey": "TR", "uae": "AE",
+                    "macedonia": "MK", "ivory coast": "CI", "cape verde": "CV", "czech republic": "CZ",
+                    "swaziland": "SZ", "burma": "MM", "vatican": "VA"}
+
+
 @lru_cache(maxsize=1)
 def _country_lookup() -> dict[str, str]:
     table: dict[str, str] = {}
+    names = ("name", "official_name", "common_name")
     for c in pycountry.countries:
-        for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
+        for attr in ("alpha_2", "alpha_3", *names):
             value = getattr(c, attr, None)
             if value:
                 table[name_key(value) or value.lower()] = c.alpha_2
-    table.update({"usa": "US", "united states of america": "US", "uk": "GB", "england": "GB",
-                  "scotland": "GB", "wales": "GB", "great britain": "GB", "deutschland": "DE",
-                  "espana": "ES", "osterreich": "AT", "schweiz": "CH", "holland": "NL", "south korea": "KR", "russia": "RU"})
+    for language in _COUNTRY_NAME_LANGUAGES:  # an English name wins over a translation that spells like it
+        translate = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language]).gettext
+        for c in pycountry.countries:
+            for attr in names:
+                value = getattr(c, attr, None)
+                if value:
+                    table.setdefault(name_key(translate(value)) or translate(value).lower(), c.alpha_2)
+    table.update(_COUNTRY_ALIASES)
     return table
 
 
 def country_code(value: str) -> str:
-    """Maps a country name or code to ISO-3166 alpha-2; returns the input uppercased when unknown."""
-    return _country_lookup().get(name_key(value) or "", value.strip().upper())
+    """Maps a country name or code (English, or one of _COUNTRY_NAME_LANGUAGES; "The Netherlands",
+    "Republic of Ireland") to ISO-3166 alpha-2; returns the input uppercased when unknown."""
+    key = name_key(value) or ""
+    table = _country_lookup()
+    for prefix in ("", "the ", "republic of the ", "republic of "):
+        if key.startswith(prefix) and key[len(prefix):] in table:
+            return table[key[len(prefix):]]
+    return value.strip().upper()

@@ -35,8 +35,9 @@ latest as (
         partition by person_id
         order by stage = 'do_not_contact' desc, occurred_at desc, stage_rank is null desc, stage_rank desc) = 1
 ),
-applications as (      -- the latest ATS stage of each application (person, job)
-    select person_id, job_id, arg_max(stage, occurred_at) as stage
+applications as (      -- the latest ATS stage of each application (person, job); at the same time, the
+    -- one that closes it (Greenhouse dates a rejected application's stage at the rejection at the latest)
+    select person_id, job_id, arg_max(stage, (occurred_at, stage in ('hired', 'rejected', 'withdrew'))) as stage
     from ranked where source = 'ats'
     group by all
 ),

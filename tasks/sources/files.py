@@ -71,8 +71,31 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise FileError(
             f"{path}:{line}:{column}: not valid {encoding} (byte 0x{data[exc.start]:02x}); "
-            f"set `encoding: latin-1` for this source if the file is Latin-1"
+            f"set `encoding: latin-1` (or cp1252, for a Windows export) for this source if the file is Latin-1"
         ) from None
+    if encoding == "latin-1":  # Latin-1 decodes any bytes: it never says when it is the wrong guess
+        _check_latin1(path, data)
+
+
+def _check_latin1(path: Path, data: bytes) -> None:
+    """Raises FileError when a file declared Latin-1 is UTF-8 (Ã¶ for ö) or Windows-1252 (0x92 for ’,
+    0x96 for –: control characters in Latin-1, so no Latin-1 text holds them)."""
+    def where(offset: int) -> str:
+        line, start = data.count(b"\n", 0, offset) + 1, data.rfind(b"\n", 0, offset) + 1
+        return f"{path}:{line}:{offset - start + 1}"
+
+    control = re.search(rb"[\x80-\x9f]", data)
+    try:
+        data.decode("utf-8")
+        is_utf8 = re.search(rb"[\x80-\xff]", data)
+    except UnicodeDecodeError:
+        is_utf8 = None
+    if is_utf8:
+        raise FileError(f"{where(is_utf8.start())}: declared latin-1, but the file is UTF-8 (read as Latin-1, "
+                        f"ö would become Ã¶); set `encoding: utf-8` for this source")
+    if control:
+        raise FileError(f"{where(control.start())}: byte 0x{data[control.start()]:02x} is a control character in "
+                        f"latin-1: the file looks like Windows-1252; set `encoding: cp1252` for this source")
 
 
 def _text(path: Path, data: bytes, encoding: str) -> str:
@@ -208,10 +231,10 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
     """Reads a delimited file into batch_read; ragged rows come back as malformed rows."""
     data = path.read_bytes()
     _check_bytes(path, data, source.encoding)
-    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if source.encoding == "utf-8" else "latin-1")
+    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if source.encoding == "utf-8" else source.encoding)
     header = _header(path, head, source)
-    try:
-        result = _read_csv_fast(con, path, data, header, source)
+    try:  # DuckDB reads UTF-8 and Latin-1 itself; Windows-1252 is decoded in Python
+        result = _read_csv_fast(con, path, data, header, source) if source.encoding != "cp1252" else None
     except duckdb.Error:
         result = None  # a dialect corner DuckDB refuses; the exact reader decides
     if result is None:
@@ -316,6 +339,9 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 bad.append((number, "malformed_json", None, line[:200], f"column {exc.colno}: {exc.msg}"))
+                continue
+            except RecursionError:
+                bad.append((number, "malformed_json", None, line[:200], "nested too deeply"))
                 continue
             if not isinstance(obj, dict):
                 bad.append((number, "malformed_json", None, line[:200], "not a JSON object"))

@@ -3,7 +3,7 @@
 Candidates land in staging.candidate_records (ats_person_id = the candidate id); each
 application becomes stage rows in staging.stage_changes, ids `app:<candidate>:<application>:…`:
 `applied` at applied_at, the current stage at last_activity_at (Harvest's candidate carries no
-stage-entry time), and `Hired` / `Rejected` when the application's status says so. Harvest has no
+stage-entry time; for a rejected application no later than rejected_at), and `Hired` / `Rejected` when the application's status says so. Harvest has no
 list of deleted or merged candidates: deletions are found by the periodic full scan (api.py), and
 each candidate it misses is confirmed gone with the `candidate_ids` filter before it is deleted
 (one still there is landed as that filter gives it). Pages are numbered, so a deletion while a run
@@ -32,6 +32,17 @@ DEFAULT_MAPPING = {
     "current_title": "title",
     "tags": "tags",
 }
+
+
+def _earliest(*stamps: str | None) -> str | None:
+    """The earliest of Harvest's ISO 8601 timestamps given; one that does not parse is left out."""
+    parsed = []
+    for stamp in stamps:
+        try:
+            parsed.append((datetime.fromisoformat(stamp.replace("Z", "+00:00")), stamp))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return min(parsed)[1] if parsed else next((s for s in stamps if s), None)
 
 
 def _latest_application(candidate: dict) -> dict:
@@ -113,8 +124,12 @@ class Greenhouse:
                 rows.append({"id": f"{base}:applied", "stage": "Applied", "changed_at": app.get("applied_at"), **common})
                 current = app.get("current_stage") or {}
                 if current.get("name"):
+                    # a note or an email after a rejection moves last_activity_at, not the stage: the stage
+                    # was reached by the rejection at the latest
+                    at = _earliest(app.get("last_activity_at") or app.get("applied_at"),
+                                   app.get("rejected_at") if app.get("status") == "rejected" else None)
                     rows.append({"id": f"{base}:stage:{current.get('id')}", "stage": current["name"],
-                                 "changed_at": app.get("last_activity_at") or app.get("applied_at"), **common})
+                                 "changed_at": at, **common})
                 if app.get("status") == "hired":
                     rows.append({"id": f"{base}:hired", "stage": "Hired",
                                  "changed_at": app.get("last_activity_at"), **common})

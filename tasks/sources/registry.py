@@ -37,7 +37,7 @@ class SourceConfig(BaseModel):
     format: Literal["csv", "json", "jsonl"] | None = None
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     delimiter: str = Field(default=",", min_length=1, max_length=1)
-    encoding: Literal["utf-8", "latin-1"] = "utf-8"
+    encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
     mapping: dict[CanonicalField, str] = Field(default_factory=dict)
     # API sources (greenhouse, lever)
     base_url: str | None = None

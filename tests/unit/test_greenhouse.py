@@ -314,3 +314,18 @@ def test_a_changed_candidate_skipped_because_pages_shifted_during_an_incremental
             (NOW + timedelta(hours=2)).isoformat()
         assert con.execute("select count(*) from meta.api_seen_ids").fetchall() == [(0,)]
         run_checks(con)
+
+
+def test_a_rejected_applications_stage_is_dated_at_the_rejection_at_the_latest(home, fake):
+    # a note after the rejection moves last_activity_at, not the stage
+    from tasks.sources.greenhouse import Greenhouse
+    from tasks.sources.registry import load_sources
+
+    app = {"id": 9001, "applied_at": "2026-10-21T12:00:00.000Z", "rejected_at": "2026-11-10T12:00:00.000Z",
+           "last_activity_at": "2026-11-15T12:00:00.000Z", "status": "rejected", "jobs": [{"id": 4002}],
+           "current_stage": {"id": 7003, "name": "Face to Face"}}
+    [source] = load_sources(configure(home, fake.url).config_dir)
+    rows = {r["id"]: r["changed_at"] for r in Greenhouse(None, source, None, None).stage_rows(
+        [{"id": 555001, "applications": [app, {**app, "id": 9002, "status": "active", "rejected_at": None}]}])}
+    assert rows["app:555001:9001:stage:7003"] == rows["app:555001:9001:rejected"] == "2026-11-10T12:00:00.000Z"
+    assert rows["app:555001:9002:stage:7003"] == "2026-11-15T12:00:00.000Z"   # an open one: its last activity

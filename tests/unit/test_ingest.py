@@ -179,6 +179,26 @@ def test_unreadable_file_writes_nothing_and_others_still_load(settings, home):
     assert len(report.failures) == 3
 
 
+def test_a_source_declared_latin1_refuses_utf8_and_windows_1252_files_and_cp1252_reads_them(settings, home):
+    header = "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+    write(home, "eurotalent", "1_utf8.csv", header + "ET-1;Müller, Jürgen;j@web.de;;Köln;50667;DE;Dev;;2026-02-01\n")
+    write(home, "eurotalent", "2_windows.csv", header + "ET-2;O’Brien, Seán;s@web.de;;Köln;50667;DE;Senior – Data;;2026-02-01\n",
+          encoding="cp1252")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+    assert by_file["1_utf8.csv"].status == "failed"
+    assert "1_utf8.csv:2:7: declared latin-1, but the file is UTF-8" in by_file["1_utf8.csv"].error
+    assert by_file["2_windows.csv"].status == "failed"
+    assert "2_windows.csv:2:7: byte 0x92 is a control character in latin-1" in by_file["2_windows.csv"].error
+    assert "set `encoding: cp1252`" in by_file["2_windows.csv"].error
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("encoding: latin-1", "encoding: cp1252"))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select last_name, first_name, current_title from staging.candidate_records "
+                           "where source_record_id = 'ET-2'").fetchall() == [("O’Brien", "Seán", "Senior – Data")]
+
+
 def test_latin1_semicolon_and_bom_sources(settings, home):
     write(home, "eurotalent", "e.csv",
           "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
@@ -251,6 +271,20 @@ def test_jsonl_lines_end_at_newlines_only_and_a_lone_surrogate_becomes_a_replace
         assert con.execute("select payload->>'headline' from raw.source_records where source_record_id = 'IN-2'"
                            ).fetchall() == [("Dev \ufffd",)]
         run_checks(con)
+
+
+def test_json_nested_too_deeply_is_a_malformed_line_or_a_failed_file_and_other_sources_still_load(settings, home):
+    deep = "[" * 100_000 + "]" * 100_000
+    write(home, "indeed", "i.jsonl", '{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n' + deep + "\n")
+    write(home, "resumes", "r.json", deep)
+    write(home, "stackjobs", "s.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+        assert con.execute("select row_number, rule, message from staging.quarantine").fetchall() == [
+            (2, "malformed_json", "nested too deeply")]
+        assert counts(con)[1] == 2  # IN-1 and the CSV's record
+    assert (by_file["i.jsonl"].status, by_file["s.csv"].status) == ("loaded", "loaded")
+    assert by_file["r.json"].status == "failed" and "r.json: could not be read: RecursionError" in by_file["r.json"].error
 
 
 def test_header_names_differing_only_in_case_and_a_missing_header_row_are_errors_naming_no_values(settings, home):

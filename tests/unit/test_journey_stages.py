@@ -95,6 +95,17 @@ def test_exits_rejected_withdrew_hired_and_do_not_contact(con, settings, home):
     assert all(got[pid]["open_applications"] == 0 for pid in (3, 4, 5))
 
 
+def test_an_application_closed_at_the_time_of_its_last_stage_is_closed(con, settings):
+    # the Greenhouse connector dates a rejected application's current stage at the rejection at the latest
+    person(con, 7)
+    record(con, 7, "GH-7", source_name="ats_export", ats_person_id="GH-7", staged_at=at(0))
+    stage_change(con, "EV-7a", "Onsite", at(5), ats_person_id="GH-7")
+    stage_change(con, "EV-7b", "Rejected", at(5), ats_person_id="GH-7")
+    derive(con, settings)
+    got = stages_of(con, 7)
+    assert (got["current_stage"], got["open_applications"]) == ("rejected", 0)
+
+
 def test_ats_rows_match_by_email_and_unmapped_or_unmatched_are_reported(con, settings, caplog):
     person(con, 7)
     record(con, 7, "SJ-7", email="ana@example.com", staged_at=at(0))

@@ -98,3 +98,8 @@ def test_any_full_name_splits_into_nonempty_parts_of_its_stripped_form(raw):
 def test_a_name_field_is_keyed_without_titles_and_suffixes(field, bare):
     assert nz.without_affixes(field, whole=False) == bare
     assert [nz.country_code(c) for c in ["Deutschland", "usa", "United Kingdom", "de", "Narnia"]] == ["DE", "US", "GB", "DE", "NARNIA"]
+    # names in common use that ISO spells otherwise, and names in the languages of the feeds
+    common = ["Turkey", "The Netherlands", "UAE", "Korea", "Ivory Coast", "Republic of Ireland", "Czech Republic",
+              "Polen", "Frankreich", "Tschechien", "Italia", "Polska", "Brasil", "México", "Niger", "Nigeria"]
+    assert [nz.country_code(c) for c in common] == ["TR", "NL", "AE", "KR", "CI", "IE", "CZ",
+                                                     "PL", "FR", "CZ", "IT", "PL", "BR", "MX", "NE", "NG"]
