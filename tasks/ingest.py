@@ -187,14 +187,26 @@ def write_batch(
             select ?, b.source_record_id, ?, ?, q.row_number, q.rule, q.field, q.value, q.message, ?
             from batch_quarantine q left join batch_read b using (row_number)
         """, [source.name, batch_id, path, now])
+        selected, prior = ", ".join(f"o.{c}" for c in columns), ""
+        if source.kind == "ats_status":
+            # a stage row sent again with the same stage and a later time (Greenhouse dates the current
+            # stage and Hired at the application's last activity) keeps the time the stage was reached
+            con.execute("""
+                create or replace temp table batch_prior_stages as
+                select source_record_id, stage, changed_at from staging.stage_changes
+                where source_name = ? and source_record_id in (select source_record_id from batch_ok)
+            """, [source.name])
+            selected = ", ".join("least(o.changed_at, p.changed_at) as changed_at" if c == "changed_at" else f"o.{c}"
+                                 for c in columns)
+            prior = "left join batch_prior_stages as p on p.source_record_id = o.source_record_id and p.stage = o.stage"
         con.execute(f"""
             delete from {table} t where t.source_name = ?
               and t.source_record_id in (select source_record_id from batch_staged anti join batch_quarantine using (row_number))
         """, [source.name])
         rows_staged = scalar(con, f"""
             insert into {table} (source_name, batch_id, file_path, staged_at{extra}, payload_sha256, {', '.join(columns)})
-            select ?, ?, ?, ?{', ?, ?' if extra else ''}, payload_sha256, {', '.join(columns)}
-            from batch_ok
+            select ?, ?, ?, ?{', ?, ?' if extra else ''}, o.payload_sha256, {selected}
+            from batch_ok as o {prior}
         """, [source.name, batch_id, path, now, *extra_params]) + unchanged
         rows_quarantined = scalar(con, "select count(distinct row_number) from staging.quarantine where batch_id = ?",
                                   [batch_id])

@@ -1,4 +1,4 @@
--- inputs: candidate_records + identity_links (discovered; applied when a record applied to a job),
+-- inputs: candidate_records + identity_links + raw.source_records (discovered; applied when a record applied to a job),
 --         provider_events_resolved (contacted, engaged),
 --         ats_stage_events (applied … hired, rejected, withdrew), suppressions (unsubscribed, do_not_contact)
 -- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
@@ -7,12 +7,19 @@ with linked as (       -- every current record with its person
     from staging.candidate_records r
     join core.identity_links l using (source_name, source_record_id)
 ),
-discovered as (        -- the first time any of the person's records was applied for or staged
+first_seen as (        -- when a record's first version came in: an edit restages it with a later staged_at
+    select source_name, source_record_id, min(ingested_at) as first_ingested_at
+    from raw.source_records
+    where op = 'upsert'
+    group by all
+),
+discovered as (        -- the first time any of the person's records was applied for or came in
     select person_id, 'discovered' as stage,
-           min(least(applied_at, staged_at)) as occurred_at, 'ingest' as source,
-           arg_min(source_name || ':' || source_record_id, least(applied_at, staged_at)) as evidence,
+           min(least(applied_at, staged_at, first_ingested_at)) as occurred_at, 'ingest' as source,
+           arg_min(source_name || ':' || source_record_id, least(applied_at, staged_at, first_ingested_at)) as evidence,
            null::varchar as job_id
     from linked
+    left join first_seen using (source_name, source_record_id)
     group by person_id
 ),
 applications as (     -- an application that came in through a feed (job board, career site, ATS export)

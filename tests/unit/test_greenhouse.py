@@ -329,3 +329,37 @@ def test_a_rejected_applications_stage_is_dated_at_the_rejection_at_the_latest(h
         [{"id": 555001, "applications": [app, {**app, "id": 9002, "status": "active", "rejected_at": None}]}])}
     assert rows["app:555001:9001:stage:7003"] == rows["app:555001:9001:rejected"] == "2026-11-10T12:00:00.000Z"
     assert rows["app:555001:9002:stage:7003"] == "2026-11-15T12:00:00.000Z"   # an open one: its last activity
+
+
+def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
+    # a tag added later restages the candidate, and an HR note moves the application's last activity,
+    # which Greenhouse dates the current stage and Hired by: the journey's "first reached" times stay
+    from tasks.identity.resolve import resolve
+    from tasks.journey.consent import refresh_consent
+    from tasks.journey.stages import build_stages
+
+    hired = next(c for c in sorted(fake.candidates.values(), key=lambda c: c["id"])
+                 if any(a["status"] == "hired" for a in c["applications"]))
+    sourced = next(c for c in sorted(fake.candidates.values(), key=lambda c: c["id"]) if c is not hired)
+    fake.update(sourced["id"], NOW - timedelta(days=3), applications=[])   # no application: discovered when it came in
+
+    def journey(settings) -> tuple:
+        with writer(settings) as con:
+            ingest(con, settings)
+            resolve(con, settings)
+            refresh_consent(con, settings)
+            build_stages(con, load_stage_map(settings.config_dir))
+            return con.execute("""
+                select l.source_record_id, s.discovered_at, s.offered_at, s.hired_at from core.person_stages as s
+                join core.identity_links as l using (person_id) where l.source_record_id in (?, ?) order by 1
+            """, [str(hired["id"]), str(sourced["id"])]).fetchall()
+
+    before = journey(configure(home, fake.url))
+    later = NOW + timedelta(days=14)
+    for app in hired["applications"]:
+        app["last_activity_at"] = (later - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fake.update(hired["id"], later - timedelta(days=1), tags=["boomerang"])
+    fake.update(sourced["id"], later - timedelta(days=1), tags=["boomerang"])
+    after = journey(configure(home, fake.url, now=later))
+    assert len(before) == 2 and all(row[1] for row in before) and any(row[3] for row in before)
+    assert after == before
