@@ -7,22 +7,32 @@ with grid as (
     from core.persons p
     cross join (values ('email'), ('sms')) c(channel)
 ),
-matched as (           -- suppressions by person, and by address: an opt-out or erasure holds for the
-    -- mailbox the address reaches (anna+jobs@ is anna@); a hard bounce only for the address that
-    -- bounced (a server without +tags bounces anna+jobs@ and delivers to anna@)
+-- suppressions by address: an opt-out or erasure holds for the mailbox the address reaches
+-- (anna+jobs@ is anna@); a hard bounce only for the address that bounced (a server without +tags
+-- bounces anna+jobs@ and delivers to anna@)
+suppressions as materialized (  -- the view once, not once per branch below
+    select person_id, address, channel, reason from core.suppressions
+),
+by_address as materialized (
+    select channel, reason, if(reason = 'hard_bounce', address, core.mailbox(address)) as mailbox
+    from suppressions where address is not null
+),
+tagged as (           -- the few addresses that are not their own mailbox
+    select person_id, channel, core.mailbox(address) as mailbox from grid where core.mailbox(address) <> address
+),
+matched as (
     select g.person_id, g.channel, s.reason
-    from grid g join core.suppressions s
+    from grid g join suppressions s
       on s.person_id = g.person_id and s.channel in (g.channel, 'all')
     union all
     select g.person_id, g.channel, s.reason
-    from grid g join core.suppressions s
-      on core.mailbox(s.address) = core.mailbox(g.address) and s.channel in (g.channel, 'all')
-    where s.reason <> 'hard_bounce'
+    from grid g join by_address s
+      on s.mailbox = g.address and s.channel in (g.channel, 'all')
     union all
     select g.person_id, g.channel, s.reason
-    from grid g join core.suppressions s
-      on s.address = g.address and s.channel in (g.channel, 'all')
-    where s.reason = 'hard_bounce'
+    from tagged g join by_address s
+      on s.mailbox = g.mailbox and s.channel in (g.channel, 'all')
+    where s.reason <> 'hard_bounce'
 ),
 suppressed as (
     select person_id, channel,

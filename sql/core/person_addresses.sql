@@ -1,5 +1,6 @@
 -- inputs: core.persons (golden email/phone), staging.candidate_records + core.identity_links (every linked record)
--- grain: one row per person per channel per address; key (person_id, channel, address)
+-- grain: one row per person per channel per address; key (person_id, channel, address); mailbox: the
+-- mailbox an email address reaches (core.mailbox(); a phone is its own)
 with golden as (
     select person_id, 'email' as channel, email as address from core.persons where email is not null
     union all
@@ -16,5 +17,5 @@ linked as (
     join core.identity_links l using (source_name, source_record_id)
     where r.phone is not null
 )
-select distinct person_id, channel, address
+select distinct person_id, channel, address, core.mailbox(address) as mailbox  -- what suppressions match on
 from (select * from golden union all select * from linked)

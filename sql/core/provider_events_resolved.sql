@@ -16,4 +16,4 @@ from keyed k
 left join core.person_successors m
   on m.person_id = k.person_id and m.is_merged
 left join core.person_addresses a
-  on k.person_id is null and a.channel = k.channel and core.mailbox(a.address) = core.mailbox(k.address)
+  on k.person_id is null and a.channel = k.channel and a.mailbox = core.mailbox(k.address)

@@ -48,13 +48,13 @@ erasures as (          -- an address named in a request suppresses every person 
     select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,
            'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source
     from erasure_targets t
-    left join core.person_addresses a on t.address is not null and core.mailbox(a.address) = core.mailbox(t.address)
+    left join core.person_addresses a on t.address is not null and a.mailbox = core.mailbox(t.address)
 ),
 do_not_contact as (
     select a.person_id, d.address, 'all' as channel, 'do_not_contact' as reason,
            d.added_at as created_at, 'do_not_contact.csv' as source
     from core.do_not_contact d
-    left join core.person_addresses a on core.mailbox(a.address) = core.mailbox(d.address) and a.channel = d.channel
+    left join core.person_addresses a on a.mailbox = core.mailbox(d.address) and a.channel = d.channel
 ),
 suppressed as (
     select * from unsubscribes
