@@ -249,7 +249,7 @@ def status() -> None:
         console.print(f"warehouse: {settings.warehouse_path}")
         _print_rows("tables", [{"table": t, "rows": n} for t, n in table_counts(con)])
         _print_rows("files", [{"source": s, "status": st, "files": n} for s, st, n in files_by_status(con)])
-        _print_rows("quarantine", [{"source": s, "rule": r, "rows": n} for s, r, n in quarantine_by_rule(con)])
+        _print_rows("quarantine", [{"source": s, "rule": r, "records": n} for s, r, n in quarantine_by_rule(con)])
         cursors = api_cursors(con)
         if cursors:
             _print_rows("API cursors (run.* = a run to resume)",

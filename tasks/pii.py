@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*\.([A-Za-z]{2,})")
+# \w: letters of any script, so ana@café.fr and jürgen@müller.de are masked too
+_EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*@([\w-])[\w.-]*\.(\w{2,})")
 # International numbers, North-American style groups, and national numbers with their trunk 0 and
 # a separator (0175 2737226, 030/12345678, 07700 900123); plain counts like 1000000 stay readable.
 _PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\b0\d{2,4}[ /-]\d{5,8}\b")

@@ -21,17 +21,24 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    """Returns (source, rule, rows) for every quarantine rule that has caught rows."""
-    return con.execute(
-        "select source_name, rule, count(*) from staging.quarantine group by all order by 1, 3 desc"
-    ).fetchall()
+    """Returns (source, rule, records) for every quarantine rule that has caught rows: a record quarantined
+    again by every re-sent export counts once (a row without an id: once per file and line)."""
+    return con.execute("""
+        select source_name, rule,
+               count(distinct coalesce(source_record_id, file_path || ':' || row_number)) as records
+        from staging.quarantine group by all order by 1, 3 desc
+    """).fetchall()
 
 
 def files_by_status(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    """Returns (source, status, files) from meta.ingested_files."""
-    return con.execute(
-        "select source_name, status, count(*) from meta.ingested_files group by all order by 1, 2"
-    ).fetchall()
+    """Returns (source, status, files) from meta.ingested_files: each file (by content) once, in the state
+    of its latest attempt (a broken file tried every night is one failed file; fixed and loaded, one loaded)."""
+    return con.execute("""
+        select source_name, status, count(*)
+        from (select source_name, arg_max(status, started_at) as status
+              from meta.ingested_files group by source_name, file_sha256)
+        group by all order by 1, 2
+    """).fetchall()
 
 
 def api_cursors(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, object]]:

@@ -10,6 +10,7 @@ import pytest
 
 from tasks.identity.resolve import resolve
 from tasks.ingest import FileResult, IngestReport, ingest
+from tasks.status import files_by_status, quarantine_by_rule
 from tasks.warehouse import run_checks, scalar, writer
 
 HEADER = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
@@ -309,6 +310,19 @@ def test_two_digit_years_are_this_century_and_a_year_before_1900_is_unparseable(
                            ).fetchall() == [("SJ-4", "2026-03-15 09:30:00+00"), ("SJ-5", "2026-03-15 00:00:00+00")]
         assert con.execute("select row_number, rule, value from staging.quarantine order by 1").fetchall() == [
             (4, "applied_at_parseable", "26-03-15"), (5, "applied_at_parseable", "0001-01-01")]
+
+
+def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
+    bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
+    for night in range(3):
+        write(home, "stackjobs", f"full_{night}.csv", "\n".join([HEADER, GOOD[1], bad_record]) + "\n" * (night + 1))
+        write(home, "stackjobs", "broken.csv", "applicant_id,first_name\nX,Y\n")
+        with writer(settings) as con:
+            ingest(con, settings)
+    with writer(settings) as con:
+        assert files_by_status(con) == [("stackjobs", "failed", 1), ("stackjobs", "loaded", 3)]
+        assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
+        assert scalar(con, "select count(*) from staging.quarantine") == 3   # the log keeps every attempt
 
 
 def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):

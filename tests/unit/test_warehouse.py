@@ -106,3 +106,4 @@ def test_logs_mask_emails_and_phones(caplog):
     # national numbers with their trunk 0, as the sample feeds write them
     assert mask_text("0175 2737226, 030/12345678 and 07700 900123") == "***26, ***78 and ***23"
     assert mask_text("at 2026-11-26 15:40, 12 of 0001 234") == "at 2026-11-26 15:40, 12 of 0001 234"
+    assert mask_text("ana@café.fr, jürgen@müller.de") == "a***@c***.fr, j***@m***.de"
