@@ -37,6 +37,7 @@ from tasks.sources.http import ApiError, RetryPolicy, api_key, client
 from tasks.sources.registry import SourceConfig
 from tasks.staging import stage
 from tasks.validate import validate_batch
+from tasks.warehouse import scalar
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,31 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
     return write_batch(con, source, label, sha, len(objects), quarantine, settings, unchanged)
 
 
+def _drop_stale_stage_rows(con, source: SourceConfig, page: Page, stage_rows: list[dict], settings: Settings) -> None:
+    """Stage rows staged for the page's records that their versions on this page no longer give (an
+    archived opportunity restored: its `archived` row) -> raw op='delete' rows, and out of staging.
+    Stage rows are `app:<record id>:…` (stage_row_prefix), so their record is the id's second part."""
+    con.execute("""
+        create or replace temp table batch_stale_stages as
+        select s.source_record_id,
+               json_object('id', s.source_record_id, 'no_longer_given_by', split_part(s.source_record_id, ':', 2))::varchar as payload
+        from staging.stage_changes as s
+        where s.source_name = ? and starts_with(s.source_record_id, 'app:')
+          and split_part(s.source_record_id, ':', 2) in (select unnest(?::varchar[]))
+          and s.source_record_id not in (select unnest(?::varchar[]))
+    """, [source.name, [str(r.get("id")) for r in page.records], [str(r["id"]) for r in stage_rows]])
+    if not scalar(con, "select count(*) from batch_stale_stages"):
+        return
+    con.execute("""
+        insert into raw.source_records
+            (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
+        select ?, source_record_id, 'delete', payload::json, sha256(payload), ?, null, ?, ?
+        from batch_stale_stages
+    """, [source.name, page.label, str(uuid.uuid4()), utcnow(settings)])
+    con.execute("delete from staging.stage_changes where source_name = ? "
+                "and source_record_id in (select source_record_id from batch_stale_stages)", [source.name])
+
+
 def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:
     """Commits one page of `stream`: its records or deletions, stage rows, seen ids and the run cursor, in one transaction."""
     con.execute("begin")
@@ -208,6 +234,7 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
             derived = {f: v for f, v in connector.derived_fields(page.records).items() if f not in source.mapping}
             result = _land(con, mapped, page.records, page.label, page.sha, settings, derived)
             stage_rows = connector.stage_rows(page.records)
+            _drop_stale_stage_rows(con, source, page, stage_rows, settings)
             if stage_rows:
                 stages = source.model_copy(update={"kind": "ats_status", "mapping": STAGE_MAPPING})
                 extra = _land(con, stages, stage_rows, page.label + " (stages)", page.sha, settings)

@@ -6,8 +6,9 @@ An opportunity lands in staging.candidate_records under its own id with ats_pers
 stage row `app:<opportunity>:<n>` with the stage's name (from `<base_url>/stages`); an old
 opportunity without stageChanges gets one row for its current stage; an archived one gets a row
 `app:<opportunity>:archived` at archivedAt, `Hired` when its archive reason is of type hired
-(`<base_url>/archive_reasons`), else `Archived`. A deleted opportunity is a
-raw op='delete' row and leaves staging with its stage rows.
+(`<base_url>/archive_reasons`), else `Archived`; a restored one loses that row again (api.py
+`_drop_stale_stage_rows`). A deleted opportunity is a raw op='delete' row and leaves staging with
+its stage rows.
 """
 
 from __future__ import annotations

@@ -146,3 +146,33 @@ def test_full_scan_removes_an_opportunity_gone_without_a_deleted_entry(home, fak
         assert [p for p, _, _, status in fake.requests if status == 404] == [f"{OPPS}/{vanished}"]
         assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", [vanished]).fetchone()[0] == 0
         run_checks(con)
+
+
+def test_a_restored_opportunity_is_open_again_and_each_opportunity_is_an_application(home, fake):
+    from tasks.identity.resolve import resolve
+    from tasks.journey.consent import refresh_consent
+    from tasks.journey.stages import build_stages
+
+    # a contact with two opportunities: one at on-site, one archived; the archived one is then restored
+    opps = sorted(fake.opportunities.values(), key=lambda o: o["id"])
+    first, second = [o for o in opps if o["stageChanges"] and not o["archived"]
+                     and o["stage"] in (LEVER_STAGES[2][0], LEVER_STAGES[3][0])][:2]
+    fake.update(second["id"], NOW - timedelta(days=2), contact=first["contact"], emails=first["emails"],
+                name=first["name"], archived={"reason": "ar-underqualified", "archivedAt": ms(NOW - timedelta(days=2))})
+
+    def journey(settings) -> tuple:
+        with writer(settings) as con:
+            ingest(con, settings)
+            resolve(con, settings)
+            refresh_consent(con, settings)
+            build_stages(con, load_stage_map(settings.config_dir))
+            archived = con.execute("select count(*) from staging.stage_changes where source_record_id = ?",
+                                   [f"app:{second['id']}:archived"]).fetchall()[0][0]
+            return archived, con.execute("""
+                select s.open_applications from core.person_stages as s join core.identity_links as l using (person_id)
+                where l.source_record_id = ?""", [first["id"]]).fetchall()[0][0]
+
+    # the on-site opportunity stays open though the contact's other one was archived after it
+    assert journey(configure(home, fake.url)) == (1, 1)
+    fake.update(second["id"], NOW + timedelta(hours=1), archived=None)
+    assert journey(configure(home, fake.url, now=NOW + timedelta(hours=2))) == (0, 2)
