@@ -197,10 +197,13 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
     return write_batch(con, source, label, sha, len(objects), quarantine, settings, unchanged)
 
 
-def _drop_stale_stage_rows(con, source: SourceConfig, page: Page, stage_rows: list[dict], settings: Settings) -> None:
-    """Stage rows staged for the page's records that their versions on this page no longer give (an
-    archived opportunity restored: its `archived` row) -> raw op='delete' rows, and out of staging.
+def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_rows: list[dict], label: str,
+                           settings: Settings) -> None:
+    """Stage rows staged for the changed records that their new versions no longer give (an archived
+    opportunity restored: its `archived` row) -> raw op='delete' rows, and out of staging.
     Stage rows are `app:<record id>:…` (stage_row_prefix), so their record is the id's second part."""
+    if not changed:  # a page of unchanged records (a full scan of a quiet source) reads no stage rows
+        return
     con.execute("""
         create or replace temp table batch_stale_stages as
         select s.source_record_id,
@@ -209,7 +212,7 @@ def _drop_stale_stage_rows(con, source: SourceConfig, page: Page, stage_rows: li
         where s.source_name = ? and starts_with(s.source_record_id, 'app:')
           and split_part(s.source_record_id, ':', 2) in (select unnest(?::varchar[]))
           and s.source_record_id not in (select unnest(?::varchar[]))
-    """, [source.name, [str(r.get("id")) for r in page.records], [str(r["id"]) for r in stage_rows]])
+    """, [source.name, changed, [str(r["id"]) for r in stage_rows]])
     if not scalar(con, "select count(*) from batch_stale_stages"):
         return
     con.execute("""
@@ -217,7 +220,7 @@ def _drop_stale_stage_rows(con, source: SourceConfig, page: Page, stage_rows: li
             (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
         select ?, source_record_id, 'delete', payload::json, sha256(payload), ?, null, ?, ?
         from batch_stale_stages
-    """, [source.name, page.label, str(uuid.uuid4()), utcnow(settings)])
+    """, [source.name, label, str(uuid.uuid4()), utcnow(settings)])
     con.execute("delete from staging.stage_changes where source_name = ? "
                 "and source_record_id in (select source_record_id from batch_stale_stages)", [source.name])
 
@@ -233,8 +236,11 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
             mapped = source.model_copy(update={"mapping": {**connector.default_mapping, **source.mapping}})
             derived = {f: v for f, v in connector.derived_fields(page.records).items() if f not in source.mapping}
             result = _land(con, mapped, page.records, page.label, page.sha, settings, derived)
+            # the records that changed (drop_unchanged left only them in batch_read): only their stage rows can be stale
+            changed = [rid for (rid,) in con.execute("select source_record_id from batch_read "
+                                                     "where source_record_id is not null").fetchall()]
             stage_rows = connector.stage_rows(page.records)
-            _drop_stale_stage_rows(con, source, page, stage_rows, settings)
+            _drop_stale_stage_rows(con, source, changed, stage_rows, page.label, settings)
             if stage_rows:
                 stages = source.model_copy(update={"kind": "ats_status", "mapping": STAGE_MAPPING})
                 extra = _land(con, stages, stage_rows, page.label + " (stages)", page.sha, settings)
