@@ -22,3 +22,16 @@ def uninterrupted_state(tmp_path, configure, url: str) -> dict:
     with writer(straight) as con:
         ingest(con, straight)
         return warehouse_state(con)
+
+
+def ingest_through_stages(con, settings) -> None:
+    """Ingest, identity resolution, consent and the journey stages, as a night runs them, on an open warehouse."""
+    from tasks.identity.resolve import resolve
+    from tasks.ingest import ingest
+    from tasks.journey.consent import refresh_consent
+    from tasks.journey.stages import build_stages, load_stage_map
+
+    ingest(con, settings)
+    resolve(con, settings)
+    refresh_consent(con, settings)
+    build_stages(con, load_stage_map(settings.config_dir))

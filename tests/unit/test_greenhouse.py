@@ -12,7 +12,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
-from tests.fakes import uninterrupted_state, warehouse_state
+from tests.fakes import ingest_through_stages, uninterrupted_state, warehouse_state
 from tests.fakes.greenhouse import FakeGreenhouse
 from tests.fakes.payloads import greenhouse_candidates
 
@@ -334,10 +334,6 @@ def test_a_rejected_applications_stage_is_dated_at_the_rejection_at_the_latest(h
 def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
     # a tag added later restages the candidate, and an HR note moves the application's last activity,
     # which Greenhouse dates the current stage and Hired by: the journey's "first reached" times stay
-    from tasks.identity.resolve import resolve
-    from tasks.journey.consent import refresh_consent
-    from tasks.journey.stages import build_stages
-
     hired = next(c for c in sorted(fake.candidates.values(), key=lambda c: c["id"])
                  if any(a["status"] == "hired" for a in c["applications"]))
     sourced = next(c for c in sorted(fake.candidates.values(), key=lambda c: c["id"]) if c is not hired)
@@ -345,10 +341,7 @@ def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
 
     def journey(settings) -> tuple:
         with writer(settings) as con:
-            ingest(con, settings)
-            resolve(con, settings)
-            refresh_consent(con, settings)
-            build_stages(con, load_stage_map(settings.config_dir))
+            ingest_through_stages(con, settings)
             return con.execute("""
                 select l.source_record_id, s.discovered_at, s.offered_at, s.hired_at from core.person_stages as s
                 join core.identity_links as l using (person_id) where l.source_record_id in (?, ?) order by 1

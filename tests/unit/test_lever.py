@@ -11,7 +11,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
-from tests.fakes import uninterrupted_state, warehouse_state
+from tests.fakes import ingest_through_stages, uninterrupted_state, warehouse_state
 from tests.fakes.lever import FakeLever
 from tests.fakes.payloads import LEVER_STAGES, lever_opportunities, ms
 
@@ -149,10 +149,6 @@ def test_full_scan_removes_an_opportunity_gone_without_a_deleted_entry(home, fak
 
 
 def test_a_restored_opportunity_is_open_again_and_each_opportunity_is_an_application(home, fake):
-    from tasks.identity.resolve import resolve
-    from tasks.journey.consent import refresh_consent
-    from tasks.journey.stages import build_stages
-
     # a contact with two opportunities: one at on-site, one archived; the archived one is then restored
     opps = sorted(fake.opportunities.values(), key=lambda o: o["id"])
     first, second = [o for o in opps if o["stageChanges"] and not o["archived"]
@@ -162,10 +158,7 @@ def test_a_restored_opportunity_is_open_again_and_each_opportunity_is_an_applica
 
     def journey(settings) -> tuple:
         with writer(settings) as con:
-            ingest(con, settings)
-            resolve(con, settings)
-            refresh_consent(con, settings)
-            build_stages(con, load_stage_map(settings.config_dir))
+            ingest_through_stages(con, settings)
             archived = con.execute("select count(*) from staging.stage_changes where source_record_id = ?",
                                    [f"app:{second['id']}:archived"]).fetchall()[0][0]
             return archived, con.execute("""
