@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from tasks.pii import mask_text
-from tasks.sources.registry import SourceConfig
+from tasks.sources.registry import JSON_PATH_TOKEN, SourceConfig
 from tasks.warehouse import scalar
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -244,14 +244,11 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
 
 # -- JSON ----------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"^(?P<key>[^\[\]]*)(?:\[(?P<index>\d*)\])?$")
-
-
 def extract(obj: object, path: str) -> object:
     """Follows a dotted path such as `applicant.email`, `emails[0]` or `skills[].name` into JSON."""
     current: list[object] = [obj]
     for token in path.split("."):
-        m = _TOKEN.match(token)
+        m = JSON_PATH_TOKEN.match(token)
         if not m:
             return None
         key, index = m.group("key"), m.group("index")

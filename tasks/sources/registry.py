@@ -20,6 +20,8 @@ CANONICAL_FIELDS = (
     "ats_person_id", "referral_relationship", "referral_note", "changed_at",
 )
 CanonicalField = Literal[CANONICAL_FIELDS]  # type: ignore[valid-type]
+# one step of a JSON path in a mapping: a key, optionally with [n] (one item) or [] (every item)
+JSON_PATH_TOKEN = re.compile(r"^(?P<key>[^\[\]]*)(?:\[(?P<index>\d*)\])?$")
 CHANNELS = ("job_board", "referral", "ats", "career_site", "agency", "event")
 FILE_KINDS = ("csv", "jsonl", "json", "referrals", "ats_status")
 API_KINDS = ("greenhouse", "lever")
@@ -59,6 +61,8 @@ class SourceConfig(BaseModel):
                 missing = {"stage", "changed_at"} - set(self.mapping)
                 if missing or not ({"ats_person_id", "email"} & set(self.mapping)):
                     raise ValueError("an ats_status mapping needs stage, changed_at and ats_person_id or email")
+            if self.file_format != "csv":
+                self._check_json_paths()
             if self.path.endswith(("/", "\\")):
                 raise ValueError(f"path {self.path!r} names a folder; give a glob of its files, e.g. '{self.path}*.csv'")
         else:
@@ -66,7 +70,17 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"a {self.kind} source needs base_url and api_key_env or api_key_secret")
             if not re.match(r"https?://[^/\s]+", self.base_url):
                 raise ValueError(f"base_url {self.base_url!r} must start with https:// (or http://) and a host")
+            self._check_json_paths()
         return self
+
+    def _check_json_paths(self) -> None:
+        """A JSON path that cannot match anything (`emails[x]`, `a..b`) would give null for every record, silently."""
+        for field, path in self.mapping.items():
+            for token in path.split("."):
+                m = JSON_PATH_TOKEN.match(token)
+                if not m or not (m.group("key") or m.group("index") is not None):
+                    raise ValueError(f"mapping.{field}: {path!r} is no JSON path: {token!r} is neither a key nor "
+                                     f"key[n] / key[] (e.g. applicant.email, emails[0], skills[].name)")
 
     @property
     def file_format(self) -> str:

@@ -65,8 +65,12 @@ def test_sources_yaml_errors_name_file_line_and_field(tmp_path):
      "sources.0: Value error, path 'stackjobs/' names a folder; give a glob of its files, e.g. 'stackjobs/*.csv'"),
     ("kind: greenhouse\n    channel: ats\n    base_url: 127.0.0.1:8000/v1\n    api_key_env: GH_KEY",
      "sources.0: Value error, base_url '127.0.0.1:8000/v1' must start with https:// (or http://) and a host"),
+    ("kind: jsonl\n    channel: job_board\n    path: 'i/*.jsonl'\n    mapping: {source_record_id: id, email: 'applicant.emails[x]'}",
+     "sources.0: Value error, mapping.email: 'applicant.emails[x]' is no JSON path: 'emails[x]' is neither a key nor key[n]"),
+    ("kind: greenhouse\n    channel: ats\n    base_url: https://h.example/v1\n    api_key_env: GH_KEY\n    mapping: {city: 'addresses..value'}",
+     "sources.0: Value error, mapping.city: 'addresses..value' is no JSON path: '' is neither a key"),
 ])
-def test_a_folder_for_path_or_a_base_url_without_scheme_is_an_error_naming_the_line(tmp_path, entry, message):
+def test_a_folder_for_path_a_base_url_without_scheme_or_a_bad_json_path_is_an_error_naming_the_line(tmp_path, entry, message):
     (tmp_path / "sources.yaml").write_text(f"sources:\n  - name: board\n    {entry}\n")
     with pytest.raises(ConfigError) as err:
         load_sources(tmp_path)
