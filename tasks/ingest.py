@@ -253,7 +253,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         return FileResult(source.name, display, "failed", error=str(exc))
     except Exception as exc:  # reading writes only temp tables: one file's surprise fails that file, not the run
         log.error("%s: could not be read", display, exc_info=True)
-        error = str(FileError(f"{display}: could not be read: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
+        error = str(FileError(f"{display}: could not be read: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"))
         _record_failure(con, source, display, sha, error, settings)
         return FileResult(source.name, display, "failed", error=error)
     now = utcnow(settings)

@@ -4,7 +4,6 @@
 -- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches). Key: record_key (source_name:source_record_id).
 with staged as (
     select s.*, core.mailbox(s.email) as mailbox_address,  -- the mailbox it reaches (sql/schema/031)
-        split_part(core.mailbox(s.email), '@', 1) as mailbox,
         split_part(s.email, '@', 2) as domain
     from staging.candidate_records as s
     join identity_scored as i using (source_name, source_record_id)
@@ -22,7 +21,7 @@ records as (
         nullif(s.first_name_key, '') as first_name_key,
         nullif(s.last_name_key, '') as last_name_key,
         nullif(s.full_name_key, '') as full_name_key,
-        regexp_replace(s.mailbox, '[._+-]', '', 'g') as email_local_raw,
+        regexp_replace(split_part(s.mailbox_address, '@', 1), '[._+-]', '', 'g') as email_local_raw,
         -- "Denver, CO" from job-board locations; "Remote" is not a place
         left(nullif(nullif(lower(trim(split_part(s.city, ',', 1))), ''), 'remote'), 100) as city_key,
         nullif(upper(replace(s.postal_code, ' ', '')), '') as postal_key,

@@ -8,15 +8,7 @@ source as (
 parsed as (
     select
         b.*,
-        -- two-digit years first ('15.03.26' is 2026; %Y would read it as the year 26); a year before
-        -- 1900 that is left (ISO '26-03-15') counts as unparseable, not as a date in antiquity
-        list_filter([coalesce(
-            try_cast(b.changed_at as timestamptz),
-            case when regexp_full_match(b.changed_at, '\d{12,13}') then make_timestamptz(b.changed_at::bigint * 1000)
-                 when regexp_full_match(b.changed_at, '\d{9,10}') then make_timestamptz(b.changed_at::bigint * 1000000) end,
-            try_strptime(b.changed_at, ['%d.%m.%y', '%m/%d/%y', '%d.%m.%y %H:%M', '%m/%d/%y %H:%M',
-                                       '%d.%m.%Y', '%Y/%m/%d', '%m/%d/%Y', '%d.%m.%Y %H:%M', '%m/%d/%Y %H:%M'])::timestamptz
-        )], lambda t: year(t) >= 1900)[1] as changed_ts
+        staging.parse_time(b.changed_at) as changed_ts  -- sql/schema/033
     from source as b
 )
 

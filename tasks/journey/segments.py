@@ -266,7 +266,7 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
     return compiled
 
 
-def _failing_segment(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], error: duckdb.Error) -> ConfigError | None:
+def _failing_segment(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment]) -> ConfigError | None:
     """The segment whose predicate raised `error` on the data (a cast or a pattern that fails only on
     values, which the check in compile_segments cannot see), as an error naming its file and line."""
     for seg in segments:
@@ -291,7 +291,7 @@ def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegmen
                     + ("\nunion all\n".join(selects) or "select null::varchar as segment, null::bigint as person_id where false"),
                     [p for seg in segments for p in (seg.name, *seg.params)])
     except duckdb.Error as exc:
-        raise (_failing_segment(con, segments, exc) or exc) from None
+        raise (_failing_segment(con, segments) or exc) from None
     # a person merged into another is the same human: their stays follow the merge (the earliest open
     # stay of a segment is kept), so a merge is neither an exit nor a new entry
     con.execute("""
