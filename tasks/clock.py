@@ -11,5 +11,6 @@ def utcnow(settings: Settings | None = None) -> datetime:
     """Returns the current time as an aware UTC datetime (the frozen one when configured)."""
     if settings is not None and settings.now is not None:
         frozen = settings.now
-        return frozen if frozen.tzinfo else frozen.replace(tzinfo=timezone.utc)
+        # an offset given (CANDOR_NOW=2026-03-01T09:00+01:00) is converted: every stored time is UTC
+        return frozen.astimezone(timezone.utc) if frozen.tzinfo else frozen.replace(tzinfo=timezone.utc)
     return datetime.now(timezone.utc)

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 EMAIL_REGEX = r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
 LINKEDIN_REGEX = r"(?i)^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/[^/?#\s]+/?(?:[?#].*)?$"
 CONSENT_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
+DATE_MESSAGE = ("not a date/time Candor reads (ISO 8601, epoch seconds or ms, dd.mm.yyyy, yyyy/mm/dd, "
+                "nn/nn/yyyy in the source's date_order: mdy unless set to dmy)")
 QUARANTINE_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 VALIDATE_CHUNK_ROWS = 200_000
 # The columns of batch_staged each suite reads (and nothing else: GE copies what it is given).
@@ -41,7 +43,7 @@ def _candidate_expectations(gxe, kind: str, now: datetime, iso_countries: list[s
         gxe.ExpectColumnValueLengthsToBeBetween(column="email", max_value=254, meta={"rule": "email_length", "message": "longer than 254 characters"}),
         gxe.ExpectColumnValuesToBeNull(column="phone_invalid", meta={"rule": "phone_valid", "field": "phone", "message": "not a valid phone number for the source region"}),
         gxe.ExpectColumnValuesToBeInSet(column="country", value_set=iso_countries, meta={"rule": "country_code_valid", "message": "not an ISO-3166 country"}),
-        gxe.ExpectColumnValuesToBeNull(column="applied_at_unparsed", meta={"rule": "applied_at_parseable", "field": "applied_at", "message": "not a date/time"}),
+        gxe.ExpectColumnValuesToBeNull(column="applied_at_unparsed", meta={"rule": "applied_at_parseable", "field": "applied_at", "message": DATE_MESSAGE}),
         gxe.ExpectColumnValuesToBeNull(column="applied_at_future", meta={"rule": "applied_at_not_future", "field": "applied_at", "message": f"after {now:%Y-%m-%dT%H:%M:%SZ}"}),
         gxe.ExpectColumnValueLengthsToBeBetween(column="full_name", max_value=200, meta={"rule": "name_length", "message": "name longer than 200 characters"}),
         gxe.ExpectColumnValuesToMatchRegex(column="linkedin_raw", regex=LINKEDIN_REGEX, meta={"rule": "linkedin_url_format", "field": "linkedin_url", "message": "not a linkedin.com/in/ profile URL"}),
@@ -61,7 +63,7 @@ def _stage_change_expectations(gxe, now: datetime) -> list:
         gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL_REGEX, meta={"rule": "email_syntax", "message": "not an email address"}),
         gxe.ExpectColumnValuesToNotBeNull(column="stage", meta={"rule": "stage_present", "message": "no stage"}),
         gxe.ExpectColumnValuesToNotBeNull(column="changed_at_raw", meta={"rule": "changed_at_present", "field": "changed_at", "message": "no changed_at"}),
-        gxe.ExpectColumnValuesToBeNull(column="changed_at_unparsed", meta={"rule": "changed_at_parseable", "field": "changed_at", "message": "not a date/time"}),
+        gxe.ExpectColumnValuesToBeNull(column="changed_at_unparsed", meta={"rule": "changed_at_parseable", "field": "changed_at", "message": DATE_MESSAGE}),
         gxe.ExpectColumnValuesToBeNull(column="changed_at_future", meta={"rule": "changed_at_not_future", "field": "changed_at", "message": f"after {now:%Y-%m-%dT%H:%M:%SZ}"}),
     ]
 

@@ -1,6 +1,6 @@
 -- Normalizes one batch of candidate rows. Inputs: temp batch_read (raw canonical text), and the
 -- per-distinct-value lookups name_lookup, name_split, phone_lookup, country_lookup.
--- Grain: one row per row of the file batch. Key: row_number. Params: $now.
+-- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy).
 with
 source as (
     select * from batch_read
@@ -9,8 +9,8 @@ source as (
 renamed as (
     select
         b.*,
-        lower(trim(regexp_replace(b.email, '^mailto:', '', 'i'))) as email_norm,
-        staging.parse_time(b.applied_at) as applied_ts  -- sql/schema/033
+        staging.email_address(b.email) as email_norm,  -- sql/schema/036
+        staging.parse_time(b.applied_at, $day_first) as applied_ts  -- sql/schema/035
     from source as b
 ),
 
@@ -19,7 +19,7 @@ normalized as (
         r.row_number,
         r.source_record_id,
         r.email as email_raw,
-        nullif(r.email_norm, '') as email,
+        r.email_norm as email,
         r.phone as phone_raw,
         p.phone, p.phone_country, p.phone_type,
         coalesce(fn.display, s.first_name) as first_name,
@@ -42,7 +42,7 @@ normalized as (
         case when r.applied_at is not null and r.applied_ts is null then r.applied_at end as applied_at_unparsed,
         case when r.applied_ts > $now then r.applied_at end as applied_at_future,
         r.stage, r.ats_person_id,
-        nullif(lower(trim(r.referrer_email)), '') as referrer_email,
+        staging.email_address(r.referrer_email) as referrer_email,
         r.referrer_name, r.referrer_employee_id, r.referral_relationship, r.referral_note,
         lower(r.consent_email) as consent_email_raw,
         lower(r.consent_sms) as consent_sms_raw

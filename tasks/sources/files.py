@@ -142,7 +142,13 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
 
 
 def _batch_read_sql(header: list[str], source: SourceConfig, relation: str) -> tuple[str, list[str]]:
-    """SQL turning a relation of raw CSV columns into batch_read; header names are bound as JSON keys."""
+    """SQL turning a relation of raw CSV columns into batch_read; header names are bound as JSON keys.
+
+    The keys go in sorted order, as JSON records' do (payload_json): the payload, and so its hash,
+    is the row's content, not the file's column order, so an export with its columns reordered
+    stages nothing again (migration 034 put earlier payloads in this order).
+    """
+    header = sorted(header)
     pairs = ", ".join(f"?, {_ident(h)}" for h in header)
     fields = ", ".join(
         f"nullif(trim({_ident(col)}), '') as {field}" for field, col in source.mapping.items()

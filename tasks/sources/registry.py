@@ -40,6 +40,8 @@ class SourceConfig(BaseModel):
     phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
+    date_order: Literal["mdy", "dmy"] = Field(
+        default="mdy", description="order of a slashed numeric date: mdy (05/03/2026 is 3 May) or dmy (5 March)")
     mapping: dict[CanonicalField, str] = Field(default_factory=dict)
     # API sources (greenhouse, lever)
     base_url: str | None = None

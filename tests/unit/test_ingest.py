@@ -89,6 +89,50 @@ def test_reingesting_the_same_file_adds_nothing(settings, home):
         run_checks(con)
 
 
+def reorder(lines: list[str], order: list[int]) -> list[str]:
+    return [",".join(line.split(",")[i] for i in order) for line in lines]
+
+
+def test_an_export_with_its_columns_reordered_stages_nothing_again_before_or_after_migration_034(settings, home):
+    """The payload (and its hash) is the row's content, not the file's column order."""
+    from tasks.warehouse import migrate
+
+    header = HEADER.split(",")
+    order = list(reversed(range(len(header))))
+    tricky = GOOD[1].replace("Lee", 'Lee "Jr"').replace("Eng,Y", "Eng,Ünïcode\\Co")  # quoting, escapes, UTF-8
+    rows = [GOOD[0].replace('(415) 555-2671', '"(415) 555-2671"'), tricky, GOOD[2]]
+    staged = "select source_record_id, batch_id, staged_at, change_seq, payload_sha256 from staging.candidate_records order by 1"
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        # as the reader before migration 034 left them: keys in the file's column order
+        con.execute(f"""
+            create temp table old_payloads as
+            select payload_sha256 as sha, json_object({', '.join(f"'{h}', payload->>'{h}'" for h in header)})::varchar as old
+            from raw.source_records""")
+        for table in ("raw.source_records", "staging.candidate_records", "core.identity_links"):
+            con.execute(f"update {table} t set payload_sha256 = sha256(o.old) from old_payloads o where t.payload_sha256 = o.sha")
+        con.execute("update raw.source_records r set payload = o.old::json from old_payloads o "
+                    "where r.payload_sha256 = sha256(o.old)")
+        assert scalar(con, "select count(*) from raw.source_records where json_keys(payload)[1] = 'applicant_id'") == 3
+        con.execute("delete from meta.schema_migrations where version = '034_payload_keys_sorted'")
+        assert migrate(con) == ["034_payload_keys_sorted"]
+        assert scalar(con, "select count(*) from raw.source_records where json_keys(payload) = list_sort(json_keys(payload)) "
+                           "and payload_sha256 = sha256(payload::varchar)") == 3
+        before = (counts(con), con.execute(staged).fetchall())
+        assert resolve(con, settings).records_scored == 0
+        run_checks(con)
+    # the same rows again, then with the columns in another order: nothing restaged, nothing re-scored
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, *rows]) + "\n\n")
+    write(home, "stackjobs", "c.csv", "\n".join(reorder([HEADER, *rows], order)) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.rows_staged for f in report.files if f.status == "loaded"] == [3, 3]
+        assert (counts(con), con.execute(staged).fetchall()) == before
+        assert resolve(con, settings).records_scored == 0
+
+
 def test_changed_record_is_a_new_version_and_replaces_staging(settings, home):
     write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
     changed = GOOD[1].replace("ann@x.io", "ann.lee@y.io")
@@ -300,16 +344,38 @@ def test_header_names_differing_only_in_case_and_a_missing_header_row_are_errors
     assert "2671" not in headerless.error and "Gmail" not in headerless.error
 
 
-def test_two_digit_years_are_this_century_and_a_year_before_1900_is_unparseable(settings, home):
+def test_two_digit_years_are_this_century_and_a_year_before_1900_or_a_word_is_unparseable(settings, home):
     rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
-            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"))]
+            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"), (8, "epoch"))]
     write(home, "stackjobs", "y.csv", "\n".join([HEADER, *rows]) + "\n")
     with writer(settings) as con:
         ingest(con, settings)
         assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
                            ).fetchall() == [("SJ-4", "2026-03-15 09:30:00+00"), ("SJ-5", "2026-03-15 00:00:00+00")]
         assert con.execute("select row_number, rule, value from staging.quarantine order by 1").fetchall() == [
-            (4, "applied_at_parseable", "26-03-15"), (5, "applied_at_parseable", "0001-01-01")]
+            (4, "applied_at_parseable", "26-03-15"), (5, "applied_at_parseable", "0001-01-01"),
+            (6, "applied_at_parseable", "epoch")]
+
+
+def test_a_source_sets_the_order_of_slashed_dates_and_a_date_impossible_in_that_order_is_unparseable(settings, home):
+    when = {4: "05/03/2026", 5: "15/03/2026 09:30", 6: "03/15/2026", 7: "15.03.26"}
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
+    write(home, "stackjobs", "us.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:  # the default, mdy
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::date::varchar from staging.candidate_records order by 1"
+                           ).fetchall() == [("SJ-4", "2026-05-03"), ("SJ-6", "2026-03-15"), ("SJ-7", "2026-03-15")]
+        assert con.execute("select row_number, rule from staging.quarantine").fetchall() == [(3, "applied_at_parseable")]
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n    date_order: dmy\n", 1))
+    write(home, "stackjobs", "uk.csv", "\n".join([HEADER, *(r.replace("SJ-", "UK-") for r in rows)]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records "
+                           "where source_record_id like 'UK-%' order by 1").fetchall() == [
+            ("UK-4", "2026-03-05 00:00:00+00"), ("UK-5", "2026-03-15 09:30:00+00"), ("UK-7", "2026-03-15 00:00:00+00")]
+        assert con.execute("select row_number, rule, value from staging.quarantine where source_record_id like 'UK-%'"
+                           ).fetchall() == [(4, "applied_at_parseable", "03/15/2026")]
 
 
 def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
@@ -343,6 +409,25 @@ def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
         assert con.execute("select ats_person_id, stage from staging.stage_changes").fetchone() == ("GH-1", "Phone Screen")
         rules = {r for (r,) in con.execute("select distinct rule from staging.quarantine").fetchall()}
         assert {"referrer_present", "person_key_present", "stage_present", "changed_at_parseable"} <= rules
+
+
+def test_an_address_keeps_nothing_a_spreadsheet_left_around_it_in_every_field_that_holds_one(settings, home):
+    """A tab, line break, zero-width space or byte-order mark around an address is dropped, as spaces are."""
+    write(home, "stackjobs", "a.csv", "\n".join([
+        HEADER, GOOD[1].replace("ann@x.io", '"ann@x.io\t"'), GOOD[1].replace("SJ-2", "SJ-4").replace("ann@x.io", "\ufeffmailto:Bo@X.io\u200b")
+    ]) + "\n")
+    write(home, "referrals", "r.csv",
+          "referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
+          "referrer_email,referrer_name,referrer_employee_id,relationship,note,submitted_at\n"
+          "R-1,Sam Doe,sam@corp.io\u2028,,Corp,,J-1,Ann@Acme.example\x0b,Ann,E1,former colleague,great,2026-05-01\n")
+    write(home, "ats_status", "s.csv", "event_id,candidate_id,candidate_email,job_id,stage,changed_at\n"
+                                       "E-1,,\u00a0Kim@Corp.io\x85,J-1,Offer,2026-05-03\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
+        assert con.execute("select source_record_id, email, referrer_email from staging.candidate_records order by 1").fetchall() == [
+            ("R-1", "sam@corp.io", "ann@acme.example"), ("SJ-2", "ann@x.io", None), ("SJ-4", "bo@x.io", None)]
+        assert con.execute("select email from staging.stage_changes").fetchall() == [("kim@corp.io",)]
 
 
 def test_unknown_source_name_is_an_error(settings):

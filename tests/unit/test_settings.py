@@ -17,6 +17,15 @@ def test_env_file_and_environment(tmp_path, monkeypatch):
     assert load_settings(env_file=env).max_bad_fraction == 0.5
 
 
+def test_a_frozen_now_with_an_offset_is_the_same_instant_in_utc(tmp_path, monkeypatch):
+    from tasks.clock import utcnow
+
+    monkeypatch.setenv("CANDOR_NOW", "2026-03-01T09:00:00+01:00")
+    assert utcnow(load_settings(env_file=tmp_path / "none.env")).isoformat() == "2026-03-01T08:00:00+00:00"
+    monkeypatch.setenv("CANDOR_NOW", "2026-03-01T09:00:00")  # no offset: UTC
+    assert utcnow(load_settings(env_file=tmp_path / "none.env")).isoformat() == "2026-03-01T09:00:00+00:00"
+
+
 def test_misspelt_setting_is_rejected(tmp_path, monkeypatch):
     monkeypatch.setenv("CANDOR_MAX_BAD_FRACTON", "0.1")
     with pytest.raises(SettingsError, match="unknown setting.*CANDOR_MAX_BAD_FRACTON"):
