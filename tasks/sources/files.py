@@ -24,7 +24,10 @@ from tasks.pii import mask_text
 from tasks.sources.registry import JSON_PATH_TOKEN, SourceConfig
 from tasks.warehouse import scalar
 
-csv.field_size_limit(10 * 1024 * 1024)
+# The longest field either CSV reader takes (DuckDB's default line limit is 2 MB: a 3 MB pasted CV
+# was malformed on the fast path and staged by the exact one).
+MAX_FIELD_BYTES = 10 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_BYTES)
 
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
@@ -169,8 +172,9 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     con.execute("create or replace temp table batch_csv as select * from read_csv(?, header = true, "
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', encoding = ?, "
                 "strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects', "
-                "rejects_scan = 'batch_reject_scans', null_padding = false, auto_detect = false)",
-                [str(path), source.delimiter, "utf-8" if source.encoding == "utf-8" else "latin-1"])
+                "rejects_scan = 'batch_reject_scans', null_padding = false, auto_detect = false, "
+                "max_line_size = ?)",
+                [str(path), source.delimiter, "utf-8" if source.encoding == "utf-8" else "latin-1", MAX_FIELD_BYTES])
     accepted = scalar(con, "select count(*) from batch_csv")
     rejects = con.execute(
         "select line, error_type, csv_line from batch_rejects order by line"
@@ -196,7 +200,10 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     first = {}
     for line, error, text in rejects:
         first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], error.lower()))
-    return ReadResult(accepted + len(bad_lines), malformed_frame(list(first.values())))
+    # a line of nothing but blanks and delimiters is no row, as for the exact reader
+    blank = {line for line, _, text in rejects if not (text or "").replace(source.delimiter, "").strip()}
+    return ReadResult(accepted + len(bad_lines) - len(blank),
+                      malformed_frame([row for line, row in first.items() if line not in blank]))
 
 
 def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:

@@ -430,6 +430,21 @@ def test_an_address_keeps_nothing_a_spreadsheet_left_around_it_in_every_field_th
         assert con.execute("select email from staging.stage_changes").fetchall() == [("kim@corp.io",)]
 
 
+def test_both_csv_readers_skip_a_blank_looking_line_and_take_a_long_field(settings, home):
+    """DuckDB's fast reader and the exact one (taken when a field spans lines) agree on a file's rows."""
+    cv = "x" * 3_000_000  # a pasted CV over DuckDB's default 2 MB line limit
+    rows = [GOOD[1], " \t ", ",,, ", GOOD[1].replace("SJ-2", "SJ-4").replace(",go,", f",{cv},")]
+    write(home, "stackjobs", "fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    spanning = GOOD[1].replace("SJ-2", "SJ-5").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "exact.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"exact.csv": (3, 3, 0), "fast.csv": (2, 2, 0)}
+        assert con.execute("select source_record_id, length(skills[1]) from staging.candidate_records "
+                           "where source_record_id like '%-4' order by 1").fetchall() == [("EX-4", 3_000_000), ("SJ-4", 3_000_000)]
+        run_checks(con)
+
+
 def test_unknown_source_name_is_an_error(settings):
     with writer(settings) as con, pytest.raises(ValueError, match="unknown source"):
         ingest(con, settings, only=["nope"])
