@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import tasks  # noqa: F401  (quiet embedded-Prefect defaults first)
 from tasks import PROJECT_ROOT
@@ -25,17 +27,45 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-# Wide enough for summary tables when output is piped (rich assumes 80 columns then).
-console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, soft_wrap=True)  # error lines carry paths: never break them
+# Wide enough for summary tables when output is piped (rich assumes 80 columns then). No markup:
+# values, file names and error texts come from the feeds, and `[b]` or `[/hr]` in them is text.
+console = Console(width=None if sys.stdout.isatty() else 140, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)  # error lines carry paths: never break them
+
+
+def _error(label: str, message: object) -> None:
+    """Prints `label: message` to stderr, the label in red, the message exactly as it is."""
+    err.print(Text(f"{label}:", style="red"), str(message))
 
 
 def _settings():
     try:
         return load_settings()
     except SettingsError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        _error("error", exc)
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def _warehouse(settings):
+    """The warehouse for a look-up command: one that exists, opened under the writer lock; a busy or
+    unreadable file is a one-line error, not a traceback."""
+    import duckdb
+
+    from tasks.warehouse import WarehouseBusy, writer
+
+    if not settings.warehouse_path.exists():
+        _error("error", f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
+        raise typer.Exit(1)
+    try:
+        with writer(settings) as con:
+            yield con
+    except WarehouseBusy as exc:
+        _error("warehouse busy", exc)
+        raise typer.Exit(1) from None
+    except duckdb.IOException as exc:
+        _error("error", f"{settings.warehouse_path} could not be opened as a DuckDB database: {exc}")
+        raise typer.Exit(1) from None
 
 
 # Summary keys whose plain name would not say what their rows are, and what an empty table means.
@@ -88,12 +118,12 @@ def _run(flow, title: str, suffix: str = "", **params):
         with console.status(f"running {title} flow…"):
             result = flow(**params)
     except ConfigError as exc:
-        err.print(f"[red]config error:[/red]\n{exc}")
+        _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None
     except (RuntimeError, ValueError, AssertionError, PrefectException) as exc:
         if getattr(exc, "results", None) is not None:
             _show(title, exc.results, suffix)
-        err.print(f"[red]{title} failed:[/red] {exc}")
+        _error(f"{title} failed", exc)
         raise typer.Exit(1) from None
     _show(title, result, suffix)
     return result
@@ -104,7 +134,19 @@ def ingest(
     source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
 ) -> None:
     """Ingest file drops from $CANDOR_HOME/inbox into raw, staging and quarantine."""
-    _settings()
+    settings = _settings()
+    from tasks.sources.registry import load_sources
+
+    if source:  # a misspelt name is a usage error, found before a Prefect server starts
+        try:
+            names = [s.name for s in load_sources(settings.config_dir)]
+        except ConfigError as exc:
+            _error("config error", f"\n{exc}")
+            raise typer.Exit(2) from None
+        unknown = sorted(set(source) - set(names))
+        if unknown:
+            _error("error", f"unknown source(s) {', '.join(unknown)} for --source; sources.yaml has {', '.join(names)}")
+            raise typer.Exit(2)
     from flows.ingest import ingest_flow
 
     _run(ingest_flow, "ingest", sources=source or None)
@@ -162,11 +204,11 @@ def resolve(
     """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""
     _settings()
     if use_model is not None and use_model != "shipped" and not use_model.isdigit():
-        err.print(f"[red]error:[/red] --use-model takes a version number or 'shipped', not {use_model!r}")
+        _error("error", f"--use-model takes a version number or 'shipped', not {use_model!r}")
         raise typer.Exit(2)
     if train and use_model is not None:
-        err.print("[red]error:[/red] --train and --use-model exclude each other: one makes a new model, "
-                  "the other makes an existing one current")
+        _error("error", "--train and --use-model exclude each other: one makes a new model, "
+               "the other makes an existing one current")
         raise typer.Exit(2)
     from flows.resolve import resolve_flow
 
@@ -179,9 +221,8 @@ def models() -> None:
     """List the identity model versions: the shipped default, each --train and --use-model, and the runs that used each."""
     settings = _settings()
     from tasks.identity.resolve import model_versions
-    from tasks.warehouse import writer
 
-    with writer(settings) as con:
+    with _warehouse(settings) as con:
         rows = model_versions(con)
     if not rows:
         console.print("no identity model stored yet: the first resolve run stores the shipped default as version 1")
@@ -194,13 +235,12 @@ def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core
     """Show a person's records and, for each link, the rule or the per-field Splink weights that made it."""
     settings = _settings()
     from tasks.identity.explain import explain as explain_person
-    from tasks.warehouse import writer
 
-    with writer(settings) as con:
+    with _warehouse(settings) as con:
         try:
             found = explain_person(con, person_id)
         except KeyError as exc:
-            err.print(f"[red]error:[/red] {exc.args[0]}")
+            _error("error", exc.args[0])
             raise typer.Exit(1) from None
     if found["gone"]:
         console.print(found["gone"])
@@ -218,13 +258,12 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
     Splink, and Splink's probability and per-field weights."""
     settings = _settings()
     from tasks.identity.explain import compare as compare_records
-    from tasks.warehouse import writer
 
-    with writer(settings) as con:
+    with _warehouse(settings) as con:
         try:
             found = compare_records(con, settings, record_a, record_b)
         except KeyError as exc:
-            err.print(f"[red]error:[/red] {exc.args[0]}")
+            _error("error", exc.args[0])
             raise typer.Exit(1) from None
     _print_rows("records", found["records"])
     _print_rows("verdict (field weights: log2 Bayes factors)", found["verdict"])
@@ -240,12 +279,11 @@ def status() -> None:
     """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
     settings = _settings()
     from tasks.status import api_cursors, files_by_status, quarantine_by_rule, table_counts
-    from tasks.warehouse import writer
 
     if not settings.warehouse_path.exists():
         console.print(f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
         return
-    with writer(settings) as con:
+    with _warehouse(settings) as con:
         console.print(f"warehouse: {settings.warehouse_path}")
         _print_rows("tables", [{"table": t, "rows": n} for t, n in table_counts(con)])
         _print_rows("files", [{"source": s, "status": st, "files": n} for s, st, n in files_by_status(con)])

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import utcnow
+from tasks.config import ConfigError
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources
@@ -258,7 +259,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         return FileResult(source.name, display, "failed", error=error)
     now = utcnow(settings)
     unchanged = drop_unchanged(con, source)
-    stage(con, source, now)
+    stage(con, source, now, settings.default_region)
     failures = validate_batch(con, source.kind, now)
     quarantine = pd.concat([read.malformed, failures], ignore_index=True) if len(failures) else read.malformed
     result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged)
@@ -279,7 +280,7 @@ def ingest(
     if only:
         unknown = sorted(set(only) - {s.name for s in sources})
         if unknown:
-            raise ValueError(f"unknown source(s) {unknown}; sources.yaml has {[s.name for s in sources]}")
+            raise ConfigError(f"unknown source(s) {unknown}; sources.yaml has {[s.name for s in sources]}")
         sources = [s for s in sources if s.name in only]
     results = []
     for source in sources:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dotenv import dotenv_values
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tasks import PROJECT_ROOT
@@ -28,8 +28,10 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(default=600.0, ge=0, description="How long a writer waits for the warehouse lock.")
     max_bad_fraction: float = Field(default=0.2, ge=0, le=1, description="Quarantined share above which a run fails.")
     min_bad_rows: int = Field(default=2, ge=1, description="Quarantined rows a batch needs before its share can fail a run.")
-    default_region: str = Field(default="US", description="Phone region used when a source names none.")
-    org_timezone: str = Field(default="UTC", description="Time zone used when a person's is unknown.")
+    default_region: str = Field(default="US", pattern=r"^[A-Z]{2}$",
+                                description="Phone region (ISO 3166 alpha-2) used when a source names none.")
+    org_timezone: str = Field(default="UTC", description="IANA time zone (Europe/Berlin) for send windows when a "
+                                                       "person's is unknown (read by the nurture stage, not built yet).")
     now: datetime | None = Field(default=None, description="Frozen clock (UTC) for tests and replays.")
     duckdb_memory_limit: str = Field(
         default="2GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$",
@@ -50,6 +52,17 @@ class Settings(BaseSettings):
         default=1000, ge=2, description="Records sharing a blocking rule's keys (name and city, last name and "
                                         "employer…) with more records than this are not paired by that rule: "
                                         "it would pair every two of them. Other rules still pair them.")
+
+    @field_validator("org_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)") from None
+        return value
 
     @property
     def config_dir(self) -> Path:

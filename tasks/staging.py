@@ -80,14 +80,15 @@ def ensure_canonical_columns(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"alter table batch_read add column {field} varchar")
 
 
-def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime) -> None:
-    """Normalizes batch_read into batch_staged with the model for the source's kind."""
+def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime, default_region: str) -> None:
+    """Normalizes batch_read into batch_staged with the model for the source's kind; phones without a
+    country code are read in the source's `phone_region`, else in CANDOR_DEFAULT_REGION."""
     ensure_canonical_columns(con)
     if source.kind == "ats_status":
         con.execute(f"create or replace temp table batch_staged as {sql_text('staging/stage_change_batch')}",
                     {"now": now, "day_first": source.date_order == "dmy"})
         return
-    build_lookups(con, source.phone_region)
+    build_lookups(con, source.phone_region or default_region)
     con.execute(
         f"create or replace temp table batch_staged as {sql_text('staging/candidate_batch')}",
         {"now": now, "day_first": source.date_order == "dmy", "true_words": sorted(nz.TRUE_WORDS), "false_words": sorted(nz.FALSE_WORDS)},

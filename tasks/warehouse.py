@@ -94,8 +94,8 @@ def _connect_when_free(settings: Settings) -> duckdb.DuckDBPyConnection:
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"gave up after {settings.lock_timeout_s:.0f} s waiting for {settings.warehouse_path}: it is open "
-                    f"in {holder}. DuckDB lets one process at a time open the file; close that session, and point "
-                    f"dashboards at the Parquet marts in {settings.marts_dir} instead of the live file"
+                    f"in {holder}. DuckDB lets one process at a time open the file; close that session, and let "
+                    f"tools that read while Candor runs (dashboards, notebooks) open a copy of the file instead"
                 ) from None
             if not waiting:
                 log.warning("warehouse %s is open in %s; waiting up to %.0f s (CANDOR_LOCK_TIMEOUT_S)",

@@ -35,11 +35,15 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
         view(con, model)
 
 
+DNC_COLUMNS = ["address", "channel", "added_at", "note", "is_dated"]
+
+
 def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
     """Reads config/do_not_contact.csv (address[, added_at, note]) into normalized rows; bad lines are ConfigErrors."""
     if not path.exists():
-        return pd.DataFrame(columns=["address", "channel", "added_at", "note"])
-    # The file's modification time stands in for a missing added_at, so reloading it changes nothing.
+        return pd.DataFrame(columns=DNC_COLUMNS)
+    # The file's modification time stands in for a missing added_at of a line new to the list
+    # (refresh_consent keeps the date a listed address already has, so editing the file re-dates nothing).
     modified = datetime.fromtimestamp(os.path.getmtime(path), timezone.utc)
     rows, errors = [], []
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -64,10 +68,11 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
                 errors.append(f"{path}:{line}: added_at: {added!r} is not a date")
                 continue
             added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-            rows.append({"address": address, "channel": channel, "added_at": added_at, "note": row.get("note") or None})
+            rows.append({"address": address, "channel": channel, "added_at": added_at, "note": row.get("note") or None,
+                         "is_dated": bool(added)})
     if errors:
         raise ConfigError("\n".join(errors))
-    return pd.DataFrame(rows, columns=["address", "channel", "added_at", "note"])
+    return pd.DataFrame(rows, columns=DNC_COLUMNS)
 
 
 def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
@@ -75,8 +80,17 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     frame = read_do_not_contact(settings.config_dir / "do_not_contact.csv", settings.default_region)
     con.register("dnc_frame", frame)
     try:
+        con.execute("""
+            create or replace temp table dnc_new as
+            select f.address, f.channel,
+                   if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at, f.note
+            from dnc_frame f
+            left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
+                using (address, channel)
+        """)
         con.execute("delete from core.do_not_contact")
-        con.execute("insert into core.do_not_contact select address, channel, added_at::timestamptz, note from dnc_frame")
+        con.execute("insert into core.do_not_contact select * from dnc_new")
+        con.execute("drop table dnc_new")
     finally:
         con.unregister("dnc_frame")
     build(con, "core/person_addresses")

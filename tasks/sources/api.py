@@ -192,7 +192,7 @@ def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, 
     unchanged = drop_unchanged(con, source)
     if unchanged == len(objects):
         return FileResult(source.name, label, "loaded", rows_read=unchanged, rows_staged=unchanged)
-    stage(con, source, now)
+    stage(con, source, now, settings.default_region)
     quarantine = validate_batch(con, source.kind, now)
     return write_batch(con, source, label, sha, len(objects), quarantine, settings, unchanged)
 

@@ -37,7 +37,8 @@ class SourceConfig(BaseModel):
     channel: Literal["job_board", "referral", "ats", "career_site", "agency", "event"]
     path: str | None = Field(default=None, description="glob under inbox/, or an absolute glob (a drop folder elsewhere)")
     format: Literal["csv", "json", "jsonl"] | None = None
-    phone_region: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    phone_region: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="region of phones without +country code; unset: CANDOR_DEFAULT_REGION")
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
     date_order: Literal["mdy", "dmy"] = Field(

@@ -13,3 +13,53 @@ def test_a_long_value_is_printed_whole(capsys):
     body = [line.split("│")[1:-1] for line in out.splitlines() if line.startswith("│")]
     columns = ["".join(cells[i].strip() for cells in body) for i in range(3)]
     assert columns == [key, "singleton", email] and "…" not in out
+
+
+def test_brackets_in_values_and_errors_are_printed_as_they_are(capsys):
+    from flows.cli import _error
+
+    _print_rows("records", [{"company": "[b]Nordic[/b] AS", "stage": "Screen [/hr] call"}])
+    _error("ingest failed", "inbox/stackjobs [resent].csv:1:1: empty file")
+    out, err = capsys.readouterr()
+    assert "[b]Nordic[/b] AS" in out and "Screen [/hr] call" in out
+    assert "ingest failed: inbox/stackjobs [resent].csv:1:1: empty file" in err
+
+
+def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_tracebacks(settings):
+    import subprocess
+    import sys
+    import textwrap
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tasks.warehouse import writer
+
+    runner = CliRunner()
+    # a look-up in a home with no warehouse yet says so and creates none
+    for command in (["explain", "1"], ["models"], ["compare", "a:1", "b:1"]):
+        missing = runner.invoke(app, command)
+        assert missing.exit_code == 1 and "no warehouse yet at" in missing.output, command
+    assert not settings.warehouse_path.exists()
+    with writer(settings):
+        pass
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, duckdb
+        con = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
+        print("open", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        busy = runner.invoke(app, ["status"], env={"CANDOR_LOCK_TIMEOUT_S": "0.5"})
+    finally:
+        holder.kill()
+        holder.wait()
+    assert busy.exit_code == 1 and "warehouse busy: gave up after" in busy.output and "Traceback" not in busy.output
+    settings.warehouse_path.write_text("not a database")
+    broken = runner.invoke(app, ["explain", "1"])
+    assert broken.exit_code == 1 and "could not be opened as a DuckDB database" in broken.output
+    assert "Traceback" not in broken.output
+    # last: running a flow imports Prefect, whose log handlers would keep this invocation's stream
+    typo = runner.invoke(app, ["ingest", "--source", "stackjob"])
+    assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output

@@ -378,6 +378,15 @@ def test_a_source_sets_the_order_of_slashed_dates_and_a_date_impossible_in_that_
                            ).fetchall() == [(4, "applied_at_parseable", "03/15/2026")]
 
 
+def test_a_source_naming_no_phone_region_reads_phones_in_the_default_region(settings, home):
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    phone_region: US\n", "", 1))  # stackjobs names none now
+    write(home, "stackjobs", "gb.csv", "\n".join([HEADER, GOOD[1].replace("ann@x.io,", "ann@x.io,020 7946 0018")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings.model_copy(update={"default_region": "GB"}))
+        assert con.execute("select phone, phone_country from staging.candidate_records").fetchall() == [("+442079460018", "GB")]
+
+
 def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
     bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
     for night in range(3):
@@ -464,7 +473,7 @@ def test_chunked_validation_finds_exactly_what_one_pass_finds(settings, home):
     source = next(s for s in load_sources(settings.config_dir) if s.name == "stackjobs")
     with writer(settings) as con:
         read_file(con, path, source)
-        stage(con, source, utcnow(settings))
+        stage(con, source, utcnow(settings), settings.default_region)
         whole = validate_batch(con, source.kind, utcnow(settings), chunk_rows=1000)
         chunked = validate_batch(con, source.kind, utcnow(settings), chunk_rows=2)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pytest
 
@@ -114,6 +116,15 @@ def test_do_not_contact_list_suppresses_every_address_of_the_person(settings, ho
     listed = con.execute("select address, channel from core.do_not_contact order by 1").fetchall()
     assert listed == [("+14155550199", "sms"), ("work+crm@corp.example", "email")]  # the mailbox work@ reaches
     assert {"channel": "email", "is_allowed": False, "reason": "do_not_contact", "persons": 1} in rows
+    # a line added later, with no date either, re-dates nothing already listed
+    dated = "select address, added_at from core.do_not_contact order by 1"
+    before = con.execute(dated).fetchall()
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text(path.read_text() + "late@corp.example,,\n")
+    os.utime(path, (before[0][1].timestamp() + 86400,) * 2)
+    refresh_consent(con, settings)
+    after = dict(con.execute(dated).fetchall())
+    assert {a: after[a] for a, _ in before} == dict(before) and after["late@corp.example"] > before[0][1]
 
 
 def test_views_answer_live_without_a_rebuild(settings):

@@ -33,6 +33,7 @@ def test_misspelt_setting_is_rejected(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, value", [("CANDOR_LOCK_TIMEOUT_S", "soon"), ("CANDOR_DUCKDB_MEMORY_LIMIT", "lots"),
+                                         ("CANDOR_DEFAULT_REGION", "Britain"), ("CANDOR_ORG_TIMEZONE", "Berlin"),
                                          ("CANDOR_DUCKDB_MEMORY_LIMIT", "6")])
 def test_invalid_value_names_the_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)

@@ -72,7 +72,7 @@ def test_writer_waits_for_a_duckdb_session_outside_candor_then_names_it(settings
         started = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="tasks.warehouse"):
             with pytest.raises(WarehouseBusy, match=rf"gave up after 1 s waiting for .*candor.duckdb: it is open in "
-                                                    rf".*\(pid {holder.pid}\), which is not a Candor writer.*Parquet marts"):
+                                                    rf".*\(pid {holder.pid}\), which is not a Candor writer.*open a copy of the file"):
                 with writer(impatient):
                     pass
         assert time.monotonic() - started >= 1.0
