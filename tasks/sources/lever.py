@@ -6,7 +6,8 @@ An opportunity lands in staging.candidate_records under its own id with ats_pers
 stage row `app:<opportunity>:<n>` with the stage's name (from `<base_url>/stages`); an old
 opportunity without stageChanges gets one row for its current stage; an archived one gets a row
 `app:<opportunity>:archived` at archivedAt, `Hired` when its archive reason is of type hired
-(`<base_url>/archive_reasons`), else `Archived`; a restored one loses that row again (api.py
+(`<base_url>/archive_reasons`), the reason's name when config/stages.yaml maps that name to
+withdrew (`Withdrew`), else `Archived`; a restored one loses that row again (api.py
 `_drop_stale_stage_rows`). A deleted opportunity is a raw op='delete' row and leaves staging with
 its stage rows.
 """
@@ -17,6 +18,7 @@ from datetime import datetime
 
 import httpx
 
+from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
 from tasks.sources.http import ApiError, RetryPolicy, get
@@ -90,10 +92,19 @@ class Lever:
         return self._stage_names
 
     def archive_stages(self) -> dict[str, str]:
-        """Archive reason id -> the stage it ends in: `Hired` for reasons of type hired, else `Archived`."""
+        """Archive reasons (<base_url>/archive_reasons) -> {reason id: the stage it ends in}.
+
+        `Hired` for reasons of type hired; a non-hired reason whose name config/stages.yaml maps to
+        withdrew keeps its name (a candidate who withdrew was not rejected); any other is `Archived`.
+        """
         if self._archive_stages is None:
-            self._archive_stages = {r["id"]: "Hired" if r.get("type") == "hired" else "Archived"
-                                    for r in self._listing("archive_reasons")}
+            stage_map = load_stage_map(self.settings.config_dir)
+            self._archive_stages = {}
+            for reason in self._listing("archive_reasons"):
+                name = str(reason.get("text") or "").strip()
+                self._archive_stages[reason["id"]] = (
+                    "Hired" if reason.get("type") == "hired"
+                    else name if stage_map.get(name.casefold()) == "withdrew" else "Archived")
         return self._archive_stages
 
     def _stage_name(self, stage: object) -> str | None:
