@@ -9,7 +9,8 @@ opportunity without stageChanges gets one row for its current stage; an archived
 (`<base_url>/archive_reasons`), the reason's name when config/stages.yaml maps that name to
 withdrew (`Withdrew`), else `Archived`; a restored one loses that row again (api.py
 `_drop_stale_stage_rows`). A deleted opportunity is a raw op='delete' row and leaves staging with
-its stage rows.
+its stage rows; so does one Lever anonymized (`isAnonymized`: a GDPR request or a retention policy
+blanked its personal fields), which Lever goes on listing: its blanked version is never landed.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Lever:
     def is_delete_stream(self, stream: str) -> bool:
         """The `deleted` stream lists deleted opportunities."""
         return stream == "deleted"
+
+    def deletions(self, opportunities: list[dict]) -> list[dict]:
+        """Listed opportunities that stand for deletions -> their delete payloads: the anonymized ones."""
+        # the payload names no personal field: raw keeps it for good
+        return [{"id": str(o.get("id")), "isAnonymized": True} for o in opportunities if o.get("isAnonymized") is True]
 
     def _get(self, path: str, params: dict) -> tuple[httpx.Response, dict]:
         url = f"{self.source.base_url.rstrip('/')}/{path}"

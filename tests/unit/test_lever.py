@@ -196,3 +196,37 @@ def test_an_opportunity_archived_because_the_candidate_withdrew_ends_in_withdrew
                        rejected["id"]: ["rejected", None, archived_at]}
         run_checks(con)
 
+
+def test_an_anonymized_opportunity_leaves_staging_and_identity_like_a_deleted_one(home, fake):
+    gone = _own_contact(sorted(fake.opportunities.values(), key=lambda o: o["id"]))[0]
+    email = gone["emails"][0].lower()
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest_through_stages(con, settings)
+        assert con.execute("select count(*) from core.persons where email = ?", [email]).fetchall() == [(1,)]
+        raw_before = con.execute("select op, payload_sha256 from raw.source_records where source_record_id = ?",
+                                 [gone["id"]]).fetchall()
+    # Lever anonymizes it (GDPR request or retention policy) and lists it on with its personal fields blanked
+    fake.update(gone["id"], NOW + timedelta(hours=1), isAnonymized=True, name="", headline="", emails=[], phones=[],
+                links=[], location=None)
+    later = configure(home, fake.url, now=NOW + timedelta(hours=2))
+    with writer(later) as con:
+        ingest_through_stages(con, later)
+        one = [gone["id"]]
+        assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", one).fetchall() == [(0,)]
+        assert con.execute("select count(*) from staging.stage_changes where starts_with(source_record_id, ?)",
+                           [f"app:{gone['id']}:"]).fetchall() == [(0,)]
+        assert con.execute("select count(*) from staging.deleted_records where source_record_id = ?", one).fetchall() == [(1,)]
+        raw = con.execute("select op, payload from raw.source_records where source_record_id = ? and op = 'delete'", one).fetchall()
+        assert len(con.execute("select 1 from raw.source_records where source_record_id = ?", one).fetchall()) == len(raw_before) + 1
+        assert len(raw) == 1 and "@" not in raw[0][1] and '"isAnonymized":true' in raw[0][1].replace(" ", "")
+        assert con.execute("select count(*) from core.identity_links where source_record_id = ?", one).fetchall() == [(0,)]
+        assert con.execute("select count(*) from core.persons where email = ?", [email]).fetchall() == [(0,)]
+        assert con.execute("select count(*) from core.person_addresses where address = ?", [email]).fetchall() == [(0,)]
+        run_checks(con)
+        after = warehouse_state(con)
+    # the full scan lists it again: nothing changes
+    rescan = configure(home, fake.url, now=NOW + timedelta(hours=3), reconcile_every_h=0)
+    with writer(rescan) as con:
+        report = ingest(con, rescan)
+        assert report.summary_rows()[0]["deleted"] == 0 and warehouse_state(con) == after
