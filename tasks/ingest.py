@@ -156,7 +156,10 @@ def write_batch(
     """load_batch's writes inside the caller's transaction (API pages commit several batches and their cursor at once).
 
     `unchanged` rows (drop_unchanged) are read and staged already: they count as staged, so read =
-    staged + quarantined holds for the whole batch.
+    staged + quarantined holds for the whole batch. In the same way a row whose record was
+    quarantined with the same payload under the same rule before is quarantined already: it gets
+    no new quarantine row for that rule and counts as quarantined (rows_quarantined_before when it
+    broke no other rule).
     """
     now = utcnow(settings)
     batch_id = str(uuid.uuid4())
@@ -182,12 +185,16 @@ def write_batch(
             anti join (select source_record_id, payload_sha256 from raw.source_records where source_name = ?) r
                 on r.source_record_id is not distinct from b.source_record_id and r.payload_sha256 = b.sha
         """, [source.name, path, batch_id, now, source.name])
+        # a full export or full scan lists every record again: only what was not quarantined before is added
         con.execute("""
-            insert into staging.quarantine
-                (source_name, source_record_id, batch_id, file_path, row_number, rule, field, value, message, quarantined_at)
-            select ?, b.source_record_id, ?, ?, q.row_number, q.rule, q.field, q.value, q.message, ?
+            insert into staging.quarantine (source_name, source_record_id, batch_id, file_path, row_number, rule,
+                                            field, value, message, quarantined_at, payload_sha256)
+            select ?, b.source_record_id, ?, ?, q.row_number, q.rule, q.field, q.value, q.message, ?, sha256(b.payload)
             from batch_quarantine q left join batch_read b using (row_number)
-        """, [source.name, batch_id, path, now])
+            where not exists (select 1 from staging.quarantine p
+                              where p.source_name = ? and p.source_record_id = b.source_record_id
+                                and p.payload_sha256 = sha256(b.payload) and p.rule = q.rule)
+        """, [source.name, batch_id, path, now, source.name])
         selected, prior = ", ".join(f"o.{c}" for c in columns), ""
         if source.kind == "ats_status":
             # a stage row sent again with the same stage and a later time (Greenhouse dates the current
@@ -209,17 +216,22 @@ def write_batch(
             select ?, ?, ?, ?{', ?, ?' if extra else ''}, o.payload_sha256, {selected}
             from batch_ok as o {prior}
         """, [source.name, batch_id, path, now, *extra_params]) + unchanged
-        rows_quarantined = scalar(con, "select count(distinct row_number) from staging.quarantine where batch_id = ?",
-                                  [batch_id])
+        rows_quarantined_before = scalar(con, """
+            select count(distinct q.row_number) from batch_quarantine q
+            anti join (select row_number from staging.quarantine where batch_id = ?) n using (row_number)
+        """, [batch_id])
+        rows_quarantined = rows_quarantined_before + scalar(
+            con, "select count(distinct row_number) from staging.quarantine where batch_id = ?", [batch_id])
         if rows_read != rows_staged + rows_quarantined:
             raise AssertionError(
                 f"{path}: conservation broken: read {rows_read} != staged {rows_staged} + quarantined {rows_quarantined}"
             )
         con.execute("""
             insert into meta.ingested_files (file_sha256, source_name, file_path, batch_id, started_at,
-                finished_at, status, rows_read, rows_staged, rows_quarantined)
-            values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?)
-        """, [sha, source.name, path, batch_id, now, utcnow(settings), rows_read, rows_staged, rows_quarantined])
+                finished_at, status, rows_read, rows_staged, rows_quarantined, rows_quarantined_before)
+            values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?)
+        """, [sha, source.name, path, batch_id, now, utcnow(settings), rows_read, rows_staged, rows_quarantined,
+              rows_quarantined_before])
         # Not in `finally`: after an error the transaction is aborted and the caller's rollback drops it.
         con.execute("drop view batch_ok")
     finally:

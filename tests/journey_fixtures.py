@@ -6,6 +6,7 @@ a few rows straight into those contract tables instead.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import duckdb
@@ -52,12 +53,14 @@ def record(con, person_id: int, record_id: str, source_name: str = "stackjobs", 
 
 
 def event(con, event_id: str, kind: str, occurred_at: datetime, person_id: int | None = None,
-          channel: str = "email", address: str | None = None, body: str | None = None) -> None:
-    """A raw.provider_events row."""
+          channel: str = "email", address: str | None = None, body: str | None = None,
+          payload: dict | None = None) -> None:
+    """A raw.provider_events row (payload: what the provider sent, as JSON)."""
     _insert(con, "raw.provider_events", {
         "provider_event_id": event_id, "provider": "sendgrid" if channel == "email" else "twilio",
         "person_id": person_id, "channel": channel, "address": address, "event_kind": kind,
-        "body": body, "occurred_at": occurred_at, "received_at": occurred_at})
+        "body": body, "occurred_at": occurred_at, "received_at": occurred_at,
+        "payload": json.dumps(payload) if payload is not None else None})
 
 
 def stage_change(con, record_id: str, stage: str, changed_at: datetime, ats_person_id: str | None = None,

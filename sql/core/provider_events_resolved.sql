@@ -4,7 +4,12 @@
 -- person_id null when nobody matches the address
 with keyed as (
     select e.*,
-           k.action as keyword_action        -- opt_out | opt_in for an SMS that is exactly a keyword
+           -- opt_out | opt_in for an SMS that is exactly a keyword; Twilio fails a message with error 21610
+           -- when the recipient replied STOP to the sender (status callback ErrorCode, message resource
+           -- error_code): the STOP Twilio honours, whether or not its inbound SMS reached us
+           coalesce(k.action, if(e.event_kind = 'failed' and e.channel = 'sms'
+                                 and coalesce(e.payload->>'ErrorCode', e.payload->>'error_code') = '21610',
+                                 'opt_out', null)) as keyword_action
     from raw.provider_events e
     left join core.sms_keywords k
       on e.event_kind in ('inbound_sms', 'replied') and e.channel = 'sms'

@@ -15,7 +15,7 @@ unsubscribes as (      -- lifted by a later re-subscribe from the same person or
           where r.event_kind = 'resubscribed' and r.occurred_at > u.occurred_at
             and (r.person_id = u.person_id or core.mailbox(r.address) = core.mailbox(u.address)))
 ),
-sms_opt_outs as (      -- lifted by a later START/YES/UNSTOP from the same phone
+sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a later START/YES/UNSTOP from the same phone
     select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
            o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source
     from events o

@@ -233,13 +233,17 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
             deleted = apply_deletes(con, source, page.records, page.label, settings)
             result = FileResult(source.name, page.label, "loaded", rows_deleted=deleted)
         else:
+            # records listed as deletions (a Lever opportunity anonymized) are not landed: their data goes
+            deletions = connector.deletions(page.records)
+            gone = {d["id"] for d in deletions}
+            records = [r for r in page.records if str(r.get("id")) not in gone]
             mapped = source.model_copy(update={"mapping": {**connector.default_mapping, **source.mapping}})
-            derived = {f: v for f, v in connector.derived_fields(page.records).items() if f not in source.mapping}
-            result = _land(con, mapped, page.records, page.label, page.sha, settings, derived)
+            derived = {f: v for f, v in connector.derived_fields(records).items() if f not in source.mapping}
+            result = _land(con, mapped, records, page.label, page.sha, settings, derived)
             # the records that changed (drop_unchanged left only them in batch_read): only their stage rows can be stale
             changed = [rid for (rid,) in con.execute("select source_record_id from batch_read "
                                                      "where source_record_id is not null").fetchall()]
-            stage_rows = connector.stage_rows(page.records)
+            stage_rows = connector.stage_rows(records)
             _drop_stale_stage_rows(con, source, changed, stage_rows, page.label, settings)
             if stage_rows:
                 stages = source.model_copy(update={"kind": "ats_status", "mapping": STAGE_MAPPING})
@@ -248,6 +252,7 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
                 result.rows_staged += extra.rows_staged
                 result.rows_quarantined += extra.rows_quarantined
                 result.rules += extra.rules
+            result.rows_deleted = apply_deletes(con, source, deletions, page.label, settings)
             if run.full or connector.pages_shift:
                 con.execute("insert into meta.api_seen_ids select ?, unnest(?::varchar[])",
                             [source.name, [str(r.get("id")) for r in page.records]])

@@ -65,6 +65,10 @@ class Greenhouse:
         """Harvest has no deleted-candidates stream."""
         return False
 
+    def deletions(self, candidates: list[dict]) -> list[dict]:
+        """Listed candidates that stand for deletions: none (Harvest lists only live candidates)."""
+        return []
+
     def fetch(self, stream: str, since: datetime | None, cursor: str | None) -> Page:
         """One page of candidates: the first (per_page, updated_after) or the `Link rel="next"` URL."""
         if cursor:

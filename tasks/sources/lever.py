@@ -6,9 +6,11 @@ An opportunity lands in staging.candidate_records under its own id with ats_pers
 stage row `app:<opportunity>:<n>` with the stage's name (from `<base_url>/stages`); an old
 opportunity without stageChanges gets one row for its current stage; an archived one gets a row
 `app:<opportunity>:archived` at archivedAt, `Hired` when its archive reason is of type hired
-(`<base_url>/archive_reasons`), else `Archived`; a restored one loses that row again (api.py
+(`<base_url>/archive_reasons`), the reason's name when config/stages.yaml maps that name to
+withdrew (`Withdrew`), else `Archived`; a restored one loses that row again (api.py
 `_drop_stale_stage_rows`). A deleted opportunity is a raw op='delete' row and leaves staging with
-its stage rows.
+its stage rows; so does one Lever anonymized (`isAnonymized`: a GDPR request or a retention policy
+blanked its personal fields), which Lever goes on listing: its blanked version is never landed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 
 import httpx
 
+from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
 from tasks.sources.http import ApiError, RetryPolicy, get
@@ -50,6 +53,11 @@ class Lever:
     def is_delete_stream(self, stream: str) -> bool:
         """The `deleted` stream lists deleted opportunities."""
         return stream == "deleted"
+
+    def deletions(self, opportunities: list[dict]) -> list[dict]:
+        """Listed opportunities that stand for deletions -> their delete payloads: the anonymized ones."""
+        # the payload names no personal field: raw keeps it for good
+        return [{"id": str(o.get("id")), "isAnonymized": True} for o in opportunities if o.get("isAnonymized") is True]
 
     def _get(self, path: str, params: dict) -> tuple[httpx.Response, dict]:
         url = f"{self.source.base_url.rstrip('/')}/{path}"
@@ -90,10 +98,19 @@ class Lever:
         return self._stage_names
 
     def archive_stages(self) -> dict[str, str]:
-        """Archive reason id -> the stage it ends in: `Hired` for reasons of type hired, else `Archived`."""
+        """Archive reasons (<base_url>/archive_reasons) -> {reason id: the stage it ends in}.
+
+        `Hired` for reasons of type hired; a non-hired reason whose name config/stages.yaml maps to
+        withdrew keeps its name (a candidate who withdrew was not rejected); any other is `Archived`.
+        """
         if self._archive_stages is None:
-            self._archive_stages = {r["id"]: "Hired" if r.get("type") == "hired" else "Archived"
-                                    for r in self._listing("archive_reasons")}
+            stage_map = load_stage_map(self.settings.config_dir)
+            self._archive_stages = {}
+            for reason in self._listing("archive_reasons"):
+                name = str(reason.get("text") or "").strip()
+                self._archive_stages[reason["id"]] = (
+                    "Hired" if reason.get("type") == "hired"
+                    else name if stage_map.get(name.casefold()) == "withdrew" else "Archived")
         return self._archive_stages
 
     def _stage_name(self, stage: object) -> str | None:

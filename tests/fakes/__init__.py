@@ -13,11 +13,14 @@ def warehouse_state(con) -> dict:
 
 def uninterrupted_state(tmp_path, configure, url: str) -> dict:
     """The warehouse state of one straight run (page size 10) into a fresh home, to compare a resumed run with."""
+    import shutil
+
+    from tasks import PROJECT_ROOT
     from tasks.ingest import ingest
     from tasks.warehouse import writer
 
     other = tmp_path / "other"
-    (other / "config").mkdir(parents=True)
+    shutil.copytree(PROJECT_ROOT / "data" / "config", other / "config")   # a new home starts with the project's config
     straight = configure(other, url, per_page=10)
     with writer(straight) as con:
         ingest(con, straight)

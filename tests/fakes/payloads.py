@@ -124,7 +124,8 @@ LEVER_STAGES = [("lead-new", "New lead"), ("applicant-new", "New applicant"), ("
                 ("on-site", "On-site interview"), ("offer", "Offer")]
 LEVER_ARCHIVE_REASONS = [{"id": "ar-hired", "text": "Hired", "status": "active", "type": "hired"},
                          {"id": "ar-underqualified", "text": "Underqualified", "status": "active", "type": "non-hired"},
-                         {"id": "ar-withdrew", "text": "Withdrew", "status": "active", "type": "non-hired"}]
+                         {"id": "ar-withdrew", "text": "Withdrew", "status": "active", "type": "non-hired"},
+                         {"id": "ar-candidate-withdrew", "text": "candidate withdrew ", "status": "active", "type": "non-hired"}]
 
 
 def lever_opportunities(n: int, seed: int, now: datetime) -> list[dict]:

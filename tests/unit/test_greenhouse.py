@@ -11,6 +11,7 @@ import pytest
 from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
+from tasks.status import quarantine_by_rule
 from tasks.warehouse import run_checks, writer
 from tests.fakes import ingest_through_stages, uninterrupted_state, warehouse_state
 from tests.fakes.greenhouse import FakeGreenhouse
@@ -227,6 +228,40 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
         assert con.execute("select count(*) from meta.api_seen_ids").fetchone()[0] == 0
         cursors = dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())
         assert cursors["last_full_at"] == (NOW + timedelta(hours=25)).isoformat()
+        run_checks(con)
+
+
+def test_a_full_scan_quarantines_again_only_what_it_did_not_quarantine_before(home, fake):
+    # a full scan lists every record again: one quarantined before with the same payload under the
+    # same rule stays quarantined without a new row, and still counts as read and quarantined
+    future = next(c for c in sorted(fake.candidates.values(), key=lambda c: c["id"])
+                  if c["applications"] and "@" in c["email_addresses"][-1]["value"])
+    app = future["applications"][0]
+    app["applied_at"] = app["last_activity_at"] = "2026-11-20T18:00:00.000Z"   # a clock ahead of ours
+    fake.update(future["id"], NOW - timedelta(hours=1))
+    settings = configure(home, fake.url, reconcile_every_h=0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before, rules = warehouse_state(con), quarantine_by_rule(con)
+        assert ("greenhouse", "changed_at_not_future", 2) in rules and ("greenhouse", "email_syntax", len(
+            [r for r in before["quarantine"] if r[1] == "email_syntax"])) in rules
+    rescan = configure(home, fake.url, now=NOW + timedelta(hours=1), reconcile_every_h=0)
+    with writer(rescan) as con:
+        report = ingest(con, rescan)
+        row = report.summary_rows()[0]
+        assert all("updated_after" not in q for q in fake.data_requests(PATH))   # both runs were full scans
+        assert row["read"] == row["staged"] + row["quarantined"] and row["quarantined"] == len(before["quarantine"]) > 0
+        assert warehouse_state(con) == before and quarantine_by_rule(con) == rules
+        run_checks(con)
+    # the same payload checked later: "not in the future" passes now, and the stage rows are staged
+    later = configure(home, fake.url, now=NOW + timedelta(hours=7), reconcile_every_h=0)
+    with writer(later) as con:
+        ingest(con, later)
+        assert con.execute("select count(*) from staging.stage_changes where starts_with(source_record_id, ?) "
+                           "and changed_at = '2026-11-20 18:00:00+00'", [f"app:{future['id']}:"]).fetchall() == [(2,)]
+        assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?",
+                           [str(future["id"])]).fetchall() == [(1,)]
+        assert warehouse_state(con)["quarantine"] == before["quarantine"]
         run_checks(con)
 
 

@@ -198,9 +198,14 @@ def test_duplicate_ids_in_one_file_are_all_quarantined(settings, home):
     write(home, "stackjobs", "f.csv", "\n".join([HEADER, GOOD[1], GOOD[1].replace("ann@", "ann3@")]) + "\n")
     with writer(settings) as con:
         ingest(con, settings)
-        assert con.execute("select file_path like '%f.csv', row_number from staging.quarantine "
-                           "where rule = 'record_id_unique' order by all").fetchall()[-2:] == [(True, 2), (True, 3)]
+        # both count as quarantined; d.csv's line 2 quarantined that same version under that rule already
+        assert con.execute("select rows_read, rows_staged, rows_quarantined, rows_quarantined_before from meta.ingested_files "
+                           "where file_path like '%f.csv'").fetchall() == [(2, 0, 2, 1)]
+        assert con.execute("select right(file_path, 5), row_number from staging.quarantine "
+                           "where rule = 'record_id_unique' order by all").fetchall() == [
+            ("d.csv", 2), ("d.csv", 3), ("f.csv", 3)]
         assert con.execute("select email from staging.candidate_records").fetchall() == [("ann@x.io",)]
+        run_checks(con)
 
 
 def test_unreadable_file_writes_nothing_and_others_still_load(settings, home):
@@ -397,7 +402,29 @@ def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_n
     with writer(settings) as con:
         assert files_by_status(con) == [("stackjobs", "failed", 1), ("stackjobs", "loaded", 3)]
         assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
-        assert scalar(con, "select count(*) from staging.quarantine") == 3   # the log keeps every attempt
+        assert scalar(con, "select count(*) from staging.quarantine") == 1   # the same version, once per rule
+        run_checks(con)
+
+
+def test_a_version_quarantined_before_migration_040_is_not_quarantined_again_after_it(settings, home):
+    from tasks.warehouse import migrate
+
+    bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
+    write(home, "stackjobs", "full_0.csv", "\n".join([HEADER, GOOD[1], bad_record]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        # as a warehouse from before migration 040 holds it
+        con.execute("alter table staging.quarantine drop column payload_sha256")
+        con.execute("alter table meta.ingested_files drop column rows_quarantined_before")
+        con.execute("delete from meta.schema_migrations where version = '040_quarantine_once'")
+        assert migrate(con) == ["040_quarantine_once"]
+        assert scalar(con, "select count(*) from staging.quarantine where payload_sha256 is not null") == 1
+    write(home, "stackjobs", "full_1.csv", "\n".join([HEADER, GOOD[1], bad_record]) + "\n\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.rows_read, f.rows_staged, f.rows_quarantined) for f in report.files if f.status == "loaded"] == [(2, 1, 1)]
+        assert scalar(con, "select count(*) from staging.quarantine") == 1
+        run_checks(con)
 
 
 def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):

@@ -66,7 +66,8 @@ def test_full_load_maps_contacts_and_stage_changes(home, fake):
         assert {r[2] for r in rows} == {o["contact"]}
         stage_map = load_stage_map(settings.config_dir)
         names = [s for (s,) in con.execute("select distinct stage from staging.stage_changes").fetchall()]
-        assert {stage_map[n.strip().casefold()] for n in names} == {"applied", "interviewing", "offered", "hired", "rejected"}
+        assert {stage_map[n.strip().casefold()] for n in names} == {"applied", "interviewing", "offered", "hired", "rejected",
+                                                                    "withdrew"}
         hired = sum((o["archived"] or {}).get("reason") == "ar-hired" for o in fake.opportunities.values())
         assert con.execute("select count(*) from staging.stage_changes where stage = 'Hired'").fetchone()[0] == hired > 0
         # An old opportunity without timestamps still lands; its stage has no time, so no stage row.
@@ -169,3 +170,63 @@ def test_a_restored_opportunity_is_open_again_and_each_opportunity_is_an_applica
     assert journey(configure(home, fake.url)) == (1, 1)
     fake.update(second["id"], NOW + timedelta(hours=1), archived=None)
     assert journey(configure(home, fake.url, now=NOW + timedelta(hours=2))) == (0, 2)
+
+
+def _own_contact(opps: list[dict]) -> list[dict]:
+    """Open opportunities with stage changes and a valid email whose contact holds no other opportunity."""
+    return [o for o in opps if o["stageChanges"] and not o["archived"] and "@" in o["emails"][0]
+            and sum(p["contact"] == o["contact"] for p in opps) == 1]
+
+
+def test_an_opportunity_archived_because_the_candidate_withdrew_ends_in_withdrew_not_rejected(home, fake):
+    withdrew, spelled, rejected = _own_contact(sorted(fake.opportunities.values(), key=lambda o: o["id"]))[:3]
+    at = NOW - timedelta(days=1)
+    for o, reason in ((withdrew, "ar-withdrew"), (spelled, "ar-candidate-withdrew"), (rejected, "ar-underqualified")):
+        fake.update(o["id"], at, archived={"reason": reason, "archivedAt": ms(at)})
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest_through_stages(con, settings)
+        got = dict((rid, rest) for rid, *rest in con.execute("""
+            select l.source_record_id, s.current_stage, s.withdrew_at, s.rejected_at
+            from core.person_stages as s join core.identity_links as l using (person_id)
+            where l.source_record_id in (?, ?, ?)""", [withdrew["id"], spelled["id"], rejected["id"]]).fetchall())
+        archived_at = datetime.fromtimestamp(ms(at) / 1000, timezone.utc)
+        # "Withdrew" and "candidate withdrew " are aliases of withdrew (stages.yaml, case and blanks ignored)
+        assert got == {withdrew["id"]: ["withdrew", archived_at, None], spelled["id"]: ["withdrew", archived_at, None],
+                       rejected["id"]: ["rejected", None, archived_at]}
+        run_checks(con)
+
+
+def test_an_anonymized_opportunity_leaves_staging_and_identity_like_a_deleted_one(home, fake):
+    gone = _own_contact(sorted(fake.opportunities.values(), key=lambda o: o["id"]))[0]
+    email = gone["emails"][0].lower()
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest_through_stages(con, settings)
+        assert con.execute("select count(*) from core.persons where email = ?", [email]).fetchall() == [(1,)]
+        raw_before = con.execute("select op, payload_sha256 from raw.source_records where source_record_id = ?",
+                                 [gone["id"]]).fetchall()
+    # Lever anonymizes it (GDPR request or retention policy) and lists it on with its personal fields blanked
+    fake.update(gone["id"], NOW + timedelta(hours=1), isAnonymized=True, name="", headline="", emails=[], phones=[],
+                links=[], location=None)
+    later = configure(home, fake.url, now=NOW + timedelta(hours=2))
+    with writer(later) as con:
+        ingest_through_stages(con, later)
+        one = [gone["id"]]
+        assert con.execute("select count(*) from staging.candidate_records where source_record_id = ?", one).fetchall() == [(0,)]
+        assert con.execute("select count(*) from staging.stage_changes where starts_with(source_record_id, ?)",
+                           [f"app:{gone['id']}:"]).fetchall() == [(0,)]
+        assert con.execute("select count(*) from staging.deleted_records where source_record_id = ?", one).fetchall() == [(1,)]
+        raw = con.execute("select op, payload from raw.source_records where source_record_id = ? and op = 'delete'", one).fetchall()
+        assert len(con.execute("select 1 from raw.source_records where source_record_id = ?", one).fetchall()) == len(raw_before) + 1
+        assert len(raw) == 1 and "@" not in raw[0][1] and '"isAnonymized":true' in raw[0][1].replace(" ", "")
+        assert con.execute("select count(*) from core.identity_links where source_record_id = ?", one).fetchall() == [(0,)]
+        assert con.execute("select count(*) from core.persons where email = ?", [email]).fetchall() == [(0,)]
+        assert con.execute("select count(*) from core.person_addresses where address = ?", [email]).fetchall() == [(0,)]
+        run_checks(con)
+        after = warehouse_state(con)
+    # the full scan lists it again: nothing changes
+    rescan = configure(home, fake.url, now=NOW + timedelta(hours=3), reconcile_every_h=0)
+    with writer(rescan) as con:
+        report = ingest(con, rescan)
+        assert report.summary_rows()[0]["deleted"] == 0 and warehouse_state(con) == after
