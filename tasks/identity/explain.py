@@ -10,8 +10,8 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.identity.model import BLOCKING_KEYS, RARE_NAME_MAX, blocking_rules, for_size, regularize
-from tasks.identity.resolve import (SPLINK_IGNORED, current_model, field_weights_sql, prepare_splink_input,
-                                    register_lookups, splink_linker)
+from tasks.identity.resolve import (SPLINK_IGNORED, current_model, field_weights_sql, first_names_differ,
+                                    prepare_splink_input, register_lookups, splink_linker)
 from tasks.settings import Settings
 from tasks.warehouse import scalar, sql_text
 
@@ -76,8 +76,9 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
 
     Says which person each is in, which deterministic rule links them (and which identifiers they
     share that neither link them nor count for Splink, and why), which blocking rules would
-    pair them for Splink (a pair no rule blocks is never scored), and Splink's probability and
-    per-field weights with the current model, threshold and warehouse size, even below the threshold.
+    pair them for Splink (a pair no rule blocks is never scored), Splink's probability and
+    per-field weights with the current model, threshold and warehouse size, even below the threshold,
+    and whether their first names clearly differ (then no Splink score links them).
     """
     if record_a == record_b:
         raise KeyError("give two different records")
@@ -139,6 +140,8 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                                         f"json_object({field_weights_sql(frame)})::varchar "
                                         f"from {frame.physical_name}").fetchall()[0]
     db_api.delete_tables_created_by_splink_from_db()
+    # a run keeps no Splink edge between clearly different first names, whatever the probability
+    differ = scalar(con, f"select {first_names_differ('a', 'b')} from identity_compare_a as a, identity_compare_b as b")
     rows = con.execute("""
         select l.record_key as record, l.person_id as person, l.rule as linked_by, s.full_name as name, s.email,
                s.phone, s.city, s.current_company as company
@@ -152,6 +155,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                "shared, no evidence": ", ".join(unused),
                "blocked": any(b["pairs them"] for b in blocks),
                "splink probability": round(float(score), 4), "threshold": settings.identity_match_threshold,
+               "first names clearly different": bool(differ),
                # the prior for this warehouse's size plus the field weights: 0 is even odds
                "match weight": round(float(weight), 2),
                "field weights": _weights(detail)}

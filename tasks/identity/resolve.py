@@ -217,7 +217,10 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     two letters or more in common, and neither the first names (as given, or through the nickname
     table), nor the last names, nor the swapped pair reach Jaro-Winkler 0.8. Nicknames, typos, swaps,
     a compound first name split differently ("Hans" "Georg Bohm" / "Hans Georg" "Bohm") and missing
-    names agree."""
+    names agree. And the macro identity_first_names_differ(first, canon, last, first, canon, last):
+    true when both records carry a first and a last name and the first names alone are clearly
+    different (identity_names_agree on them), neither is the other's initial, and the names are not
+    swapped (each first name close to the other's last name): two Sørensens at one clinic."""
     con.register("identity_nicknames", nickname_frame())
     con.register("identity_free_mail", free_mail_frame())
     con.execute("""
@@ -233,12 +236,29 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
         or coalesce(len(list_intersect(list_filter(string_split(full_l, ' '), lambda w: length(w) >= 2),
                                        string_split(full_r, ' '))) > 0, false)
     """)
+    con.execute("""
+        create or replace temp macro identity_first_names_differ(first_l, canon_l, last_l, first_r, canon_r, last_r) as
+        -- the first names taken as whole names: no word in common, no nickname, Jaro-Winkler < 0.8
+        not identity_names_agree(first_l, canon_l, first_l, first_l, first_r, canon_r, first_r, first_r)
+        and last_l is not null and last_r is not null  -- a missing name contradicts nothing
+        -- "J." / "John", "J. M." / "John"
+        and not (left(first_l, 1) = left(first_r, 1)
+                 and least(length(split_part(first_l, ' ', 1)), length(split_part(first_r, ' ', 1))) = 1)
+        -- swapped both ways: one way alone is no swap ("soren" is close to "sorensen")
+        and not (jaro_winkler_similarity(first_l, last_r) >= 0.8 and jaro_winkler_similarity(last_l, first_r) >= 0.8)
+    """)
 
 
 def names_agree(left: str, right: str) -> str:
     """The SQL call of identity_names_agree on the name keys of two aliased rows (register_lookups)."""
     columns = ("first_name_key", "first_name_canon", "last_name_key", "full_name_key")
     return f"identity_names_agree({', '.join(f'{a}.{c}' for a in (left, right) for c in columns)})"
+
+
+def first_names_differ(left: str, right: str) -> str:
+    """The SQL call of identity_first_names_differ on the name keys of two aliased rows (register_lookups)."""
+    columns = ("first_name_key", "first_name_canon", "last_name_key")
+    return f"identity_first_names_differ({', '.join(f'{a}.{c}' for a in (left, right) for c in columns)})"
 
 
 def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -372,13 +392,19 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
                                                 threshold_match_probability=threshold, warning_mode="never")
     detail = field_weights_sql(frame)
     # a pair of two new records comes out both ways: keep the one predict_within would give (left key
-    # smaller), and drop a record paired with itself
+    # smaller), and drop a record paired with itself. A pair whose first names clearly differ is no
+    # edge: employer, title, place and last name outweighed them (siblings at a family clinic); a
+    # shared email, phone or LinkedIn URL links such a pair by rule (its identifier was kept for
+    # Splink only where the rule edges link its holders)
     con.execute(f"create or replace temp table identity_splink_edges as "
-                f"select least(record_key_l, record_key_r) as record_key_l, "
-                f"greatest(record_key_l, record_key_r) as record_key_r, 'splink' as rule, "
-                f"match_probability as score, json_object({detail})::varchar as detail "
-                f"from {frame.physical_name} "
-                f"where record_key_l < record_key_r or record_key_l not in (select record_key from identity_scored)")
+                f"select least(p.record_key_l, p.record_key_r) as record_key_l, "
+                f"greatest(p.record_key_l, p.record_key_r) as record_key_r, 'splink' as rule, "
+                f"p.match_probability as score, json_object({detail})::varchar as detail "
+                f"from {frame.physical_name} as p "
+                f"join identity_splink_input as l on l.record_key = p.record_key_l "
+                f"join identity_splink_input as r on r.record_key = p.record_key_r "
+                f"where (p.record_key_l < p.record_key_r or p.record_key_l not in (select record_key from identity_scored)) "
+                f"and not {first_names_differ('l', 'r')}")
     db_api.delete_tables_created_by_splink_from_db()
 
 

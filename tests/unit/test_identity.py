@@ -45,7 +45,8 @@ def stage(con, *records: dict) -> None:
             "first_name_key": first, "last_name_key": last,
             "full_name": " ".join(x.title() for x in (first, last) if x) or None,
             "full_name_key": " ".join(x for x in (first, last) if x) or None,
-            "city": r.get("city"), "current_company": r.get("company"), "linkedin_url": r.get("linkedin"),
+            "city": r.get("city"), "postal_code": r.get("postal"), "current_company": r.get("company"),
+            "current_title": r.get("title"), "linkedin_url": r.get("linkedin"),
             "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
             "referrer_email": r.get("referrer_email"), "ats_person_id": r.get("ats"),
         })
@@ -522,6 +523,59 @@ def test_a_value_shared_by_clearly_different_names_is_no_evidence(settings):
         assert compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]["shared, no evidence"] == ""
 
 
+CLINIC = {"city": "Copenhagen", "postal": "2100", "company": "Sørensen Tandklinik", "title": "Dentist"}
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_siblings_at_one_employer_with_one_title_stay_two_persons(settings, runs):
+    """Søren and Björn Sørensen, two Greenhouse candidates at the family clinic with the same title in
+    the same city, share no email, phone or LinkedIn URL: employer, title, place and last name must not
+    outweigh two clearly different first names (messages to one would reach the other's record)."""
+    records = [{"key": "greenhouse:1001", "first": "soren", "last": "sorensen", "ats": "1001",
+                "email": "soren@sorensen-tandklinik.dk", "phone": "+4521436587", **CLINIC},
+               # Søren again from another source, diacritics dropped: still him
+               {"key": "lever:c7", "first": "soren", "last": "sorensen", "email": "s.sorensen@gmail.com", **CLINIC},
+               {"key": "greenhouse:1002", "first": "bjorn", "last": "sorensen", "ats": "1002",
+                "email": "bjorn@sorensen-tandklinik.dk", "phone": "+4540987654", **CLINIC}]
+    with writer(later(settings, 0)) as con:
+        for day, batch in enumerate([records] if runs == 1 else [records[:2], records[2:]]):
+            stage(con, *batch)
+            result = resolve(con, later(settings, day))
+        people = person_of(con)
+        assert people["greenhouse:1001"] == people["lever:c7"] != people["greenhouse:1002"]
+        assert result.persons_total == 2
+        verdict = compare(con, later(settings, runs - 1), "greenhouse:1001", "greenhouse:1002")["verdict"][0]
+        # Splink alone would join them: the first names are what keeps them apart
+        assert verdict["splink probability"] >= settings.identity_match_threshold
+        assert verdict["first names clearly different"] and not verdict["same person"]
+        run_checks(con)
+
+
+@pytest.mark.parametrize("first_a, last_a, first_b, last_b, shared", [
+    ("robert", "sorensen", "bob", "sorensen", {}),            # nickname
+    ("j", "sorensen", "john", "sorensen", {}),                # initial
+    ("j m", "sorensen", "john", "sorensen", {}),              # initials
+    ("john", "sorensen", "sorensen", "john", {}),             # first and last swapped
+    ("jon", "sorensen", "john", "sorensen", {}),              # typo
+    ("hans georg", "sorensen", "hans", "sorensen", {}),       # compound first name
+    ("georg", "sorensen", "hans georg", "sorensen", {}),      # its second part
+    (None, "sorensen", "hans", "sorensen", {}),               # no first name
+    ("juergen", "sorensen", "jurgen", "sorensen", {}),        # transliterations
+    ("aleksandr", "sorensen", "alexander", "sorensen", {}),
+    ("michael", "sorensen", "james", "sorensen", {"phone": "+4521436587"}),  # a middle name, one phone: the rule links
+])
+def test_names_that_do_not_clearly_differ_still_link_by_employer_and_place(settings, first_a, last_a, first_b,
+                                                                           last_b, shared):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": first_a, "last": last_a, "email": "one@example.dk", **CLINIC, **shared},
+              {"key": "b:1", "first": first_b, "last": last_b, "email": "two@example.org", **CLINIC, **shared})
+        resolve(con, later(settings, 0))
+        people = person_of(con)
+        assert people["a:1"] == people["b:1"]
+        verdict = compare(con, later(settings, 0), "a:1", "b:1")["verdict"][0]
+        assert verdict["first names clearly different"] == bool(shared) and verdict["rule"] == ("phone" if shared else "")
+
+
 @pytest.mark.parametrize("runs", [1, 2])
 def test_a_holder_without_a_name_joins_no_one_on_a_household_inbox(settings, runs):
     inbox = "family@example.org"
@@ -575,7 +629,7 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home)
         assert [r["record"] for r in linked["records"]] == ["a:1", "b:1"]
         assert linked["verdict"][0] | {"field weights": "", "match weight": 0} == {
             "same person": True, "override": "", "rule": "email", "shared, no evidence": "", "blocked": True, "splink probability": 1.0, "threshold": 0.85,
-            "field weights": "", "match weight": 0}
+            "first names clearly different": False, "field weights": "", "match weight": 0}
         assert linked["verdict"][0]["match weight"] > 20
         assert "email +15.1" in linked["verdict"][0]["field weights"]
         # no blocking rule pairs Kim and Kimberly: Splink never scores them, whatever it would say
