@@ -176,11 +176,13 @@ def segment(
 def generate(
     candidates: Annotated[int, typer.Option(help="How many true persons to draw.", min=1)] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
-    out: Annotated[Path, typer.Option(help="Folder to write the feeds into (e.g. $CANDOR_HOME/inbox).")] = Path("data/inbox"),
+    out: Annotated[Optional[Path], typer.Option(
+        help="Folder to write the feeds into; default $CANDOR_HOME/inbox, where `candor ingest` reads.")] = None,
 ) -> None:
     """Write realistic feeds (job boards, Indeed JSONL, referrals, ATS) plus a ground-truth file."""
     from tasks.generate import generate as write_feeds
 
+    out = out or _settings().inbox_dir
     with console.status(f"generating {candidates:,} candidates into {out}…"):
         counts = write_feeds(out, candidates, seed)
     _print_rows("generated", [{"file": k, "records": v} for k, v in counts.items()])

@@ -19,8 +19,18 @@ def _embedded_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks,flows")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     if "PREFECT_HOME" not in os.environ and "PREFECT_API_URL" not in os.environ:
-        home = Path(os.environ.get("CANDOR_HOME", PROJECT_ROOT / "data")).resolve()
-        os.environ["PREFECT_HOME"] = str(home / ".prefect")
+        # the home as Settings reads it: the environment, else .env in the working folder
+        home = os.environ.get("CANDOR_HOME") or _dotenv_home() or PROJECT_ROOT / "data"
+        os.environ["PREFECT_HOME"] = str(Path(home).resolve() / ".prefect")
+
+
+def _dotenv_home() -> str | None:
+    """CANDOR_HOME from .env in the working folder, if it sets one."""
+    if not Path(".env").is_file():
+        return None
+    from dotenv import dotenv_values
+
+    return dotenv_values(".env").get("CANDOR_HOME") or None
 
 
 _embedded_prefect_defaults()

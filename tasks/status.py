@@ -21,12 +21,18 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    """Returns (source, rule, records) for every quarantine rule that has caught rows: a record quarantined
-    again by every re-sent export counts once (a row without an id: once per file and line)."""
+    """Returns (source, rule, records) for the records quarantine still holds back: a record quarantined
+    again by every re-sent export counts once (a row without an id: once per file and line), and a
+    record whose source sent a version that was staged after it was quarantined counts no more."""
     return con.execute("""
-        select source_name, rule,
-               count(distinct coalesce(source_record_id, file_path || ':' || row_number)) as records
-        from staging.quarantine group by all order by 1, 3 desc
+        select q.source_name, q.rule,
+               count(distinct coalesce(q.source_record_id, q.file_path || ':' || q.row_number)) as records
+        from staging.quarantine q
+        where not exists (select 1 from staging.candidate_records s where s.source_name = q.source_name
+                            and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)
+          and not exists (select 1 from staging.stage_changes s where s.source_name = q.source_name
+                            and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)
+        group by all order by 1, 3 desc, 2
     """).fetchall()
 
 

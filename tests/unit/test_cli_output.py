@@ -63,3 +63,30 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     # last: running a flow imports Prefect, whose log handlers would keep this invocation's stream
     typo = runner.invoke(app, ["ingest", "--source", "stackjob"])
     assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output
+
+
+def test_generate_writes_into_the_home_inbox_by_default(settings):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["generate", "--candidates", "5", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.parent.name for p in settings.inbox_dir.rglob("*.csv"))  # feeds landed where ingest reads
+
+
+def test_a_home_set_in_dot_env_holds_prefects_folder_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tasks import PROJECT_ROOT
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / ".env").write_text(f"CANDOR_HOME={home}\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("CANDOR_HOME", "PREFECT_HOME", "PREFECT_API_URL")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    out = subprocess.run([sys.executable, "-c", "import os, tasks; print(os.environ['PREFECT_HOME'])"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(home.resolve() / ".prefect")

@@ -404,6 +404,11 @@ def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_n
         assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
         assert scalar(con, "select count(*) from staging.quarantine") == 1   # the same version, once per rule
         run_checks(con)
+    # the source fixes the record: quarantine no longer holds it back
+    write(home, "stackjobs", "full_3.csv", "\n".join([HEADER, GOOD[1], bad_record.replace("No,Contact,", "No,Contact,no@x.io")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert quarantine_by_rule(con) == []
 
 
 def test_a_version_quarantined_before_migration_040_is_not_quarantined_again_after_it(settings, home):
