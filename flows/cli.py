@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -57,15 +57,17 @@ def _warehouse(settings):
     if not settings.warehouse_path.exists():
         _error("error", f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
         raise typer.Exit(1)
-    try:
-        with writer(settings) as con:
-            yield con
+    stack = ExitStack()
+    try:  # only opening is caught: an error of the look-up itself keeps its own message
+        con = stack.enter_context(writer(settings))
     except WarehouseBusy as exc:
         _error("warehouse busy", exc)
         raise typer.Exit(1) from None
     except duckdb.IOException as exc:
         _error("error", f"{settings.warehouse_path} could not be opened as a DuckDB database: {exc}")
         raise typer.Exit(1) from None
+    with stack:
+        yield con
 
 
 # Summary keys whose plain name would not say what their rows are, and what an empty table means.
