@@ -137,18 +137,13 @@ def ingest(
 ) -> None:
     """Ingest file drops from $CANDOR_HOME/inbox into raw, staging and quarantine."""
     settings = _settings()
-    from tasks.sources.registry import load_sources
+    from tasks.sources.registry import load_sources, select_sources
 
-    if source:  # a misspelt name is a usage error, found before a Prefect server starts
-        try:
-            names = [s.name for s in load_sources(settings.config_dir)]
-        except ConfigError as exc:
-            _error("config error", f"\n{exc}")
-            raise typer.Exit(2) from None
-        unknown = sorted(set(source) - set(names))
-        if unknown:
-            _error("error", f"unknown source(s) {', '.join(unknown)} for --source; sources.yaml has {', '.join(names)}")
-            raise typer.Exit(2)
+    try:  # a misspelt name is a usage error, found before a Prefect server starts
+        select_sources(load_sources(settings.config_dir), source)
+    except ConfigError as exc:
+        _error("config error", f"\n{exc}")
+        raise typer.Exit(2) from None
     from flows.ingest import ingest_flow
 
     _run(ingest_flow, "ingest", sources=source or None)

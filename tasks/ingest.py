@@ -18,10 +18,9 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import utcnow
-from tasks.config import ConfigError
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
 from tasks.warehouse import scalar
@@ -288,12 +287,7 @@ def ingest(
     # Imported here: the API runner builds on this module's write_batch.
     from tasks.sources.api import ingest_api
 
-    sources = load_sources(settings.config_dir)
-    if only:
-        unknown = sorted(set(only) - {s.name for s in sources})
-        if unknown:
-            raise ConfigError(f"unknown source(s) {unknown}; sources.yaml has {[s.name for s in sources]}")
-        sources = [s for s in sources if s.name in only]
+    sources = select_sources(load_sources(settings.config_dir), only)
     results = []
     for source in sources:
         if source.kind not in FILE_KINDS:

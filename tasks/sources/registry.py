@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tasks.config import load_model
+from tasks.config import ConfigError, load_model
 
 # Canonical candidate fields a mapping may target (issue #2), plus the few the kinds need.
 CANONICAL_FIELDS = (
@@ -121,3 +121,14 @@ class SourcesFile(BaseModel):
 def load_sources(config_dir: Path) -> list[SourceConfig]:
     """Reads config/sources.yaml; raises ConfigError naming file, line and field."""
     return load_model(config_dir / "sources.yaml", SourcesFile).sources
+
+
+def select_sources(sources: list[SourceConfig], only: list[str] | None) -> list[SourceConfig]:
+    """The sources named in `only` (all when None), in sources.yaml order; a name it lacks is a ConfigError."""
+    if not only:
+        return sources
+    names = [s.name for s in sources]
+    unknown = sorted(set(only) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown source(s) {', '.join(unknown)} for --source; sources.yaml has {', '.join(names)}")
+    return [s for s in sources if s.name in only]
