@@ -54,6 +54,7 @@ class ResolveResult:
     model_version: int
     records_total: int = 0
     records_scored: int = 0
+    records_refreshed: int = 0  # staged again with the same match keys: links stand, golden records rebuilt
     records_removed: int = 0
     persons_total: int = 0
     persons_created: int = 0
@@ -65,7 +66,7 @@ class ResolveResult:
     def summary_rows(self) -> list[dict]:
         """One row for the CLI and the Prefect artifact."""
         return [{"records": self.records_total, "persons": self.persons_total, "scored": self.records_scored,
-                 "removed": self.records_removed, "new persons": self.persons_created, "merges": self.merges,
+                 "refreshed": self.records_refreshed, "removed": self.records_removed, "new persons": self.persons_created, "merges": self.merges,
                  "splits": self.splits, "retired": self.retired,
                  "links by rule": ", ".join(f"{k} {v}" for k, v in sorted(self.links_by_rule.items())),
                  "model": self.model_version}]
@@ -508,11 +509,45 @@ def _rescore_holders_of_values_left(con: duckdb.DuckDBPyConnection, max_share: i
     return _take_as_changed(con, "identity_left_holders")
 
 
+def _refresh_unchanged_keys(con: duckdb.DuckDBPyConnection) -> int:
+    """Marks changed records whose match keys come out as stored 'refreshed' in temp identity_changes and
+    takes them out of identity_scored and identity_scored_keys; returns how many.
+
+    A record staged again with other content but the same keys (an export that added a column, an
+    ATS record whose stage or tags moved) pairs with every record as it did: its edges, links and
+    keys stand, and scoring it again would cost a nightly full export as much as a full run. Its
+    link still takes the new payload hash and staging time, and its person's golden record is
+    rebuilt (the fields it reads beyond the keys may have changed)."""
+    if not scalar(con, "select count(*) from identity_changes where change = 'changed'"):
+        return 0
+    columns = ", ".join(f'"{c}"' for c in con.execute("select * from identity_scored_keys limit 0").df().columns)
+    con.execute(f"""
+        create or replace temp table identity_refreshed as
+        select record_key from (
+            select {columns} from identity_scored_keys
+            where record_key in (select record_key from identity_changes where change = 'changed')
+            intersect
+            select {columns} from core.identity_keys
+            where record_key in (select record_key from identity_changes where change = 'changed')
+        )
+    """)
+    count = scalar(con, "select count(*) from identity_refreshed")
+    if count:
+        con.execute("update identity_changes set change = 'refreshed' "
+                    "where record_key in (select record_key from identity_refreshed)")
+        for table in ("identity_scored", "identity_scored_keys"):
+            con.execute(f"delete from {table} where record_key in (select record_key from identity_refreshed)")
+        log.info("%d changed record(s) kept their match keys: their links stand, their golden records are rebuilt",
+                 count)
+    return count
+
+
 def _take_as_changed(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Adds the unchanged records in temp `table` (record_key) to this run's changed records, scored
     with their keys as they are; returns how many."""
     count = scalar(con, f"select count(*) from {table}")
     if count:
+        con.execute(f"delete from identity_changes where change = 'refreshed' and record_key in (select record_key from {table})")
         con.execute(f"""
             insert into identity_changes by name
             select k.record_key, k.source_name, k.source_record_id, 'changed' as change, s.payload_sha256, s.staged_at
@@ -534,9 +569,13 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     since = _find_changes(con, rescore)
     con.execute("create or replace temp table identity_scored as "
                 "select record_key, source_name, source_record_id from identity_changes where change <> 'gone'")
-    # new records have no keys, edges or links yet: only changed and gone ones lose theirs
+    con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
+                {"since": since})
+    if not rescore:
+        _refresh_unchanged_keys(con)
+    # new and refreshed records keep no keys, edges or links to replace: only changed and gone ones lose theirs
     con.execute("create or replace temp table identity_replaced as "
-                "select record_key from identity_changes where change <> 'new'")
+                "select record_key from identity_changes where change in ('changed', 'gone')")
     replaced = scalar(con, "select count(*) from identity_replaced")
     if replaced:
         # the identifiers they held before: without them, the values' other holders may link now
@@ -548,8 +587,6 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
             ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
         """)
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_replaced)")
-    con.execute(f"create or replace temp table identity_scored_keys as {sql_text('core/identity_keys')}",
-                {"since": since})
     con.execute("insert into core.identity_keys by name select * from identity_scored_keys")
     if replaced and not rescore and scalar(con, "select count(*) from identity_released"):
         _rescore_holders_of_values_left(con, settings.identity_max_key_share)
@@ -615,7 +652,7 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
         create or replace temp table identity_seed_persons as
         select distinct l.person_id from core.identity_links as l
         where l.record_key in (
-            select record_key from identity_changes
+            select record_key from identity_changes where change <> 'refreshed'
             union all select record_key_l from identity_new_edges union all select record_key_r from identity_new_edges
             union all select record_key_l from identity_removed_edges
             union all select record_key_r from identity_removed_edges
@@ -651,13 +688,13 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
                c.payload_sha256, c.staged_at, l.rowid as link_row
         from identity_changes as c
         left join core.identity_links as l using (record_key)
-        where c.change <> 'gone'
+        where c.change in ('new', 'changed')
         union all
         select record_key, person_id, first_linked_at, linked_at, rule, score, false, source_name, source_record_id,
                payload_sha256, staged_at, rowid
         from core.identity_links
         where person_id in (select person_id from identity_seed_persons)
-          and record_key not in (select record_key from identity_changes)
+          and record_key not in (select record_key from identity_changes where change <> 'refreshed')
     """)
     # in record-key order: cluster labels, and so the order new ids are drawn in, do not depend on
     # the order DuckDB reads rows in (two warehouses given the same records give the same ids)
@@ -716,6 +753,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     timer = _Timer(run_id)
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
     result.records_scored = scalar(con, "select count(*) from identity_scored")
+    result.records_refreshed = scalar(con, "select count(*) from identity_changes where change = 'refreshed'")
     result.records_removed = scalar(con, "select count(*) from identity_changes where change = 'gone'")
     con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at from identity_new_edges", [now])
 
@@ -767,6 +805,12 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     con.execute("insert into core.identity_links by name "
                 "select * exclude (since, link_row), since as first_linked_at from identity_new_links")
     con.unregister("identity_new_links")
+    refreshed_ids: list[int] = []
+    if result.records_refreshed:  # their persons stand; their links take the version now staged
+        con.execute("update core.identity_links as l set payload_sha256 = c.payload_sha256, staged_at = c.staged_at "
+                    "from identity_changes as c where c.change = 'refreshed' and c.record_key = l.record_key")
+        refreshed_ids = con.execute("select distinct person_id from core.identity_links where record_key in "
+                                    "(select record_key from identity_changes where change = 'refreshed')").df()["person_id"].tolist()
     history["run_id"] = run_id
     history["merged_at"] = pd.Timestamp(now)
     con.execute("delete from meta.identity_overrides_applied")
@@ -780,7 +824,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     con.unregister("identity_history")
 
     timer.lap("links and history")
-    dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]))}, dtype="int64")
+    dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]) | set(refreshed_ids))},
+                         dtype="int64")
     con.register("identity_dirty_persons", dirty)
     con.execute("delete from core.persons where person_id in (select person_id from identity_dirty_persons)")
     con.execute(f"insert into core.persons by name {sql_text('core/persons')}", {"now": now})

@@ -919,6 +919,38 @@ def test_a_changed_record_is_rescored_and_leaves_when_its_evidence_goes(settings
         run_checks(con)
 
 
+def test_a_record_staged_again_with_its_match_keys_unchanged_is_not_scored_but_its_golden_record_follows(settings):
+    ann = {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org", "title": "nurse", "sha": "v1"}
+    with writer(later(settings, 0)) as con:
+        stage(con, ann, {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@example.org", "sha": "w1"},
+              {"key": "c:1", "first": "bo", "last": "chen", "phone": "+14155550101"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        edges = con.execute("select * exclude (created_at) from core.identity_edges order by all").fetchall()
+        # a new export version: other payload, a refusal of email, the same keys
+        stage(con, {**ann, "sha": "v2", "at": T0 + timedelta(days=1), "consent_email": False})
+        result = resolve(con, later(settings, 1))
+        assert (result.records_scored, result.records_refreshed, result.merges, result.splits) == (0, 1, 0, 0)
+        assert person_of(con) == ids and history(con) == []
+        assert con.execute("select * exclude (created_at) from core.identity_edges order by all").fetchall() == edges
+        assert con.execute("select consent_email from core.persons where person_id = ?", [ids["a:1"]]).fetchall() == [(False,)]
+        # the link holds the new version, so a comparison of every record finds nothing to do
+        assert con.execute("select payload_sha256 from core.identity_links where record_key = 'a:1'").fetchall() == [("v2",)]
+        con.execute("update meta.identity_runs set change_seq = null")
+        assert resolve(con, later(settings, 2)).records_scored == 0
+        # a changed key is scored again (with b:1, the other holder of the email it gave up and took back)
+        stage(con, {**ann, "sha": "v3", "title": "head nurse"})
+        again = resolve(con, later(settings, 3))
+        assert (again.records_scored, again.records_refreshed) == (2, 0) and person_of(con) == ids
+        # refreshed in a run where a new record joins its person (clustered again): the new version still lands
+        stage(con, {**ann, "sha": "v4", "title": "head nurse"}, {"key": "d:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        fourth = resolve(con, later(settings, 4))
+        assert (fourth.records_scored, fourth.records_refreshed, fourth.merges) == (1, 1, 0)
+        assert person_of(con) == {**ids, "d:1": ids["a:1"]}
+        assert con.execute("select payload_sha256 from core.identity_links where record_key = 'a:1'").fetchall() == [("v4",)]
+        run_checks(con)
+
+
 def test_a_run_finds_changes_by_sequence_and_falls_back_when_staging_was_written_outside_ingest(settings, caplog):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},

@@ -87,6 +87,15 @@ def test_reingesting_the_same_file_adds_nothing(settings, home):
         assert [r[0] for r in con.execute(staged).fetchall() if r not in rows_before] == ["SJ-2"]
         assert resolve(con, settings).records_scored == 1
         run_checks(con)
+    # the next export adds a column the mapping does not read: every row is a new version and staged
+    # again, but no match key moved, so the resolve run scores none of them
+    write(home, "stackjobs", "d.csv", "\n".join([HEADER + ",recruiter_note",
+                                                 *(row + ",seen" for row in (GOOD[0], GOOD[1].replace("ann@x.io", "ann.lee@y.io"), GOOD[2]))]) + "\n")
+    with writer(settings) as con:
+        assert [f.rows_staged for f in ingest(con, settings).files if f.status == "loaded"] == [3]
+        result = resolve(con, settings)
+        assert (result.records_scored, result.records_refreshed, result.merges, result.splits) == (0, 3, 0, 0)
+        run_checks(con)
 
 
 def reorder(lines: list[str], order: list[int]) -> list[str]:
