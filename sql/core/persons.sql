@@ -12,7 +12,8 @@ records as (  -- the wide columns joined by row id, which DuckDB pushes down int
     select l.person_id, l.record_key, s.*,
            coalesce(s.applied_at, s.staged_at) as seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
-           s.referrer_email is not null or s.referrer_name is not null or s.referrer_employee_id is not null
+           coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
+           coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null
                or s.channel = 'referral' as is_referral
     from linked as l
     join staging.candidate_records as s on s.rowid = l.row_id
@@ -50,10 +51,11 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at,
         coalesce(bool_or(is_referral), false) as is_referred,
-        -- referral credit: the earliest referral record that names a referrer
-        arg_min(referrer_email, recency) filter (where is_referral) as first_referrer_email,
-        arg_min(referrer_name, recency) filter (where is_referral) as first_referrer_name,
-        arg_min(referrer_employee_id, recency) filter (where is_referral) as first_referrer_employee_id,
+        -- referral credit: every field from the earliest record that names a referrer (arg_min skips
+        -- nulls, and gave one referrer's name with a later referrer's email)
+        arg_min_null(referrer_email, recency) filter (where names_referrer) as first_referrer_email,
+        arg_min_null(referrer_name, recency) filter (where names_referrer) as first_referrer_name,
+        arg_min_null(referrer_employee_id, recency) filter (where names_referrer) as first_referrer_employee_id,
         min(seen_at) filter (where is_referral) as referred_at,
         -- most restrictive: any "no" wins, then any "yes"; null only when no record says
         case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,

@@ -38,7 +38,7 @@ def stage(con, *records: dict) -> None:
         source, record_id = r["key"].split(":")
         first, last = r.get("first"), r.get("last")
         rows.append({
-            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": "job_board",
+            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": r.get("channel", "job_board"),
             "batch_id": "b", "payload_sha256": r.get("sha", "x"), "staged_at": r.get("at", T0),
             "email": r.get("email"), "phone": r.get("phone"), "phone_type": r.get("phone_type", "mobile" if r.get("phone") else None),
             "first_name": first and first.title(), "last_name": last and last.title(),
@@ -48,7 +48,7 @@ def stage(con, *records: dict) -> None:
             "city": r.get("city"), "postal_code": r.get("postal"), "current_company": r.get("company"),
             "current_title": r.get("title"), "linkedin_url": r.get("linkedin"),
             "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
-            "referrer_email": r.get("referrer_email"), "ats_person_id": r.get("ats"),
+            "referrer_email": r.get("referrer_email"), "referrer_name": r.get("referrer_name"), "ats_person_id": r.get("ats"),
         })
     frame = pd.DataFrame(rows)
     con.register("incoming", frame)
@@ -730,6 +730,22 @@ def test_golden_record_survivorship(settings):
     assert row["first_seen_at"] == T0 and row["last_seen_at"] == T0 + timedelta(days=5)
     assert row["is_referred"] and row["first_referrer_email"] == "ref@acme.example"
     assert not row["consent_email"]                      # one "no" wins
+
+
+def test_referral_credit_names_one_referrer_from_one_record(settings):
+    """The earliest referral record that names a referrer gives all its fields; a referral channel
+    naming nobody only dates the referral."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "applied_at": T0,
+                    "channel": "referral"},
+              {"key": "b:1", "first": "jo", "last": "doe", "email": "jo@example.org", "applied_at": T0 + timedelta(days=1),
+               "referrer_name": "Alice Early"},
+              {"key": "c:1", "first": "jo", "last": "doe", "email": "jo@example.org", "applied_at": T0 + timedelta(days=3),
+               "referrer_name": "Bob Late", "referrer_email": "bob.late@corp.example"})
+        resolve(con, later(settings, 0))
+        referral = con.execute("select first_referrer_name, first_referrer_email, referred_at from core.persons").fetchall()
+    # Alice referred first: Bob's address must not be credited to her
+    assert referral == [("Alice Early", None, T0)]
 
 
 def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
