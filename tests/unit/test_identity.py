@@ -790,6 +790,20 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
     assert precision >= 0.98 and recall >= 0.95, (precision, recall)
 
 
+def test_training_on_a_handful_of_records_of_one_person_is_refused(settings):
+    """Three records sharing one email: every pair of the warehouse is a deterministic match, more
+    than the rules' recall of 0.8 allows, and Splink's prior estimate failed with a ValueError."""
+    settings = later(settings, 0)
+    with writer(settings) as con:
+        stage(con, *({"key": f"a:{i}", "first": "ann", "last": "lee", "email": "ann@x.io"} for i in range(3)))
+        resolve(con, settings)
+        with pytest.raises(NothingToTrain, match="3 of its 3 pairs share an email or a phone"):
+            train_model(con, settings)
+        assert con.execute("select max(version) from meta.identity_models").fetchall() == [(1,)]
+        resolve(con, settings)
+        run_checks(con)
+
+
 def test_going_back_to_an_earlier_model_scores_as_it_did(settings, home):
     """--use-model 1 after a training: the copy is the newest version, and a rescore with it puts
     every record back with the records the default model had put it with. (On these 400 persons
