@@ -109,8 +109,10 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                               f"from core.identity_keys as a join core.identity_keys as b using ({column}) "
                               f"where a.record_key = ? and b.record_key = ?)", keys)
         if holders and name not in (rule or "").split(", "):
+            # within the limit, a value some holders of which have clearly different names links only
+            # holders of the same name: these two may agree (Mary Smith and a nameless record)
             unused.append(f"{name} (held by {holders} records)" if holders > settings.identity_max_key_share
-                          else f"{name} (names clearly different)")
+                          else f"{name} (held by clearly different names)")
     blocks = []
     for (left, right), allowed in zip(BLOCKING_KEYS, blocking_rules()):
         is_name = left == ("name_block",)

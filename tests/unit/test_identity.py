@@ -518,7 +518,7 @@ def test_a_value_shared_by_clearly_different_names_is_no_evidence(settings):
         run_checks(con)
         verdict = compare(con, later(settings, 1), "a:1", "a:2")["verdict"][0]
         assert not verdict["same person"] and verdict["rule"] == ""
-        assert verdict["shared, no evidence"] == "email (names clearly different), phone (names clearly different)"
+        assert verdict["shared, no evidence"] == "email (held by clearly different names), phone (held by clearly different names)"
         assert verdict["splink probability"] < settings.identity_match_threshold
         assert compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]["shared, no evidence"] == ""
 
@@ -592,6 +592,9 @@ def test_a_holder_without_a_name_joins_no_one_on_a_household_inbox(settings, run
         # Mary's two records are one person; the nameless one joined Mary and John into one before
         assert ids["a:1"] == ids["a:2"] and len({ids["a:1"], ids["a:3"], ids["b:1"]}) == 3
         run_checks(con)
+        # Mary's and the nameless record's names do not differ: the inbox's holders' names do
+        nameless = compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]
+        assert nameless["shared, no evidence"] == "email (held by clearly different names)"
 
 
 @pytest.mark.parametrize("max_block, persons", [(1000, 2), (3, 5)])
