@@ -751,6 +751,21 @@ def test_referral_credit_names_one_referrer_from_one_record(settings):
     assert referral == [("Alice Early", None, T0)]
 
 
+@pytest.mark.parametrize("again", [{"sha": "tagged"}, {"sha": "new phone", "phone": "+14155550199"}])
+def test_first_seen_stays_when_a_record_without_applied_at_is_staged_again(settings, again):
+    """An ATS export names no application date: its record was first seen at its first staging, not
+    at the latest (a tag or a phone changed in a nightly export 30 days on)."""
+    record = {"key": "ats_export:1", "first": "jo", "last": "doe", "email": "jo@example.org", "at": T0}
+    with writer(later(settings, 0)) as con:
+        stage(con, record)
+        resolve(con, later(settings, 0))
+        stage(con, {**record, "at": T0 + timedelta(days=30), **again})
+        resolve(con, later(settings, 30))
+        seen = con.execute("select first_seen_at, last_seen_at from core.persons").fetchall()
+        run_checks(con)
+    assert seen == [(T0, T0 + timedelta(days=30))]
+
+
 def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550103",
