@@ -258,11 +258,12 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
     Splink, and Splink's probability and per-field weights."""
     settings = _settings()
     from tasks.identity.explain import compare as compare_records
+    from tasks.identity.resolve import IncompatibleModel
 
     with _warehouse(settings) as con:
         try:
             found = compare_records(con, settings, record_a, record_b)
-        except KeyError as exc:
+        except (KeyError, IncompatibleModel) as exc:
             _error("error", exc.args[0])
             raise typer.Exit(1) from None
     _print_rows("records", found["records"])

@@ -871,6 +871,10 @@ def test_a_stored_model_that_compares_unknown_columns_is_refused_with_the_way_ou
             use_model(con, settings, 1)
         assert use_model(con, settings, "shipped") == 2
         assert resolve(con, settings).persons_total == 1
+        # compare scores with the current model too: the same error, not Splink's SQL dump
+        con.execute("update meta.identity_models set model_json = ? where version = 2", [json.dumps(model)])
+        with pytest.raises(IncompatibleModel, match="version 2 compares town_key"):
+            compare(con, settings, "a:1", "b:1")
 
 
 @pytest.mark.parametrize("rescore", [False, True])
