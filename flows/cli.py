@@ -202,7 +202,8 @@ def resolve(
 ) -> None:
     """Link every staged record to a person (rules, then Splink); only new or changed records are scored."""
     _settings()
-    if use_model is not None and use_model != "shipped" and not use_model.isdigit():
+    # isdecimal, not isdigit: int() reads every decimal digit ("１") but not a superscript ("²")
+    if use_model is not None and use_model != "shipped" and not use_model.isdecimal():
         _error("error", f"--use-model takes a version number or 'shipped', not {use_model!r}")
         raise typer.Exit(2)
     if train and use_model is not None:
@@ -211,7 +212,7 @@ def resolve(
         raise typer.Exit(2)
     from flows.resolve import resolve_flow
 
-    version = int(use_model) if use_model and use_model.isdigit() else use_model
+    version = int(use_model) if use_model and use_model.isdecimal() else use_model
     _run(resolve_flow, "resolve", train=train, rescore=rescore, use_model=version)
 
 
@@ -257,11 +258,12 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
     Splink, and Splink's probability and per-field weights."""
     settings = _settings()
     from tasks.identity.explain import compare as compare_records
+    from tasks.identity.resolve import IncompatibleModel
 
     with _warehouse(settings) as con:
         try:
             found = compare_records(con, settings, record_a, record_b)
-        except KeyError as exc:
+        except (KeyError, IncompatibleModel) as exc:
             _error("error", exc.args[0])
             raise typer.Exit(1) from None
     _print_rows("records", found["records"])

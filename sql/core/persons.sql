@@ -1,9 +1,9 @@
--- Inputs: core.identity_links, staging.candidate_records, temp identity_dirty_persons (person_id),
+-- Inputs: core.identity_links (first_linked_at), staging.candidate_records, temp identity_dirty_persons (person_id),
 -- temp identity_free_mail (personal mailbox domains); $now. Grain: one golden record per person in identity_dirty_persons that still has records.
 -- Key: person_id. Survivorship rules are documented in docs/identity.md; ties between records go to
 -- the greater record key, so a golden record does not depend on the order records are read in.
 with linked as (
-    select l.person_id, l.record_key, s.rowid as row_id
+    select l.person_id, l.record_key, l.first_linked_at, s.rowid as row_id
     from core.identity_links as l
     join identity_dirty_persons as d using (person_id)
     join staging.candidate_records as s using (source_name, source_record_id)
@@ -11,8 +11,12 @@ with linked as (
 records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
     select l.person_id, l.record_key, s.*,
            coalesce(s.applied_at, s.staged_at) as seen_at,
+           -- a record staged again (a nightly export whose tags changed) keeps its staging time only
+           -- until then: it was first seen no later than the run that first linked it
+           coalesce(s.applied_at, least(s.staged_at, l.first_linked_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
-           s.referrer_email is not null or s.referrer_name is not null or s.referrer_employee_id is not null
+           coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
+           coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null
                or s.channel = 'referral' as is_referral
     from linked as l
     join staging.candidate_records as s on s.rowid = l.row_id
@@ -47,14 +51,15 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
         list_sort(list_distinct(list(source_name))) as sources,
         list_sort(list_distinct(list(channel))) as channels,
         count(*)::integer as record_count,
-        min(seen_at) as first_seen_at,
+        min(first_seen_at) as first_seen_at,
         max(seen_at) as last_seen_at,
         coalesce(bool_or(is_referral), false) as is_referred,
-        -- referral credit: the earliest referral record that names a referrer
-        arg_min(referrer_email, recency) filter (where is_referral) as first_referrer_email,
-        arg_min(referrer_name, recency) filter (where is_referral) as first_referrer_name,
-        arg_min(referrer_employee_id, recency) filter (where is_referral) as first_referrer_employee_id,
-        min(seen_at) filter (where is_referral) as referred_at,
+        -- referral credit: every field from the earliest record that names a referrer (arg_min skips
+        -- nulls, and gave one referrer's name with a later referrer's email)
+        arg_min_null(referrer_email, recency) filter (where names_referrer) as first_referrer_email,
+        arg_min_null(referrer_name, recency) filter (where names_referrer) as first_referrer_name,
+        arg_min_null(referrer_employee_id, recency) filter (where names_referrer) as first_referrer_employee_id,
+        min(first_seen_at) filter (where is_referral) as referred_at,
         -- most restrictive: any "no" wins, then any "yes"; null only when no record says
         case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,
         case when bool_or(consent_sms = false) then false when bool_or(consent_sms) then true end as consent_sms

@@ -10,7 +10,7 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.identity.model import BLOCKING_KEYS, RARE_NAME_MAX, blocking_rules, for_size, regularize
-from tasks.identity.resolve import (SPLINK_IGNORED, current_model, field_weights_sql, first_names_differ,
+from tasks.identity.resolve import (SPLINK_IGNORED, check_model_fits, current_model, field_weights_sql, first_names_differ,
                                     prepare_splink_input, register_lookups, splink_linker)
 from tasks.settings import Settings
 from tasks.warehouse import scalar, sql_text
@@ -72,7 +72,8 @@ def _weights(detail: str | None) -> str:
 
 
 def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, record_b: str) -> dict:
-    """Scores two current records against each other as a run would -> {records, verdict, blocks}; KeyError for an unknown record.
+    """Scores two current records against each other as a run would -> {records, verdict, blocks}; KeyError for an
+    unknown record, IncompatibleModel when the current model compares columns the match keys lack.
 
     Says which person each is in, which deterministic rule links them (and which identifiers they
     share that neither link them nor count for Splink, and why), which blocking rules would
@@ -109,8 +110,10 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                               f"from core.identity_keys as a join core.identity_keys as b using ({column}) "
                               f"where a.record_key = ? and b.record_key = ?)", keys)
         if holders and name not in (rule or "").split(", "):
+            # within the limit, a value some holders of which have clearly different names links only
+            # holders of the same name: these two may agree (Mary Smith and a nameless record)
             unused.append(f"{name} (held by {holders} records)" if holders > settings.identity_max_key_share
-                          else f"{name} (names clearly different)")
+                          else f"{name} (held by clearly different names)")
     blocks = []
     for (left, right), allowed in zip(BLOCKING_KEYS, blocking_rules()):
         is_name = left == ("name_block",)
@@ -132,7 +135,8 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
     for name, key in (("identity_compare_a", record_a), ("identity_compare_b", record_b)):
         con.execute(f"create or replace temp table {name} as select * {SPLINK_IGNORED} "
                     f"from identity_splink_input where record_key = ?", [key])
-    _, model, trained_on = current_model(con, utcnow(settings))
+    version, model, trained_on = current_model(con, utcnow(settings))
+    check_model_fits(con, version, model)  # a model stored under other match keys: the run's error, not Splink's SQL
     records = scalar(con, "select count(*) from core.identity_keys")
     db_api, linker, left = splink_linker(con, for_size(regularize(model), trained_on, records), "identity_compare_a")
     frame = linker.inference.score_pair(left, db_api.register("identity_compare_b"))

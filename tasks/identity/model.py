@@ -198,21 +198,30 @@ def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
     # the name block leaves out names held by too many records, as the swapped-name blocking rule does
     names = 1 << [left for left, _ in BLOCKING_KEYS].index(("first_name_key", "last_name_key"))
     # EM needs pairs in both blocks (Splink fails a block without any)
-    email_pairs, name_pairs = (
+    email_pairs, name_pairs, phone_pairs, both_pairs = (
         scalar(con, f"select coalesce(sum(n * (n - 1) // 2), 0) from "
                     f"(select count(*) as n from {table} where {where} group by {keys})")
         for keys, where in (("email", "email is not null"),
                             ("first_name_key, last_name_key", "first_name_key is not null and last_name_key is not null "
-                                                              f"and (oversized_blocks & {names}) = 0")))
+                                                              f"and (oversized_blocks & {names}) = 0"),
+                            ("phone", "phone is not null"),
+                            ("email, phone", "email is not null and phone is not null")))
     if not (email_pairs and name_pairs):
         raise NothingToTrain(f"nothing to train on: EM learns from pairs of records that share an email and pairs "
                              f"that share a first and last name, and this warehouse has {email_pairs} and "
                              f"{name_pairs}; the current model stays in use")
+    n = scalar(con, f"select count(*) from {table}")
+    # the prior is the share of all pairs the deterministic rules find, over their recall: a handful of
+    # records of one person find more than that allows, and Splink fails ("recall must be at least 1.00")
+    rule_pairs, recall = email_pairs + phone_pairs - both_pairs, 0.8
+    if rule_pairs > n * (n - 1) // 2 * recall:
+        raise NothingToTrain(f"nothing to train on: {rule_pairs} of its {n * (n - 1) // 2} pairs share an email or "
+                             f"a phone, too many to estimate how often two random records match (too few records); "
+                             f"the current model stays in use")
     db_api = DuckDBAPI(connection=con)
     linker = _linker(db_api, table, base_settings())
-    n = scalar(con, f"select count(*) from {table}")
     linker.training.estimate_probability_two_random_records_match(
-        ["l.email = r.email", "l.phone = r.phone"], recall=0.8)
+        ["l.email = r.email", "l.phone = r.phone"], recall=recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=seed)
     for rule in ("l.email = r.email", "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key "
                                       f"and (l.oversized_blocks & {names}) = 0"):

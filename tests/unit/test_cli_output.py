@@ -60,6 +60,9 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     broken = runner.invoke(app, ["explain", "1"])
     assert broken.exit_code == 1 and "could not be opened as a DuckDB database" in broken.output
     assert "Traceback" not in broken.output
+    # a digit Python's int() does not read (str.isdigit() said yes to it)
+    superscript = runner.invoke(app, ["resolve", "--use-model", "\u00b2"])
+    assert superscript.exit_code == 2 and "--use-model takes a version number or 'shipped'" in superscript.output
     # last: running a flow imports Prefect, whose log handlers would keep this invocation's stream
     typo = runner.invoke(app, ["ingest", "--source", "stackjob"])
     assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output

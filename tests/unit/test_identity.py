@@ -38,7 +38,7 @@ def stage(con, *records: dict) -> None:
         source, record_id = r["key"].split(":")
         first, last = r.get("first"), r.get("last")
         rows.append({
-            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": "job_board",
+            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": r.get("channel", "job_board"),
             "batch_id": "b", "payload_sha256": r.get("sha", "x"), "staged_at": r.get("at", T0),
             "email": r.get("email"), "phone": r.get("phone"), "phone_type": r.get("phone_type", "mobile" if r.get("phone") else None),
             "first_name": first and first.title(), "last_name": last and last.title(),
@@ -48,7 +48,7 @@ def stage(con, *records: dict) -> None:
             "city": r.get("city"), "postal_code": r.get("postal"), "current_company": r.get("company"),
             "current_title": r.get("title"), "linkedin_url": r.get("linkedin"),
             "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
-            "referrer_email": r.get("referrer_email"), "ats_person_id": r.get("ats"),
+            "referrer_email": r.get("referrer_email"), "referrer_name": r.get("referrer_name"), "ats_person_id": r.get("ats"),
         })
     frame = pd.DataFrame(rows)
     con.register("incoming", frame)
@@ -518,7 +518,7 @@ def test_a_value_shared_by_clearly_different_names_is_no_evidence(settings):
         run_checks(con)
         verdict = compare(con, later(settings, 1), "a:1", "a:2")["verdict"][0]
         assert not verdict["same person"] and verdict["rule"] == ""
-        assert verdict["shared, no evidence"] == "email (names clearly different), phone (names clearly different)"
+        assert verdict["shared, no evidence"] == "email (held by clearly different names), phone (held by clearly different names)"
         assert verdict["splink probability"] < settings.identity_match_threshold
         assert compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]["shared, no evidence"] == ""
 
@@ -592,6 +592,9 @@ def test_a_holder_without_a_name_joins_no_one_on_a_household_inbox(settings, run
         # Mary's two records are one person; the nameless one joined Mary and John into one before
         assert ids["a:1"] == ids["a:2"] and len({ids["a:1"], ids["a:3"], ids["b:1"]}) == 3
         run_checks(con)
+        # Mary's and the nameless record's names do not differ: the inbox's holders' names do
+        nameless = compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]
+        assert nameless["shared, no evidence"] == "email (held by clearly different names)"
 
 
 @pytest.mark.parametrize("max_block, persons", [(1000, 2), (3, 5)])
@@ -732,6 +735,37 @@ def test_golden_record_survivorship(settings):
     assert not row["consent_email"]                      # one "no" wins
 
 
+def test_referral_credit_names_one_referrer_from_one_record(settings):
+    """The earliest referral record that names a referrer gives all its fields; a referral channel
+    naming nobody only dates the referral."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "applied_at": T0,
+                    "channel": "referral"},
+              {"key": "b:1", "first": "jo", "last": "doe", "email": "jo@example.org", "applied_at": T0 + timedelta(days=1),
+               "referrer_name": "Alice Early"},
+              {"key": "c:1", "first": "jo", "last": "doe", "email": "jo@example.org", "applied_at": T0 + timedelta(days=3),
+               "referrer_name": "Bob Late", "referrer_email": "bob.late@corp.example"})
+        resolve(con, later(settings, 0))
+        referral = con.execute("select first_referrer_name, first_referrer_email, referred_at from core.persons").fetchall()
+    # Alice referred first: Bob's address must not be credited to her
+    assert referral == [("Alice Early", None, T0)]
+
+
+@pytest.mark.parametrize("again", [{"sha": "tagged"}, {"sha": "new phone", "phone": "+14155550199"}])
+def test_first_seen_stays_when_a_record_without_applied_at_is_staged_again(settings, again):
+    """An ATS export names no application date: its record was first seen at its first staging, not
+    at the latest (a tag or a phone changed in a nightly export 30 days on)."""
+    record = {"key": "ats_export:1", "first": "jo", "last": "doe", "email": "jo@example.org", "at": T0}
+    with writer(later(settings, 0)) as con:
+        stage(con, record)
+        resolve(con, later(settings, 0))
+        stage(con, {**record, "at": T0 + timedelta(days=30), **again})
+        resolve(con, later(settings, 30))
+        seen = con.execute("select first_seen_at, last_seen_at from core.persons").fetchall()
+        run_checks(con)
+    assert seen == [(T0, T0 + timedelta(days=30))]
+
+
 def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550103",
@@ -772,6 +806,20 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
     assert origins == [(1, "default", True), (2, "trained", True)]
     assert '"m_probability"' in model and '"u_probability"' in model
     assert precision >= 0.98 and recall >= 0.95, (precision, recall)
+
+
+def test_training_on_a_handful_of_records_of_one_person_is_refused(settings):
+    """Three records sharing one email: every pair of the warehouse is a deterministic match, more
+    than the rules' recall of 0.8 allows, and Splink's prior estimate failed with a ValueError."""
+    settings = later(settings, 0)
+    with writer(settings) as con:
+        stage(con, *({"key": f"a:{i}", "first": "ann", "last": "lee", "email": "ann@x.io"} for i in range(3)))
+        resolve(con, settings)
+        with pytest.raises(NothingToTrain, match="3 of its 3 pairs share an email or a phone"):
+            train_model(con, settings)
+        assert con.execute("select max(version) from meta.identity_models").fetchall() == [(1,)]
+        resolve(con, settings)
+        run_checks(con)
 
 
 def test_going_back_to_an_earlier_model_scores_as_it_did(settings, home):
@@ -823,6 +871,10 @@ def test_a_stored_model_that_compares_unknown_columns_is_refused_with_the_way_ou
             use_model(con, settings, 1)
         assert use_model(con, settings, "shipped") == 2
         assert resolve(con, settings).persons_total == 1
+        # compare scores with the current model too: the same error, not Splink's SQL dump
+        con.execute("update meta.identity_models set model_json = ? where version = 2", [json.dumps(model)])
+        with pytest.raises(IncompatibleModel, match="version 2 compares town_key"):
+            compare(con, settings, "a:1", "b:1")
 
 
 @pytest.mark.parametrize("rescore", [False, True])
