@@ -26,7 +26,9 @@ ranked as (  -- survivorship orders as integers, cheaper to compare in every arg
     -- (fuller name, personal email, mobile phone) is put in the bits above it
     select *, (recency + (length(concat_ws(' ', first_name, last_name)) << 32)) as name_rank,
            (recency + (is_personal_email::bigint << 32)) as email_rank,
-           (recency + (coalesce(phone_type = 'mobile', false)::bigint << 32)) as phone_rank
+           -- mobile, then a phone that may take SMS (fixed_line_or_mobile: every US or Canadian number;
+           -- voip, unknown), then a fixed line, which sql/core/contactability.sql refuses for SMS
+           (recency + ((case phone_type when 'mobile' then 2 when 'fixed_line' then 0 else 1 end)::bigint << 32)) as phone_rank
     from (select *, row_number() over (order by seen_at, record_key) as recency from records)
 ),
 golden as (  -- one pass: every rule is an aggregate over the person's records

@@ -42,13 +42,17 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         order by e.rule, e.score desc nulls first, record_a, record_b
     """, [person_id]).df()
     evidence["detail"] = [_weights(d) for d in evidence["detail"]]
+    # the view's query, not the view: the journey creates the view, and explain may come before it
+    live = None if len(person) else scalar(con, f"select any_value(successor_id) from ({sql_text('core/person_successors')}) "
+                                                "where person_id = ? and is_merged", [person_id])
     return {"person": person.to_dict("records"), "records": records.to_dict("records"),
             "evidence": evidence.to_dict("records"), "history": history.to_dict("records"),
-            "gone": None if len(person) else _gone(history, person_id)}
+            "gone": None if len(person) else _gone(history, person_id, live)}
 
 
-def _gone(history: pd.DataFrame, person_id: int) -> str:
-    """Why an id has no golden record any more: where its last records went."""
+def _gone(history: pd.DataFrame, person_id: int, live: int | None) -> str:
+    """Why an id has no golden record any more: where its last records went, and the live person a
+    merged-away id lives on as (its survivor may have been merged away since)."""
     own = history[history["person_id"] == person_id]
     if own.empty:
         return f"person {person_id} has no records any more"
@@ -60,7 +64,9 @@ def _gone(history: pd.DataFrame, person_id: int) -> str:
     into = merges.iloc[0]["into_person_id"]
     also = "".join(f"; {r.record_count} record(s) went to person {r.into_person_id} ({r.reason})"
                    for r in splits.itertuples())
-    return f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){also}; see `candor explain {into}`"
+    now = f", which lives on as person {live}" if live is not None and live != into else ""
+    return (f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}; "
+            f"see `candor explain {live if live is not None else into}`")
 
 
 def _weights(detail: str | None) -> str:
@@ -88,6 +94,12 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                                          keys).fetchall()}
     missing = [k for k in keys if k not in current]
     if missing:
+        unresolved = [r[0] for r in con.execute(
+            "select source_name || ':' || source_record_id from staging.candidate_records "
+            "where source_name || ':' || source_record_id in (select unnest(?::varchar[]))", [missing]).fetchall()]
+        if unresolved:
+            raise KeyError(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
+                           f"yet: run `candor resolve` first")
         raise KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
                        f"`candor explain PERSON_ID` lists them)")
     low, high = sorted(keys)

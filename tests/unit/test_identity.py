@@ -240,6 +240,24 @@ def test_a_record_that_moves_to_another_person_and_back_leaves_both_ids_where_th
         run_checks(con)
 
 
+def test_an_id_merged_away_twice_is_explained_with_the_person_it_lives_on_as(settings):
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
+              {"key": "b:1", "first": "ann", "last": "lee", "phone": "+14155550101"},
+              {"key": "c:1", "first": "ann", "last": "lee", "linkedin": "linkedin.com/in/annlee"})
+        resolve(con, later(settings, 0))
+        first, second, third = sorted(person_of(con).values())
+        # the two youngest join, then the oldest takes in the survivor
+        stage(con, {"key": "d:1", "first": "ann", "last": "lee", "phone": "+14155550101", "linkedin": "linkedin.com/in/annlee"})
+        resolve(con, later(settings, 1))
+        stage(con, {"key": "e:1", "first": "ann", "last": "lee", "email": "ann@example.org", "phone": "+14155550101"})
+        resolve(con, later(settings, 2))
+        assert set(person_of(con).values()) == {first}
+        assert explain(con, third)["gone"] == (f"person {third} was merged into person {second} (new_evidence), "
+                                               f"which lives on as person {first}; see `candor explain {first}`")
+        assert explain(con, second)["gone"].endswith(f"(new_evidence); see `candor explain {first}`")
+
+
 def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
@@ -650,6 +668,10 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home)
                                                 "postal code or employer"}]
         with pytest.raises(KeyError, match="no current record x:9"):
             compare(con, settings, "a:1", "x:9")
+        stage(con, {"key": "x:9", "first": "al", "last": "roe"})  # staged, not resolved yet
+        with pytest.raises(KeyError, match=r"record x:9 is staged but no resolve run has taken it in yet: run `candor resolve`"):
+            compare(con, settings, "a:1", "x:9")
+        con.execute("delete from staging.candidate_records where source_name = 'x'")
         # a reviewer keeps them apart: the email still links them by the rules, the override says why they are not
         (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [b:1, a:1]\n")
         resolve(con, settings)
@@ -780,6 +802,23 @@ def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
         phones = con.execute("select phone, phone_type from core.persons order by phone").fetchall()
     # mobile first even when older; between two non-mobile phones the most recent
     assert phones == [("+14155550103", "mobile"), ("+14155550122", None)]
+
+
+def test_a_phone_that_may_be_mobile_beats_a_newer_fixed_line_and_yields_to_a_mobile(settings):
+    """US and Canadian numbers are fixed_line_or_mobile (phonenumbers cannot tell): SMS goes to them
+    (sql/core/contactability.sql refuses only fixed lines), so a newer UK landline must not win."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550103",
+                    "phone_type": "fixed_line_or_mobile", "applied_at": T0},
+              {"key": "b:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+442079460000",
+               "phone_type": "fixed_line", "applied_at": T0 + timedelta(days=5)},
+              {"key": "c:1", "first": "al", "last": "roe", "email": "al@example.org", "phone": "+447700900111",
+               "phone_type": "mobile", "applied_at": T0},
+              {"key": "d:1", "first": "al", "last": "roe", "email": "al@example.org", "phone": "+14155550122",
+               "phone_type": "fixed_line_or_mobile", "applied_at": T0 + timedelta(days=5)})
+        resolve(con, later(settings, 0))
+        phones = con.execute("select phone, phone_type from core.persons order by phone").fetchall()
+    assert phones == [("+14155550103", "fixed_line_or_mobile"), ("+447700900111", "mobile")]
 
 
 def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, home):
