@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 from datetime import datetime, timedelta, timezone
 
@@ -1040,6 +1041,86 @@ def test_a_record_staged_again_with_its_match_keys_unchanged_is_not_scored_but_i
         assert person_of(con) == {**ids, "d:1": ids["a:1"]}
         assert con.execute("select payload_sha256 from core.identity_links where record_key = 'a:1'").fetchall() == [("v4",)]
         run_checks(con)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_records_staged_again_with_their_keys_unchanged_end_as_in_one_full_run(settings, tmp_path_factory, seed):
+    """A seeded mix of records staged again with only fields the match keys do not read (refreshed:
+    not scored, links stand), with changed keys, new and deleted records, and a refreshed record on
+    an inbox the same run makes common (it must be scored and lose its email link): the persons,
+    golden records and links end as one full run over the same staging leaves them."""
+    rng = random.Random(seed)
+    settings = settings.model_copy(update={"identity_max_key_share": 3})
+    names = [("anna", "berg"), ("bruno", "costa"), ("chen", "wei"), ("dara", "okoye"), ("emil", "falk"),
+             ("farah", "haddad"), ("goran", "ivic"), ("hana", "sato")]
+    day = lambda d: T0 + timedelta(days=d)  # noqa: E731
+    records = {}
+    for i, (first, last) in enumerate(names):  # a: and b: share an email, b: and c: a phone
+        person = {"first": first, "last": last, "city": f"Town{i}", "title": "nurse", "applied_at": day(i % 3)}
+        records[f"a:{i}"] = {**person, "email": f"{first}@mail{i}.example"}
+        records[f"b:{i}"] = {**person, "email": f"{first}@mail{i}.example", "phone": f"+1415555{i:04d}"}
+        records[f"c:{i}"] = {**person, "phone": f"+1415555{i:04d}", "consent_email": True}
+    inbox = "jobs@household.example"  # two holders of one name: linked by it until it grows common
+    records["h:1"] = {"first": "ines", "last": "lima", "email": inbox, "city": "Porto", "applied_at": day(0)}
+    records["h:2"] = {"first": "ines", "last": "lima", "email": inbox, "city": "Braga", "applied_at": day(1)}
+    with writer(later(settings, 0)) as con:
+        stage(con, *({"key": k, **r, "sha": "v1"} for k, r in records.items()))
+        resolve(con, later(settings, 0))
+        assert len(set(person_of(con).values())) == 9
+        people = list(range(len(names)))
+        rng.shuffle(people)
+        nonkey = [  # fields no match key reads
+            {"consent_email": False}, {"applied_at": day(9)}, {"referrer_email": "ref@corp.example", "referrer_name": "Ref"},
+            {"channel": "referral"}, {"phone_type": "fixed_line"}]
+        keyed = [{"city": "Springfield"}, {"title": "chief nurse"}, {"email": "new@elsewhere.example"}]
+        # four persons' records staged again with other content, the same keys: refreshed (their other
+        # holders' identifiers stay as they were, so nothing takes them as changed)
+        again = {f"{x}:{i}": {**records[f"{x}:{i}"], **rng.choice(nonkey), "sha": "v2", "at": day(1)}
+                 for i in people[:4] for x in rng.sample("abc", rng.randint(1, 3))}
+        moved = {k: {**records[k], **rng.choice(keyed), "sha": "v2", "at": day(1)}
+                 for k in (f"{rng.choice('abc')}:{i}" for i in people[4:6])}
+        gone = [f"{rng.choice('abc')}:{people[6]}"]
+        new = {"n:1": {**records[f"{rng.choice('abc')}:{people[7]}"], "sha": "v1", "at": day(1)}}
+        # h:1 staged again as it is, while two more Ines Limas make its inbox common (4 holders, over 3)
+        new |= {f"h:{i}": {"first": "ines", "last": "lima", "email": inbox, "city": f"City{i}", "applied_at": day(1)}
+                for i in (3, 4)}
+        again_h1 = {"h:1": {**records["h:1"], "sha": "v2", "at": day(1), "consent_email": True}}
+        stage(con, *({"key": k, **r} for k, r in {**again, **moved, **new, **again_h1}.items()))
+        for key in gone:  # removed the way ingest records it
+            source, record_id = key.split(":")
+            con.execute("insert into staging.deleted_records (source_name, source_record_id, deleted_at) "
+                        "values (?, ?, ?)", [source, record_id, day(1)])
+            con.execute("delete from staging.candidate_records where source_name = ? and source_record_id = ?",
+                        [source, record_id])
+        result = resolve(con, later(settings, 1))
+        run_checks(con)
+        # the records staged again with their keys as they were, but for h:1, whose inbox grew common
+        assert result.records_refreshed == len(again)
+        stale = con.execute("select count(*) from core.identity_links as l join staging.candidate_records as s "
+                            "using (source_name, source_record_id) "
+                            "where l.payload_sha256 <> s.payload_sha256 or l.staged_at <> s.staged_at").fetchall()
+        assert stale == [(0,)]
+        golden_columns = "* exclude (person_id, updated_at)"
+        incremental = con.execute(f"select list(l.record_key order by l.record_key), any_value(p) from core.identity_links as l "
+                                  f"join (select person_id, {golden_columns} from core.persons) as p using (person_id) "
+                                  "group by person_id order by 1").fetchall()
+        final = con.execute("select * exclude (change_seq) from staging.candidate_records").df()
+        # a run that compares every staged record with its link finds nothing to score
+        con.execute("update meta.identity_runs set change_seq = null")
+        check = resolve(con, later(settings, 2))
+        assert check.records_scored == check.records_refreshed == 0
+    other = tmp_path_factory.mktemp("full")
+    shutil.copytree(PROJECT_ROOT / "data" / "config", other / "config")
+    full_settings = later(settings.model_copy(update={"home": other}), 1)
+    with writer(full_settings) as con:
+        con.register("final", final)
+        con.execute("insert into staging.candidate_records by name select * from final")
+        resolve(con, full_settings)
+        full = con.execute(f"select list(l.record_key order by l.record_key), any_value(p) from core.identity_links as l "
+                           f"join (select person_id, {golden_columns} from core.persons) as p using (person_id) "
+                           "group by person_id order by 1").fetchall()
+    assert incremental == full
+    assert not any(set(persons) >= {"h:1", "h:2"} for persons, _ in incremental)  # the inbox links no one now
 
 
 def test_a_run_finds_changes_by_sequence_and_falls_back_when_staging_was_written_outside_ingest(settings, caplog):
