@@ -839,10 +839,12 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.records_total = scalar(con, "select count(*) from core.identity_links")
     result.persons_total = scalar(con, "select count(*) from core.persons")
     result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
-    con.execute("insert into meta.identity_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("insert into meta.identity_runs (run_id, started_at, finished_at, model_version, records_total, "
+                "records_scored, records_refreshed, records_removed, persons_total, persons_created, merges, splits, "
+                "retired, change_seq) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, now, utcnow(settings), version, result.records_total, result.records_scored,
-                 result.records_removed, result.persons_total, result.persons_created, result.merges,
-                 result.splits, result.retired, change_seq])
+                 result.records_refreshed, result.records_removed, result.persons_total, result.persons_created,
+                 result.merges, result.splits, result.retired, change_seq])
     return result
 
 

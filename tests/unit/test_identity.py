@@ -1023,6 +1023,8 @@ def test_a_record_staged_again_with_its_match_keys_unchanged_is_not_scored_but_i
         stage(con, {**ann, "sha": "v2", "at": T0 + timedelta(days=1), "consent_email": False})
         result = resolve(con, later(settings, 1))
         assert (result.records_scored, result.records_refreshed, result.merges, result.splits) == (0, 1, 0, 0)
+        assert con.execute("select records_scored, records_refreshed from meta.identity_runs "
+                           "where run_id = ?", [result.run_id]).fetchall() == [(0, 1)]
         assert person_of(con) == ids and history(con) == []
         assert con.execute("select * exclude (created_at) from core.identity_edges order by all").fetchall() == edges
         assert con.execute("select consent_email from core.persons where person_id = ?", [ids["a:1"]]).fetchall() == [(False,)]
