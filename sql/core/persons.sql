@@ -16,8 +16,7 @@ records as (  -- the wide columns joined by row id, which DuckDB pushes down int
            coalesce(s.applied_at, least(s.staged_at, l.first_linked_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
            coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
-           coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null
-               or s.channel = 'referral' as is_referral
+           names_referrer or s.channel = 'referral' as is_referral
     from linked as l
     join staging.candidate_records as s on s.rowid = l.row_id
 ),

@@ -66,8 +66,8 @@ class ResolveResult:
     def summary_rows(self) -> list[dict]:
         """One row for the CLI and the Prefect artifact."""
         return [{"records": self.records_total, "persons": self.persons_total, "scored": self.records_scored,
-                 "refreshed": self.records_refreshed, "removed": self.records_removed, "new persons": self.persons_created, "merges": self.merges,
-                 "splits": self.splits, "retired": self.retired,
+                 "refreshed": self.records_refreshed, "removed": self.records_removed,
+                 "new persons": self.persons_created, "merges": self.merges, "splits": self.splits, "retired": self.retired,
                  "links by rule": ", ".join(f"{k} {v}" for k, v in sorted(self.links_by_rule.items())),
                  "model": self.model_version}]
 
@@ -509,9 +509,9 @@ def _rescore_holders_of_values_left(con: duckdb.DuckDBPyConnection, max_share: i
     return _take_as_changed(con, "identity_left_holders")
 
 
-def _refresh_unchanged_keys(con: duckdb.DuckDBPyConnection) -> int:
+def _refresh_unchanged_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Marks changed records whose match keys come out as stored 'refreshed' in temp identity_changes and
-    takes them out of identity_scored and identity_scored_keys; returns how many.
+    takes them out of identity_scored and identity_scored_keys (the run counts them afterwards).
 
     A record staged again with other content but the same keys (an export that added a column, an
     ATS record whose stage or tags moved) pairs with every record as it did: its edges, links and
@@ -519,16 +519,16 @@ def _refresh_unchanged_keys(con: duckdb.DuckDBPyConnection) -> int:
     link still takes the new payload hash and staging time, and its person's golden record is
     rebuilt (the fields it reads beyond the keys may have changed)."""
     if not scalar(con, "select count(*) from identity_changes where change = 'changed'"):
-        return 0
-    columns = ", ".join(f'"{c}"' for c in con.execute("select * from identity_scored_keys limit 0").df().columns)
+        return
+    # the scored keys' columns, by name on both sides (intersect compares by position, nulls as equal)
+    columns = ", ".join(f'"{c[0]}"' for c in con.execute("select * from identity_scored_keys limit 0").description)
     con.execute(f"""
         create or replace temp table identity_refreshed as
+        with changed as (select record_key from identity_changes where change = 'changed')
         select record_key from (
-            select {columns} from identity_scored_keys
-            where record_key in (select record_key from identity_changes where change = 'changed')
+            select {columns} from identity_scored_keys semi join changed using (record_key)
             intersect
-            select {columns} from core.identity_keys
-            where record_key in (select record_key from identity_changes where change = 'changed')
+            select {columns} from core.identity_keys semi join changed using (record_key)
         )
     """)
     count = scalar(con, "select count(*) from identity_refreshed")
@@ -539,7 +539,6 @@ def _refresh_unchanged_keys(con: duckdb.DuckDBPyConnection) -> int:
             con.execute(f"delete from {table} where record_key in (select record_key from identity_refreshed)")
         log.info("%d changed record(s) kept their match keys: their links stand, their golden records are rebuilt",
                  count)
-    return count
 
 
 def _take_as_changed(con: duckdb.DuckDBPyConnection, table: str) -> int:
