@@ -1,7 +1,9 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
 --         core.do_not_contact, core.person_addresses, core.person_successors; lifted ones (re-subscribe, SMS START) drop out
 -- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key.
--- A suppression of a person holds for every live person their records went to (merges and splits).
+-- A suppression of a person (unsubscribe, spam report, erasure request by person id) holds for every live
+-- person their records went to (merges and splits); one by address (STOP, do-not-contact, erasure by
+-- address) holds for the persons known by the address now, not for every part their person was split into.
 with events as (
     select * from core.provider_events_resolved
 ),
@@ -71,5 +73,6 @@ from (
     select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source
     from suppressed as s
     join core.person_successors as x on x.person_id = s.person_id
+    where s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null)
 )
 where person_id is not null or address is not null

@@ -1,0 +1,53 @@
+"""The journey over identity changes: real resolve runs (merges, splits, retires) on a warehouse file,
+then the journey steps, checking that facts stay with the persons the docs say they belong to."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tasks.identity.resolve import resolve
+from tasks.journey.consent import refresh_consent
+from tasks.journey.pipeline import funnel_step, segments_step, stages_step
+from tasks.settings import Settings
+from tasks.warehouse import run_checks, writer
+from tests.journey_fixtures import event
+from tests.unit.test_identity import T0, person_of, stage
+
+
+def on_day(settings: Settings, days: float) -> Settings:
+    return settings.model_copy(update={"now": T0 + timedelta(days=days)})
+
+
+def journey(con, settings: Settings) -> dict[str, list[dict]]:
+    """The segment flow's steps, in its order."""
+    return {"consent": refresh_consent(con, settings), "stages": stages_step(con, settings),
+            "funnel": funnel_step(con, settings), "segments": segments_step(con, settings)}
+
+
+def test_address_suppressions_stay_with_the_address_after_a_split(settings, home):
+    # one person by a shared LinkedIn URL, two emails and two phones; a reviewer splits them
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550101",
+                    "linkedin": "linkedin.com/in/kimpark"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550102",
+               "linkedin": "linkedin.com/in/kimpark", "at": T0 + timedelta(hours=1)})
+        resolve(con, on_day(settings, 0))
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    with writer(on_day(settings, 1)) as con:
+        resolve(con, on_day(settings, 1))
+        ids = person_of(con)
+    kept, split_off = ids["a:1"], ids["a:2"]
+    assert kept != split_off
+    # later: a:1's email goes on the do-not-contact list and a:1's phone texts STOP
+    (home / "config" / "do_not_contact.csv").write_text("address\nkim@example.org\n")
+    with writer(on_day(settings, 2)) as con:
+        event(con, "stop", "inbound_sms", T0 + timedelta(days=2), channel="sms", address="+14155550101", body="STOP")
+        result = journey(con, on_day(settings, 2))
+        suppressed = con.execute("select distinct person_id, reason from core.suppressions order by all").fetchall()
+        reasons = dict(con.execute("select person_id, reason from core.contactability where channel = 'email'").fetchall())
+        run_checks(con)
+    # address suppressions follow the address to whoever holds it (docs/identity.md): the part that
+    # holds neither address stays contactable and off the do-not-contact stage
+    assert suppressed == [(kept, "do_not_contact"), (kept, "sms_opt_out")]
+    assert reasons == {kept: "do_not_contact", split_off: "not_opted_out"}
+    assert {"stage": "do_not_contact", "persons_now": 1, "reached": 1} in result["funnel"]
