@@ -1,6 +1,7 @@
 -- inputs: staging.candidate_records + core.identity_links (consent fields, never from referrals), core.provider_events_resolved
 -- grain: one row per consent statement; key (person_id, channel, source, recorded_at);
--- origin: record (a source feed's field) | event (the person told a provider: unsubscribe, STOP, START)
+-- origin: record (a source feed's field) | event (the person told a provider: unsubscribe, STOP, START);
+-- live persons only (an event of a retired id, whose records are all gone, is nobody's statement now)
 with records as (
     select l.person_id, r.source_name, r.consent_email, r.consent_sms,
            coalesce(r.applied_at, r.staged_at) as recorded_at
@@ -22,7 +23,7 @@ event_statements as (
            provider || ':' || coalesce(keyword_action, event_kind) as source, occurred_at as recorded_at,
            'event' as origin
     from core.provider_events_resolved
-    where person_id is not null
+    where person_id in (select person_id from core.persons)
       and (event_kind in ('unsubscribed', 'resubscribed', 'spam_report') or keyword_action is not null)
 )
 select person_id, channel, status, source, recorded_at, origin

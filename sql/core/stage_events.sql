@@ -1,7 +1,9 @@
 -- inputs: candidate_records + identity_links + raw.source_records (discovered; applied when a record applied to a job),
 --         provider_events_resolved (contacted, engaged),
 --         ats_stage_events (applied … hired, rejected, withdrew), suppressions (unsubscribed, do_not_contact)
--- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
+-- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence);
+-- live persons only (an event or suppression naming an id merged away since counts for the survivor, one
+-- naming a retired id for nobody)
 with linked as (       -- every current record with its person
     select l.person_id, r.*
     from staging.candidate_records r
@@ -63,3 +65,4 @@ from (
     union all select * from ats
     union all select * from exits
 )
+where person_id in (select person_id from core.persons)

@@ -4,6 +4,7 @@
 -- A suppression of a person (unsubscribe, spam report, erasure request by person id) holds for every live
 -- person their records went to (merges and splits); one by address (STOP, do-not-contact, erasure by
 -- address) holds for the persons known by the address now, not for every part their person was split into.
+-- person_id is a live person or null: an id merged away or retired since keeps only its address (if any).
 with events as (
     select * from core.provider_events_resolved
 ),
@@ -66,7 +67,8 @@ suppressed as (
     union all select * from erasures
     union all select * from do_not_contact
 )
-select distinct person_id, address, channel, reason, created_at, source
+select distinct if(person_id in (select person_id from core.persons), person_id, null) as person_id,
+       address, channel, reason, created_at, source
 from (
     select * from suppressed
     union all
@@ -75,4 +77,4 @@ from (
     join core.person_successors as x on x.person_id = s.person_id
     where s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null)
 )
-where person_id is not null or address is not null
+where person_id in (select person_id from core.persons) or address is not null

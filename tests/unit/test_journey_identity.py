@@ -51,3 +51,40 @@ def test_address_suppressions_stay_with_the_address_after_a_split(settings, home
     assert suppressed == [(kept, "do_not_contact"), (kept, "sms_opt_out")]
     assert reasons == {kept: "do_not_contact", split_off: "not_opted_out"}
     assert {"stage": "do_not_contact", "persons_now": 1, "reached": 1} in result["funnel"]
+
+
+def test_journey_tables_hold_live_person_ids_only_after_a_merge_and_a_retire(settings):
+    from tasks.sources.api import apply_deletes
+    from tasks.sources.registry import SourceConfig
+
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)},
+              {"key": "a:3", "first": "zed", "last": "quinn", "email": "zq@example.net"})
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        kim, kim_too, zed = ids["a:1"], ids["a:2"], ids["a:3"]
+        # an erasure request names Kim's second id; Zed is messaged, clicks and unsubscribes
+        con.execute("insert into raw.erasure_requests (request_id, person_id, requested_at) values ('R1', ?, ?)",
+                    [kim_too, T0 + timedelta(hours=5)])
+        for n, kind in enumerate(("delivered", "clicked", "unsubscribed")):
+            event(con, f"z{n}", kind, T0 + timedelta(hours=6 + n), person_id=zed, address="zq@example.net")
+        journey(con, on_day(settings, 0.5))
+        # a record joins Kim's two ids (kim_too merges into kim); Zed's only record is deleted (zed retires)
+        stage(con, {"key": "a:4", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102",
+                    "at": T0 + timedelta(days=1)})
+        source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "3"}], "deleted", on_day(settings, 1))
+        resolve(con, on_day(settings, 1))
+        assert set(person_of(con).values()) == {kim}
+        result = journey(con, on_day(settings, 1.5))
+        dead = {table: con.execute(f"select distinct person_id from {table} where person_id is not null "
+                                   "and person_id not in (select person_id from core.persons) order by 1").fetchall()
+                for table in ("core.stage_events", "core.consents", "core.suppressions")}
+        left = con.execute("select person_id, address, reason from core.suppressions order by all").fetchall()
+        dnc = con.execute("select count(distinct person_id) from core.stage_events where stage = 'do_not_contact'").fetchone()[0]
+    # merged-away and retired ids are no persons: no stage, consent or suppression row names them
+    assert dead == {"core.stage_events": [], "core.consents": [], "core.suppressions": []}
+    # Kim's erasure follows her into the surviving id; Zed's unsubscribe still holds for his address
+    assert left == [(kim, None, "erasure_request"), (None, "zq@example.net", "unsubscribed")]
+    assert dnc == 1 and {"stage": "do_not_contact", "persons_now": 1, "reached": 1} in result["funnel"]
