@@ -88,3 +88,25 @@ def test_journey_tables_hold_live_person_ids_only_after_a_merge_and_a_retire(set
     # Kim's erasure follows her into the surviving id; Zed's unsubscribe still holds for his address
     assert left == [(kim, None, "erasure_request"), (None, "zq@example.net", "unsubscribed")]
     assert dnc == 1 and {"stage": "do_not_contact", "persons_now": 1, "reached": 1} in result["funnel"]
+
+
+def test_an_event_for_a_mailbox_counts_once_for_a_person_known_by_two_of_its_addresses(settings, home):
+    (home / "config" / "segments.yaml").write_text("segments:\n  warm:\n    where: \"engagement_score >= 5\"\n")
+    with writer(on_day(settings, 0)) as con:
+        # two records, anna@ and anna+jobs@: one person (the email rule links by mailbox)
+        stage(con, {"key": "a:1", "first": "anna", "last": "berg", "email": "anna@example.org"},
+              {"key": "b:1", "first": "anna", "last": "berg", "email": "anna+jobs@example.org"})
+        resolve(con, on_day(settings, 0))
+        assert len(set(person_of(con).values())) == 1
+        event(con, "r1", "replied", T0 + timedelta(hours=3), address="anna@example.org")
+        event(con, "c1", "clicked", T0 + timedelta(hours=3), address="anna+jobs@example.org")
+        result = journey(con, on_day(settings, 0.5))
+        resolved = con.execute("select provider_event_id, count(*) from core.provider_events_resolved "
+                               "group by all order by 1").fetchall()
+        engaged = con.execute("select count(*) from core.stage_events where stage = 'engaged'").fetchone()[0]
+        score = con.execute("select engagement_score, engagements_90d from core.segment_people").fetchone()
+    assert resolved == [("c1", 1), ("r1", 1)]
+    assert engaged == 2
+    # one reply (3) and one click (1), nine hours old: just under 4, not 7.93
+    assert score == (3.97, 2)
+    assert result["segments"] == [{"segment": "warm", "size": 0, "entered": 0, "exited": 0}]
