@@ -110,3 +110,19 @@ def test_an_event_for_a_mailbox_counts_once_for_a_person_known_by_two_of_its_add
     # one reply (3) and one click (1), nine hours old: just under 4, not 7.93
     assert score == (3.97, 2)
     assert result["segments"] == [{"segment": "warm", "size": 0, "entered": 0, "exited": 0}]
+
+
+def test_consent_statements_of_two_records_from_one_file_keep_a_unique_key(settings):
+    with writer(on_day(settings, 0)) as con:
+        # the ATS export lists the same person twice (one file: one staging time), consent given once, refused once
+        stage(con, {"key": "ats:GH-1", "first": "kim", "last": "park", "email": "kim@example.org", "consent_email": True},
+              {"key": "ats:GH-2", "first": "kim", "last": "park", "email": "kim@example.org", "consent_email": False})
+        resolve(con, on_day(settings, 0))
+        refresh_consent(con, on_day(settings, 0))
+        duplicated = con.execute("select person_id, channel, evidence from core.consents group by all "
+                                 "having count(*) > 1").fetchall()
+        statements = con.execute("select status, evidence from core.consents order by evidence").fetchall()
+        reason = con.execute("select reason from core.contactability where channel = 'email'").fetchall()
+    assert duplicated == []
+    assert statements == [("granted", "ats:GH-1"), ("revoked", "ats:GH-2")]
+    assert reason == [("consent_revoked",)]
