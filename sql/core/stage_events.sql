@@ -49,13 +49,15 @@ ats as (              -- job_id: the job, or when the ATS names none, the record
     from core.ats_stage_events
     where issue is null
 ),
-exits as (
+exits as (           -- one per person and suppression: a request or list naming several of the person's
+    -- addresses is one piece of evidence, dated by its latest entry
     select person_id,
            if(reason in ('do_not_contact', 'erasure_request'), 'do_not_contact', 'unsubscribed') as stage,
-           created_at as occurred_at, 'suppression' as source, reason || ':' || source as evidence,
+           max(created_at) as occurred_at, 'suppression' as source, reason || ':' || source as evidence,
            null::varchar as job_id
     from core.suppressions
     where person_id is not null and reason <> 'hard_bounce'
+    group by person_id, reason, source
 )
 select person_id, stage, occurred_at, source, evidence, job_id
 from (

@@ -126,3 +126,27 @@ def test_consent_statements_of_two_records_from_one_file_keep_a_unique_key(setti
     assert duplicated == []
     assert statements == [("granted", "ats:GH-1"), ("revoked", "ats:GH-2")]
     assert reason == [("consent_revoked",)]
+
+
+def test_stage_events_keep_their_key_when_one_request_or_list_names_several_of_a_persons_addresses(settings, home):
+    with writer(on_day(settings, 0)) as con:
+        # two records joined by a phone: one person with two emails
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550101"},
+              {"key": "b:1", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550101"})
+        resolve(con, on_day(settings, 0))
+        (kim,) = set(person_of(con).values())
+        con.execute("insert into raw.erasure_requests (request_id, person_id, email, phone, requested_at) "
+                    "values ('R1', ?, 'kim@example.org', '+14155550101', ?)", [kim, T0 + timedelta(hours=2)])
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address,added_at\nkim@example.org,2026-03-01T03:00:00Z\nkp@work.example,2026-03-01T04:00:00Z\n")
+    with writer(on_day(settings, 1)) as con:
+        journey(con, on_day(settings, 1))
+        duplicated = con.execute("select evidence, count(*) from core.stage_events "
+                                 "group by person_id, stage, source, evidence having count(*) > 1").fetchall()
+        exits = con.execute("select evidence, occurred_at from core.stage_events where stage = 'do_not_contact' "
+                            "order by 1").fetchall()
+        dnc_at = con.execute("select do_not_contact_at from core.person_stages").fetchone()[0]
+    assert duplicated == []
+    assert exits == [("do_not_contact:do_not_contact.csv", T0 + timedelta(hours=4)),
+                     ("erasure_request:erasure:R1", T0 + timedelta(hours=2))]
+    assert dnc_at == T0 + timedelta(hours=4)
