@@ -75,6 +75,10 @@ from (
     select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source
     from suppressed as s
     join core.person_successors as x on x.person_id = s.person_id
-    where s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null)
+    where (s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null))
+      and not exists (  -- a part that re-subscribed since lifts the unsubscribe for itself
+          select 1 from events r
+          where s.reason = 'unsubscribed' and r.event_kind = 'resubscribed'
+            and r.person_id = x.successor_id and r.occurred_at > s.created_at)
 )
 where person_id in (select person_id from core.persons) or address is not null

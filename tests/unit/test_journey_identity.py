@@ -150,3 +150,27 @@ def test_stage_events_keep_their_key_when_one_request_or_list_names_several_of_a
     assert exits == [("do_not_contact:do_not_contact.csv", T0 + timedelta(hours=4)),
                      ("erasure_request:erasure:R1", T0 + timedelta(hours=2))]
     assert dnc_at == T0 + timedelta(hours=4)
+
+
+def test_a_split_off_part_that_re_subscribes_is_lifted_from_the_unsubscribe_it_inherited(settings, home):
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org",
+                    "linkedin": "linkedin.com/in/kimpark"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kp@work.example",
+               "linkedin": "linkedin.com/in/kimpark", "at": T0 + timedelta(hours=1)})
+        resolve(con, on_day(settings, 0))
+        (kim,) = set(person_of(con).values())
+        event(con, "u1", "unsubscribed", T0 + timedelta(hours=5), person_id=kim, address="kim@example.org")
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    with writer(on_day(settings, 1)) as con:
+        resolve(con, on_day(settings, 1))
+        split_off = person_of(con)["a:2"]
+        journey(con, on_day(settings, 1))
+        inherited = dict(con.execute("select person_id, reason from core.contactability where channel = 'email'").fetchall())
+        # the split-off part re-subscribes from its own address (a preference page: the address only)
+        event(con, "r1", "resubscribed", T0 + timedelta(days=2), address="kp@work.example")
+        journey(con, on_day(settings, 2))
+        after = dict(con.execute("select person_id, reason from core.contactability where channel = 'email'").fetchall())
+    # both parts hold the unsubscribe (either may be the human); the one that re-subscribed is lifted
+    assert inherited == {kim: "unsubscribed", split_off: "unsubscribed"}
+    assert after == {kim: "unsubscribed", split_off: "consent_granted"}
