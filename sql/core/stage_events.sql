@@ -1,7 +1,9 @@
 -- inputs: candidate_records + identity_links + raw.source_records (discovered; applied when a record applied to a job),
 --         provider_events_resolved (contacted, engaged),
 --         ats_stage_events (applied … hired, rejected, withdrew), suppressions (unsubscribed, do_not_contact)
--- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence)
+-- grain: one row per stage reached per piece of evidence; key (person_id, stage, source, evidence);
+-- live persons only (an event or suppression naming an id merged away since counts for the survivor, one
+-- naming a retired id for nobody)
 with linked as (       -- every current record with its person
     select l.person_id, r.*
     from staging.candidate_records r
@@ -47,13 +49,15 @@ ats as (              -- job_id: the job, or when the ATS names none, the record
     from core.ats_stage_events
     where issue is null
 ),
-exits as (
+exits as (           -- one per person and suppression: a request or list naming several of the person's
+    -- addresses is one piece of evidence, dated by its latest entry
     select person_id,
            if(reason in ('do_not_contact', 'erasure_request'), 'do_not_contact', 'unsubscribed') as stage,
-           created_at as occurred_at, 'suppression' as source, reason || ':' || source as evidence,
+           max(created_at) as occurred_at, 'suppression' as source, reason || ':' || source as evidence,
            null::varchar as job_id
     from core.suppressions
     where person_id is not null and reason <> 'hard_bounce'
+    group by person_id, reason, source
 )
 select person_id, stage, occurred_at, source, evidence, job_id
 from (
@@ -63,3 +67,4 @@ from (
     union all select * from ats
     union all select * from exits
 )
+where person_id in (select person_id from core.persons)

@@ -1,7 +1,10 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
 --         core.do_not_contact, core.person_addresses, core.person_successors; lifted ones (re-subscribe, SMS START) drop out
 -- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key.
--- A suppression of a person holds for every live person their records went to (merges and splits).
+-- A suppression of a person (unsubscribe, spam report, erasure request by person id) holds for every live
+-- person their records went to (merges and splits); one by address (STOP, do-not-contact, erasure by
+-- address) holds for the persons known by the address now, not for every part their person was split into.
+-- person_id is a live person or null: an id merged away or retired since keeps only its address (if any).
 with events as (
     select * from core.provider_events_resolved
 ),
@@ -64,12 +67,18 @@ suppressed as (
     union all select * from erasures
     union all select * from do_not_contact
 )
-select distinct person_id, address, channel, reason, created_at, source
+select distinct if(person_id in (select person_id from core.persons), person_id, null) as person_id,
+       address, channel, reason, created_at, source
 from (
     select * from suppressed
     union all
     select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source
     from suppressed as s
     join core.person_successors as x on x.person_id = s.person_id
+    where (s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null))
+      and not exists (  -- a part that re-subscribed since lifts the unsubscribe for itself
+          select 1 from events r
+          where s.reason = 'unsubscribed' and r.event_kind = 'resubscribed'
+            and r.person_id = x.successor_id and r.occurred_at > s.created_at)
 )
-where person_id is not null or address is not null
+where person_id in (select person_id from core.persons) or address is not null

@@ -75,6 +75,17 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DNC_COLUMNS)
 
 
+def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuilds core.person_addresses from the current links and (re)creates the consent views; returns its rows.
+
+    The live views match address suppressions (do-not-contact, STOP, erasure by address) to persons
+    through this table, so it must follow every identity run, not only the segment flow's.
+    """
+    rows = build(con, "core/person_addresses")
+    create_views(con)
+    return rows
+
+
 def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
     """Reloads the do-not-contact list, rebuilds core.person_addresses and the consent views; returns contactability counts."""
     frame = read_do_not_contact(settings.config_dir / "do_not_contact.csv", settings.default_region)
@@ -93,8 +104,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
         con.execute("drop table dnc_new")
     finally:
         con.unregister("dnc_frame")
-    build(con, "core/person_addresses")
-    create_views(con)
+    refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", len(frame),
              ", ".join(f"{r['channel']} {r['reason']} {r['persons']}" for r in rows))

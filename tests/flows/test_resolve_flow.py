@@ -110,3 +110,29 @@ def test_cli_shows_what_loaded_then_the_precise_reason(settings, home):
     assert out.exit_code == 1
     assert "stackjobs" in out.output and "ingest failed" in out.output
     assert "latin1.csv:2:" in out.output and "not valid utf-8" in out.output
+
+
+def test_a_resolve_run_leaves_senders_the_addresses_of_the_persons_it_made(settings, home):
+    from datetime import timedelta
+
+    from flows.resolve import resolve_flow
+    from tasks.journey.consent import may_contact, refresh_consent
+    from tests.unit.test_identity import T0, person_of, stage
+
+    (home / "config" / "do_not_contact.csv").write_text("address\nkp@work.example\n")
+    with writer(settings) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@gmail.com", "phone": "+14155550101"},
+              {"key": "b:1", "first": "kim", "last": "park", "email": "kp@work.example", "at": T0 + timedelta(hours=1)})
+    resolve_flow()
+    with writer(settings) as con:
+        refresh_consent(con, settings)
+        ids = person_of(con)
+        assert may_contact(con, [ids["a:1"], ids["b:1"]], "email") == {ids["a:1"]: (True, "not_opted_out"),
+                                                                      ids["b:1"]: (False, "do_not_contact")}
+        # a record joins the two: the listed address is now the (older) survivor's, not its golden email
+        stage(con, {"key": "c:1", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550101",
+                    "at": T0 + timedelta(days=1)})
+    resolve_flow()
+    with writer(settings) as con:   # a sender between this run and the next segment run
+        assert set(person_of(con).values()) == {ids["a:1"]}
+        assert may_contact(con, [ids["a:1"]], "email") == {ids["a:1"]: (False, "do_not_contact")}

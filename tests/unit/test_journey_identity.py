@@ -1,0 +1,176 @@
+"""The journey over identity changes: real resolve runs (merges, splits, retires) on a warehouse file,
+then the journey steps, checking that facts stay with the persons the docs say they belong to."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tasks.identity.resolve import resolve
+from tasks.journey.consent import refresh_consent
+from tasks.journey.pipeline import funnel_step, segments_step, stages_step
+from tasks.settings import Settings
+from tasks.warehouse import run_checks, writer
+from tests.journey_fixtures import event
+from tests.unit.test_identity import T0, person_of, stage
+
+
+def on_day(settings: Settings, days: float) -> Settings:
+    return settings.model_copy(update={"now": T0 + timedelta(days=days)})
+
+
+def journey(con, settings: Settings) -> dict[str, list[dict]]:
+    """The segment flow's steps, in its order."""
+    return {"consent": refresh_consent(con, settings), "stages": stages_step(con, settings),
+            "funnel": funnel_step(con, settings), "segments": segments_step(con, settings)}
+
+
+def test_address_suppressions_stay_with_the_address_after_a_split(settings, home):
+    # one person by a shared LinkedIn URL, two emails and two phones; a reviewer splits them
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550101",
+                    "linkedin": "linkedin.com/in/kimpark"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550102",
+               "linkedin": "linkedin.com/in/kimpark", "at": T0 + timedelta(hours=1)})
+        resolve(con, on_day(settings, 0))
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    with writer(on_day(settings, 1)) as con:
+        resolve(con, on_day(settings, 1))
+        ids = person_of(con)
+    kept, split_off = ids["a:1"], ids["a:2"]
+    assert kept != split_off
+    # later: a:1's email goes on the do-not-contact list and a:1's phone texts STOP
+    (home / "config" / "do_not_contact.csv").write_text("address\nkim@example.org\n")
+    with writer(on_day(settings, 2)) as con:
+        event(con, "stop", "inbound_sms", T0 + timedelta(days=2), channel="sms", address="+14155550101", body="STOP")
+        result = journey(con, on_day(settings, 2))
+        suppressed = con.execute("select distinct person_id, reason from core.suppressions order by all").fetchall()
+        reasons = dict(con.execute("select person_id, reason from core.contactability where channel = 'email'").fetchall())
+        run_checks(con)
+    # address suppressions follow the address to whoever holds it (docs/identity.md): the part that
+    # holds neither address stays contactable and off the do-not-contact stage
+    assert suppressed == [(kept, "do_not_contact"), (kept, "sms_opt_out")]
+    assert reasons == {kept: "do_not_contact", split_off: "not_opted_out"}
+    assert {"stage": "do_not_contact", "persons_now": 1, "reached": 1} in result["funnel"]
+
+
+def test_journey_tables_hold_live_person_ids_only_after_a_merge_and_a_retire(settings):
+    from tasks.sources.api import apply_deletes
+    from tasks.sources.registry import SourceConfig
+
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)},
+              {"key": "a:3", "first": "zed", "last": "quinn", "email": "zq@example.net"})
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        kim, kim_too, zed = ids["a:1"], ids["a:2"], ids["a:3"]
+        # an erasure request names Kim's second id; Zed is messaged, clicks and unsubscribes
+        con.execute("insert into raw.erasure_requests (request_id, person_id, requested_at) values ('R1', ?, ?)",
+                    [kim_too, T0 + timedelta(hours=5)])
+        for n, kind in enumerate(("delivered", "clicked", "unsubscribed")):
+            event(con, f"z{n}", kind, T0 + timedelta(hours=6 + n), person_id=zed, address="zq@example.net")
+        journey(con, on_day(settings, 0.5))
+        # a record joins Kim's two ids (kim_too merges into kim); Zed's only record is deleted (zed retires)
+        stage(con, {"key": "a:4", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102",
+                    "at": T0 + timedelta(days=1)})
+        source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "3"}], "deleted", on_day(settings, 1))
+        resolve(con, on_day(settings, 1))
+        assert set(person_of(con).values()) == {kim}
+        result = journey(con, on_day(settings, 1.5))
+        dead = {table: con.execute(f"select distinct person_id from {table} where person_id is not null "
+                                   "and person_id not in (select person_id from core.persons) order by 1").fetchall()
+                for table in ("core.stage_events", "core.consents", "core.suppressions")}
+        left = con.execute("select person_id, address, reason from core.suppressions order by all").fetchall()
+        dnc = con.execute("select count(distinct person_id) from core.stage_events where stage = 'do_not_contact'").fetchone()[0]
+    # merged-away and retired ids are no persons: no stage, consent or suppression row names them
+    assert dead == {"core.stage_events": [], "core.consents": [], "core.suppressions": []}
+    # Kim's erasure follows her into the surviving id; Zed's unsubscribe still holds for his address
+    assert left == [(kim, None, "erasure_request"), (None, "zq@example.net", "unsubscribed")]
+    assert dnc == 1 and {"stage": "do_not_contact", "persons_now": 1, "reached": 1} in result["funnel"]
+
+
+def test_an_event_for_a_mailbox_counts_once_for_a_person_known_by_two_of_its_addresses(settings, home):
+    (home / "config" / "segments.yaml").write_text("segments:\n  warm:\n    where: \"engagement_score >= 5\"\n")
+    with writer(on_day(settings, 0)) as con:
+        # two records, anna@ and anna+jobs@: one person (the email rule links by mailbox)
+        stage(con, {"key": "a:1", "first": "anna", "last": "berg", "email": "anna@example.org"},
+              {"key": "b:1", "first": "anna", "last": "berg", "email": "anna+jobs@example.org"})
+        resolve(con, on_day(settings, 0))
+        assert len(set(person_of(con).values())) == 1
+        event(con, "r1", "replied", T0 + timedelta(hours=3), address="anna@example.org")
+        event(con, "c1", "clicked", T0 + timedelta(hours=3), address="anna+jobs@example.org")
+        result = journey(con, on_day(settings, 0.5))
+        resolved = con.execute("select provider_event_id, count(*) from core.provider_events_resolved "
+                               "group by all order by 1").fetchall()
+        engaged = con.execute("select count(*) from core.stage_events where stage = 'engaged'").fetchone()[0]
+        score = con.execute("select engagement_score, engagements_90d from core.segment_people").fetchone()
+    assert resolved == [("c1", 1), ("r1", 1)]
+    assert engaged == 2
+    # one reply (3) and one click (1), nine hours old: just under 4, not 7.93
+    assert score == (3.97, 2)
+    assert result["segments"] == [{"segment": "warm", "size": 0, "entered": 0, "exited": 0}]
+
+
+def test_consent_statements_of_two_records_from_one_file_keep_a_unique_key(settings):
+    with writer(on_day(settings, 0)) as con:
+        # the ATS export lists the same person twice (one file: one staging time), consent given once, refused once
+        stage(con, {"key": "ats:GH-1", "first": "kim", "last": "park", "email": "kim@example.org", "consent_email": True},
+              {"key": "ats:GH-2", "first": "kim", "last": "park", "email": "kim@example.org", "consent_email": False})
+        resolve(con, on_day(settings, 0))
+        refresh_consent(con, on_day(settings, 0))
+        duplicated = con.execute("select person_id, channel, evidence from core.consents group by all "
+                                 "having count(*) > 1").fetchall()
+        statements = con.execute("select status, evidence from core.consents order by evidence").fetchall()
+        reason = con.execute("select reason from core.contactability where channel = 'email'").fetchall()
+    assert duplicated == []
+    assert statements == [("granted", "ats:GH-1"), ("revoked", "ats:GH-2")]
+    assert reason == [("consent_revoked",)]
+
+
+def test_stage_events_keep_their_key_when_one_request_or_list_names_several_of_a_persons_addresses(settings, home):
+    with writer(on_day(settings, 0)) as con:
+        # two records joined by a phone: one person with two emails
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550101"},
+              {"key": "b:1", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550101"})
+        resolve(con, on_day(settings, 0))
+        (kim,) = set(person_of(con).values())
+        con.execute("insert into raw.erasure_requests (request_id, person_id, email, phone, requested_at) "
+                    "values ('R1', ?, 'kim@example.org', '+14155550101', ?)", [kim, T0 + timedelta(hours=2)])
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address,added_at\nkim@example.org,2026-03-01T03:00:00Z\nkp@work.example,2026-03-01T04:00:00Z\n")
+    with writer(on_day(settings, 1)) as con:
+        journey(con, on_day(settings, 1))
+        duplicated = con.execute("select evidence, count(*) from core.stage_events "
+                                 "group by person_id, stage, source, evidence having count(*) > 1").fetchall()
+        exits = con.execute("select evidence, occurred_at from core.stage_events where stage = 'do_not_contact' "
+                            "order by 1").fetchall()
+        dnc_at = con.execute("select do_not_contact_at from core.person_stages").fetchone()[0]
+    assert duplicated == []
+    assert exits == [("do_not_contact:do_not_contact.csv", T0 + timedelta(hours=4)),
+                     ("erasure_request:erasure:R1", T0 + timedelta(hours=2))]
+    assert dnc_at == T0 + timedelta(hours=4)
+
+
+def test_a_split_off_part_that_re_subscribes_is_lifted_from_the_unsubscribe_it_inherited(settings, home):
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org",
+                    "linkedin": "linkedin.com/in/kimpark"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kp@work.example",
+               "linkedin": "linkedin.com/in/kimpark", "at": T0 + timedelta(hours=1)})
+        resolve(con, on_day(settings, 0))
+        (kim,) = set(person_of(con).values())
+        event(con, "u1", "unsubscribed", T0 + timedelta(hours=5), person_id=kim, address="kim@example.org")
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    with writer(on_day(settings, 1)) as con:
+        resolve(con, on_day(settings, 1))
+        split_off = person_of(con)["a:2"]
+        journey(con, on_day(settings, 1))
+        inherited = dict(con.execute("select person_id, reason from core.contactability where channel = 'email'").fetchall())
+        # the split-off part re-subscribes from its own address (a preference page: the address only)
+        event(con, "r1", "resubscribed", T0 + timedelta(days=2), address="kp@work.example")
+        journey(con, on_day(settings, 2))
+        after = dict(con.execute("select person_id, reason from core.contactability where channel = 'email'").fetchall())
+    # both parts hold the unsubscribe (either may be the human); the one that re-subscribed is lifted
+    assert inherited == {kim: "unsubscribed", split_off: "unsubscribed"}
+    assert after == {kim: "unsubscribed", split_off: "consent_granted"}
