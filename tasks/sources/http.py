@@ -64,9 +64,12 @@ def api_key(source: SourceConfig) -> str:
     try:
         key = str(Secret.load(source.api_key_secret).get()).strip()
     except Exception as exc:  # Prefect raises ValueError/ObjectNotFound/connection errors alike
+        # only the type of an unforeseen error: its text might hold what the block stores
+        missing = isinstance(exc, ValueError) and str(exc).startswith("Unable to find block document named")
+        reason = (f"no Secret block of that name; save one: Secret(value=...).save({source.api_key_secret!r})"
+                  if missing else type(exc).__name__)
         raise ApiAuthError(
-            f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): "
-            f"{type(exc).__name__}"
+            f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): {reason}"
         ) from None
     if not key:
         raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
