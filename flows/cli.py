@@ -135,7 +135,7 @@ def _run(flow, title: str, suffix: str = "", **params):
 def ingest(
     source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
 ) -> None:
-    """Ingest file drops from $CANDOR_HOME/inbox into raw, staging and quarantine."""
+    """Ingest file drops from $CANDOR_HOME/inbox, then the ATS API sources, into raw, staging and quarantine."""
     settings = _settings()
     from tasks.sources.registry import load_sources, select_sources
 
@@ -250,12 +250,13 @@ def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core
     _print_rows("history", found["history"])
 
 
-@app.command()
+# help in rich mode keeps a docstring's line breaks, in the command list too: one line per paragraph
+@app.command(help="Show how a run sees two records, linked or not, and why.\n\n"
+             "Their persons, the rule that links them (and shared identifiers that count for nothing, and why), "
+             "the blocking rules that pair them for Splink, and Splink's probability and per-field weights.")
 def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:id (as `candor explain` lists them).")],
             record_b: Annotated[str, typer.Argument(help="Another record key.")]) -> None:
-    """Show how a run sees two records, linked or not: their persons, the rule that links them (and
-    shared identifiers that count for nothing, and why), the blocking rules that pair them for
-    Splink, and Splink's probability and per-field weights."""
+    """Show how a run sees two records, linked or not, and why."""
     settings = _settings()
     from tasks.identity.explain import compare as compare_records
     from tasks.identity.resolve import IncompatibleModel

@@ -77,7 +77,7 @@ class IngestReport:
                 top = ", ".join(f"{rule} {n}" for rule, n in sum((f.rules for f in files), Counter()).most_common())
                 where = batch if len(files) == 1 and files[0].run is None else f"{source} ({batch}, {len(files)} page(s))"
                 reasons.append(f"{where}: {bad} of {read} rows quarantined "
-                               f"({bad / read:.0%} > max_bad_fraction {self.max_bad_fraction:.0%}); rules: {top}")
+                               f"({bad / read:.0%} > CANDOR_MAX_BAD_FRACTION {self.max_bad_fraction:.0%}); rules: {top}")
         return reasons
 
     def summary_rows(self) -> list[dict]:

@@ -99,6 +99,14 @@ def _candor_values(env_file: Path) -> dict[str, str]:
 NOT_SETTINGS = {"CANDOR_PROJECT_DIR"}  # prefect.yaml's pull step: the folder deployments run in
 
 
+def _reason(err: dict) -> str:
+    """A validation error in words: a pattern mismatch says what the setting takes, not the regular expression."""
+    field = Settings.model_fields.get(str(err["loc"][0]))
+    if err["type"] == "string_pattern_mismatch" and field is not None and field.description:
+        return f"{err['input']!r} is not of the form it takes: {field.description}"
+    return err["msg"]
+
+
 def load_settings(env_file: Path = Path(".env"), **overrides) -> Settings:
     """Reads CANDOR_* from the environment and .env into Settings; raises SettingsError naming the variable."""
     values = _candor_values(env_file)
@@ -110,7 +118,7 @@ def load_settings(env_file: Path = Path(".env"), **overrides) -> Settings:
     try:
         settings = Settings.model_validate({**fields, **overrides})
     except ValidationError as exc:
-        lines = [f"{known.get(str(err['loc'][0]), err['loc'][0])}: {err['msg']}" for err in exc.errors()]
+        lines = [f"{known.get(str(err['loc'][0]), err['loc'][0])}: {_reason(err)}" for err in exc.errors()]
         raise SettingsError("invalid settings: " + "; ".join(lines)) from None
     if not settings.home.is_dir():  # a typo: nothing (no empty warehouse, no Prefect home) is made there
         raise SettingsError(f"CANDOR_HOME {settings.home} is not a folder; a new home starts with a copy of the "

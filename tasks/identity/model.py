@@ -219,16 +219,19 @@ def train(con: duckdb.DuckDBPyConnection, table: str, seed: int = 1) -> dict:
                              f"a phone, too many to estimate how often two random records match (too few records); "
                              f"the current model stays in use")
     db_api = DuckDBAPI(connection=con)
-    linker = _linker(db_api, table, base_settings())
-    linker.training.estimate_probability_two_random_records_match(
-        ["l.email = r.email", "l.phone = r.phone"], recall=recall)
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=seed)
-    for rule in ("l.email = r.email", "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key "
-                                      f"and (l.oversized_blocks & {names}) = 0"):
-        log.info("identity model: EM on %s", rule)
-        with _em_probabilities_floored():
-            linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
-    return regularize(json.loads(json.dumps(linker.misc.save_model_to_json())))
+    try:
+        linker = _linker(db_api, table, base_settings())
+        linker.training.estimate_probability_two_random_records_match(
+            ["l.email = r.email", "l.phone = r.phone"], recall=recall)
+        linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=seed)
+        for rule in ("l.email = r.email", "l.first_name_key = r.first_name_key and l.last_name_key = r.last_name_key "
+                                          f"and (l.oversized_blocks & {names}) = 0"):
+            log.info("identity model: EM on %s", rule)
+            with _em_probabilities_floored():
+                linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+        return regularize(json.loads(json.dumps(linker.misc.save_model_to_json())))
+    finally:  # EM's pair and pattern tables are real tables in the warehouse's main schema: they would stay
+        db_api.delete_tables_created_by_splink_from_db()
 
 
 def for_size(model: dict, trained_on: int, records: int) -> dict:

@@ -52,6 +52,14 @@ class RetryPolicy:
         return min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
 
 
+def _prefect_location() -> str:
+    """The Prefect API a run talks to, or the home of the embedded one (where Secret blocks are stored)."""
+    from prefect.settings import get_current_settings
+
+    current = get_current_settings()
+    return str(current.api.url or current.home)
+
+
 def api_key(source: SourceConfig) -> str:
     """Reads the source's key from its environment variable or Prefect Secret block; never logs it."""
     if source.api_key_env:
@@ -64,9 +72,12 @@ def api_key(source: SourceConfig) -> str:
     try:
         key = str(Secret.load(source.api_key_secret).get()).strip()
     except Exception as exc:  # Prefect raises ValueError/ObjectNotFound/connection errors alike
+        # only the type of an unforeseen error: its text might hold what the block stores
+        missing = isinstance(exc, ValueError) and str(exc).startswith("Unable to find block document named")
+        reason = (f"no Secret block of that name in the Prefect at {_prefect_location()}; save one there: "
+                  f"Secret(value=...).save({source.api_key_secret!r}) (README, ATS APIs)" if missing else type(exc).__name__)
         raise ApiAuthError(
-            f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): "
-            f"{type(exc).__name__}"
+            f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): {reason}"
         ) from None
     if not key:
         raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")

@@ -50,3 +50,16 @@ def test_api_source_runs_after_files_in_the_ingest_flow_and_from_the_cli(setting
     with writer(settings) as con:
         assert con.execute("select count(*) from staging.candidate_records where source_name = 'greenhouse'").fetchone()[0] > 25
         run_checks(con)
+
+
+def test_a_secret_block_that_does_not_exist_is_named_with_how_to_save_one():
+    from tasks.sources.http import ApiAuthError, api_key
+    from tasks.sources.registry import SourceConfig
+
+    source = SourceConfig(name="lever", kind="lever", channel="ats", base_url="https://api.lever.co/v1",
+                          api_key_secret="candor-test-never-saved")
+    with pytest.raises(ApiAuthError) as raised:
+        api_key(source)
+    message = str(raised.value)
+    assert "lever: cannot read Prefect Secret 'candor-test-never-saved' (api_key_secret): no Secret block" in message
+    assert "save one there: Secret(value=...).save('candor-test-never-saved')" in message, message

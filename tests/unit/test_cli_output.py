@@ -93,3 +93,15 @@ def test_a_home_set_in_dot_env_holds_prefects_folder_too(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import os, tasks; print(os.environ['PREFECT_HOME'])"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == str(home.resolve() / ".prefect")
+
+
+def test_every_command_is_one_line_in_the_command_list_and_ingest_names_the_ats_apis():
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    runner = CliRunner()
+    listing = runner.invoke(app, ["--help"], env={"COLUMNS": "250"}).output
+    panel = [line for line in listing.split("Commands")[1].splitlines() if line.startswith("│")]
+    assert [line.split()[1] for line in panel] == [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert "ATS API sources" in runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "250"}).output

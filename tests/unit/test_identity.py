@@ -837,12 +837,15 @@ def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, ho
         con.execute("delete from core.identity_keys")
         ingest(con, settings)
         version = train_model(con, settings)  # before the first run: training keys every staged record
+        splink_tables = con.execute("select table_name from duckdb_tables() "
+                                    "where starts_with(table_name, '__splink__')").fetchall()
         result = resolve(con, settings)
         run_checks(con)  # one match-key row per link: the run did not key the records a second time
         origins = con.execute("select version, origin, record_count > 0 from meta.identity_models order by version").fetchall()
         precision, recall = pairwise_quality(con, truth)
         model = con.execute("select model_json from meta.identity_models where version = 2").fetchall()[0][0]
     assert version == 2 and result.model_version == 2
+    assert splink_tables == []  # Splink's working tables do not stay in the warehouse
     assert origins == [(1, "default", True), (2, "trained", True)]
     assert '"m_probability"' in model and '"u_probability"' in model
     assert precision >= 0.98 and recall >= 0.95, (precision, recall)

@@ -187,13 +187,13 @@ def test_a_run_fails_on_a_batch_over_the_bad_share_once_it_quarantined_enough_ro
         return IngestReport(list(files), max_bad_fraction=0.2, min_bad_rows=2).failures
 
     assert failures(page(1, 1, 1, run=None)) == []               # one mistyped email in a one-row drop
-    assert failures(page(1, 3, 2, run=None)) == ["p1: 2 of 3 rows quarantined (67% > max_bad_fraction 20%); "
+    assert failures(page(1, 3, 2, run=None)) == ["p1: 2 of 3 rows quarantined (67% > CANDOR_MAX_BAD_FRACTION 20%); "
                                                  "rules: email_syntax 2"]
     # an API run's pages together: its last page holding the one bad record of 51 is no broken feed
     assert failures(page(1, 25, 0), page(2, 25, 1), page(3, 1, 1)) == []
     assert failures(page(1, 25, 20), page(2, 25, 1), page(3, 1, 1)) == [
         "greenhouse (run of 2026-11-20T12:00:00+00:00, 3 page(s)): 22 of 51 rows quarantined (43% > "
-        "max_bad_fraction 20%); rules: email_syntax 22"]
+        "CANDOR_MAX_BAD_FRACTION 20%); rules: email_syntax 22"]
 
 
 def test_duplicate_ids_in_one_file_are_all_quarantined(settings, home):

@@ -123,3 +123,13 @@ def test_default_config_loads():
 
     names = [s.name for s in load_sources(PROJECT_ROOT / "data" / "config")]
     assert names == ["stackjobs", "eurotalent", "indeed_apply", "referrals", "ats_status", "ats_export", "career_site"]
+
+
+@pytest.mark.parametrize("name, value, says", [("CANDOR_DUCKDB_MEMORY_LIMIT", "6", "a number and a unit (500MB, 6GB, 4GiB)"),
+                                               ("CANDOR_DEFAULT_REGION", "Britain", "(ISO 3166 alpha-2)")])
+def test_a_value_of_the_wrong_form_is_explained_in_words_not_as_a_regular_expression(tmp_path, monkeypatch, name, value,
+                                                                                      says):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert says in str(raised.value) and "should match pattern" not in str(raised.value), str(raised.value)
