@@ -50,9 +50,7 @@ def _settings():
 def _warehouse(settings):
     """The warehouse for a look-up command: one that exists, opened under the writer lock; a busy or
     unreadable file is a one-line error, not a traceback."""
-    import duckdb
-
-    from tasks.warehouse import WarehouseBusy, writer
+    from tasks.warehouse import WarehouseBusy, WarehouseUnavailable, writer
 
     if not settings.warehouse_path.exists():
         _error("error", f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
@@ -63,8 +61,8 @@ def _warehouse(settings):
     except WarehouseBusy as exc:
         _error("warehouse busy", exc)
         raise typer.Exit(1) from None
-    except duckdb.IOException as exc:
-        _error("error", f"{settings.warehouse_path} could not be opened as a DuckDB database: {exc}")
+    except WarehouseUnavailable as exc:
+        _error("error", exc)
         raise typer.Exit(1) from None
     with stack:
         yield con

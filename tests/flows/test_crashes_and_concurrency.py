@@ -25,3 +25,12 @@ def test_commands_started_together_on_a_new_home_queue_instead_of_failing(home):
     failed = [out for run, out in zip(runs, outputs) if run.returncode != 0]
     assert not failed, failed[0][-2000:]
     assert not any("Traceback" in out for out in outputs)
+
+
+def test_a_flow_on_a_warehouse_that_cannot_be_opened_says_why_in_one_line(home):
+    (home / "warehouse").mkdir()
+    (home / "warehouse" / "candor.duckdb").write_text("not a database")
+    run = subprocess.run([CANDOR, "ingest"], env=_embedded_env(home), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "ingest failed: " in run.stderr and "candor.duckdb could not be opened as a DuckDB database" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
