@@ -34,3 +34,65 @@ def test_a_flow_on_a_warehouse_that_cannot_be_opened_says_why_in_one_line(home):
     assert run.returncode == 1
     assert "ingest failed: " in run.stderr and "candor.duckdb could not be opened as a DuckDB database" in run.stderr
     assert "Traceback" not in run.stdout + run.stderr
+
+
+# A journey step in a process that dies (kill -9, out of memory) just before the statement that starts
+# with `prefix`: duckdb.connect hands out connections that end the process there, nothing else changes.
+_CRASH_AT = """
+import os, sys
+import duckdb
+
+step, prefix = sys.argv[1], sys.argv[2]
+connect = duckdb.connect
+
+class Crashing:
+    def __init__(self, con):
+        self._con = con
+    def execute(self, sql, *args, **kwargs):
+        if " ".join(sql.split()).lower().startswith(prefix):
+            os._exit(9)
+        return self._con.execute(sql, *args, **kwargs)
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+duckdb.connect = lambda *args, **kwargs: Crashing(connect(*args, **kwargs))
+from tasks.journey.pipeline import run_step
+run_step(step)
+"""
+
+
+def _crash(home: Path, step: str, prefix: str) -> None:
+    run = subprocess.run([sys.executable, "-c", _CRASH_AT, step, prefix], env=_embedded_env(home),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 9, run.stderr[-2000:]
+
+
+def test_a_journey_step_killed_half_way_leaves_its_tables_as_they_were(settings, home):
+    from tests.journey_fixtures import person
+    from tasks.journey.pipeline import run_step
+    from tasks.warehouse import writer
+
+    with writer(settings) as con:
+        person(con, 1)
+        person(con, 2, email="p2@example.com")
+    (home / "config" / "do_not_contact.csv").write_text("address,added_at,note\np1@example.com,2026-01-05,asked\n")
+    (home / "config" / "segments.yaml").write_text("segments:\n  first:\n    where: \"person_id = 1\"\n")
+    for step in ("consent", "stages", "segments"):
+        run_step(step, settings)
+
+    # the do-not-contact list is replaced by a delete and an insert: dying in between emptied it,
+    # and everyone on it was contactable until the next segment run
+    _crash(home, "consent", "insert into core.do_not_contact")
+    with writer(settings) as con:
+        assert con.execute("select address from core.do_not_contact").fetchall() == [("p1@example.com",)]
+        assert con.execute("select is_allowed from core.contactability where person_id = 1 and channel = 'email'"
+                           ).fetchall() == [(False,)]
+
+    # person 1 leaves the segment and person 2 enters: dying between the exit and the entry recorded
+    # the exit only, and the next run counted an entry without the exit it came with
+    (home / "config" / "segments.yaml").write_text("segments:\n  first:\n    where: \"person_id = 2\"\n")
+    _crash(home, "segments", "insert into core.segment_memberships")
+    with writer(settings) as con:
+        assert con.execute("select person_id from core.segment_memberships where exited_at is null").fetchall() == [(1,)]
+    rows = run_step("segments", settings)
+    assert [(r["segment"], r["size"], r["entered"], r["exited"]) for r in rows] == [("first", 1, 1, 1)]
