@@ -125,14 +125,17 @@ def _start_embedded_prefect() -> None:
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return  # a real server (a deployment's worker, or one the user runs): nothing to start
     home = PREFECT_HOME.value()
-    home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(home / "candor-server-start.lock"))
     try:
+        home.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         logging.getLogger("flows.cli").info("another Candor process is starting Prefect's temporary server on %s; "
                                             "waiting for it", home)
         lock.acquire()
+    except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
+        SubprocessASGIServer().start()
+        return
     try:
         SubprocessASGIServer().start()
     finally:
