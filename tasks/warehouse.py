@@ -39,6 +39,12 @@ class WarehouseUnavailable(RuntimeError):
     expected = True  # a setup problem the message names: logs carry it without a traceback
 
 
+class WarehouseOutOfMemory(RuntimeError):
+    """DuckDB needed more memory than CANDOR_DUCKDB_MEMORY_LIMIT allows; the transaction that ran out was rolled back."""
+
+    expected = True  # the message names the setting to raise: logs carry it without a traceback
+
+
 def _holder(info_path: Path) -> str:
     try:
         return info_path.read_text().strip() or "unknown process"
@@ -80,6 +86,12 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
             yield con
         finally:
             con.close()
+    except duckdb.OutOfMemoryException as exc:  # DuckDB's advice is SQL (SET memory_limit); Candor's knob is a setting
+        raise WarehouseOutOfMemory(
+            f"DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT={settings.duckdb_memory_limit} "
+            f"({str(exc).splitlines()[0]}); raise CANDOR_DUCKDB_MEMORY_LIMIT, or lower CANDOR_DUCKDB_THREADS. "
+            f"The transaction that ran out was rolled back; run the command again"
+        ) from None
     finally:
         info_path.unlink(missing_ok=True)
         lock.release()

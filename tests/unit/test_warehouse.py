@@ -123,3 +123,16 @@ def test_a_warehouse_that_cannot_be_opened_is_named_not_a_traceback(settings):
     with pytest.raises(WarehouseUnavailable, match="candor.duckdb could not be opened as a DuckDB database: IO Error"):
         with writer(settings):
             pass
+
+
+def test_running_out_of_memory_names_candors_setting_not_duckdbs_sql(settings):
+    with writer(settings):
+        pass  # migrated under the default limit
+    small = settings.model_copy(update={"duckdb_memory_limit": "8MB"})
+    with pytest.raises(RuntimeError, match=r"DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT=8MB \(Out of Memory "
+                                           r"Error: .*\); raise CANDOR_DUCKDB_MEMORY_LIMIT") as raised:
+        with writer(small) as con:
+            con.execute("select string_agg(i::varchar, ',') from range(5000000) t(i)").fetchall()
+    assert type(raised.value).__name__ == "WarehouseOutOfMemory" and raised.value.expected
+    with writer(settings) as con:  # the lock is released
+        assert con.execute("select 1").fetchone() == (1,)
