@@ -50,9 +50,7 @@ def _settings():
 def _warehouse(settings):
     """The warehouse for a look-up command: one that exists, opened under the writer lock; a busy or
     unreadable file is a one-line error, not a traceback."""
-    import duckdb
-
-    from tasks.warehouse import WarehouseBusy, writer
+    from tasks.warehouse import WarehouseBusy, WarehouseUnavailable, writer
 
     if not settings.warehouse_path.exists():
         _error("error", f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
@@ -63,8 +61,8 @@ def _warehouse(settings):
     except WarehouseBusy as exc:
         _error("warehouse busy", exc)
         raise typer.Exit(1) from None
-    except duckdb.IOException as exc:
-        _error("error", f"{settings.warehouse_path} could not be opened as a DuckDB database: {exc}")
+    except WarehouseUnavailable as exc:
+        _error("error", exc)
         raise typer.Exit(1) from None
     with stack:
         yield con
@@ -112,12 +110,45 @@ def _show(title: str, results: list[dict] | dict, suffix: str = "") -> None:
         _print_rows(title, results, suffix)
 
 
+def _start_embedded_prefect() -> None:
+    """Starts Prefect's temporary API server for this process, one process at a time per Prefect home.
+
+    Each temporary server migrates the Prefect database in PREFECT_HOME when it starts; two Candor
+    commands started together on a new home (a new CANDOR_HOME holds its own) raced on those
+    migrations, and one failed after 20 s with Prefect's "Timed out … ephemeral Prefect API server"
+    instead of queueing on the warehouse lock. The flow run then uses the server started here.
+    """
+    from filelock import FileLock, Timeout
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return  # a real server (a deployment's worker, or one the user runs): nothing to start
+    home = PREFECT_HOME.value()
+    lock = FileLock(str(home / "candor-server-start.lock"))
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        lock.acquire(timeout=0)
+    except Timeout:
+        logging.getLogger("flows.cli").info("another Candor process is starting Prefect's temporary server on %s; "
+                                            "waiting for it", home)
+        lock.acquire()
+    except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
+        SubprocessASGIServer().start()
+        return
+    try:
+        SubprocessASGIServer().start()
+    finally:
+        lock.release()
+
+
 def _run(flow, title: str, suffix: str = "", **params):
     """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
     from prefect.exceptions import PrefectException
 
     try:
         with console.status(f"running {title} flow…"):
+            _start_embedded_prefect()
             result = flow(**params)
     except ConfigError as exc:
         _error("config error", f"\n{exc}")

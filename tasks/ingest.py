@@ -252,7 +252,15 @@ def _record_failure(con, source: SourceConfig, path: str, sha: str, error: str, 
 def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path, settings: Settings) -> FileResult:
     """Ingests one file unless its content was loaded before; unreadable files are reported, not raised."""
     display = str(path)
-    sha = file_sha256(path)
+    try:
+        sha = file_sha256(path)
+    except FileNotFoundError:  # moved or deleted (archived, say) since the run listed the inbox
+        log.warning("%s: no longer there (moved or deleted since this run listed the inbox); not read", display)
+        return FileResult(source.name, display, "skipped")
+    except OSError as exc:  # no content hash to record it under: reported by this run, tried again by the next
+        error = str(FileError(f"{display}: could not be read: {type(exc).__name__}: {exc.strerror or exc}"))
+        log.error("%s", error)
+        return FileResult(source.name, display, "failed", error=error)
     seen = scalar(con, "select count(*) from meta.ingested_files where source_name = ? and file_sha256 = ? "
                        "and status = 'loaded'", [source.name, sha])
     if seen:

@@ -33,6 +33,18 @@ class WarehouseBusy(RuntimeError):
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
 
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be opened at all: its folder is not writable, or the file is no DuckDB database."""
+
+    expected = True  # a setup problem the message names: logs carry it without a traceback
+
+
+class WarehouseOutOfMemory(RuntimeError):
+    """DuckDB needed more memory than CANDOR_DUCKDB_MEMORY_LIMIT allows; the transaction that ran out was rolled back."""
+
+    expected = True  # the message names the setting to raise: logs carry it without a traceback
+
+
 def _holder(info_path: Path) -> str:
     try:
         return info_path.read_text().strip() or "unknown process"
@@ -43,11 +55,11 @@ def _holder(info_path: Path) -> str:
 @contextmanager
 def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """Opens the warehouse read-write under the lock, migrated; waits visibly, fails after the timeout."""
-    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     lock_path = settings.warehouse_path.with_name(settings.warehouse_path.name + ".lock")
     info_path = lock_path.with_suffix(".holder")
     lock = FileLock(str(lock_path))
     try:
+        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         log.warning(
@@ -61,17 +73,35 @@ def writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
                 f"gave up after {settings.lock_timeout_s:.0f} s waiting for the warehouse lock "
                 f"{lock_path}, held by {_holder(info_path)}"
             ) from None
+    except OSError as exc:  # a read-only disk or mount, a folder another user owns, a file named like the folder
+        raise _unwritable(settings, exc) from None
     try:
-        info_path.write_text(f"pid {os.getpid()} on {socket.gethostname()}")
+        try:
+            info_path.write_text(f"pid {os.getpid()} on {socket.gethostname()}")
+        except OSError as exc:
+            raise _unwritable(settings, exc) from None
         con = _connect_when_free(settings)
         try:
             migrate(con)
             yield con
         finally:
             con.close()
+    except duckdb.OutOfMemoryException as exc:  # DuckDB's advice is SQL (SET memory_limit); Candor's knob is a setting
+        raise WarehouseOutOfMemory(
+            f"DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT={settings.duckdb_memory_limit} "
+            f"({str(exc).splitlines()[0]}); raise CANDOR_DUCKDB_MEMORY_LIMIT, or lower CANDOR_DUCKDB_THREADS. "
+            f"The transaction that ran out was rolled back; run the command again"
+        ) from None
     finally:
         info_path.unlink(missing_ok=True)
         lock.release()
+
+
+def _unwritable(settings: Settings, exc: OSError) -> WarehouseUnavailable:
+    return WarehouseUnavailable(
+        f"cannot write in the warehouse folder {settings.warehouse_dir}: {exc.strerror or exc} ({exc.filename}); "
+        f"Candor keeps the database and its lock there, so the folder must be writable by this user"
+    )
 
 
 # DuckDB's words when another process has the file open (a DuckDB shell, a notebook, a dashboard
@@ -88,8 +118,9 @@ def _connect_when_free(settings: Settings) -> duckdb.DuckDBPyConnection:
             return connect(settings.warehouse_path, settings)
         except duckdb.IOException as exc:
             held = _FOREIGN_HOLDER.search(str(exc))
-            if held is None:
-                raise
+            if held is None:  # not a DuckDB file, a WAL of another version, no permission on the file
+                raise WarehouseUnavailable(
+                    f"{settings.warehouse_path} could not be opened as a DuckDB database: {exc}") from None
             holder = f"{held['program']} (pid {held['pid']}), which is not a Candor writer"
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(

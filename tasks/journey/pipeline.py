@@ -34,10 +34,21 @@ STEPS = {"consent": refresh_consent, "stages": stages_step, "funnel": funnel_ste
 
 
 def run_step(name: str, settings: Settings | None = None) -> list[dict]:
-    """Opens the warehouse as the one writer and runs one journey step."""
+    """Opens the warehouse as the one writer and runs one journey step in one transaction.
+
+    A step replaces the do-not-contact list (a delete, then an insert) or records segment exits and
+    then entries: a process that died in between left the list empty, or exits without their entries.
+    """
     settings = settings or load_settings()
     with writer(settings) as con:
-        return STEPS[name](con, settings)
+        con.execute("begin")
+        try:
+            rows = STEPS[name](con, settings)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        return rows
 
 
 def run_refresh_addresses(settings: Settings | None = None) -> int:

@@ -526,3 +526,22 @@ def test_chunked_validation_finds_exactly_what_one_pass_finds(settings, home):
     # SJ-1 is on lines 2 and 5, in different chunks of two rows.
     assert {(2, "record_id_unique"), (5, "record_id_unique")} <= found
     assert {(6, "email_syntax"), (6, "country_code_valid"), (6, "applied_at_not_future"), (6, "consent_value")} <= found
+
+
+def test_a_file_moved_away_or_unreadable_after_the_inbox_was_listed_does_not_stop_the_run(settings, home, caplog):
+    from tasks.ingest import ingest_file
+    from tasks.sources.registry import load_sources, select_sources
+
+    source = select_sources(load_sources(settings.config_dir), ["stackjobs"])[0]
+    kept = write(home, "stackjobs", "b.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    archived = home / "inbox" / "stackjobs" / "a.csv"   # listed, then moved to an archive before it was read
+    unreadable = home / "inbox" / "stackjobs" / "c.csv"
+    unreadable.mkdir()                                   # stands in for a file this user may not read
+    with writer(settings) as con:
+        results = [ingest_file(con, source, path, settings) for path in (archived, kept, unreadable)]
+        assert [r.status for r in results] == ["skipped", "loaded", "failed"]
+        assert f"{archived}: no longer there" in caplog.text
+        assert results[2].error.startswith(f"{unreadable}: could not be read: IsADirectoryError")
+        assert IngestReport(results, settings.max_bad_fraction).failures == [results[2].error]
+        assert counts(con) == (3, 3, 0)
+        run_checks(con)

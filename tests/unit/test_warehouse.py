@@ -107,3 +107,32 @@ def test_logs_mask_emails_and_phones(caplog):
     assert mask_text("0175 2737226, 030/12345678 and 07700 900123") == "***26, ***78 and ***23"
     assert mask_text("at 2026-11-26 15:40, 12 of 0001 234") == "at 2026-11-26 15:40, 12 of 0001 234"
     assert mask_text("ana@café.fr, jürgen@müller.de") == "a***@c***.fr, j***@m***.de"
+
+
+def test_a_warehouse_that_cannot_be_opened_is_named_not_a_traceback(settings):
+    from tasks.warehouse import WarehouseUnavailable
+
+    # the database copied to where its folder belongs (`cp candor.duckdb $CANDOR_HOME/warehouse`)
+    settings.warehouse_dir.write_text("a copy of candor.duckdb")
+    with pytest.raises(WarehouseUnavailable, match=rf"cannot write in the warehouse folder {settings.warehouse_dir}: "):
+        with writer(settings):
+            pass
+    settings.warehouse_dir.unlink()
+    settings.warehouse_dir.mkdir()
+    settings.warehouse_path.write_text("not a database")
+    with pytest.raises(WarehouseUnavailable, match="candor.duckdb could not be opened as a DuckDB database: IO Error"):
+        with writer(settings):
+            pass
+
+
+def test_running_out_of_memory_names_candors_setting_not_duckdbs_sql(settings):
+    with writer(settings):
+        pass  # migrated under the default limit
+    small = settings.model_copy(update={"duckdb_memory_limit": "8MB"})
+    with pytest.raises(RuntimeError, match=r"DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT=8MB \(Out of Memory "
+                                           r"Error: .*\); raise CANDOR_DUCKDB_MEMORY_LIMIT") as raised:
+        with writer(small) as con:
+            con.execute("select string_agg(i::varchar, ',') from range(5000000) t(i)").fetchall()
+    assert type(raised.value).__name__ == "WarehouseOutOfMemory" and raised.value.expected
+    with writer(settings) as con:  # the lock is released
+        assert con.execute("select 1").fetchone() == (1,)

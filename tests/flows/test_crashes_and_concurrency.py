@@ -1,0 +1,98 @@
+"""Candor commands run at the same time, and after a run was killed: nothing lost, nothing twice, clear waits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CANDOR = str(Path(sys.executable).with_name("candor"))
+
+
+def _embedded_env(home: Path) -> dict[str, str]:
+    """The environment of a user's shell: no Prefect test server, Prefect's home under CANDOR_HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(CANDOR_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    return env
+
+
+def test_commands_started_together_on_a_new_home_queue_instead_of_failing(home):
+    # three at once: each starts Prefect's temporary server, which migrates the new home's Prefect database
+    runs = [subprocess.Popen([CANDOR, "ingest"], env=_embedded_env(home), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    failed = [out for run, out in zip(runs, outputs) if run.returncode != 0]
+    assert not failed, failed[0][-2000:]
+    assert not any("Traceback" in out for out in outputs)
+
+
+def test_a_flow_on_a_warehouse_that_cannot_be_opened_says_why_in_one_line(home):
+    (home / "warehouse").mkdir()
+    (home / "warehouse" / "candor.duckdb").write_text("not a database")
+    run = subprocess.run([CANDOR, "ingest"], env=_embedded_env(home), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "ingest failed: " in run.stderr and "candor.duckdb could not be opened as a DuckDB database" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+# A journey step in a process that dies (kill -9, out of memory) just before the statement that starts
+# with `prefix`: duckdb.connect hands out connections that end the process there, nothing else changes.
+_CRASH_AT = """
+import os, sys
+import duckdb
+
+step, prefix = sys.argv[1], sys.argv[2]
+connect = duckdb.connect
+
+class Crashing:
+    def __init__(self, con):
+        self._con = con
+    def execute(self, sql, *args, **kwargs):
+        if " ".join(sql.split()).lower().startswith(prefix):
+            os._exit(9)
+        return self._con.execute(sql, *args, **kwargs)
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+duckdb.connect = lambda *args, **kwargs: Crashing(connect(*args, **kwargs))
+from tasks.journey.pipeline import run_step
+run_step(step)
+"""
+
+
+def _crash(home: Path, step: str, prefix: str) -> None:
+    run = subprocess.run([sys.executable, "-c", _CRASH_AT, step, prefix], env=_embedded_env(home),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 9, run.stderr[-2000:]
+
+
+def test_a_journey_step_killed_half_way_leaves_its_tables_as_they_were(settings, home):
+    from tests.journey_fixtures import person
+    from tasks.journey.pipeline import run_step
+    from tasks.warehouse import writer
+
+    with writer(settings) as con:
+        person(con, 1)
+        person(con, 2, email="p2@example.com")
+    (home / "config" / "do_not_contact.csv").write_text("address,added_at,note\np1@example.com,2026-01-05,asked\n")
+    (home / "config" / "segments.yaml").write_text("segments:\n  first:\n    where: \"person_id = 1\"\n")
+    for step in ("consent", "stages", "segments"):
+        run_step(step, settings)
+
+    # the do-not-contact list is replaced by a delete and an insert: dying in between emptied it,
+    # and everyone on it was contactable until the next segment run
+    _crash(home, "consent", "insert into core.do_not_contact")
+    with writer(settings) as con:
+        assert con.execute("select address from core.do_not_contact").fetchall() == [("p1@example.com",)]
+        assert con.execute("select is_allowed from core.contactability where person_id = 1 and channel = 'email'"
+                           ).fetchall() == [(False,)]
+
+    # person 1 leaves the segment and person 2 enters: dying between the exit and the entry recorded
+    # the exit only, and the next run counted an entry without the exit it came with
+    (home / "config" / "segments.yaml").write_text("segments:\n  first:\n    where: \"person_id = 2\"\n")
+    _crash(home, "segments", "insert into core.segment_memberships")
+    with writer(settings) as con:
+        assert con.execute("select person_id from core.segment_memberships where exited_at is null").fetchall() == [(1,)]
+    rows = run_step("segments", settings)
+    assert [(r["segment"], r["size"], r["entered"], r["exited"]) for r in rows] == [("first", 1, 1, 1)]
