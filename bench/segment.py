@@ -23,7 +23,7 @@ from tasks import PROJECT_ROOT  # noqa: E402
 from tasks.journey.consent import may_contact, refresh_consent  # noqa: E402
 from tasks.journey.pipeline import segments_step, stages_step  # noqa: E402
 from tasks.settings import Settings  # noqa: E402
-from tasks.warehouse import scalar, writer  # noqa: E402
+from tasks.warehouse import scalar, transaction, writer  # noqa: E402
 
 TARGET_S = 30
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -159,10 +159,12 @@ def main() -> None:
             figures, results = {}, {}
             for name, step in (("consent", refresh_consent), ("stages", stages_step), ("segments", segments_step)):
                 started = time.perf_counter()
-                results[name] = step(con, settings)
+                with transaction(con):  # as the segment flow runs each step
+                    results[name] = step(con, settings)
                 figures[name] = time.perf_counter() - started
             started = time.perf_counter()
-            rerun = segments_step(con, settings)
+            with transaction(con):
+                rerun = segments_step(con, settings)
             figures["segments re-run"] = time.perf_counter() - started
             started = time.perf_counter()
             decided = may_contact(con, list(range(1, args.persons + 1, args.persons // 1000 + 1)), "sms")

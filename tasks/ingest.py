@@ -23,7 +23,7 @@ from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar
+from tasks.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +138,8 @@ def load_batch(
 
     `quarantine` holds (row_number, rule, field, value, message): malformed rows and broken rules.
     """
-    con.execute("begin")
-    try:
+    with transaction(con):
         result = write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return result
 
 

@@ -148,6 +148,18 @@ def connect(path: Path | str, settings: Settings | None = None) -> duckdb.DuckDB
     return con
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Runs the block in one transaction: commits when it ends, rolls back and re-raises when it fails."""
+    con.execute("begin")
+    try:
+        yield con
+    except Exception:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def migrations() -> list[Path]:
     """Lists sql/schema/NNN_*.sql in order."""
     return sorted((SQL_DIR / "schema").glob("[0-9][0-9][0-9]_*.sql"))
@@ -170,17 +182,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             if applied[path.stem] != checksum:
                 log.warning("migration %s changed after it was applied; not re-run", path.name)
             continue
-        con.execute("begin")
-        try:
+        with transaction(con):
             con.execute(text)
             con.execute(
                 "insert into meta.schema_migrations (version, checksum) values (?, ?)",
                 [path.stem, checksum],
             )
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         done.append(path.stem)
     return done
 

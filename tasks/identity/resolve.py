@@ -29,7 +29,7 @@ from tasks.identity.freemail import free_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
 from tasks.settings import Settings
-from tasks.warehouse import scalar, sql_text
+from tasks.warehouse import scalar, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -138,17 +138,12 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     # one transaction: the keys made for records no run has linked yet are gone again when it
     # commits (a training killed in between left them, and the next run keyed those records twice);
     # Splink's training itself cannot run in one (a statement it expects to fail aborts it)
-    con.execute("begin")
-    try:
+    with transaction(con):
         current_model(con, now)
         _refresh_all_keys(con)
         con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                     f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     prepare_splink_input(con, "identity_train", settings)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
@@ -728,13 +723,8 @@ def resolve(con: duckdb.DuckDBPyConnection, settings: Settings, rescore: bool = 
     now = utcnow(settings)
     overrides = load_overrides(con, settings.config_dir)
     register_lookups(con)
-    con.execute("begin")
-    try:
+    with transaction(con):
         result = _resolve(con, settings, overrides, now, rescore)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     log.info("resolve run %d: %d records -> %d persons; scored %d, removed %d, merges %d, splits %d",
              result.run_id, result.records_total, result.persons_total, result.records_scored,
              result.records_removed, result.merges, result.splits)

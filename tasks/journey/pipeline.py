@@ -9,7 +9,7 @@ from tasks.journey.consent import refresh_addresses, refresh_consent
 from tasks.journey.segments import apply_segments, build_segment_people, compile_segments, load_segments
 from tasks.journey.stages import STAGES, build_stages, load_stage_map
 from tasks.settings import Settings, load_settings
-from tasks.warehouse import select, writer
+from tasks.warehouse import select, transaction, writer
 
 
 def stages_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
@@ -40,15 +40,8 @@ def run_step(name: str, settings: Settings | None = None) -> list[dict]:
     then entries: a process that died in between left the list empty, or exits without their entries.
     """
     settings = settings or load_settings()
-    with writer(settings) as con:
-        con.execute("begin")
-        try:
-            rows = STEPS[name](con, settings)
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
-        return rows
+    with writer(settings) as con, transaction(con):
+        return STEPS[name](con, settings)
 
 
 def run_refresh_addresses(settings: Settings | None = None) -> int:

@@ -37,7 +37,7 @@ from tasks.sources.http import ApiError, RetryPolicy, api_key, client
 from tasks.sources.registry import SourceConfig
 from tasks.staging import stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar
+from tasks.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +227,7 @@ def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_
 
 def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:
     """Commits one page of `stream`: its records or deletions, stage rows, seen ids and the run cursor, in one transaction."""
-    con.execute("begin")
-    try:
+    with transaction(con):
         if connector.is_delete_stream(stream):
             deleted = apply_deletes(con, source, page.records, page.label, settings)
             result = FileResult(source.name, page.label, "loaded", rows_deleted=deleted)
@@ -257,10 +256,6 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
                 con.execute("insert into meta.api_seen_ids select ?, unnest(?::varchar[])",
                             [source.name, [str(r.get("id")) for r in page.records]])
         _write_cursors(con, source.name, run.cursors(), utcnow(settings))
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return result
 
 
@@ -337,8 +332,7 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
     elif connector.pages_shift:
         caught, caught_up = _catch_up(con, source, connector, run, settings)
         results += caught
-    con.execute("begin")
-    try:
+    with transaction(con):
         removed = 0
         if run.full:
             removed = apply_deletes(con, source, gone, f"{source.base_url} (full scan)", settings)
@@ -351,10 +345,6 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
         if run.full:
             cursors["last_full_at"] = run.started_at.isoformat()
         _write_cursors(con, source.name, cursors, utcnow(settings))
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     if removed:
         results.append(FileResult(source.name, f"{source.base_url} (full scan)", "loaded", rows_deleted=removed))
     return results
