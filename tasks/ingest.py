@@ -139,8 +139,7 @@ def load_batch(
     `quarantine` holds (row_number, rule, field, value, message): malformed rows and broken rules.
     """
     with transaction(con):
-        result = write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
-    return result
+        return write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
 
 
 def write_batch(
@@ -244,6 +243,12 @@ def _record_failure(con, source: SourceConfig, path: str, sha: str, error: str, 
     """, [sha, source.name, path, str(uuid.uuid4()), now, now, error])
 
 
+def _unreadable(display: str, exc: Exception) -> str:
+    """The masked `file: could not be read: Error: reason` of a file whose opening or reading raised `exc`."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc).splitlines() or [""])[0]
+    return str(FileError(f"{display}: could not be read: {type(exc).__name__}: {reason}"))
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path, settings: Settings) -> FileResult:
     """Ingests one file unless its content was loaded before; unreadable files are reported, not raised."""
     display = str(path)
@@ -253,7 +258,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         log.warning("%s: no longer there (moved or deleted since this run listed the inbox); not read", display)
         return FileResult(source.name, display, "skipped")
     except OSError as exc:  # no content hash to record it under: reported by this run, tried again by the next
-        error = str(FileError(f"{display}: could not be read: {type(exc).__name__}: {exc.strerror or exc}"))
+        error = _unreadable(display, exc)
         log.error("%s", error)
         return FileResult(source.name, display, "failed", error=error)
     seen = scalar(con, "select count(*) from meta.ingested_files where source_name = ? and file_sha256 = ? "
@@ -268,7 +273,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         return FileResult(source.name, display, "failed", error=str(exc))
     except Exception as exc:  # reading writes only temp tables: one file's surprise fails that file, not the run
         log.error("%s: could not be read", display, exc_info=True)
-        error = str(FileError(f"{display}: could not be read: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"))
+        error = _unreadable(display, exc)
         _record_failure(con, source, display, sha, error, settings)
         return FileResult(source.name, display, "failed", error=error)
     now = utcnow(settings)
