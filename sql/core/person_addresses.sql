@@ -1,21 +1,25 @@
--- inputs: core.persons (golden email/phone), staging.candidate_records + core.identity_links (every linked record)
--- grain: one row per person per channel per address; key (person_id, channel, address); mailbox: the
--- mailbox an email address reaches (core.mailbox(); a phone is its own)
+-- Inputs: core.persons (golden email/phone), temp persons_in_scope (person_id), temp person_records
+-- (sql/core/person_records.sql: their records and staging rows), staging.candidate_records.
+-- Grain: one row per person in scope per channel per address it is known by (golden record and every
+-- linked record); key (person_id, channel, address); mailbox: the mailbox an email address reaches
+-- (core.mailbox(); a phone is its own)
 with golden as (
-    select person_id, 'email' as channel, email as address from core.persons where email is not null
-    union all
-    select person_id, 'sms', phone from core.persons where phone is not null
+    select person_id, email, phone from core.persons
+    where person_id in (select person_id from persons_in_scope)
 ),
-linked as (
-    select l.person_id, 'email' as channel, r.email as address
-    from staging.candidate_records r
-    join core.identity_links l using (source_name, source_record_id)
-    where r.email is not null
+linked as (  -- the two columns joined by row id, which DuckDB pushes down into the staging scan
+    select r.person_id, s.email, s.phone
+    from person_records as r
+    join staging.candidate_records as s on s.rowid = r.row_id
+),
+addresses as (
+    select person_id, 'email' as channel, email as address from golden where email is not null
     union all
-    select l.person_id, 'sms', r.phone
-    from staging.candidate_records r
-    join core.identity_links l using (source_name, source_record_id)
-    where r.phone is not null
+    select person_id, 'sms', phone from golden where phone is not null
+    union all
+    select person_id, 'email', email from linked where email is not null
+    union all
+    select person_id, 'sms', phone from linked where phone is not null
 )
 select distinct person_id, channel, address, core.mailbox(address) as mailbox  -- what suppressions match on
-from (select * from golden union all select * from linked)
+from addresses

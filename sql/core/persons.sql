@@ -1,14 +1,9 @@
--- Inputs: core.identity_links (first_linked_at), staging.candidate_records, temp identity_dirty_persons (person_id),
--- temp identity_free_mail (personal mailbox domains); $now. Grain: one golden record per person in identity_dirty_persons that still has records.
+-- Inputs: temp person_records (sql/core/person_records.sql: the records of the persons in scope and
+-- their staging rows), staging.candidate_records, temp identity_free_mail (personal mailbox domains);
+-- $now. Grain: one golden record per person in scope that still has records.
 -- Key: person_id. Survivorship rules are documented in docs/identity.md; ties between records go to
 -- the greater record key, so a golden record does not depend on the order records are read in.
-with linked as (
-    select l.person_id, l.record_key, l.first_linked_at, s.rowid as row_id
-    from core.identity_links as l
-    join identity_dirty_persons as d using (person_id)
-    join staging.candidate_records as s using (source_name, source_record_id)
-),
-records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
+with records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
     select l.person_id, l.record_key, s.*,
            coalesce(s.applied_at, s.staged_at) as seen_at,
            -- a record staged again (a nightly export whose tags changed) keeps its staging time only
@@ -17,7 +12,7 @@ records as (  -- the wide columns joined by row id, which DuckDB pushes down int
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
            coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
            names_referrer or s.channel = 'referral' as is_referral
-    from linked as l
+    from person_records as l
     join staging.candidate_records as s on s.rowid = l.row_id
 ),
 ranked as (  -- survivorship orders as integers, cheaper to compare in every arg_max than structs:

@@ -815,11 +815,14 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     timer.lap("links and history")
     dirty = pd.DataFrame({"person_id": sorted(old_ids | set(gone_ids) | set(records["person_id"]) | set(refreshed_ids))},
                          dtype="int64")
-    con.register("identity_dirty_persons", dirty)
-    con.execute("delete from core.persons where person_id in (select person_id from identity_dirty_persons)")
+    con.register("persons_in_scope", dirty)
+    scope_records(con)
+    con.execute("delete from core.persons where person_id in (select person_id from persons_in_scope)")
     con.execute(f"insert into core.persons by name {sql_text('core/persons')}", {"now": now})
-    con.unregister("identity_dirty_persons")
     timer.lap("golden records")
+    replace_person_addresses(con)
+    con.unregister("persons_in_scope")
+    timer.lap("person addresses")
     log.info("resolve run %d steps: %s", run_id, timer)
 
     counts = history["kind"].value_counts()
@@ -835,6 +838,24 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                  result.records_refreshed, result.records_removed, result.persons_total, result.persons_created,
                  result.merges, result.splits, result.retired, change_seq])
     return result
+
+
+def scope_records(con: duckdb.DuckDBPyConnection) -> None:
+    """-> temp person_records: the current records of the persons in temp persons_in_scope, with the
+    row ids of their staging rows (sql/core/person_records.sql); golden records and addresses read them."""
+    con.execute(f"create or replace temp table person_records as {sql_text('core/person_records')}")
+
+
+def replace_person_addresses(con: duckdb.DuckDBPyConnection) -> int:
+    """Replaces the core.person_addresses rows of the persons in temp persons_in_scope (their records
+    in temp person_records); returns the rows written.
+
+    The consent views match address suppressions (do-not-contact, STOP, erasure by address) to persons
+    through this table, so a run that merges or splits persons rewrites their rows in its own
+    transaction: a sender never sees persons with the addresses of the run before.
+    """
+    con.execute("delete from core.person_addresses where person_id in (select person_id from persons_in_scope)")
+    return scalar(con, f"insert into core.person_addresses by name {sql_text('core/person_addresses')}")
 
 
 def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides, removed: pd.DataFrame,

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from tasks.config import ConfigError
+from tasks.identity.resolve import scope_records
 from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone
 from tasks.pii import mask_text
@@ -76,12 +77,18 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
 
 
 def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuilds core.person_addresses from the current links and (re)creates the consent views; returns its rows.
+    """Rebuilds core.person_addresses for every person and (re)creates the consent views; returns its rows.
 
     The live views match address suppressions (do-not-contact, STOP, erasure by address) to persons
-    through this table, so it must follow every identity run, not only the segment flow's.
+    through this table. Each identity run rewrites the rows of the persons it changes in its own
+    transaction (tasks/identity/resolve.py replace_person_addresses); this whole rebuild, in the
+    segment flow's consent step, also mends a table an older release left behind.
     """
+    con.execute("create or replace temp view persons_in_scope as select person_id from core.persons")
+    scope_records(con)
     rows = build(con, "core/person_addresses")
+    con.execute("drop table person_records")
+    con.execute("drop view persons_in_scope")
     create_views(con)
     return rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from tasks.clock import utcnow
-from tasks.journey.consent import refresh_addresses, refresh_consent
+from tasks.journey.consent import refresh_consent
 from tasks.journey.segments import apply_segments, build_segment_people, compile_segments, load_segments
 from tasks.journey.stages import STAGES, build_stages, load_stage_map
 from tasks.settings import Settings, load_settings
@@ -42,13 +42,6 @@ def run_step(name: str, settings: Settings | None = None) -> list[dict]:
     settings = settings or load_settings()
     with writer(settings) as con, transaction(con):
         return STEPS[name](con, settings)
-
-
-def run_refresh_addresses(settings: Settings | None = None) -> int:
-    """Opens the warehouse as the one writer and rebuilds core.person_addresses (after identity resolution)."""
-    settings = settings or load_settings()
-    with writer(settings) as con:
-        return refresh_addresses(con)
 
 
 def preview(settings: Settings | None = None) -> dict[str, list[dict]]:

@@ -174,3 +174,37 @@ def test_a_split_off_part_that_re_subscribes_is_lifted_from_the_unsubscribe_it_i
     # both parts hold the unsubscribe (either may be the human); the one that re-subscribed is lifted
     assert inherited == {kim: "unsubscribed", split_off: "unsubscribed"}
     assert after == {kim: "unsubscribed", split_off: "consent_granted"}
+
+
+def test_a_resolve_run_rewrites_the_addresses_of_the_persons_it_changes_in_its_own_transaction(settings):
+    from tasks.journey.consent import refresh_addresses
+
+    def addresses(con) -> list[tuple]:
+        return con.execute("select person_id, channel, address, mailbox from core.person_addresses order by all").fetchall()
+
+    with writer(on_day(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)},
+              {"key": "a:3", "first": "zed", "last": "quinn", "email": "zq+jobs@example.net"})
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        first = addresses(con)
+        # a record joins Kim's two persons; Zed's record changes its email
+        stage(con, {"key": "a:4", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102",
+                    "at": T0 + timedelta(days=1)},
+              {"key": "a:3", "first": "zed", "last": "quinn", "email": "zed@example.com", "sha": "y",
+               "at": T0 + timedelta(days=1)})
+        resolve(con, on_day(settings, 1))
+        kim, zed = person_of(con)["a:1"], person_of(con)["a:3"]
+        second = addresses(con)
+        refresh_addresses(con)   # the whole rebuild the segment flow's consent step does
+        rebuilt = addresses(con)
+    assert ids["a:1"] != ids["a:2"] and kim == ids["a:1"]
+    # no segment run in between: the resolve runs themselves keep the table
+    assert first == sorted([(ids["a:1"], "email", "kim@example.org", "kim@example.org"),
+                            (ids["a:2"], "sms", "+14155550102", "+14155550102"),
+                            (ids["a:3"], "email", "zq+jobs@example.net", "zq@example.net")])
+    assert second == sorted([(kim, "email", "kim@example.org", "kim@example.org"),
+                             (kim, "sms", "+14155550102", "+14155550102"),
+                             (zed, "email", "zed@example.com", "zed@example.com")])
+    assert rebuilt == second
