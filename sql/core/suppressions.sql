@@ -1,9 +1,11 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
---         core.do_not_contact, core.person_addresses, core.person_successors; lifted ones (re-subscribe, SMS START) drop out
+--         core.erasure_persons, core.do_not_contact, core.person_addresses, core.person_successors; lifted ones
+--         (re-subscribe, SMS START) drop out
 -- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key.
--- A suppression of a person (unsubscribe, spam report, erasure request by person id) holds for every live
--- person their records went to (merges and splits); one by address (STOP, do-not-contact, erasure by
--- address) holds for the persons known by the address now, not for every part their person was split into.
+-- A suppression of a person (unsubscribe, spam report, erasure request by person id, or by an address
+-- the person was known by when a resolve run first matched it) holds for every live person their
+-- records went to (merges and splits); one by address (STOP, do-not-contact, erasure by address) holds
+-- for the persons known by the address now, not for every part their person was split into.
 -- person_id is a live person or null: an id merged away or retired since keeps only its address (if any).
 with events as (
     select * from core.provider_events_resolved
@@ -42,6 +44,10 @@ spam_reports as (
 ),
 erasure_targets as (
     select request_id, requested_at, person_id, null as address from raw.erasure_requests where person_id is not null
+    union all  -- the persons a request by address reached when first matched: it holds for them as for a person id
+    select e.request_id, r.requested_at, e.person_id, null
+    from core.erasure_persons as e join raw.erasure_requests as r using (request_id)
+    where e.person_id is not null
     union all
     select request_id, requested_at, null, lower(trim(email)) from raw.erasure_requests where email is not null
     union all

@@ -740,6 +740,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                               "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
     timer = _Timer(run_id)
+    _match_erasures(con, now)   # before this run moves any address off a person
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
     result.records_scored = scalar(con, "select count(*) from identity_scored")
     result.records_refreshed = scalar(con, "select count(*) from identity_changes where change = 'refreshed'")
@@ -838,6 +839,15 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                  result.records_refreshed, result.records_removed, result.persons_total, result.persons_created,
                  result.merges, result.splits, result.retired, change_seq])
     return result
+
+
+def _match_erasures(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    """Records in core.erasure_persons the persons each erasure request by address not matched before
+    reaches now (sql/core/erasure_persons.sql), so that it keeps holding for them after this or a
+    later run takes the address off them (an ATS anonymizes the record on the same request)."""
+    if scalar(con, "select count(*) from raw.erasure_requests where (email is not null or phone is not null) "
+                   "and request_id not in (select request_id from core.erasure_persons)"):
+        con.execute(f"insert into core.erasure_persons by name {sql_text('core/erasure_persons')}", {"now": now})
 
 
 def scope_records(con: duckdb.DuckDBPyConnection) -> None:

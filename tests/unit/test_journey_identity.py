@@ -208,3 +208,32 @@ def test_a_resolve_run_rewrites_the_addresses_of_the_persons_it_changes_in_its_o
                              (kim, "sms", "+14155550102", "+14155550102"),
                              (zed, "email", "zed@example.com", "zed@example.com")])
     assert rebuilt == second
+
+
+def test_an_erasure_by_address_keeps_holding_for_its_person_after_the_record_with_the_address_is_deleted(settings):
+    from tasks.journey.consent import may_contact
+    from tasks.sources.api import apply_deletes
+    from tasks.sources.registry import SourceConfig
+
+    with writer(on_day(settings, 0)) as con:
+        # one person by a shared phone: an ATS record with a personal email, a job-board record with a work email
+        stage(con, {"key": "lever:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550101"},
+              {"key": "board:1", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550101"},
+              {"key": "board:2", "first": "zed", "last": "quinn", "email": "zq@example.net"})
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        kim, zed = ids["lever:1"], ids["board:2"]
+        assert ids["board:1"] == kim
+        # Kim asks to be forgotten by her personal email; the ATS anonymizes its record the same day
+        con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', 'Kim@Example.org', ?)",
+                    [T0 + timedelta(hours=2)])
+        source = SourceConfig(name="lever", kind="lever", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "1"}], "anonymized", on_day(settings, 0.2))
+        resolve(con, on_day(settings, 0.5))
+        assert person_of(con) == {"board:1": kim, "board:2": zed}
+        journey(con, on_day(settings, 0.5))
+        allowed = {channel: may_contact(con, [kim, zed], channel) for channel in ("email", "sms")}
+        run_checks(con)
+    # the human who asked stays forgotten on every channel, not only at the address they named
+    assert allowed["email"] == {kim: (False, "erasure_request"), zed: (True, "not_opted_out")}
+    assert allowed["sms"][kim] == (False, "erasure_request")
