@@ -137,9 +137,58 @@ def _start_embedded_prefect() -> None:
         SubprocessASGIServer().start()
         return
     try:
-        SubprocessASGIServer().start()
+        _stop_servers_of_killed_commands(home)
+        server = SubprocessASGIServer()
+        server.start()
+        _note_server(home, server.server_process.pid)
     finally:
         lock.release()
+
+
+_SERVER_APP = b"prefect.server.api.server:create_app"   # in the command line of Prefect's temporary server
+
+
+def _note_server(home: Path, server_pid: int) -> None:
+    """Notes this process's temporary server in PREFECT_HOME/candor-servers/<server pid> (holding this
+    process's pid), for the next command to stop if this one is killed before it can."""
+    import atexit
+    import os
+
+    note = home / "candor-servers" / str(server_pid)
+    note.parent.mkdir(exist_ok=True)
+    note.write_text(str(os.getpid()))
+    atexit.register(note.unlink, missing_ok=True)   # Prefect stops the server itself at a normal exit
+
+
+def _stop_servers_of_killed_commands(home: Path) -> None:
+    """Stops the temporary servers of Candor commands that were killed (kill -9, the OOM killer, a
+    scheduler's timeout) before Prefect could stop them at exit: each held ~200 MB for good.
+
+    A server is stopped only while its note says its command is gone and /proc shows the process is
+    still Prefect's server (a pid is not taken on trust); elsewhere the notes are only tidied.
+    """
+    import os
+    import signal
+
+    for note in (home / "candor-servers").glob("[0-9]*"):
+        try:
+            command = int(note.read_text())
+            os.kill(command, 0)
+            continue   # its command still runs (and stops it at exit)
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue
+        try:
+            is_server = _SERVER_APP in Path(f"/proc/{note.name}/cmdline").read_bytes()
+        except OSError:
+            is_server = False
+        if is_server:
+            os.kill(int(note.name), signal.SIGTERM)
+            logging.getLogger("flows.cli").warning(
+                "stopped Prefect's temporary server (pid %s) that a killed Candor command (pid %d) left running",
+                note.name, command)
+        note.unlink(missing_ok=True)
 
 
 def _run(flow, title: str, suffix: str = "", **params):

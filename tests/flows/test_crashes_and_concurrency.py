@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CANDOR = str(Path(sys.executable).with_name("candor"))
 
 
@@ -96,3 +98,51 @@ def test_a_journey_step_killed_half_way_leaves_its_tables_as_they_were(settings,
         assert con.execute("select person_id from core.segment_memberships where exited_at is null").fetchall() == [(1,)]
     rows = run_step("segments", settings)
     assert [(r["segment"], r["size"], r["entered"], r["exited"]) for r in rows] == [("first", 1, 1, 1)]
+
+
+def _servers_started_by(pid: int) -> list[int]:
+    """Prefect temporary API servers (uvicorn running prefect's create_app) whose parent is `pid`."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid and b"prefect.server.api.server:create_app" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def test_the_next_command_stops_the_temporary_server_a_killed_command_left_running(settings, home):
+    import time
+
+    from tasks.warehouse import writer
+
+    env = _embedded_env(home)
+    with writer(settings):   # the command waits on the warehouse lock, its Prefect server up
+        run = subprocess.Popen([CANDOR, "ingest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in run.stdout:
+            if "is locked by" in line:
+                break
+        servers = _servers_started_by(run.pid)
+        run.kill()   # kill -9, the OOM killer: no atexit stops its server
+        run.wait()
+    assert len(servers) == 1
+    (server,) = servers
+    time.sleep(1)
+    assert _running(server)
+    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    deadline = time.monotonic() + 10
+    while _running(server) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(server)
