@@ -24,6 +24,16 @@ def journey(con, settings: Settings) -> dict[str, list[dict]]:
             "funnel": funnel_step(con, settings), "segments": segments_step(con, settings)}
 
 
+def two_kims_and_zed(con, settings: Settings, zed_email: str) -> dict[str, int]:
+    """Kim Park by email (a:1) and, an hour later, by phone only (a:2): two persons; Zed Quinn (a:3).
+    Resolved on day 0 -> record key: person id."""
+    stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+          {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)},
+          {"key": "a:3", "first": "zed", "last": "quinn", "email": zed_email})
+    resolve(con, on_day(settings, 0))
+    return person_of(con)
+
+
 def test_address_suppressions_stay_with_the_address_after_a_split(settings, home):
     # one person by a shared LinkedIn URL, two emails and two phones; a reviewer splits them
     with writer(on_day(settings, 0)) as con:
@@ -58,11 +68,7 @@ def test_journey_tables_hold_live_person_ids_only_after_a_merge_and_a_retire(set
     from tasks.sources.registry import SourceConfig
 
     with writer(on_day(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)},
-              {"key": "a:3", "first": "zed", "last": "quinn", "email": "zq@example.net"})
-        resolve(con, on_day(settings, 0))
-        ids = person_of(con)
+        ids = two_kims_and_zed(con, settings, "zq@example.net")
         kim, kim_too, zed = ids["a:1"], ids["a:2"], ids["a:3"]
         # an erasure request names Kim's second id; Zed is messaged, clicks and unsubscribes
         con.execute("insert into raw.erasure_requests (request_id, person_id, requested_at) values ('R1', ?, ?)",
@@ -183,11 +189,7 @@ def test_a_resolve_run_rewrites_the_addresses_of_the_persons_it_changes_in_its_o
         return con.execute("select person_id, channel, address, mailbox from core.person_addresses order by all").fetchall()
 
     with writer(on_day(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)},
-              {"key": "a:3", "first": "zed", "last": "quinn", "email": "zq+jobs@example.net"})
-        resolve(con, on_day(settings, 0))
-        ids = person_of(con)
+        ids = two_kims_and_zed(con, settings, "zq+jobs@example.net")
         first = addresses(con)
         # a record joins Kim's two persons; Zed's record changes its email
         stage(con, {"key": "a:4", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102",
