@@ -30,3 +30,12 @@ def mask_text(text: str) -> str:
     """Masks every email and phone-like run of digits inside free text."""
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
 
+
+
+class MaskedError(Exception):
+    """Base of errors whose message is masked where it is made: besides logs, Prefect keeps a failed
+    run's exception message as its state message (and pickles the exception under PREFECT_HOME), and
+    the CLI prints it; none of those pass through the log masking in tasks/__init__.py."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_text(message))

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tasks.pii import mask_text
+from tasks.pii import MaskedError
 from tasks.sources.registry import JSON_PATH_TOKEN, SourceConfig
 from tasks.warehouse import scalar
 
@@ -32,15 +32,12 @@ csv.field_size_limit(MAX_FIELD_BYTES)
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
 
-class FileError(ValueError):
+class FileError(MaskedError, ValueError):
     """A file that cannot be read at all; the message reads `file:line:column: what`.
 
     Masked when made (emails, phones: tasks/pii.py): it reaches logs, meta.ingested_files and
     Prefect's state message, and may quote the file's content.
     """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(mask_text(message))
 
 
 @dataclass

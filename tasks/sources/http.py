@@ -3,7 +3,8 @@
 429 waits for `Retry-After`; 5xx, timeouts and connection errors retry with exponential backoff
 up to `api_max_attempts`, then fail naming the source and URL; 401/403 fail at once. The key is
 sent as Basic auth (key as user, blank password, as Greenhouse and Lever expect) and never
-appears in a URL, a log line or an error message.
+appears in a URL, a log line or an error message; nor does an error response's body, which may
+quote the candidate data the API holds.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from tasks.clock import utcnow
+from tasks.pii import MaskedError
 from tasks.settings import Settings
 from tasks.sources.registry import SourceConfig
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(RuntimeError):
-    """An API source could not be read; the message names the source and the URL."""
+class ApiError(MaskedError, RuntimeError):
+    """An API source could not be read; the message names the source and the URL (masked: a URL may hold an address)."""
 
 
 class ApiAuthError(ApiError):
@@ -134,7 +136,8 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
             elif status >= 500:
                 last, wait = f"HTTP {status}", policy.backoff(attempt)
             else:
-                raise ApiError(f"{source}: HTTP {status} from {shown}: {response.text[:200]}")
+                raise ApiError(f"{source}: HTTP {status} from {shown}: the API refused the request (its "
+                               f"{len(response.content)}-byte answer is not repeated: it may quote candidate data)")
         if attempt < policy.max_attempts:
             log.warning("%s: %s from %s; retry %d of %d in %.2f s", source, last, shown, attempt,
                         policy.max_attempts - 1, wait)

@@ -1,7 +1,8 @@
 """A threaded HTTP server on 127.0.0.1 (random port) with Basic auth and injectable faults.
 
 Faults: `script` is a queue consumed one per request before the normal answer — an int status
-(e.g. 500, 401), a (status, headers) pair (e.g. (429, {"Retry-After": "1"})), or ("sleep", s) to
+(e.g. 500, 401), a (status, headers) pair (e.g. (429, {"Retry-After": "1"})), a (status, headers,
+body) triple (an error whose body quotes what the API was given), or ("sleep", s) to
 answer only after s seconds (a client timeout). `break_after_pages = N` answers 500 to every
 request after N successful ones (a provider that fails permanently mid-run). `after_page(n)`,
 if set, runs after the n-th successful answer (data changing while a client pages).
@@ -71,7 +72,8 @@ class FakeApi:
         if isinstance(fault, int):
             status, body = fault, json.dumps({"message": f"injected {fault}"}).encode()
         elif isinstance(fault, tuple):
-            status, headers, body = fault[0], dict(fault[1]), json.dumps({"message": "injected"}).encode()
+            status, headers, body = fault[0], dict(fault[1]), fault[2] if len(fault) > 2 else json.dumps(
+                {"message": "injected"}).encode()
         elif broken:
             status, body = 500, b'{"message": "internal error"}'
         elif not self._authorized(request.headers.get("Authorization")):
