@@ -6,9 +6,11 @@ import re
 
 # \w: letters of any script, so ana@café.fr and jürgen@müller.de are masked too
 _EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*@([\w-])[\w.-]*\.(\w{2,})")
-# International numbers, North-American style groups, and national numbers with their trunk 0 and
-# a separator (0175 2737226, 030/12345678, 07700 900123); plain counts like 1000000 stay readable.
-_PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\b0\d{2,4}[ /-]\d{5,8}\b")
+# International numbers (+ or 00), North-American style groups ((415)555-2671 too), and national
+# numbers with their trunk 0 and a separator or a bracketed area code (0175 2737226, 030/12345678,
+# (030) 12345678, 07700 900123); plain counts like 1000000 stay readable.
+_PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\b00[1-9][\d ()./-]{6,}\d"
+                    r"|(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b|(?:\b0\d{2,4}[ /-]|\(0\d{2,4}\) ?)\d{5,8}\b")
 
 
 def mask_email(value: str | None) -> str:
