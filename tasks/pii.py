@@ -1,4 +1,4 @@
-"""Masks emails and phone numbers before anything reaches a log line or an artifact."""
+"""Masks emails, phone numbers and quoted data values before anything reaches a log line or an artifact."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def mask_text(text: str) -> str:
     """Masks every email and phone-like run of digits inside free text."""
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
 
+
+
+# from the first quote to the last: a value may hold quotes of either kind (O'Brien)
+_QUOTED = re.compile(r"['\"].*['\"]")
+
+
+def mask_quoted(text: str) -> str:
+    """Hides what a database error quotes (DuckDB quotes the value a cast or parse failed on: a name,
+    an address), keeping the rest of the message: `Could not convert string '***' to INT32`."""
+    return _QUOTED.sub("'***'", text)
 
 
 class MaskedError(Exception):
