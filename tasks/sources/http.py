@@ -92,6 +92,16 @@ def client(source: SourceConfig, key: str, policy: RetryPolicy) -> httpx.Client:
                         follow_redirects=False)
 
 
+def json_body(response: httpx.Response) -> object:
+    """The response's JSON, or None when its body is not JSON. Never raises: a JSONDecodeError holds the
+    whole body (a truncated page of candidates), and the exception that ends a flow run is pickled under
+    PREFECT_HOME and printed with its traceback."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _retry_after(response: httpx.Response, settings: Settings | None) -> float | None:
     """Seconds from a Retry-After header (delta seconds or an HTTP date), if it has one."""
     value = response.headers.get("Retry-After")
