@@ -65,14 +65,27 @@ def _prefect_location() -> str:
 def api_key(source: SourceConfig) -> str:
     """Reads the source's key from its environment variable or Prefect Secret block; never logs it."""
     if source.api_key_env:
-        key = os.environ.get(source.api_key_env, "").strip()
+        key, where = os.environ.get(source.api_key_env, "").strip(), f"environment variable {source.api_key_env} (api_key_env)"
         if not key:
-            raise ApiAuthError(f"{source.name}: environment variable {source.api_key_env} (api_key_env) is not set")
-        return key
+            raise ApiAuthError(f"{source.name}: {where} is not set")
+    else:
+        key, where = _secret_key(source), f"Prefect Secret {source.api_key_secret!r} (api_key_secret)"
+        if not key:
+            raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are no text (a variable set from a mis-encoded paste): httpx's
+        # UnicodeEncodeError would hold the whole key, and Prefect pickles the error that fails a run to disk
+        raise ApiAuthError(f"{source.name}: the key in {where} holds bytes that are not UTF-8 text; set it again") from None
+    return key
+
+
+def _secret_key(source: SourceConfig) -> str:
+    """The value of the source's Prefect Secret block, stripped."""
     from prefect.blocks.system import Secret
 
     try:
-        key = str(Secret.load(source.api_key_secret).get()).strip()
+        return str(Secret.load(source.api_key_secret).get()).strip()
     except Exception as exc:  # Prefect raises ValueError/ObjectNotFound/connection errors alike
         # only the type of an unforeseen error: its text might hold what the block stores
         missing = isinstance(exc, ValueError) and str(exc).startswith("Unable to find block document named")
@@ -81,9 +94,6 @@ def api_key(source: SourceConfig) -> str:
         raise ApiAuthError(
             f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): {reason}"
         ) from None
-    if not key:
-        raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
-    return key
 
 
 def client(source: SourceConfig, key: str, policy: RetryPolicy) -> httpx.Client:
