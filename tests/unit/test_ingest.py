@@ -559,3 +559,18 @@ def test_a_file_moved_away_or_unreadable_after_the_inbox_was_listed_does_not_sto
         assert IngestReport(results, settings.max_bad_fraction).failures == [results[2].error]
         assert counts(con) == (3, 3, 0)
         run_checks(con)
+
+
+def test_a_failed_runs_message_naming_a_file_called_after_a_candidate_is_masked(settings, home):
+    # career sites save one file per applicant, named by address; the flow's exception message is kept
+    # by Prefect as the run's state message (and pickled) outside any log
+    import pickle
+
+    from flows.ingest import IngestFailed
+
+    write(home, "indeed", "jane.doe@example.com.jsonl", '{"id": "IN-1"}\n{"id": "IN-2"}\n')
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    failed = IngestFailed("ingest finished with problems:\n- " + "\n- ".join(report.failures), report.summary_rows())
+    assert "jane.doe" not in str(failed) and b"jane.doe" not in pickle.dumps(failed)
+    assert "inbox/indeed/j***@e***.jsonl: 2 of 2 rows quarantined" in str(failed)
