@@ -33,7 +33,6 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
 
 
-
 # from the first quote to the last: a value may hold quotes of either kind (O'Brien)
 _QUOTED = re.compile(r"['\"].*['\"]")
 
