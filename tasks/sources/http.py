@@ -65,18 +65,21 @@ def _prefect_location() -> str:
 def api_key(source: SourceConfig) -> str:
     """Reads the source's key from its environment variable or Prefect Secret block; never logs it."""
     if source.api_key_env:
-        key, where = os.environ.get(source.api_key_env, "").strip(), f"environment variable {source.api_key_env} (api_key_env)"
+        where = f"environment variable {source.api_key_env} (api_key_env)"
+        key = os.environ.get(source.api_key_env, "").strip()
         if not key:
             raise ApiAuthError(f"{source.name}: {where} is not set")
     else:
-        key, where = _secret_key(source), f"Prefect Secret {source.api_key_secret!r} (api_key_secret)"
+        where = f"Prefect Secret {source.api_key_secret!r} (api_key_secret)"
+        key = _secret_key(source)
         if not key:
             raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
     try:
         key.encode("utf-8")
     except UnicodeEncodeError:  # bytes that are no text (a variable set from a mis-encoded paste): httpx's
         # UnicodeEncodeError would hold the whole key, and Prefect pickles the error that fails a run to disk
-        raise ApiAuthError(f"{source.name}: the key in {where} holds bytes that are not UTF-8 text; set it again") from None
+        raise ApiAuthError(f"{source.name}: the key in {where} holds bytes that are not UTF-8 text; "
+                           "set it again") from None
     return key
 
 
