@@ -18,6 +18,7 @@ from rich.text import Text
 import tasks  # noqa: F401  (quiet embedded-Prefect defaults first)
 from tasks import PROJECT_ROOT
 from tasks.config import ConfigError
+from tasks.pii import mask_text
 from tasks.settings import SettingsError, load_settings
 
 app = typer.Typer(
@@ -34,8 +35,9 @@ err = Console(stderr=True, soft_wrap=True, markup=False)  # error lines carry pa
 
 
 def _error(label: str, message: object) -> None:
-    """Prints `label: message` to stderr, the label in red, the message exactly as it is."""
-    err.print(Text(f"{label}:", style="red"), str(message))
+    """Prints `label: message` to stderr, the label in red, the message as it is but masked as logs are
+    (an unforeseen error may quote the email or phone it failed on)."""
+    err.print(Text(f"{label}:", style="red"), mask_text(str(message)))
 
 
 def _settings():

@@ -5,13 +5,15 @@ from __future__ import annotations
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
+from tasks.pii import MaskedError
 from tasks.prefect_tasks import ingest_task
 
 
-class IngestFailed(RuntimeError):
+class IngestFailed(MaskedError, RuntimeError):
     """Files could not be read, or a file's quarantined share exceeded max_bad_fraction.
 
-    `results` holds the summary of what the run did load, so callers can still show it.
+    `results` holds the summary of what the run did load, so callers can still show it. Masked where
+    made: it names files, and a file may be named after a candidate (jane.doe@example.com.json).
     """
 
     expected = True  # bad input, not a bug: logs carry the message without a traceback

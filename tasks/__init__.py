@@ -39,8 +39,9 @@ _embedded_prefect_defaults()
 def _mask_pii_in_logs() -> None:
     """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*) and
     from Prefect's (which repeat a failed task's or flow's exception message, config values
-    included), and drops the traceback from any record about an expected failure (bad input, busy
-    warehouse): its message already says what is wrong and where.
+    included), in its message and in the traceback of an unexpected error (which repeats the
+    exception's message), and drops the traceback from any record about an expected failure (bad
+    input, busy warehouse): its message already says what is wrong and where.
 
     A record factory rather than a logger filter, because logger filters do not apply to records
     of child loggers, and Prefect adds its own handlers.
@@ -55,13 +56,15 @@ def _mask_pii_in_logs() -> None:
 
     def factory(*args, **kwargs):
         record = previous(*args, **kwargs)
+        if record.exc_info and getattr(record.exc_info[1], "expected", False):
+            record.exc_info = None
         if record.name.startswith(("tasks", "flows", "prefect")):
             try:
                 record.msg, record.args = mask_text(record.getMessage()), None
+                if record.exc_info:  # the traceback repeats the message; formatters print exc_text when set
+                    record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
             except Exception:  # a malformed log call must not kill the run
                 pass
-        if record.exc_info and getattr(record.exc_info[1], "expected", False):
-            record.exc_info = None
         return record
 
     factory.candor_masks_pii = True

@@ -8,20 +8,16 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from tasks.pii import MaskedError
+
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
-    """A config file is missing, not valid YAML, or breaks its schema."""
+class ConfigError(MaskedError, ValueError):
+    """A config file is missing, not valid YAML, or breaks its schema (masked: an email typed where a
+    record key belongs ended up in Prefect's state message)."""
 
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
-
-    def __init__(self, message: str) -> None:
-        # masked where it is made: Prefect stores a failed run's exception message as its state
-        # message, outside any log (an email typed where a record key belongs ended up there)
-        from tasks.pii import mask_text
-
-        super().__init__(mask_text(message))
 
 
 def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:

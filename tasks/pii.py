@@ -1,4 +1,4 @@
-"""Masks emails and phone numbers before anything reaches a log line or an artifact."""
+"""Masks emails, phone numbers and quoted data values before anything reaches a log line or an artifact."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import re
 
 # \w: letters of any script, so ana@café.fr and jürgen@müller.de are masked too
 _EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*@([\w-])[\w.-]*\.(\w{2,})")
-# International numbers, North-American style groups, and national numbers with their trunk 0 and
-# a separator (0175 2737226, 030/12345678, 07700 900123); plain counts like 1000000 stay readable.
-_PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\b0\d{2,4}[ /-]\d{5,8}\b")
+# International numbers (+ or 00), North-American style groups ((415)555-2671 too), and national
+# numbers with their trunk 0 and a separator or a bracketed area code (0175 2737226, 030/12345678,
+# (030) 12345678, 07700 900123); plain counts like 1000000 stay readable.
+_PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\b00[1-9][\d ()./-]{6,}\d"
+                    r"|(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b|(?:\b0\d{2,4}[ /-]|\(0\d{2,4}\) ?)\d{5,8}\b")
 
 
 def mask_email(value: str | None) -> str:
@@ -30,3 +32,21 @@ def mask_text(text: str) -> str:
     """Masks every email and phone-like run of digits inside free text."""
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
 
+
+# from the first quote to the last: a value may hold quotes of either kind (O'Brien)
+_QUOTED = re.compile(r"['\"].*['\"]")
+
+
+def mask_quoted(text: str) -> str:
+    """Hides what a database error quotes (DuckDB quotes the value a cast or parse failed on: a name,
+    an address), keeping the rest of the message: `Could not convert string '***' to INT32`."""
+    return _QUOTED.sub("'***'", text)
+
+
+class MaskedError(Exception):
+    """Base of errors whose message is masked where it is made: besides logs, Prefect keeps a failed
+    run's exception message as its state message (and pickles the exception under PREFECT_HOME), and
+    the CLI prints it; none of those pass through the log masking in tasks/__init__.py."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_text(message))

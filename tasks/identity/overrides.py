@@ -28,7 +28,9 @@ FILE_NAME = "identity_overrides.yaml"
 def _record_key(key: str) -> str:
     source, sep, record = key.partition(":")
     if not (sep and source and record):
-        raise ValueError(f"{key!r} is not source_name:source_record_id")
+        # the value is not repeated: what stands here instead of a key is often a candidate's name,
+        # address or phone, and the error reaches stderr, logs and Prefect's state message
+        raise ValueError("not source_name:source_record_id")
     return key
 
 

@@ -20,7 +20,6 @@ from tasks.config import ConfigError
 from tasks.identity.resolve import scope_records
 from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone
-from tasks.pii import mask_text
 from tasks.settings import Settings
 from tasks.warehouse import build, scalar, select, view
 
@@ -60,7 +59,9 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
             else:
                 address, channel = parse_phone(raw, default_region)[0], "sms"
                 if address is None:
-                    errors.append(f"{path}:{line}: address: {mask_text(raw)} is neither an email nor a valid phone")
+                    # not repeated: a name or a mistyped number is still a person's
+                    errors.append(f"{path}:{line}: address: neither an email nor a valid phone "
+                                  f"(numbers without +country are read in {default_region})")
                     continue
             added = (row.get("added_at") or "").strip()
             try:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.journey.events import CHANNELS
 from tasks.journey.stages import PROGRESS, Stage
+from tasks.pii import mask_quoted
 from tasks.warehouse import build, select
 
 log = logging.getLogger(__name__)
@@ -274,7 +275,7 @@ def _failing_segment(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegm
             con.execute(f"select count(*) from core.segment_people where {seg.sql}", seg.params).fetchall()
         except duckdb.Error as exc:
             return ConfigError(f"{seg.origin}: segment {seg.name!r}: its condition fails on the data: "
-                               f"{str(exc).splitlines()[0]}")
+                               f"{mask_quoted(str(exc).splitlines()[0])}")
     return None
 
 

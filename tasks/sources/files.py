@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tasks.pii import mask_text
+from tasks.pii import MaskedError
 from tasks.sources.registry import JSON_PATH_TOKEN, SourceConfig
 from tasks.warehouse import scalar
 
@@ -32,15 +32,12 @@ csv.field_size_limit(MAX_FIELD_BYTES)
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
 
-class FileError(ValueError):
+class FileError(MaskedError, ValueError):
     """A file that cannot be read at all; the message reads `file:line:column: what`.
 
     Masked when made (emails, phones: tasks/pii.py): it reaches logs, meta.ingested_files and
     Prefect's state message, and may quote the file's content.
     """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(mask_text(message))
 
 
 @dataclass
@@ -124,22 +121,25 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
             f"{path}:1:1: header has 1 column; not a file delimited by {source.delimiter!r} "
             f"(check `delimiter` for source {source.name})"
         )
+    header = [name or f"column_{i + 1}" for i, name in enumerate(header)]
+    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in header]
+    # A file without its header row has its first record here: name no value of it, not even a repeated
+    # one (a city that is also the region). Such a line shares no name with the mapping, or holds an
+    # address or a long number.
+    if missing and (not set(source.mapping.values()) & set(header)
+                    or any("@" in h or len(re.sub(r"\D", "", h)) >= 7 for h in header)):
+        raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {len(header)} columns, "
+                        "and its first row looks like a record (no mapped column in it, or an address or a number): "
+                        "is the header row missing?")
     seen: dict[str, str] = {}
     for i, name in enumerate(header):
-        if not name:
-            header[i] = name = f"column_{i + 1}"
         # DuckDB's column names ignore case: `Email` and `EMAIL` would read as one column
         if name.lower() in seen:
             raise FileError(f"{path}:1:{i + 1}: duplicate column name {name!r}"
                             + (f" (same as {seen[name.lower()]!r} but for case)" if seen[name.lower()] != name else ""))
         seen[name.lower()] = name
-    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in seen.values()]
     if missing:
-        # a file without its header row has its first record here: name no value of it
-        if any("@" in h or len(re.sub(r"\D", "", h)) >= 7 for h in header):
-            shown = f"{len(header)} columns, and its first row looks like a record (an address or a number in it): is the header row missing?"
-        else:
-            shown = str(header if len(header) <= 60 else [*header[:60], "…"])
+        shown = header if len(header) <= 60 else [*header[:60], "…"]
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {shown}")
     return header
 

@@ -19,7 +19,7 @@ import httpx
 
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
-from tasks.sources.http import ApiError, RetryPolicy, get
+from tasks.sources.http import ApiError, RetryPolicy, get, json_body
 from tasks.sources.registry import SourceConfig
 
 # JSON paths into a Harvest candidate; a `mapping` entry in sources.yaml overrides one.
@@ -79,14 +79,15 @@ class Greenhouse:
             if since is not None:
                 params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         response = get(self.http, url, self.source.name, self.policy, params, self.settings)
-        try:
-            records = response.json()
-        except ValueError:
-            records = None
+        return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
+                    response.links.get("next", {}).get("url"))
+
+    def _candidates(self, response: httpx.Response) -> list:
+        """The JSON array of candidates a response holds, or ApiError naming the URL (not the body)."""
+        records = json_body(response)
         if not isinstance(records, list):
             raise ApiError(f"{self.source.name}: {response.request.url} did not return a JSON array of candidates")
-        return Page(str(response.request.url), body_sha(response.content), records,
-                    response.links.get("next", {}).get("url"))
+        return records
 
     def existing(self, ids: list[str]) -> list[dict]:
         """The candidates of these ids Harvest still has, as it gives them now (`candidate_ids`, 50 per request)."""
@@ -95,7 +96,7 @@ class Greenhouse:
             params = {"candidate_ids": ",".join(ids[start:start + 50]), "per_page": 50}
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/candidates", self.source.name,
                            self.policy, params, self.settings)
-            found += [c for c in response.json() if isinstance(c, dict) and str(c.get("id")) in ids]
+            found += [c for c in self._candidates(response) if isinstance(c, dict) and str(c.get("id")) in ids]
         return found
 
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:

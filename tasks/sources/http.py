@@ -3,7 +3,8 @@
 429 waits for `Retry-After`; 5xx, timeouts and connection errors retry with exponential backoff
 up to `api_max_attempts`, then fail naming the source and URL; 401/403 fail at once. The key is
 sent as Basic auth (key as user, blank password, as Greenhouse and Lever expect) and never
-appears in a URL, a log line or an error message.
+appears in a URL, a log line or an error message; nor does an error response's body, which may
+quote the candidate data the API holds.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from tasks.clock import utcnow
+from tasks.pii import MaskedError
 from tasks.settings import Settings
 from tasks.sources.registry import SourceConfig
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(RuntimeError):
-    """An API source could not be read; the message names the source and the URL."""
+class ApiError(MaskedError, RuntimeError):
+    """An API source could not be read; the message names the source and the URL (masked: a URL may hold an address)."""
 
 
 class ApiAuthError(ApiError):
@@ -63,14 +65,30 @@ def _prefect_location() -> str:
 def api_key(source: SourceConfig) -> str:
     """Reads the source's key from its environment variable or Prefect Secret block; never logs it."""
     if source.api_key_env:
+        where = f"environment variable {source.api_key_env} (api_key_env)"
         key = os.environ.get(source.api_key_env, "").strip()
         if not key:
-            raise ApiAuthError(f"{source.name}: environment variable {source.api_key_env} (api_key_env) is not set")
-        return key
+            raise ApiAuthError(f"{source.name}: {where} is not set")
+    else:
+        where = f"Prefect Secret {source.api_key_secret!r} (api_key_secret)"
+        key = _secret_key(source)
+        if not key:
+            raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are no text (a variable set from a mis-encoded paste): httpx's
+        # UnicodeEncodeError would hold the whole key, and Prefect pickles the error that fails a run to disk
+        raise ApiAuthError(f"{source.name}: the key in {where} holds bytes that are not UTF-8 text; "
+                           "set it again") from None
+    return key
+
+
+def _secret_key(source: SourceConfig) -> str:
+    """The value of the source's Prefect Secret block, stripped."""
     from prefect.blocks.system import Secret
 
     try:
-        key = str(Secret.load(source.api_key_secret).get()).strip()
+        return str(Secret.load(source.api_key_secret).get()).strip()
     except Exception as exc:  # Prefect raises ValueError/ObjectNotFound/connection errors alike
         # only the type of an unforeseen error: its text might hold what the block stores
         missing = isinstance(exc, ValueError) and str(exc).startswith("Unable to find block document named")
@@ -79,15 +97,22 @@ def api_key(source: SourceConfig) -> str:
         raise ApiAuthError(
             f"{source.name}: cannot read Prefect Secret {source.api_key_secret!r} (api_key_secret): {reason}"
         ) from None
-    if not key:
-        raise ApiAuthError(f"{source.name}: Prefect Secret {source.api_key_secret!r} is empty")
-    return key
 
 
 def client(source: SourceConfig, key: str, policy: RetryPolicy) -> httpx.Client:
     """An httpx client for the source: Basic auth with the key, the policy's timeout."""
     return httpx.Client(auth=(key, ""), timeout=policy.timeout_s, headers={"Accept": "application/json"},
                         follow_redirects=False)
+
+
+def json_body(response: httpx.Response) -> object:
+    """The response's JSON, or None when its body is not JSON. Never raises: a JSONDecodeError holds the
+    whole body (a truncated page of candidates), and the exception that ends a flow run is pickled under
+    PREFECT_HOME and printed with its traceback."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _retry_after(response: httpx.Response, settings: Settings | None) -> float | None:
@@ -134,7 +159,8 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
             elif status >= 500:
                 last, wait = f"HTTP {status}", policy.backoff(attempt)
             else:
-                raise ApiError(f"{source}: HTTP {status} from {shown}: {response.text[:200]}")
+                raise ApiError(f"{source}: HTTP {status} from {shown}: the API refused the request (its "
+                               f"{len(response.content)}-byte answer is not repeated: it may quote candidate data)")
         if attempt < policy.max_attempts:
             log.warning("%s: %s from %s; retry %d of %d in %.2f s", source, last, shown, attempt,
                         policy.max_attempts - 1, wait)

@@ -22,7 +22,7 @@ import httpx
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
-from tasks.sources.http import ApiError, RetryPolicy, get
+from tasks.sources.http import ApiError, RetryPolicy, get, json_body
 from tasks.sources.registry import SourceConfig
 
 # JSON paths into a Lever opportunity; a `mapping` entry in sources.yaml overrides one.
@@ -62,10 +62,7 @@ class Lever:
     def _get(self, path: str, params: dict) -> tuple[httpx.Response, dict]:
         url = f"{self.source.base_url.rstrip('/')}/{path}"
         response = get(self.http, url, self.source.name, self.policy, params, self.settings)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = json_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ApiError(f"{self.source.name}: {response.request.url} did not return {{data: [...]}}")
         return response, body
@@ -125,7 +122,9 @@ class Lever:
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/opportunities/{opportunity_id}",
                            self.source.name, self.policy, None, self.settings, missing_ok=True)
             if response.status_code != 404:
-                body = response.json()
+                body = json_body(response)
+                if body is None:
+                    raise ApiError(f"{self.source.name}: {response.request.url} did not return JSON")
                 found.append(body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict)
                              else {"id": opportunity_id})
         return found

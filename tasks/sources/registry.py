@@ -71,6 +71,9 @@ class SourceConfig(BaseModel):
         else:
             if not self.base_url or not (self.api_key_env or self.api_key_secret):
                 raise ValueError(f"a {self.kind} source needs base_url and api_key_env or api_key_secret")
+            if "@" in self.base_url.split("?")[0].split("#")[0]:  # not repeated: what precedes the @ is a key
+                raise ValueError("base_url holds credentials (user:key@); the key goes in the environment "
+                                 "variable named by api_key_env or the Prefect Secret named by api_key_secret")
             if not re.match(r"https?://[^/\s]+", self.base_url):
                 raise ValueError(f"base_url {self.base_url!r} must start with https:// (or http://) and a host")
             self._check_json_paths()

@@ -38,3 +38,26 @@ def ingest_through_stages(con, settings) -> None:
     resolve(con, settings)
     refresh_consent(con, settings)
     build_stages(con, load_stage_map(settings.config_dir))
+
+
+def failure_of_a_garbled_lookup(home, configure, fake, now, unlist, caplog) -> str:
+    """Two full scans (reconcile_every_h 0); `unlist()` between them stops listing a staged record, so the
+    second asks the API for it by id, and gets fakes.server.GARBLED. Checks the garbled body reached neither
+    the run's failure nor the log; returns the failure."""
+    import logging
+    from datetime import timedelta
+
+    from tasks.ingest import ingest
+    from tasks.warehouse import writer
+
+    first = configure(home, fake.url, reconcile_every_h=0)
+    with writer(first) as con:
+        ingest(con, first)
+    unlist()
+    fake.garbled_lookups = True
+    caplog.set_level(logging.INFO)
+    second = configure(home, fake.url, now=now + timedelta(hours=1), reconcile_every_h=0)
+    with writer(second) as con:
+        [failure] = ingest(con, second).failures
+    assert "Zelda" not in failure and "Zelda" not in caplog.text
+    return failure

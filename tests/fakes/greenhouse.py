@@ -46,6 +46,9 @@ class FakeGreenhouse(FakeApi):
                 cid for cid, c in self.candidates.items() if since is None or _ts(c["updated_at"]) >= since)
         return self._filtered[updated_after]
 
+    def is_lookup(self, path: str, query: dict) -> bool:
+        return "candidate_ids" in query
+
     def answer(self, path: str, query: dict) -> tuple[int, dict, bytes]:
         if path != "/v1/candidates":
             return 404, {}, b'{"message": "not found"}'

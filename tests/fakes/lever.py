@@ -42,6 +42,9 @@ class FakeLever(FakeApi):
         body = {"data": chunk, "hasNext": more, **({"next": _token(start + limit)} if more else {})}
         return 200, {}, json.dumps(body).encode()
 
+    def is_lookup(self, path: str, query: dict) -> bool:
+        return path.startswith("/v1/opportunities/") and path != "/v1/opportunities/deleted"
+
     def answer(self, path: str, query: dict) -> tuple[int, dict, bytes]:
         if path == "/v1/opportunities":
             since = int(query["updated_at_start"]) if "updated_at_start" in query else None

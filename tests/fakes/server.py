@@ -1,9 +1,11 @@
 """A threaded HTTP server on 127.0.0.1 (random port) with Basic auth and injectable faults.
 
 Faults: `script` is a queue consumed one per request before the normal answer — an int status
-(e.g. 500, 401), a (status, headers) pair (e.g. (429, {"Retry-After": "1"})), or ("sleep", s) to
+(e.g. 500, 401), a (status, headers) pair (e.g. (429, {"Retry-After": "1"})), a (status, headers,
+body) triple (an error whose body quotes what the API was given), or ("sleep", s) to
 answer only after s seconds (a client timeout). `break_after_pages = N` answers 500 to every
-request after N successful ones (a provider that fails permanently mid-run). `after_page(n)`,
+request after N successful ones (a provider that fails permanently mid-run). `garbled_lookups`
+answers every look-up by id with GARBLED, 200 and a body cut off mid-record. `after_page(n)`,
 if set, runs after the n-th successful answer (data changing while a client pages).
 """
 
@@ -16,6 +18,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+# a candidate cut off mid-record (a connection dropped behind a proxy that had already sent 200)
+GARBLED = b'[{"id": 1, "first_name": "Zelda", "last_name": "Quixote", "emails": [{"value": "zel'
+
 
 class FakeApi:
     """Base fake: subclasses implement `answer(path, query) -> (status, headers, body)`."""
@@ -26,6 +31,7 @@ class FakeApi:
         self.break_after_pages: int | None = None
         self.pages_served = 0
         self.after_page = None
+        self.garbled_lookups = False
         self.requests: list[tuple[str, dict, float, int]] = []  # (path, query, time, status)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -71,7 +77,10 @@ class FakeApi:
         if isinstance(fault, int):
             status, body = fault, json.dumps({"message": f"injected {fault}"}).encode()
         elif isinstance(fault, tuple):
-            status, headers, body = fault[0], dict(fault[1]), json.dumps({"message": "injected"}).encode()
+            status, headers, body = fault[0], dict(fault[1]), fault[2] if len(fault) > 2 else json.dumps(
+                {"message": "injected"}).encode()
+        elif self.garbled_lookups and self.is_lookup(parts.path, query):
+            status, body = 200, GARBLED
         elif broken:
             status, body = 500, b'{"message": "internal error"}'
         elif not self._authorized(request.headers.get("Authorization")):
@@ -97,6 +106,10 @@ class FakeApi:
             pass  # the client gave up (timeout test)
 
     def answer(self, path: str, query: dict) -> tuple[int, dict, bytes]:
+        raise NotImplementedError
+
+    def is_lookup(self, path: str, query: dict) -> bool:
+        """Whether the request asks for records by id (a full scan's check before deleting)."""
         raise NotImplementedError
 
     def data_requests(self, path: str) -> list[dict]:

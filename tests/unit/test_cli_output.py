@@ -105,3 +105,21 @@ def test_every_command_is_one_line_in_the_command_list_and_ingest_names_the_ats_
     panel = [line for line in listing.split("Commands")[1].splitlines() if line.startswith("│")]
     assert [line.split()[1] for line in panel] == [c.name or c.callback.__name__ for c in app.registered_commands]
     assert "ATS API sources" in runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "250"}).output
+
+
+def test_a_failed_runs_reason_is_printed_masked_like_a_log_line(capsys, monkeypatch):
+    # a library's error may quote the value it failed on; stderr is read and pasted like a log
+    import pytest
+    import typer
+
+    import flows.cli as cli
+
+    def failing_flow(**params):
+        raise ValueError("no consent row for jane.doe@example.com (+1 415 555 2671)")
+
+    monkeypatch.setattr(cli, "_start_embedded_prefect", lambda: None)
+    with pytest.raises(typer.Exit):
+        cli._run(failing_flow, "segment")
+    err = capsys.readouterr().err
+    assert "jane.doe@example.com" not in err and "555 2671" not in err
+    assert "segment failed: no consent row for j***@e***.com (***71)" in err

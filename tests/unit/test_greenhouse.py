@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +14,7 @@ from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.status import quarantine_by_rule
 from tasks.warehouse import run_checks, writer
-from tests.fakes import ingest_through_stages, uninterrupted_state, warehouse_state
+from tests.fakes import failure_of_a_garbled_lookup, ingest_through_stages, uninterrupted_state, warehouse_state
 from tests.fakes.greenhouse import FakeGreenhouse
 from tests.fakes.payloads import greenhouse_candidates
 
@@ -123,6 +124,28 @@ def test_unauthorized_fails_at_once_naming_the_source_and_never_shows_the_key(ho
     with writer(settings) as con:
         report = ingest(con, settings)
     assert "greenhouse: environment variable GH_TEST_KEY (api_key_env) is not set" in report.failures[0]
+
+
+def test_a_key_holding_bytes_that_are_no_text_fails_the_source_and_goes_nowhere(home, fake, monkeypatch, caplog):
+    monkeypatch.setenv("GH_TEST_KEY", "gh-secret-\udcff-key")  # byte 0xff in the variable (os.environ's surrogateescape)
+    settings = configure(home, fake.url)
+    caplog.set_level(logging.DEBUG)
+    with writer(settings) as con:
+        try:
+            report = ingest(con, settings)
+        except Exception as exc:  # Prefect pickles the error that fails a flow run into PREFECT_HOME/storage
+            assert "gh-secret" not in repr(pickle.dumps(exc))
+            raise
+    assert report.failures == [f"{fake.url}/v1: greenhouse: the key in environment variable GH_TEST_KEY (api_key_env) "
+                               "holds bytes that are not UTF-8 text; set it again"]
+    assert "gh-secret" not in caplog.text and not fake.requests
+
+
+def test_a_body_that_is_not_json_fails_the_source_naming_the_url_and_quoting_nothing(home, fake, caplog):
+    # json.JSONDecodeError keeps the whole body; escaping the run, it is printed and pickled under PREFECT_HOME
+    failure = failure_of_a_garbled_lookup(home, configure, fake, NOW, lambda: fake.delete(sorted(fake.candidates)[0]), caplog)
+    assert f"greenhouse: {fake.url}/v1/candidates?candidate_ids=" in failure
+    assert failure.endswith("did not return a JSON array of candidates")
 
 
 def test_persistent_5xx_gives_up_after_the_bound_with_a_clear_error(home, fake):

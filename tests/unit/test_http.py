@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import httpx
@@ -33,3 +34,18 @@ def test_retry_after_longer_than_allowed_fails_at_once_and_other_4xx_are_not_ret
             get(http, f"{gh.url}/v1/nothing", "greenhouse", POLICY)
         assert len(gh.requests) == 2
         assert get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY).json() == []
+
+
+def test_an_error_response_quoting_candidate_data_is_named_but_not_repeated():
+    # an API that refuses a request may quote what it holds: the body reaches logs, meta, the CLI and
+    # Prefect's state message through the error, so the error names source, status and URL, not the body
+    body = json.dumps({"errors": [{"message": "candidate Zelda Quixote <zelda.quixote@example.com>, "
+                                              "(415)555-2671, 12 Harbour Lane is a duplicate"}]}).encode()
+    with FakeGreenhouse([]) as gh, httpx.Client(auth=(gh.api_key, "")) as http:
+        gh.script = [(422, {}, body)]
+        with pytest.raises(ApiError) as exc:
+            get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY, {"per_page": 5})
+    message = str(exc.value)
+    assert message.startswith(f"greenhouse: HTTP 422 from {gh.url}/v1/candidates?per_page=5: ")
+    for value in ("Zelda", "Quixote", "zelda.quixote@example.com", "555-2671", "Harbour"):
+        assert value not in message

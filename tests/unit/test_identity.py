@@ -682,7 +682,7 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home)
 
 @pytest.mark.parametrize("text, message", [
     ("must_link: [[a:1, a:2]\n", "identity_overrides.yaml:2:1: invalid YAML"),
-    ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, 'nocolon' is not"),
+    ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, not source_name:source_record_id"),
     ("cannot_link:\n  - [a:1, a:2]\n  - [a:1, x:404]\n", "identity_overrides.yaml:3: cannot_link.1: unknown record(s) x:404"),
     ("must_lnik:\n  - [a:1, a:2]\n", "must_lnik"),
     ("must_link:\n  - [a:1, a:2]\ncannot_link:\n  - [a:2, a:1]\n",
@@ -706,6 +706,20 @@ def test_bad_override_files_are_errors_naming_file_line_and_records(settings, ho
             resolve(con, later(settings, 0))
         assert message in str(exc.value) and "juergen" not in str(exc.value)
         assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
+
+
+@pytest.mark.parametrize("value", ["Zelda Quixote", "12 Harbour Lane", "4155552671"])
+def test_a_value_that_is_no_record_key_is_not_repeated_in_the_error(settings, home, value):
+    # a reviewer pastes a candidate's name, address or phone where a record key belongs: the error
+    # reaches stderr, logs and Prefect's state message, so it names file, line and field, not the value
+    (home / "config" / "identity_overrides.yaml").write_text(f'must_link:\n  - [a:1, a:2]\n  - [a:3, "{value}"]\n')
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park"}, {"key": "a:2", "first": "lee", "last": "ro"},
+              {"key": "a:3", "first": "ann", "last": "cho"})
+        with pytest.raises(ConfigError) as exc:
+            resolve(con, later(settings, 0))
+    assert value not in str(exc.value) and value.split()[-1] not in str(exc.value)
+    assert "identity_overrides.yaml:3: must_link.1.1: Value error, not source_name:source_record_id" in str(exc.value)
 
 
 def test_records_without_identifiers_are_singletons_and_deletes_retire_people(settings, home, caplog):

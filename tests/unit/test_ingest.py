@@ -358,6 +358,20 @@ def test_header_names_differing_only_in_case_and_a_missing_header_row_are_errors
     assert "2671" not in headerless.error and "Gmail" not in headerless.error
 
 
+def test_a_missing_header_row_whose_first_record_has_no_address_or_number_names_no_value_either(settings, home):
+    # no email, no phone, no date: only a name and a place, which no pattern can tell from column names;
+    # in the second file the surname is also the company (a repeated value read as a repeated column name)
+    write(home, "stackjobs", "1_no_header.csv", "SJ-9,Zelda,Quixote,,,Graz,Steiermark,,AT,Eng,Acme,,go,J-1,,,\n")
+    write(home, "stackjobs", "2_no_header.csv", "SJ-8,Yara,Plumtree,,,Linz,,,AT,Dev,Plumtree,,go,J-1,,,\n")
+    with writer(settings) as con:
+        first, second = ingest(con, settings).files
+    for result, values in ((first, ("Zelda", "Quixote", "Graz")), (second, ("Yara", "Plumtree", "Linz"))):
+        assert result.status == "failed"
+        assert not [v for v in values if v in result.error]
+        assert "no_header.csv:1:1: missing mapped column(s) 'applicant_id' (for source_record_id)" in result.error
+        assert "is the header row missing?" in result.error
+
+
 def test_two_digit_years_are_this_century_and_a_year_before_1900_or_a_word_is_unparseable(settings, home):
     rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
             for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"), (8, "epoch"))]
@@ -545,3 +559,18 @@ def test_a_file_moved_away_or_unreadable_after_the_inbox_was_listed_does_not_sto
         assert IngestReport(results, settings.max_bad_fraction).failures == [results[2].error]
         assert counts(con) == (3, 3, 0)
         run_checks(con)
+
+
+def test_a_failed_runs_message_naming_a_file_called_after_a_candidate_is_masked(settings, home):
+    # career sites save one file per applicant, named by address; the flow's exception message is kept
+    # by Prefect as the run's state message (and pickled) outside any log
+    import pickle
+
+    from flows.ingest import IngestFailed
+
+    write(home, "indeed", "jane.doe@example.com.jsonl", '{"id": "IN-1"}\n{"id": "IN-2"}\n')
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    failed = IngestFailed("ingest finished with problems:\n- " + "\n- ".join(report.failures), report.summary_rows())
+    assert "jane.doe" not in str(failed) and b"jane.doe" not in pickle.dumps(failed)
+    assert "inbox/indeed/j***@e***.jsonl: 2 of 2 rows quarantined" in str(failed)

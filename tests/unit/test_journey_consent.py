@@ -183,6 +183,18 @@ def test_do_not_contact_file_errors_name_the_line(tmp_path):
     assert f"{path}:3: address: " in str(info.value) and f"{path}:4: added_at: 'someday'" in str(info.value)
 
 
+def test_a_do_not_contact_line_that_is_no_address_is_not_repeated_in_the_error(tmp_path):
+    # a name, or a phone short of a digit, pasted into the list: the error reaches stderr, logs and
+    # Prefect's state message, so it names file, line and field only
+    path = tmp_path / "do_not_contact.csv"
+    path.write_text("address\nZelda Quixote\n415 555 267\n")
+    with pytest.raises(ConfigError) as info:
+        read_do_not_contact(path, "US")
+    assert "Quixote" not in str(info.value) and "555 267" not in str(info.value)
+    assert f"{path}:2: address: neither an email nor a valid phone" in str(info.value)
+    assert f"{path}:3: address: neither an email nor a valid phone" in str(info.value)
+
+
 def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings):
     con = warehouse()
     for pid in (1, 3, 4):  # live after resolution: 1 (2 was merged into it), 3 and 4 (split off 3)

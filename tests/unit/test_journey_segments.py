@@ -197,6 +197,18 @@ def test_a_where_predicate_failing_only_on_the_data_names_file_line_and_segment(
     assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("where", ["cast(display_name as integer) > 3", "display_name::date > now()",
+                                   "strptime(display_name, '%Y') > now()", "json_extract(display_name, '$.a') is null"])
+def test_a_where_predicate_failing_on_a_persons_value_does_not_repeat_the_value(population, settings, home, where):
+    # DuckDB quotes the value a cast or parse failed on; the error reaches stderr, logs and Prefect's state message
+    population.execute("update core.persons set display_name = 'Zelda Quixote' where person_id = 1")
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, f"segments:\n  warm:\n    where: \"{where}\"\n")
+    assert "Zelda" not in str(info.value) and "Quixote" not in str(info.value)
+    assert f"{home / 'config' / 'segments.yaml'}:3: segments.warm.where: segment 'warm': its condition fails on the data:" \
+        in str(info.value)
+
+
 def test_values_are_bound_not_formatted(population, settings, home):
     run(population, settings, home, "segments:\n  s:\n    city: {in: [\"x') or true or ('\"]}\n")
     assert members(population) == set()

@@ -11,7 +11,7 @@ from tasks.ingest import ingest
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.warehouse import run_checks, writer
-from tests.fakes import ingest_through_stages, uninterrupted_state, warehouse_state
+from tests.fakes import failure_of_a_garbled_lookup, ingest_through_stages, uninterrupted_state, warehouse_state
 from tests.fakes.lever import FakeLever
 from tests.fakes.payloads import LEVER_STAGES, lever_opportunities, ms
 
@@ -230,3 +230,9 @@ def test_an_anonymized_opportunity_leaves_staging_and_identity_like_a_deleted_on
     with writer(rescan) as con:
         report = ingest(con, rescan)
         assert report.summary_rows()[0]["deleted"] == 0 and warehouse_state(con) == after
+
+
+def test_a_body_that_is_not_json_fails_the_source_naming_the_url_and_quoting_nothing(home, fake, caplog):
+    # unlisted, and not reported deleted either: asked for by id
+    failure = failure_of_a_garbled_lookup(home, configure, fake, NOW, lambda: fake.opportunities.pop(sorted(fake.opportunities)[0]), caplog)
+    assert f"lever: {fake.url}/v1/opportunities/" in failure and failure.endswith("did not return JSON")

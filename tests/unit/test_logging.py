@@ -40,3 +40,27 @@ def test_prefect_records_and_config_errors_are_masked():
     record = logging.getLogger("prefect.task_runs").makeRecord(
         "prefect.task_runs", logging.ERROR, __file__, 1, "Task run failed: %s", (ValueError("call +1 415 555 2671"),), None)
     assert "415 555 2671" not in record.getMessage() and "***71" in record.getMessage()
+
+
+@pytest.mark.parametrize("phone", ["(415)555-2671", "(030) 12345678", "0049 30 12345678", "0044 20 7946 0958"])
+def test_phones_written_with_a_bracketed_area_code_or_a_00_prefix_are_masked(phone):
+    record = logging.getLogger("tasks.ingest").makeRecord(
+        "tasks.ingest", logging.ERROR, __file__, 1, "%s", (f"contacts.csv:7: phone: {phone!r} is not valid",), None)
+    assert record.getMessage().startswith("contacts.csv:7: phone: '***")
+    assert phone[-4:] not in record.getMessage()
+
+
+def test_counts_times_and_urls_stay_readable():
+    from tasks.pii import mask_text
+
+    for text in ("read 1000000 rows, quarantined 2 (75% > 20%)", "run of 2026-11-27T05:31:54+00:00",
+                 "2026-09-06 23:40:00", "http://127.0.0.1:44653/v1/candidates?per_page=20&page=3", "line 1234:56"):
+        assert mask_text(text) == text
+
+
+def test_an_unexpected_errors_traceback_is_masked_like_its_message():
+    # the traceback repeats the exception's message; handlers (console, Prefect's API log) print both
+    record = _record(KeyError("no consent row for jane.doe@example.com, +1 415 555 2671"))
+    text = logging.Formatter().format(record)
+    assert "jane.doe@example.com" not in text and "555 2671" not in text
+    assert "Traceback (most recent call last)" in text and "KeyError: 'no consent row for j***@e***.com, ***71'" in text

@@ -87,6 +87,18 @@ def test_a_folder_for_path_a_base_url_without_scheme_or_a_bad_json_path_is_an_er
     assert f"{tmp_path / 'sources.yaml'}:2: {message}" in str(err.value)
 
 
+@pytest.mark.parametrize("base_url", ["https://gh-9f3KEY:@harvest.greenhouse.io/v1", "gh-9f3KEY@harvest.greenhouse.io/v1",
+                                      "https://user:gh-9f3KEY@harvest.greenhouse.io/v1"])
+def test_a_base_url_holding_the_key_is_refused_without_repeating_it(tmp_path, base_url):
+    # `curl -u KEY: …` habits: a key in the URL would go to every log line, error, page label and cursor naming the URL
+    (tmp_path / "sources.yaml").write_text(f"sources:\n  - name: greenhouse\n    kind: greenhouse\n    channel: ats\n"
+                                           f"    base_url: {base_url}\n    api_key_env: GH_KEY\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert "9f3KEY" not in str(err.value)
+    assert f"{tmp_path / 'sources.yaml'}:2: sources.0: Value error, base_url holds credentials (user:key@)" in str(err.value)
+
+
 def test_files_are_read_in_natural_name_order_under_the_inbox_or_an_absolute_glob(tmp_path):
     drop = tmp_path / "sftp" / "board"
     drop.mkdir(parents=True)
