@@ -206,31 +206,62 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
                       malformed_frame([row for line, row in first.items() if line not in blank]))
 
 
+class _Lines:
+    """A file's lines for csv.reader, with the position of the next one settable: after a stray quote
+    the reader goes back to the line after the quote's."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = list(io.StringIO(text, newline=""))  # ends at \n, \r\n or a lone \r, as csv.reader counts lines
+        self.next = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.next >= len(self.lines):
+            raise StopIteration
+        self.next += 1
+        return self.lines[self.next - 1]
+
+
 def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:
-    """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter, strict=False)
+    """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks).
+
+    A row that spans lines (a quoted field holding a line break) and still has the wrong number of
+    fields is a quote opened and never closed: the csv reader read the lines after it as that one
+    field, up to the next quote or the end of the file. Only its first line is malformed; reading
+    goes on from the line after it, so every later line is a row of its own, staged or quarantined.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=source.delimiter, strict=False)
     next(reader)
     width = len(header)
     rows: list[list[str]] = []
-    lines: list[int] = []
+    numbers: list[int] = []
     bad: list[tuple] = []
-    prev = reader.line_num
+    prev = lines.next
     try:
         for row in reader:
-            start, prev = prev + 1, reader.line_num
+            start, prev = prev + 1, lines.next
             if len(row) != width:
                 if not row or not any(c.strip() for c in row):
                     continue  # blank line, not a row
+                if prev > start:
+                    bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
+                                f"a quote opened on this line is not closed (read on to line {prev}: "
+                                f"{len(row)} fields, expected {width}); the lines after it are read as rows"))
+                    lines.next = prev = start
+                    continue
                 bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
                             f"expected {width} fields, found {len(row)}"))
                 continue
             rows.append(row)
-            lines.append(start)
+            numbers.append(start)
     except csv.Error as exc:
-        raise FileError(f"{path}:{reader.line_num}:1: {exc}") from None
+        raise FileError(f"{path}:{lines.next}:1: {exc}") from None
     frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
     frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike
-    frame.insert(0, "row_number", pd.array(lines, dtype="int64"))
+    frame.insert(0, "row_number", pd.array(numbers, dtype="int64"))
     con.register("batch_frame", frame)
     try:
         sql, params = _batch_read_sql(header, source, "batch_frame")

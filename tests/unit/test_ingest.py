@@ -545,3 +545,22 @@ def test_a_file_moved_away_or_unreadable_after_the_inbox_was_listed_does_not_sto
         assert IngestReport(results, settings.max_bad_fraction).failures == [results[2].error]
         assert counts(con) == (3, 3, 0)
         run_checks(con)
+
+
+def test_a_stray_quote_quarantines_its_own_line_and_the_lines_after_it_are_still_rows(settings, home):
+    """A quote opened and never closed made Python's csv reader read the rest of the file as one field:
+    one malformed row stood for every later line, and with one bad row the run did not even fail."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}").replace("ann@", f"ann{i}@") for i in range(10, 16)]
+    rows[1] = rows[1].replace(",Ann,", ',"Ann,')  # line 3
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)  # lines 8-9: a good field spanning lines
+    write(home, "stackjobs", "q.csv", "\n".join([HEADER, *rows, spanning]) + "\n")
+    write(home, "stackjobs", "r.csv", "\n".join([HEADER, *(r.replace("SJ-", "R-") for r in rows)]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.rows_read, f.rows_staged, f.rows_quarantined) for f in report.files] == [(7, 6, 1), (6, 5, 1)]
+        assert con.execute("select right(file_path, 5), row_number, rule, value from staging.quarantine order by 1").fetchall() == [
+            ("q.csv", 3, "malformed_row", rows[1]), ("r.csv", 3, "malformed_row", rows[1].replace("SJ-", "R-"))]
+        assert con.execute("select row_number from staging.candidate_records where file_path like '%q.csv' order by 1").fetchall() == [
+            (2,), (4,), (5,), (6,), (7,), (8,)]
+        assert scalar(con, "select current_title from staging.candidate_records where source_record_id = 'SJ-20'") == "Eng\nLead"
+        run_checks(con)
