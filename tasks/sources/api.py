@@ -52,8 +52,9 @@ def stage_row_prefix(record_id: str) -> str:
 
 
 def pick_typed(items: list | None, preferred: str) -> str | None:
-    """From [{type, value}] items, the value of the first of the preferred type, else of the first."""
-    items = [i for i in items or [] if isinstance(i, dict) and i.get("value")]
+    """From [{type, value}] items, the value of the first of the preferred type, else of the first
+    (a single {type, value} object, not in a list, counts as a list of one)."""
+    items = [i for i in ([items] if isinstance(items, dict) else items or []) if isinstance(i, dict) and i.get("value")]
     chosen = next((i for i in items if i.get("type") == preferred), items[0] if items else None)
     return chosen["value"] if chosen else None
 

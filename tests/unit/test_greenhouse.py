@@ -391,3 +391,36 @@ def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
     after = journey(configure(home, fake.url, now=later))
     assert len(before) == 2 and all(row[1] for row in before) and any(row[3] for row in before)
     assert after == before
+
+
+def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake):
+    """A Harvest candidate whose nested fields have another shape (a custom integration, an API change)
+    raised AttributeError/KeyError/TypeError out of the connector: a traceback that ended the night."""
+    base = {"created_at": "2026-10-01T00:00:00Z", "updated_at": "2026-10-02T00:00:00Z", "first_name": "Odd",
+            "last_name": "Shape", "email_addresses": [{"type": "personal"}, {"value": "odd@x.io", "type": "work"}],
+            "phone_numbers": [], "social_media_addresses": ["https://www.linkedin.com/in/odd"], "tags": []}
+    app = {"id": 1, "applied_at": "2026-10-01T00:00:00Z", "last_activity_at": "2026-10-02T00:00:00Z", "status": "active"}
+    odd = {
+        900001: {"applications": [{**app, "source": "LinkedIn", "credited_to": "Jane Roe", "current_stage": "Face to Face"}]},
+        900002: {"applications": [{**app, "jobs": {"id": 4002}, "current_stage": ["x"]}]},
+        900003: {"applications": [{**app, "jobs": [None], "applied_at": None}, {**app, "id": 2, "applied_at": 1760000000}]},
+        900004: {"applications": "none", "email_addresses": {"value": "obj@x.io"}, "first_name": None},
+    }
+    for cid, fields in odd.items():
+        fake.add({**base, "id": cid, **fields})
+    settings = configure(home, fake.url, per_page=100)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        staged = dict(con.execute("select source_record_id, stage from staging.candidate_records "
+                                  "where source_record_id like '90000%'").fetchall())
+        quarantined = {r for (r,) in con.execute("select source_record_id from staging.quarantine "
+                                                 "where source_record_id like '90000%'").fetchall()}
+        assert set(staged) | quarantined == {str(c) for c in odd}
+        assert staged["900001"] == "Face to Face"
+        assert con.execute("select source_record_id, email from staging.candidate_records "
+                           "where source_record_id in ('900001', '900004') order by 1").fetchall() == [
+            ("900001", "odd@x.io"), ("900004", "obj@x.io")]   # an address without a value skipped; one object as a list of one
+        assert con.execute("select stage from staging.stage_changes where ats_person_id = '900001' order by all").fetchall() == [
+            ("Applied",), ("Face to Face",)]
+        run_checks(con)
