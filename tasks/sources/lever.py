@@ -38,6 +38,11 @@ DEFAULT_MAPPING = {
 MAX_LIMIT = 100  # Lever's page size cap
 
 
+def _text_or_none(value: object) -> str | None:
+    """An id as Lever gives it (text), or None for a value of another shape (a list, an object)."""
+    return value if isinstance(value, str) else None
+
+
 class Lever:
     """Fetches Lever opportunity and deleted-opportunity pages and maps them."""
 
@@ -116,7 +121,8 @@ class Lever:
     def _stage_name(self, stage: object) -> str | None:
         if isinstance(stage, dict):  # `expand=stage` shape
             return stage.get("text") or stage.get("id")
-        return self.stage_names().get(stage, stage) if stage else None
+        # a stage id is text; anything else (a list, say) names no stage: the stage row is quarantined as stage_present
+        return self.stage_names().get(stage, stage) if isinstance(stage, (str, int)) and stage else None
 
     def existing(self, ids: list[str]) -> list[dict]:
         """The opportunities of these ids Lever still has, as it gives them now (`GET opportunities/<id>`, 404 = gone)."""
@@ -154,5 +160,5 @@ class Lever:
             archived = o.get("archived") if isinstance(o.get("archived"), dict) else {}
             if archived.get("archivedAt"):
                 rows.append({"id": f"{prefix}archived", "changed_at": archived["archivedAt"],
-                             "stage": self.archive_stages().get(archived.get("reason"), "Archived"), **common})
+                             "stage": self.archive_stages().get(_text_or_none(archived.get("reason")), "Archived"), **common})
         return rows

@@ -230,3 +230,23 @@ def test_an_anonymized_opportunity_leaves_staging_and_identity_like_a_deleted_on
     with writer(rescan) as con:
         report = ingest(con, rescan)
         assert report.summary_rows()[0]["deleted"] == 0 and warehouse_state(con) == after
+
+
+def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake):
+    """A stage or archive reason given as a list (not a stage id) raised `unhashable type` out of the
+    connector: a traceback that ended the night's ingest."""
+    ids = list(fake.opportunities)[:3]
+    at = NOW - timedelta(hours=1)
+    fake.update(ids[0], at, stage=["phone-screen"], stageChanges=[], name=None)
+    fake.update(ids[1], at, archived={"reason": ["ar-hired"], "archivedAt": ms(at)}, emails=[{"value": "x@y.io"}])
+    fake.update(ids[2], at, stageChanges=[{"toStageId": ["offer"], "updatedAt": ms(at)}], phones={"value": "+1 415 555 2671"})
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        staged = {r for (r,) in con.execute("select source_record_id from staging.candidate_records").fetchall()}
+        quarantined = {r for (r,) in con.execute("select source_record_id from staging.quarantine").fetchall()}
+        assert set(ids) <= staged | quarantined
+        assert con.execute("select stage from staging.stage_changes where source_record_id = ?",
+                           [f"app:{ids[1]}:archived"]).fetchall() == [("Archived",)]
+        run_checks(con)
