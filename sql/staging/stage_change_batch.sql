@@ -8,7 +8,7 @@ source as (
 parsed as (
     select
         b.*,
-        staging.parse_time(b.changed_at, $day_first) as changed_ts  -- sql/schema/035
+        staging.parse_time(b.changed_at, $day_first) as changed_ts  -- sql/schema/042
     from source as b
 )
 

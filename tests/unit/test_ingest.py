@@ -564,3 +564,17 @@ def test_a_stray_quote_quarantines_its_own_line_and_the_lines_after_it_are_still
             (2,), (4,), (5,), (6,), (7,), (8,)]
         assert scalar(con, "select current_title from staging.candidate_records where source_record_id = 'SJ-20'") == "Eng\nLead"
         run_checks(con)
+
+
+def test_a_slashed_date_with_a_two_digit_year_is_read_in_the_sources_order(settings, home):
+    """DuckDB's cast reads `01/02/26` as year 1, February 26th; the year-1900 floor then made it
+    unparseable before the source's mm/dd/yy (or dd/mm/yy) was tried."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
+            for n, when in ((4, "01/02/26"), (5, "1/2/26 9:30"), (6, "12/11/10"))]
+    write(home, "stackjobs", "us.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-4", "2026-01-02 00:00:00+00"), ("SJ-5", "2026-01-02 09:30:00+00"), ("SJ-6", "2010-12-11 00:00:00+00")]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
+        assert con.execute("select staging.parse_time('01/02/26', true)::varchar").fetchone() == ("2026-02-01 00:00:00+00",)
