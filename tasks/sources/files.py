@@ -1,4 +1,5 @@
-"""Readers for file drops: CSV (any delimiter, UTF-8 with or without BOM, Latin-1), JSON and JSONL.
+"""Readers for file drops: CSV (any delimiter, UTF-8 with or without BOM, Latin-1, Windows-1252, UTF-16
+with BOM), JSON and JSONL.
 
 A reader leaves the file's rows in the temp table `batch_read` (row_number, payload JSON text, one
 VARCHAR column per canonical field) and returns the malformed rows for quarantine, or raises
@@ -99,6 +100,19 @@ def _check_latin1(path: Path, data: bytes) -> None:
     if control:
         raise FileError(f"{where(control.start())}: byte 0x{data[control.start()]:02x} is a control character in "
                         f"latin-1: the file looks like Windows-1252; set `encoding: cp1252` for this source")
+
+
+def _from_utf16(path: Path, data: bytes, encoding: str) -> tuple[bytes, str]:
+    """The file's bytes and their encoding; a file opening with a UTF-16 byte-order mark (Excel's
+    "Unicode Text", some ATS exports) comes back transcoded to UTF-8, whatever the source declares:
+    the mark says what the file is, and its NUL bytes would otherwise read as a binary file."""
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data, encoding
+    try:
+        return data.decode("utf-16").encode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        raise FileError(f"{path}:1:1: starts with a UTF-16 byte-order mark but is not valid UTF-16 "
+                        f"({exc.reason} at byte {exc.start})") from None
 
 
 def _text(path: Path, data: bytes, encoding: str) -> str:
@@ -273,16 +287,18 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
 
 def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads a delimited file into batch_read; ragged rows come back as malformed rows."""
-    data = path.read_bytes()
-    _check_bytes(path, data, source.encoding)
-    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if source.encoding == "utf-8" else source.encoding)
+    raw = path.read_bytes()
+    data, encoding = _from_utf16(path, raw, source.encoding)
+    _check_bytes(path, data, encoding)
+    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if encoding == "utf-8" else encoding)
     header = _header(path, head, source)
-    try:  # DuckDB reads UTF-8 and Latin-1 itself; Windows-1252 is decoded in Python
-        result = _read_csv_fast(con, path, data, header, source) if source.encoding != "cp1252" else None
+    try:  # DuckDB reads UTF-8 and Latin-1 files itself; Windows-1252 and UTF-16 are decoded in Python
+        fast = data is raw and encoding != "cp1252"
+        result = _read_csv_fast(con, path, data, header, source) if fast else None
     except duckdb.Error:
         result = None  # a dialect corner DuckDB refuses; the exact reader decides
     if result is None:
-        result = _read_csv_exact(con, path, _text(path, data, source.encoding), header, source)
+        result = _read_csv_exact(con, path, _text(path, data, encoding), header, source)
     return result
 
 
@@ -368,7 +384,7 @@ def load_objects(
 
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
-    text = _text(path, path.read_bytes(), source.encoding)
+    text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
     objects: list[tuple[int, dict]] = []
     bad: list[tuple] = []
     if source.file_format == "jsonl":

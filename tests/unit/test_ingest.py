@@ -578,3 +578,23 @@ def test_a_slashed_date_with_a_two_digit_year_is_read_in_the_sources_order(setti
             ("SJ-4", "2026-01-02 00:00:00+00"), ("SJ-5", "2026-01-02 09:30:00+00"), ("SJ-6", "2010-12-11 00:00:00+00")]
         assert scalar(con, "select count(*) from staging.quarantine") == 0
         assert con.execute("select staging.parse_time('01/02/26', true)::varchar").fetchone() == ("2026-02-01 00:00:00+00",)
+
+
+def test_a_file_with_a_utf16_byte_order_mark_is_read_as_utf16(settings, home):
+    """Excel's "Unicode Text" and some ATS exports are UTF-16 with a byte-order mark: its NUL bytes made
+    the file 'binary content (NUL byte); not a text file'."""
+    text = "\n".join([HEADER, GOOD[0], GOOD[1]]) + "\n"
+    write(home, "stackjobs", "le.csv", b"\xff\xfe" + text.encode("utf-16-le"))
+    write(home, "stackjobs", "be.csv", b"\xfe\xff" + text.replace("SJ-", "BE-").encode("utf-16-be"))
+    write(home, "indeed", "i.jsonl", json.dumps({"id": "IN-1", "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io"}}),
+          encoding="utf-16")
+    write(home, "stackjobs", "odd.csv", b"\xff\xfe" + text.encode("utf-16-le")[:-1])  # cut in the middle of a character
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+        assert {n: (f.status, f.rows_read, f.rows_staged) for n, f in by_file.items() if n != "odd.csv"} == {
+            "be.csv": ("loaded", 2, 2), "le.csv": ("loaded", 2, 2), "i.jsonl": ("loaded", 1, 1)}
+        assert by_file["odd.csv"].status == "failed" and "not valid UTF-16" in by_file["odd.csv"].error
+        assert con.execute("select source_record_id, first_name, last_name, email from staging.candidate_records "
+                           "where source_record_id in ('SJ-1', 'BE-1', 'IN-1') order by 1").fetchall() == [
+            ("BE-1", "José", "Núñez", "jose.nunez@gmail.com"), ("IN-1", "Zoë", "Adams", "zoe@x.io"),
+            ("SJ-1", "José", "Núñez", "jose.nunez@gmail.com")]
