@@ -598,3 +598,12 @@ def test_a_file_with_a_utf16_byte_order_mark_is_read_as_utf16(settings, home):
                            "where source_record_id in ('SJ-1', 'BE-1', 'IN-1') order by 1").fetchall() == [
             ("BE-1", "José", "Núñez", "jose.nunez@gmail.com"), ("IN-1", "Zoë", "Adams", "zoe@x.io"),
             ("SJ-1", "José", "Núñez", "jose.nunez@gmail.com")]
+
+
+def test_names_are_staged_without_the_invisible_characters_around_them(settings, home):
+    write(home, "stackjobs", "z.csv", "\n".join([HEADER, GOOD[1].replace(",Ann,Lee,", ",\u200bAnn,Lee\ufeff,"),
+                                                 GOOD[1].replace("SJ-2", "SJ-5").replace(",Ann,Lee,", ",\u200b,Lee,")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, first_name, last_name, full_name, full_name_key from staging.candidate_records "
+                           "order by 1").fetchall() == [("SJ-2", "Ann", "Lee", "Ann Lee", "ann lee"), ("SJ-5", None, "Lee", "Lee", "lee")]
