@@ -73,9 +73,10 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
 
 
 def ensure_canonical_columns(con: duckdb.DuckDBPyConnection) -> None:
-    """Adds every canonical field the source does not map to batch_read, as NULL text."""
+    """Adds every canonical field the source does not map to batch_read, as NULL text (and `not_text`,
+    which only the JSON readers fill: files.load_objects)."""
     have = {r[0] for r in con.execute("describe batch_read").fetchall()}
-    for field in CANONICAL_FIELDS:
+    for field in (*CANONICAL_FIELDS, "not_text"):
         if field not in have:
             con.execute(f"alter table batch_read add column {field} varchar")
 

@@ -44,6 +44,7 @@ normalized as (
         r.stage, r.ats_person_id,
         staging.email_address(r.referrer_email) as referrer_email,
         r.referrer_name, r.referrer_employee_id, r.referral_relationship, r.referral_note,
+        r.not_text,  -- a field given a JSON object: rule field_type (files.load_objects)
         lower(r.consent_email) as consent_email_raw,
         lower(r.consent_sms) as consent_sms_raw
     from renamed as r

@@ -358,6 +358,12 @@ def as_text(value: object) -> str | None:
     return text or None
 
 
+def _not_text(value: object) -> bool:
+    """A JSON value no canonical field holds as text: an object, or a list holding objects or lists
+    (a list of texts is fine: skills, tags, several emails joined with ';')."""
+    return isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value))
+
+
 def load_objects(
     con: duckdb.DuckDBPyConnection, objects: list[tuple[int, dict]], source: SourceConfig,
     derived: dict[str, list] | None = None,
@@ -365,16 +371,20 @@ def load_objects(
     """Maps JSON objects (row_number, object) through the source mapping into batch_read.
 
     `derived` holds canonical fields an API connector computed per object (one value each),
-    for fields a JSON path cannot pick (e.g. the LinkedIn URL among social links).
+    for fields a JSON path cannot pick (e.g. the LinkedIn URL among social links). Column
+    `not_text` names the first field whose value is an object (`field: {...}`) for rule field_type:
+    rendered as JSON text, it would be staged as a name, a title, an address.
     """
     frame = pd.DataFrame({
         "row_number": pd.array([n for n, _ in objects], dtype="int64"),
         "payload": pd.Series([payload_json(o) for _, o in objects], dtype=object),
     })
-    for field, json_path in source.mapping.items():
-        frame[field] = pd.Series([as_text(extract(o, json_path)) for _, o in objects], dtype=object)
-    for field, values in (derived or {}).items():
-        frame[field] = pd.Series([as_text(v) for v in values], dtype=object)
+    values = {field: [extract(o, json_path) for _, o in objects] for field, json_path in source.mapping.items()}
+    values.update(derived or {})
+    for field, column in values.items():
+        frame[field] = pd.Series([as_text(v) for v in column], dtype=object)
+    frame["not_text"] = pd.Series([next((f"{field}: {as_text(row[i])}" for i, field in enumerate(values) if _not_text(row[i])), None)
+                                   for row in zip(*values.values())] if values else [None] * len(objects), dtype=object)
     con.register("batch_frame", frame)
     try:
         con.execute("create or replace temp table batch_read as select * from batch_frame")

@@ -607,3 +607,19 @@ def test_names_are_staged_without_the_invisible_characters_around_them(settings,
         ingest(con, settings)
         assert con.execute("select source_record_id, first_name, last_name, full_name, full_name_key from staging.candidate_records "
                            "order by 1").fetchall() == [("SJ-2", "Ann", "Lee", "Ann Lee", "ann lee"), ("SJ-5", None, "Lee", "Lee", "lee")]
+
+
+def test_a_json_object_where_a_field_expects_text_is_quarantined_not_staged_as_json_text(settings, home):
+    """`"fullName": {"first": "José"}` was staged as the name '{"first": "José"}' (keyed 'first jose'),
+    and being the newest record it became the golden record's display name."""
+    lines = [{"id": "IN-1", "applicant": {"fullName": {"first": "José"}, "email": "jose@x.io"}},
+             {"id": "IN-2", "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io"}, "job": {"jobTitle": [{"en": "Eng"}]}},
+             {"id": "IN-3", "applicant": {"fullName": "Kim Lee", "email": "kim@x.io"}, "job": {"jobTitle": ["Eng", "Lead"]}}]
+    write(home, "indeed", "i.jsonl", "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+        assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (3, 1, 2)
+        assert con.execute("select source_record_id, row_number, rule, field, value from staging.quarantine order by 1").fetchall() == [
+            ("IN-1", 1, "field_type", "full_name", '{"first": "José"}'), ("IN-2", 2, "field_type", "job_title", '{"en": "Eng"}')]
+        assert con.execute("select source_record_id, job_title from staging.candidate_records").fetchall() == [("IN-3", "Eng;Lead")]
+        run_checks(con)
