@@ -392,6 +392,37 @@ def load_objects(
         con.unregister("batch_frame")
 
 
+class _Repeated(dict):
+    """An object whose text gives a key twice (in it or in an object inside it); `key` is its path."""
+
+    key: str
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    """json's object_pairs_hook: a dict, marked _Repeated when a key is given twice (json.loads would
+    keep the last value without a word: which one the sender meant is unknown)."""
+    obj = dict(pairs)
+    key = None
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+    else:
+        key = next((f"{k}.{item.key}" for k, v in pairs for item in (v if isinstance(v, list) else [v])
+                    if isinstance(item, _Repeated)), None)
+    if key is None:
+        return obj
+    obj = _Repeated(obj)
+    obj.key = key
+    return obj
+
+
+def _repeated_key(number: int, obj: object, text: str) -> tuple | None:
+    """The malformed row for an object that gives a key twice, else None."""
+    if not isinstance(obj, _Repeated):
+        return None
+    return number, "malformed_json", None, text[:200], f"key {obj.key!r} given twice"
+
+
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
     text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
@@ -403,7 +434,7 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, object_pairs_hook=_object)
             except json.JSONDecodeError as exc:
                 bad.append((number, "malformed_json", None, line[:200], f"column {exc.colno}: {exc.msg}"))
                 continue
@@ -413,15 +444,20 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             if not isinstance(obj, dict):
                 bad.append((number, "malformed_json", None, line[:200], "not a JSON object"))
                 continue
+            if repeated := _repeated_key(number, obj, line):
+                bad.append(repeated)
+                continue
             objects.append((number, obj))
     else:
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_object)
         except json.JSONDecodeError as exc:
             raise FileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
         items = doc if isinstance(doc, list) else [doc]
         for number, obj in enumerate(items, start=1):
-            if isinstance(obj, dict):
+            if repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):
+                bad.append(repeated)
+            elif isinstance(obj, dict):
                 objects.append((number, obj))
             else:
                 bad.append((number, "malformed_json", None, json.dumps(obj)[:200], "array item is not an object"))

@@ -623,3 +623,21 @@ def test_a_json_object_where_a_field_expects_text_is_quarantined_not_staged_as_j
             ("IN-1", 1, "field_type", "full_name", '{"first": "José"}'), ("IN-2", 2, "field_type", "job_title", '{"en": "Eng"}')]
         assert con.execute("select source_record_id, job_title from staging.candidate_records").fetchall() == [("IN-3", "Eng;Lead")]
         run_checks(con)
+
+
+def test_a_json_record_repeating_a_key_is_quarantined_not_read_with_its_last_value(settings, home):
+    """json.loads keeps the last of two equal keys: `{"id": "IN-1", "id": "IN-1b"}` staged IN-1b and
+    `"email"` given twice lost the first address, without a word."""
+    write(home, "indeed", "i.jsonl", '{"id": "IN-1", "id": "IN-1b", "applicant": {"email": "a@x.io"}}\n'
+                                     '{"id": "IN-2", "applicant": {"email": "b@x.io", "email": "c@x.io"}}\n'
+                                     '{"id": "IN-3", "applicant": {"email": "d@x.io"}}\n')
+    write(home, "resumes", "r.json", '[{"meta": {"id": "CS-1"}, "basics": {"email": "e@x.io", "email": "f@x.io"}},'
+                                     ' {"meta": {"id": "CS-2"}, "basics": {"email": "g@x.io"}}]')
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select right(file_path, 7), row_number, rule, message from staging.quarantine order by all").fetchall() == [
+            ("/r.json", 1, "malformed_json", "key 'basics.email' given twice"),
+            ("i.jsonl", 1, "malformed_json", "key 'id' given twice"),
+            ("i.jsonl", 2, "malformed_json", "key 'applicant.email' given twice")]
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [("CS-2",), ("IN-3",)]
+        run_checks(con)
