@@ -132,7 +132,7 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
         header = next(csv.reader(io.StringIO(text_head, newline=""), delimiter=source.delimiter))
     except (StopIteration, csv.Error) as exc:
         raise FileError(f"{path}:1:1: no header row ({exc})") from None
-    header = [h.strip() for h in header]
+    header = [h.strip().strip("\ufeff").strip() for h in header]  # a byte-order mark a second tool added is no name
     if len(header) < 2 and len(set(source.mapping.values())) > 1:
         raise FileError(
             f"{path}:1:1: header has 1 column; not a file delimited by {source.delimiter!r} "
@@ -147,7 +147,8 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
             raise FileError(f"{path}:1:{i + 1}: duplicate column name {name!r}"
                             + (f" (same as {seen[name.lower()]!r} but for case)" if seen[name.lower()] != name else ""))
         seen[name.lower()] = name
-    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in seen.values()]
+    # names differing only in case are one column (refused as duplicates above): `Email` is the mapped `email`
+    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col.lower() not in seen]
     if missing:
         # a file without its header row has its first record here: name no value of it
         if any("@" in h or len(re.sub(r"\D", "", h)) >= 7 for h in header):

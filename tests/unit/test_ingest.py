@@ -641,3 +641,17 @@ def test_a_json_record_repeating_a_key_is_quarantined_not_read_with_its_last_val
             ("i.jsonl", 2, "malformed_json", "key 'applicant.email' given twice")]
         assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [("CS-2",), ("IN-3",)]
         run_checks(con)
+
+
+def test_a_header_differing_from_the_mapping_in_case_or_by_a_byte_order_mark_still_names_its_column(settings, home):
+    """`Email` for the mapped `email`, or a header after two byte-order marks (a tool that added its own
+    to a file that had one), failed the whole file as 'missing mapped column'."""
+    write(home, "stackjobs", "case.csv", "\n".join([HEADER.replace(",email,", ", Email ,").replace("applicant_id", "Applicant_ID"),
+                                                    GOOD[1]]) + "\n")
+    write(home, "stackjobs", "bom.csv", "\ufeff\ufeff" + "\n".join([HEADER, GOOD[1].replace("SJ-2", "SJ-5")]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(Path(f.file).name, f.status, f.rows_staged) for f in report.files] == [("bom.csv", "loaded", 1), ("case.csv", "loaded", 1)]
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann@x.io"), ("SJ-5", "ann@x.io")]
+        assert scalar(con, "select payload->>'Email' from raw.source_records where source_record_id = 'SJ-2'") == "ann@x.io"
