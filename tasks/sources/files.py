@@ -73,6 +73,9 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            raise FileError(f"{path}:{line}:{column}: the file ends in the middle of a character: cut off while "
+                            f"it was written or copied? Load a complete copy") from None
         raise FileError(
             f"{path}:{line}:{column}: not valid {encoding} (byte 0x{data[exc.start]:02x}); "
             f"set `encoding: latin-1` (or cp1252, for a Windows export) for this source if the file is Latin-1"

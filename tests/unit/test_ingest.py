@@ -655,3 +655,14 @@ def test_a_header_differing_from_the_mapping_in_case_or_by_a_byte_order_mark_sti
         assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
             ("SJ-2", "ann@x.io"), ("SJ-5", "ann@x.io")]
         assert scalar(con, "select payload->>'Email' from raw.source_records where source_record_id = 'SJ-2'") == "ann@x.io"
+
+
+def test_a_utf8_file_cut_off_in_the_middle_of_a_character_says_so(settings, home):
+    """The last bytes of a cut-off file are half of a character: the error advised declaring latin-1,
+    which would read every ö of the file as mojibake."""
+    data = ("\n".join([HEADER, GOOD[1], GOOD[0]])).encode()
+    write(home, "stackjobs", "cut.csv", data[: data.index("Jos".encode()) + 4])
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+    assert f.status == "failed" and "cut.csv:3:9: the file ends in the middle of a character" in f.error
+    assert "latin-1" not in f.error
