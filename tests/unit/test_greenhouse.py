@@ -424,3 +424,22 @@ def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake
         assert con.execute("select stage from staging.stage_changes where ats_person_id = '900001' order by all").fetchall() == [
             ("Applied",), ("Face to Face",)]
         run_checks(con)
+
+
+def test_a_null_or_a_text_in_the_list_of_candidates_is_quarantined_and_ends_no_run(home, fake):
+    """A page holding `null` where a candidate should be raised AttributeError ('NoneType' has no
+    'get') out of land_page: a traceback that ended the night."""
+    ids = sorted(fake.candidates)
+    fake._json[ids[3]] = "null"
+    fake._json[ids[30]] = '"candidate"'
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        assert con.execute("select file_path, row_number, value, message from staging.quarantine "
+                           "where rule = 'malformed_json' order by row_number").fetchall() == [
+            (f"{fake.url}/v1/candidates?per_page=25", 4, "null", "not a JSON object"),
+            (f"{fake.url}/v1/candidates?per_page=25&page=2", 6, '"candidate"', "not a JSON object")]
+        row = report.summary_rows()[0]
+        assert row["read"] == row["staged"] + row["quarantined"]
+        run_checks(con)

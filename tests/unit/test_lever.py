@@ -250,3 +250,16 @@ def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake
         assert con.execute("select stage from staging.stage_changes where source_record_id = ?",
                            [f"app:{ids[1]}:archived"]).fetchall() == [("Archived",)]
         run_checks(con)
+
+
+def test_a_deleted_item_naming_no_opportunity_is_left_out_with_a_warning(home, fake, caplog):
+    """An entry of the deleted list without an id raised KeyError: 'id' out of apply_deletes."""
+    gone = list(fake.opportunities)[0]
+    fake.delete(gone, NOW - timedelta(hours=1))
+    fake.deleted.append({"deletedAt": ms(NOW - timedelta(hours=1))})
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        assert "1 item(s) of" in caplog.text and "name no record to delete" in caplog.text
+        run_checks(con)
