@@ -24,6 +24,7 @@ select
     case when changed_at is not null and changed_ts is null then changed_at end as changed_at_unparsed,
     case when changed_ts > $now then changed_at end as changed_at_future,
     coalesce(ats_person_id, staging.email_address(email)) as person_key,
+    not_text,  -- a field given a JSON object: rule field_type (files.load_objects)
     -- the id on every row that shares it, so a row-wise expectation can flag all of them
     case when count(*) over (partition by source_record_id) > 1 then source_record_id end as record_id_repeated
 from parsed

@@ -443,3 +443,18 @@ def test_a_null_or_a_text_in_the_list_of_candidates_is_quarantined_and_ends_no_r
         row = report.summary_rows()[0]
         assert row["read"] == row["staged"] + row["quarantined"]
         run_checks(con)
+
+
+def test_a_stage_name_given_as_an_object_is_quarantined_as_field_type(home, fake):
+    """The stage rows' suite lacked the field_type rule: a stage name {"en": ...} was staged as JSON text."""
+    app = {"id": 1, "applied_at": "2026-10-01T00:00:00Z", "last_activity_at": "2026-10-02T00:00:00Z", "status": "active",
+           "current_stage": {"id": 7, "name": {"en": "Screen"}}}
+    fake.add({"id": 900101, "first_name": "Obj", "last_name": "Stage", "email_addresses": [{"value": "o@x.io", "type": "personal"}],
+              "created_at": "2026-10-01T00:00:00Z", "updated_at": "2026-10-02T00:00:00Z", "applications": [app]})
+    settings = configure(home, fake.url, per_page=100)
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, rule, field, value from staging.quarantine where source_record_id like 'app:900101:%'"
+                           ).fetchall() == [("app:900101:1:stage:7", "field_type", "stage", '{"en": "Screen"}')]
+        assert con.execute("select stage from staging.stage_changes where ats_person_id = '900101'").fetchall() == [("Applied",)]
+        run_checks(con)
