@@ -123,10 +123,6 @@ def _text(path: Path, data: bytes, encoding: str) -> str:
     return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 # -- CSV -----------------------------------------------------------------------------------------
 
 def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
@@ -162,21 +158,30 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
     return header
 
 
+def _columns(header: list[str]) -> list[str]:
+    """The names both readers give a file's columns: by position (c1, c2, …), so that no header name
+    (`rowid`, `row_number`, `idx`) meets a column of the readers' own; header names are payload keys."""
+    return [f"c{i}" for i in range(1, len(header) + 1)]
+
+
 def _batch_read_sql(header: list[str], source: SourceConfig, relation: str) -> tuple[str, list[str]]:
-    """SQL turning a relation of raw CSV columns into batch_read; header names are bound as JSON keys.
+    """SQL turning a relation of raw CSV columns (named by _columns) into batch_read; header names are
+    bound as JSON keys.
 
     The keys go in sorted order, as JSON records' do (payload_json): the payload, and so its hash,
     is the row's content, not the file's column order, so an export with its columns reordered
     stages nothing again (migration 034 put earlier payloads in this order).
     """
-    header = sorted(header)
-    pairs = ", ".join(f"?, {_ident(h)}" for h in header)
+    column = dict(zip(header, _columns(header)))
+    by_name = {h.lower(): c for h, c in column.items()}  # a mapped name matches in any case (_header)
+    keys = sorted(header)
+    pairs = ", ".join(f"?, {column[h]}" for h in keys)
     fields = ", ".join(
-        f"nullif(trim({_ident(col)}), '') as {field}" for field, col in source.mapping.items()
+        f"nullif(trim({by_name[col.lower()]}), '') as {field}" for field, col in source.mapping.items()
     )
     sql = (f"create or replace temp table batch_read as select row_number, "
            f"json_object({pairs})::varchar as payload, {fields} from {relation}")
-    return sql, header
+    return sql, keys
 
 
 def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: SourceConfig) -> ReadResult | None:
@@ -186,7 +191,7 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     without lines. When no field spans lines and no line is blank, accepted rows' lines are
     exactly the lines that were not rejected, so the fast path applies; otherwise it declines.
     """
-    columns = "{" + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header) + "}"
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _columns(header)) + "}"
     con.execute("create or replace temp table batch_csv as select * from read_csv(?, header = true, "
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', encoding = ?, "
                 "strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects', "
@@ -277,7 +282,8 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
             numbers.append(start)
     except csv.Error as exc:
         raise FileError(f"{path}:{lines.next}:1: {exc}") from None
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+    names = _columns(header)
+    frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike
     frame.insert(0, "row_number", pd.array(numbers, dtype="int64"))
     con.register("batch_frame", frame)

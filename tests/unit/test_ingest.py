@@ -666,3 +666,21 @@ def test_a_utf8_file_cut_off_in_the_middle_of_a_character_says_so(settings, home
         [f] = ingest(con, settings).files
     assert f.status == "failed" and "cut.csv:3:9: the file ends in the middle of a character" in f.error
     assert "latin-1" not in f.error
+
+
+def test_columns_named_like_the_readers_own_columns_are_read_as_any_other(settings, home):
+    """A `rowid` column (SQLite and Oracle exports) shadowed DuckDB's rowid in the fast reader: no row
+    matched its line, and the conservation check ended the whole run with an AssertionError. A
+    `row_number` column made the exact reader fail the file ('cannot insert row_number')."""
+    header = HEADER + ",rowid,row_number,idx"
+    rows = [GOOD[1] + ",17,x,y", GOOD[0] + ",18,z,w"]
+    write(home, "stackjobs", "fast.csv", "\n".join([header, *rows]) + "\n")
+    spanning = GOOD[1].replace("SJ-2", "SJ-5").replace(",Eng,", ',"Eng\nLead",', 1) + ",19,v,u"
+    write(home, "stackjobs", "exact.csv", "\n".join([header, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(Path(f.file).name, f.status, f.rows_read, f.rows_staged) for f in report.files] == [
+            ("exact.csv", "loaded", 3, 3), ("fast.csv", "loaded", 2, 2)]
+        assert con.execute("select source_record_id, row_number, payload->>'rowid', payload->>'row_number' from raw.source_records "
+                           "where source_record_id like '%-2' order by 1").fetchall() == [("EX-2", 2, "17", "x"), ("SJ-2", 2, "17", "x")]
+        run_checks(con)
