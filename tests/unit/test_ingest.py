@@ -684,3 +684,24 @@ def test_columns_named_like_the_readers_own_columns_are_read_as_any_other(settin
         assert con.execute("select source_record_id, row_number, payload->>'rowid', payload->>'row_number' from raw.source_records "
                            "where source_record_id like '%-2' order by 1").fetchall() == [("EX-2", 2, "17", "x"), ("SJ-2", 2, "17", "x")]
         run_checks(con)
+
+
+def test_a_file_whose_counts_do_not_add_up_is_rolled_back_and_failed_and_the_others_still_load(settings, home, monkeypatch):
+    """The conservation check raised out of ingest: one file's broken counts ended the whole run (and
+    every later file and ATS source) with a traceback."""
+    import tasks.ingest as ingest_module
+
+    real = ingest_module.drop_unchanged
+    monkeypatch.setattr(ingest_module, "drop_unchanged",
+                        lambda con, source: real(con, source) + (source.name == "stackjobs"))  # one row counted twice
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    write(home, "eurotalent", "e.csv", "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+                                       "ET-1;Anna Berg;anna@berg.de;;Köln;50667;DE;CTO;;2026-02-01\n", encoding="latin-1")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_file = {Path(f.file).name: f for f in report.files}
+        assert by_file["e.csv"].status == "loaded"
+        assert by_file["a.csv"].status == "failed" and "a.csv: conservation broken: read 1 != staged 2 + quarantined 0" in by_file["a.csv"].error
+        assert counts(con) == (1, 1, 0)  # e.csv's row; nothing of a.csv
+        assert con.execute("select status from meta.ingested_files where file_path like '%a.csv'").fetchall() == [("failed",)]
+    assert any("conservation broken" in reason for reason in report.failures)
