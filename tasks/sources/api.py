@@ -393,7 +393,7 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
             results += _finish(con, source, connector, run, settings)
             for result in results:  # judged together against CANDOR_MAX_BAD_FRACTION (IngestReport.failures)
                 result.run = f"run of {run.started_at.isoformat()}"
-    except ApiError as exc:
+    except (ApiError, AssertionError) as exc:  # AssertionError: a page's counts do not add up (rolled back)
         log.error("%s", exc)
         results.append(FileResult(source.name, source.base_url or source.name, "failed", error=str(exc)))
     if not results:

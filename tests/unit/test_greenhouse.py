@@ -458,3 +458,20 @@ def test_a_stage_name_given_as_an_object_is_quarantined_as_field_type(home, fake
                            ).fetchall() == [("app:900101:1:stage:7", "field_type", "stage", '{"en": "Screen"}')]
         assert con.execute("select stage from staging.stage_changes where ats_person_id = '900101'").fetchall() == [("Applied",)]
         run_checks(con)
+
+
+def test_a_page_whose_counts_do_not_add_up_fails_the_source_not_the_run(home, fake, monkeypatch):
+    """The conservation check raised out of ingest_api (which caught only ApiError): a traceback that
+    ended the run, later sources not pulled."""
+    import tasks.sources.api as api
+
+    real = api.drop_unchanged
+    monkeypatch.setattr(api, "drop_unchanged", lambda con, source: real(con, source) + (source.kind == "greenhouse"))
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        [failed] = report.files
+        assert failed.status == "failed" and "conservation broken" in failed.error
+        assert con.execute("select count(*) from staging.candidate_records").fetchone() == (0,)
+        assert con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone() == (0,)
+    assert report.failures
