@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -364,6 +365,8 @@ def as_text(value: object) -> str | None:
         return _utf8(json.dumps(value, sort_keys=True, ensure_ascii=False))
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN (pandas' missing value) or Infinity, which Python's json reads: no value, not 'nan'
     text = _utf8(str(value).strip())
     return text or None
 

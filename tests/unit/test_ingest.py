@@ -705,3 +705,15 @@ def test_a_file_whose_counts_do_not_add_up_is_rolled_back_and_failed_and_the_oth
         assert counts(con) == (1, 1, 0)  # e.csv's row; nothing of a.csv
         assert con.execute("select status from meta.ingested_files where file_path like '%a.csv'").fetchall() == [("failed",)]
     assert any("conservation broken" in reason for reason in report.failures)
+
+
+def test_nan_and_infinity_in_a_json_feed_are_missing_values_not_text(settings, home):
+    """Python's json reads NaN and Infinity (pandas-made exports write NaN for a missing value):
+    `"firstName": NaN` was staged as the name 'Nan' ('Nan Lee', key 'nan'), Infinity as the phone 'inf'."""
+    write(home, "indeed", "a.jsonl", '{"id": "IN-1", "applicant": {"firstName": NaN, "lastName": "Lee", "email": "a@x.io", '
+                                     '"phoneNumber": Infinity}}\n')
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select first_name, full_name, first_name_key, phone_raw from staging.candidate_records").fetchall() == [
+            (None, "Lee", None, None)]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
