@@ -30,7 +30,6 @@ DEFAULT_MAPPING = {
     "source_record_id": "id",
     "ats_person_id": "contact",
     "full_name": "name",
-    "email": "emails[0]",
     "city": "location",
     "tags": "tags",
     "applied_at": "createdAt",
@@ -137,8 +136,11 @@ class Lever:
         return found
 
     def derived_fields(self, opportunities: list[dict]) -> dict[str, list]:
-        """Fields a JSON path cannot pick: the mobile phone first, the LinkedIn link, the stage's name."""
+        """Fields a JSON path cannot pick: the first email given, the mobile phone first, the LinkedIn link, the stage's name."""
         return {
+            # the first entry that is text and not blank: `emails[0]` took a null or blank first entry as no email
+            "email": [next((e for e in (o.get("emails") if isinstance(o.get("emails"), list) else [])
+                            if isinstance(e, str) and e.strip()), None) for o in opportunities],
             "phone": [pick_typed(o.get("phones"), "mobile") for o in opportunities],
             "linkedin_url": [first_linkedin(o.get("links") or []) for o in opportunities],
             "stage": [self._stage_name(o.get("stage")) for o in opportunities],

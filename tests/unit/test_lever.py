@@ -263,3 +263,15 @@ def test_a_deleted_item_naming_no_opportunity_is_left_out_with_a_warning(home, f
         assert {f.status for f in report.files} == {"loaded"}
         assert "1 item(s) of" in caplog.text and "name no record to delete" in caplog.text
         run_checks(con)
+
+
+def test_the_first_email_given_is_the_first_that_is_an_address(home, fake):
+    """`emails[0]` took a blank or null first entry as no email: a candidate whose second entry is an
+    address was quarantined as contact_present ('neither email nor phone')."""
+    oid = list(fake.opportunities)[0]
+    fake.update(oid, NOW - timedelta(hours=1), emails=[None, " ", "Second@X.io"], phones=[])
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select email from staging.candidate_records where source_record_id = ?", [oid]).fetchall() == [
+            ("second@x.io",)]
