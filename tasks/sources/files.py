@@ -62,7 +62,7 @@ def malformed_frame(rows: list[tuple]) -> pd.DataFrame:
 
 def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     """Raises FileError for empty, binary or wrongly encoded files, with line and column."""
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no content either
         raise FileError(f"{path}:1:1: empty file")
     if b"\x00" in data:
         offset = data.index(b"\x00")

@@ -717,3 +717,11 @@ def test_nan_and_infinity_in_a_json_feed_are_missing_values_not_text(settings, h
         assert con.execute("select first_name, full_name, first_name_key, phone_raw from staging.candidate_records").fetchall() == [
             (None, "Lee", None, None)]
         assert scalar(con, "select count(*) from staging.quarantine") == 0
+
+
+def test_a_file_holding_only_a_byte_order_mark_is_an_empty_file(settings, home):
+    """Its message read 'no header row ()'."""
+    write(home, "stackjobs", "bom.csv", "\ufeff\r\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+    assert f.status == "failed" and f.error.endswith("bom.csv:1:1: empty file")
