@@ -725,3 +725,14 @@ def test_a_file_holding_only_a_byte_order_mark_is_an_empty_file(settings, home):
     with writer(settings) as con:
         [f] = ingest(con, settings).files
     assert f.status == "failed" and f.error.endswith("bom.csv:1:1: empty file")
+
+
+def test_skills_and_tags_keep_no_invisible_character_a_spreadsheet_left_in_them(settings, home):
+    """`SQL` with a zero-width space after it was the skill 'sql\u200b', which no segment on `sql` matches."""
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, GOOD[1].replace(",go,", ',"Python\u00a0; SQL\u200b|\ufeffKafka ",')]) + "\n")
+    write(home, "ats_export", "t.csv", "candidate_id,First,Last,Email Address,Mobile,City,Country,Title,Company,Tags,Email Consent,SMS Consent\n"
+                                      "GH-1,Ann,Lee,ann@x.io,,,,,,\"remote-ok\u200b,\u2060senior\",,\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select skills, tags from staging.candidate_records order by source_record_id").fetchall() == [
+            (None, ["remote-ok", "senior"]), (["python", "sql", "kafka"], None)]
