@@ -43,7 +43,7 @@ spam_reports as (
 erasure_targets as (
     select request_id, requested_at, person_id, null as address from raw.erasure_requests where person_id is not null
     union all
-    select request_id, requested_at, null, staging.email_address(email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/036)
+    select request_id, requested_at, null, staging.email_address(email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/043)
     union all
     select request_id, requested_at, null, phone from raw.erasure_requests where phone is not null
 ),

@@ -9,7 +9,7 @@ source as (
 renamed as (
     select
         b.*,
-        staging.email_address(b.email) as email_norm,  -- sql/schema/036
+        staging.email_address(b.email) as email_norm,  -- sql/schema/043
         staging.parse_time(b.applied_at, $day_first) as applied_ts  -- sql/schema/042
     from source as b
 ),

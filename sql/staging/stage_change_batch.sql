@@ -16,7 +16,7 @@ select
     row_number,
     source_record_id,
     ats_person_id,
-    staging.email_address(email) as email,  -- sql/schema/036
+    staging.email_address(email) as email,  -- sql/schema/043
     job_id,
     stage,
     changed_ts as changed_at,

@@ -91,7 +91,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     frame = read_do_not_contact(settings.config_dir / "do_not_contact.csv", settings.default_region)
     con.register("dnc_frame", frame)
     try:
-        # an email as staging keeps it (sql/schema/036: no mailto:, no zero-width space around it), or it
+        # an email as staging keeps it (sql/schema/043: no mailto:, no zero-width space around it), or it
         # would match no staged address and suppress nobody
         con.execute("""
             create or replace temp table dnc_new as

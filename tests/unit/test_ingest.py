@@ -736,3 +736,12 @@ def test_skills_and_tags_keep_no_invisible_character_a_spreadsheet_left_in_them(
         ingest(con, settings)
         assert con.execute("select skills, tags from staging.candidate_records order by source_record_id").fetchall() == [
             (None, ["remote-ok", "senior"]), (["python", "sql", "kafka"], None)]
+
+
+def test_an_address_copied_with_the_full_stop_of_its_sentence_is_that_address(settings, home):
+    """`ann@x.io.` (copied from 'write to ann@x.io.') was quarantined as email_syntax."""
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, GOOD[1].replace("ann@x.io", "Ann@X.io. ")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select email, email_raw from staging.candidate_records").fetchall() == [("ann@x.io", "Ann@X.io.")]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
