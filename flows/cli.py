@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import sys
 from contextlib import ExitStack, contextmanager
@@ -34,10 +35,20 @@ console = Console(width=None if sys.stdout.isatty() else 140, markup=False)
 err = Console(stderr=True, soft_wrap=True, markup=False)  # error lines carry paths: never break them
 
 
+# C0 and C1 control characters but tab and line feed: ESC, BEL, CR, CSI in a value from a feed would
+# drive the terminal (recolour, clear, retitle it); shown escaped instead
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """The text with its control characters written out (`\\x1b`), so a feed's value cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _error(label: str, message: object) -> None:
-    """Prints `label: message` to stderr, the label in red, the message as it is but masked as logs are
-    (an unforeseen error may quote the email or phone it failed on)."""
-    err.print(Text(f"{label}:", style="red"), mask_text(str(message)))
+    """Prints `label: message` to stderr, the label in red, the message masked as logs are (an unforeseen
+    error may quote the email or phone it failed on) and its control characters written out."""
+    err.print(Text(f"{label}:", style="red"), _visible(mask_text(str(message))))
 
 
 def _settings():
@@ -100,7 +111,7 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, datetime):
         return (value.astimezone(timezone.utc) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
+    return _visible(str(value))
 
 
 def _show(title: str, results: list[dict] | dict, suffix: str = "") -> None:

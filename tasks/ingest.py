@@ -281,7 +281,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
     stage(con, source, now, settings.default_region)
     failures = validate_batch(con, source.kind, now)
     quarantine = pd.concat([read.malformed, failures], ignore_index=True) if len(failures) else read.malformed
-    result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged)
+    try:
+        result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged)
+    except AssertionError as exc:  # counts that do not add up: the file's writes are rolled back, the run goes on
+        error = str(FileError(str(exc)))
+        log.error("%s", error)
+        _record_failure(con, source, display, sha, error, settings)
+        return FileResult(source.name, display, "failed", error=error)
     log.info("%s: read %d, staged %d (%d of them unchanged, left as staged), quarantined %d", display,
              result.rows_read, result.rows_staged, unchanged, result.rows_quarantined)
     return result

@@ -159,11 +159,14 @@ def phone_frame(raw: pd.Series, region: str) -> pd.DataFrame:
 
 _SPACES = re.compile(r"\s+")
 _NOT_LETTERS = re.compile(r"[^a-z ]+")
+# zero-width space, word joiner, byte-order mark: invisible, never spelling, and not \s (the
+# zero-width (non-)joiners are left alone: Persian and Indic names are spelt with them)
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 
 
 def display_name(value: str) -> str:
-    """Unicode-normalizes (NFKC), collapses spaces, and title-cases names typed in one case."""
-    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+    """Unicode-normalizes (NFKC), drops invisible characters, collapses spaces, and title-cases names typed in one case."""
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", value))).strip()
     if text and (text.isupper() or text.islower()):
         text = text.title()
     return text

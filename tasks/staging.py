@@ -45,11 +45,11 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, ty
 def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     """Parses each distinct name, full name, phone and country of batch_read once, into lookup tables."""
     names = _distinct(con, "first_name", "last_name", "full_name")
-    displays = [nz.display_name(v) for v in names]
+    displays = [nz.display_name(v) or None for v in names]  # a name of invisible characters only is none
     _register(con, "name_lookup",
               # keys leave titles and suffixes out: 'Dr. Anna' is keyed 'anna', 'Koch II' 'koch'
               pd.DataFrame({"raw": names, "display": displays,
-                            "key": [nz.name_key(nz.without_affixes(d, whole=False)) for d in displays]}, dtype=object),
+                            "key": [nz.name_key(nz.without_affixes(d, whole=False)) if d else None for d in displays]}, dtype=object),
               {"raw": "varchar", "display": "varchar", "key": "varchar"})
     fulls = [v for (v,) in con.execute(
         "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"
@@ -73,9 +73,10 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
 
 
 def ensure_canonical_columns(con: duckdb.DuckDBPyConnection) -> None:
-    """Adds every canonical field the source does not map to batch_read, as NULL text."""
+    """Adds every canonical field the source does not map to batch_read, as NULL text (and `not_text`,
+    which only the JSON readers fill: files.load_objects)."""
     have = {r[0] for r in con.execute("describe batch_read").fetchall()}
-    for field in CANONICAL_FIELDS:
+    for field in (*CANONICAL_FIELDS, "not_text"):
         if field not in have:
             con.execute(f"alter table batch_read add column {field} varchar")
 

@@ -28,10 +28,17 @@ VALIDATE_CHUNK_ROWS = 200_000
 CHECK_COLUMNS = {
     "candidate": ["row_number", "source_record_id", "record_id_repeated", "contact_raw", "email", "phone_invalid", "country",
                   "applied_at_unparsed", "applied_at_future", "full_name", "linkedin_raw",
-                  "consent_email_raw", "consent_sms_raw", "referrer_any"],
+                  "consent_email_raw", "consent_sms_raw", "referrer_any", "not_text"],
     "ats_status": ["row_number", "source_record_id", "record_id_repeated", "person_key", "email", "stage", "changed_at_raw",
-                   "changed_at_unparsed", "changed_at_future"],
+                   "changed_at_unparsed", "changed_at_future", "not_text"],
 }
+
+
+def _field_type(gxe):
+    """Rule field_type: a mapped field holds a JSON object; not_text reads `field: value`, and the
+    quarantine row takes its field from the value (validate)."""
+    return gxe.ExpectColumnValuesToBeNull(column="not_text", meta={"rule": "field_type", "field": None,
+                                                                   "message": "a JSON object where text is expected"})
 
 
 def _candidate_expectations(gxe, kind: str, now: datetime, iso_countries: list[str]) -> list:
@@ -49,6 +56,7 @@ def _candidate_expectations(gxe, kind: str, now: datetime, iso_countries: list[s
         gxe.ExpectColumnValuesToMatchRegex(column="linkedin_raw", regex=LINKEDIN_REGEX, meta={"rule": "linkedin_url_format", "field": "linkedin_url", "message": "not a linkedin.com/in/ profile URL"}),
         gxe.ExpectColumnValuesToBeInSet(column="consent_email_raw", value_set=CONSENT_WORDS, meta={"rule": "consent_value", "field": "consent_email", "message": "not yes/no/true/false"}),
         gxe.ExpectColumnValuesToBeInSet(column="consent_sms_raw", value_set=CONSENT_WORDS, meta={"rule": "consent_value", "field": "consent_sms", "message": "not yes/no/true/false"}),
+        _field_type(gxe),
     ]
     if kind == "referrals":
         e.append(gxe.ExpectColumnValuesToNotBeNull(column="referrer_any", meta={"rule": "referrer_present", "field": "referrer_email", "message": "referral names no referrer"}))
@@ -65,6 +73,7 @@ def _stage_change_expectations(gxe, now: datetime) -> list:
         gxe.ExpectColumnValuesToNotBeNull(column="changed_at_raw", meta={"rule": "changed_at_present", "field": "changed_at", "message": "no changed_at"}),
         gxe.ExpectColumnValuesToBeNull(column="changed_at_unparsed", meta={"rule": "changed_at_parseable", "field": "changed_at", "message": DATE_MESSAGE}),
         gxe.ExpectColumnValuesToBeNull(column="changed_at_future", meta={"rule": "changed_at_not_future", "field": "changed_at", "message": f"after {now:%Y-%m-%dT%H:%M:%SZ}"}),
+        _field_type(gxe),
     ]
 
 
@@ -131,9 +140,11 @@ def validate(frame: pd.DataFrame, kind: str, now: datetime) -> pd.DataFrame:
         if r.exception_info and r.exception_info.get("raised_exception"):
             raise RuntimeError(f"expectation {meta.get('rule')} on {column} could not run: {r.exception_info}")
         for item in r.result.get("unexpected_index_list") or []:
-            value = item.get(column)
+            value, field = item.get(column), meta.get("field", column)
+            if field is None:  # the value names its field: `field: value`
+                field, _, value = str(value).partition(": ")
             failures.append((
-                int(item["row_number"]), meta["rule"], meta.get("field", column),
+                int(item["row_number"]), meta["rule"], field,
                 None if value is None or value is pd.NA else str(value)[:200], meta.get("message"),
             ))
     return pd.DataFrame(failures, columns=QUARANTINE_COLUMNS).astype({"row_number": "int64"})

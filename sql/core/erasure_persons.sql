@@ -7,8 +7,8 @@ with unmatched as (
     where (email is not null or phone is not null)
       and request_id not in (select request_id from core.erasure_persons)
 ),
-targets as (  -- matched as sql/core/suppressions.sql matches a request's addresses
-    select request_id, core.mailbox(lower(trim(email))) as mailbox from unmatched where email is not null
+targets as (  -- read and matched as sql/core/suppressions.sql reads and matches a request's addresses
+    select request_id, core.mailbox(staging.email_address(email)) as mailbox from unmatched where email is not null
     union all
     select request_id, core.mailbox(phone) from unmatched where phone is not null
 ),

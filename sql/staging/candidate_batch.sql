@@ -9,8 +9,8 @@ source as (
 renamed as (
     select
         b.*,
-        staging.email_address(b.email) as email_norm,  -- sql/schema/036
-        staging.parse_time(b.applied_at, $day_first) as applied_ts  -- sql/schema/035
+        staging.email_address(b.email) as email_norm,  -- sql/schema/044
+        staging.parse_time(b.applied_at, $day_first) as applied_ts  -- sql/schema/043
     from source as b
 ),
 
@@ -44,6 +44,7 @@ normalized as (
         r.stage, r.ats_person_id,
         staging.email_address(r.referrer_email) as referrer_email,
         r.referrer_name, r.referrer_employee_id, r.referral_relationship, r.referral_note,
+        r.not_text,  -- a field given a JSON object: rule field_type (files.load_objects)
         lower(r.consent_email) as consent_email_raw,
         lower(r.consent_sms) as consent_sms_raw
     from renamed as r
@@ -67,9 +68,10 @@ select
     -- the id on every row that shares it, so a row-wise expectation can flag all of them
     case when count(*) over (partition by n.source_record_id) > 1 then n.source_record_id end as record_id_repeated
 from normalized as n,
+-- skills and tags: split, without zero-width spaces, word joiners and byte-order marks (as names, tasks/normalize.py)
 lateral (select nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.skills_raw, ''), '[;,|]'),
-                                                  lambda s: lower(trim(regexp_replace(s, '\s+', ' ', 'g')))),
+                                                  lambda s: lower(trim(regexp_replace(regexp_replace(s, '[\x{200b}\x{2060}\x{feff}]', '', 'g'), '\s+', ' ', 'g')))),
                                    lambda s: s <> ''), []) as sk,
                 nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.tags_raw, ''), '[;,|]'),
-                                                  lambda s: lower(trim(regexp_replace(s, '\s+', ' ', 'g')))),
+                                                  lambda s: lower(trim(regexp_replace(regexp_replace(s, '[\x{200b}\x{2060}\x{feff}]', '', 'g'), '\s+', ' ', 'g')))),
                                    lambda s: s <> ''), []) as tg)

@@ -99,11 +99,18 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     frame = read_do_not_contact(settings.config_dir / "do_not_contact.csv", settings.default_region)
     con.register("dnc_frame", frame)
     try:
+        # an email as staging keeps it (sql/schema/044: no mailto:, no zero-width space around it), or it
+        # would match no staged address and suppress nobody
         con.execute("""
             create or replace temp table dnc_new as
+            with listed as (
+                select if(channel = 'email', staging.email_address(address), address) as address, channel,
+                       added_at, is_dated, note
+                from dnc_frame
+            )
             select f.address, f.channel,
                    if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at, f.note
-            from dnc_frame f
+            from listed f
             left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
                 using (address, channel)
         """)

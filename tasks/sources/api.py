@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
+import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.ingest import FileResult, drop_unchanged, write_batch
 from tasks.settings import Settings
-from tasks.sources.files import load_objects
+from tasks.sources.files import load_objects, malformed_frame
 from tasks.sources.http import ApiError, RetryPolicy, api_key, client
 from tasks.sources.registry import SourceConfig
 from tasks.staging import stage
@@ -52,8 +53,9 @@ def stage_row_prefix(record_id: str) -> str:
 
 
 def pick_typed(items: list | None, preferred: str) -> str | None:
-    """From [{type, value}] items, the value of the first of the preferred type, else of the first."""
-    items = [i for i in items or [] if isinstance(i, dict) and i.get("value")]
+    """From [{type, value}] items, the value of the first of the preferred type, else of the first
+    (a single {type, value} object, not in a list, counts as a list of one)."""
+    items = [i for i in ([items] if isinstance(items, dict) else items or []) if isinstance(i, dict) and i.get("value")]
     chosen = next((i for i in items if i.get("type") == preferred), items[0] if items else None)
     return chosen["value"] if chosen else None
 
@@ -179,22 +181,25 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
     return removed
 
 
-def _land(con, source: SourceConfig, objects: list[dict], label: str, sha: str, settings: Settings,
-          derived: dict[str, list] | None = None) -> FileResult:
-    """One batch of objects through load_objects -> stage -> validate -> write_batch (caller's transaction).
+def _land(con, source: SourceConfig, objects: list[tuple[int, dict]], label: str, sha: str, settings: Settings,
+          derived: dict[str, list] | None = None, malformed: pd.DataFrame | None = None) -> FileResult:
+    """One batch of (position on the page, object) through load_objects -> stage -> validate -> write_batch
+    (caller's transaction); `malformed` holds quarantine rows for the page's items that are no objects.
 
     Objects whose staged row already has the same payload are left out first (drop_unchanged) and
     counted as read and staged (they are), so read = staged + quarantined and the quarantined share
     is taken over the whole page.
     """
     now = utcnow(settings)
-    load_objects(con, list(enumerate(objects, start=1)), source, derived)
+    malformed = malformed_frame([]) if malformed is None else malformed
+    load_objects(con, objects, source, derived)
     unchanged = drop_unchanged(con, source)
-    if unchanged == len(objects):
+    if unchanged == len(objects) and malformed.empty:
         return FileResult(source.name, label, "loaded", rows_read=unchanged, rows_staged=unchanged)
     stage(con, source, now, settings.default_region)
     quarantine = validate_batch(con, source.kind, now)
-    return write_batch(con, source, label, sha, len(objects), quarantine, settings, unchanged)
+    quarantine = pd.concat([malformed, quarantine], ignore_index=True) if len(quarantine) else malformed
+    return write_batch(con, source, label, sha, len(objects) + len(malformed), quarantine, settings, unchanged)
 
 
 def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_rows: list[dict], label: str,
@@ -229,16 +234,26 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
     """Commits one page of `stream`: its records or deletions, stage rows, seen ids and the run cursor, in one transaction."""
     with transaction(con):
         if connector.is_delete_stream(stream):
-            deleted = apply_deletes(con, source, page.records, page.label, settings)
+            listed = [d for d in page.records if isinstance(d, dict) and d.get("id") not in (None, "")]
+            if len(listed) < len(page.records):
+                log.warning("%s: %d item(s) of %s name no record to delete; left out", source.name,
+                            len(page.records) - len(listed), page.label)
+            deleted = apply_deletes(con, source, listed, page.label, settings)
             result = FileResult(source.name, page.label, "loaded", rows_deleted=deleted)
         else:
+            # an item that is no object (null, a text) is quarantined with its position on the page
+            numbered = list(enumerate(page.records, start=1))
+            malformed = malformed_frame([(n, "malformed_json", None, json.dumps(r, ensure_ascii=False)[:200],
+                                          "not a JSON object") for n, r in numbered if not isinstance(r, dict)])
+            numbered = [(n, r) for n, r in numbered if isinstance(r, dict)]
             # records listed as deletions (a Lever opportunity anonymized) are not landed: their data goes
-            deletions = connector.deletions(page.records)
+            deletions = connector.deletions([r for _, r in numbered])
             gone = {d["id"] for d in deletions}
-            records = [r for r in page.records if str(r.get("id")) not in gone]
+            numbered = [(n, r) for n, r in numbered if str(r.get("id")) not in gone]
+            records = [r for _, r in numbered]
             mapped = source.model_copy(update={"mapping": {**connector.default_mapping, **source.mapping}})
             derived = {f: v for f, v in connector.derived_fields(records).items() if f not in source.mapping}
-            result = _land(con, mapped, records, page.label, page.sha, settings, derived)
+            result = _land(con, mapped, numbered, page.label, page.sha, settings, derived, malformed)
             # the records that changed (drop_unchanged left only them in batch_read): only their stage rows can be stale
             changed = [rid for (rid,) in con.execute("select source_record_id from batch_read "
                                                      "where source_record_id is not null").fetchall()]
@@ -246,7 +261,7 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
             _drop_stale_stage_rows(con, source, changed, stage_rows, page.label, settings)
             if stage_rows:
                 stages = source.model_copy(update={"kind": "ats_status", "mapping": STAGE_MAPPING})
-                extra = _land(con, stages, stage_rows, page.label + " (stages)", page.sha, settings)
+                extra = _land(con, stages, list(enumerate(stage_rows, start=1)), page.label + " (stages)", page.sha, settings)
                 result.rows_read += extra.rows_read
                 result.rows_staged += extra.rows_staged
                 result.rows_quarantined += extra.rows_quarantined
@@ -254,7 +269,7 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
             result.rows_deleted = apply_deletes(con, source, deletions, page.label, settings)
             if run.full or connector.pages_shift:
                 con.execute("insert into meta.api_seen_ids select ?, unnest(?::varchar[])",
-                            [source.name, [str(r.get("id")) for r in page.records]])
+                            [source.name, [str(r.get("id")) for r in page.records if isinstance(r, dict)]])
         _write_cursors(con, source.name, run.cursors(), utcnow(settings))
     return result
 
@@ -287,7 +302,7 @@ def _catch_up(con, source: SourceConfig, connector, run: Run, settings: Settings
             seen, missed, cursor = _seen(con, source), [], None
             while True:
                 page = connector.fetch(stream, run.since, cursor)
-                missed += [r for r in page.records if str(r.get("id")) not in seen]
+                missed += [r for r in page.records if isinstance(r, dict) and str(r.get("id")) not in seen]
                 if not page.next:
                     break
                 cursor = page.next
@@ -378,7 +393,7 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
             results += _finish(con, source, connector, run, settings)
             for result in results:  # judged together against CANDOR_MAX_BAD_FRACTION (IngestReport.failures)
                 result.run = f"run of {run.started_at.isoformat()}"
-    except ApiError as exc:
+    except (ApiError, AssertionError) as exc:  # AssertionError: a page's counts do not add up (rolled back)
         log.error("%s", exc)
         results.append(FileResult(source.name, source.base_url or source.name, "failed", error=str(exc)))
     if not results:

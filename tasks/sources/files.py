@@ -1,4 +1,5 @@
-"""Readers for file drops: CSV (any delimiter, UTF-8 with or without BOM, Latin-1), JSON and JSONL.
+"""Readers for file drops: CSV (any delimiter, UTF-8 with or without BOM, Latin-1, Windows-1252, UTF-16
+with BOM), JSON and JSONL.
 
 A reader leaves the file's rows in the temp table `batch_read` (row_number, payload JSON text, one
 VARCHAR column per canonical field) and returns the malformed rows for quarantine, or raises
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +59,7 @@ def malformed_frame(rows: list[tuple]) -> pd.DataFrame:
 
 def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     """Raises FileError for empty, binary or wrongly encoded files, with line and column."""
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no content either
         raise FileError(f"{path}:1:1: empty file")
     if b"\x00" in data:
         offset = data.index(b"\x00")
@@ -69,6 +71,9 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            raise FileError(f"{path}:{line}:{column}: the file ends in the middle of a character: cut off while "
+                            f"it was written or copied? Load a complete copy") from None
         raise FileError(
             f"{path}:{line}:{column}: not valid {encoding} (byte 0x{data[exc.start]:02x}); "
             f"set `encoding: latin-1` (or cp1252, for a Windows export) for this source if the file is Latin-1"
@@ -98,13 +103,22 @@ def _check_latin1(path: Path, data: bytes) -> None:
                         f"latin-1: the file looks like Windows-1252; set `encoding: cp1252` for this source")
 
 
+def _from_utf16(path: Path, data: bytes, encoding: str) -> tuple[bytes, str]:
+    """The file's bytes and their encoding; a file opening with a UTF-16 byte-order mark (Excel's
+    "Unicode Text", some ATS exports) comes back transcoded to UTF-8, whatever the source declares:
+    the mark says what the file is, and its NUL bytes would otherwise read as a binary file."""
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data, encoding
+    try:
+        return data.decode("utf-16").encode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        raise FileError(f"{path}:1:1: starts with a UTF-16 byte-order mark but is not valid UTF-16 "
+                        f"({exc.reason} at byte {exc.start})") from None
+
+
 def _text(path: Path, data: bytes, encoding: str) -> str:
     _check_bytes(path, data, encoding)
     return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -115,18 +129,20 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
         header = next(csv.reader(io.StringIO(text_head, newline=""), delimiter=source.delimiter))
     except (StopIteration, csv.Error) as exc:
         raise FileError(f"{path}:1:1: no header row ({exc})") from None
-    header = [h.strip() for h in header]
+    header = [h.strip().strip("\ufeff").strip() for h in header]  # a byte-order mark a second tool added is no name
     if len(header) < 2 and len(set(source.mapping.values())) > 1:
         raise FileError(
             f"{path}:1:1: header has 1 column; not a file delimited by {source.delimiter!r} "
             f"(check `delimiter` for source {source.name})"
         )
     header = [name or f"column_{i + 1}" for i, name in enumerate(header)]
-    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col not in header]
+    names = {h.lower() for h in header}
+    # names differing only in case are one column (refused as duplicates below): `Email` is the mapped `email`
+    missing = [f"{col!r} (for {field})" for field, col in source.mapping.items() if col.lower() not in names]
     # A file without its header row has its first record here: name no value of it, not even a repeated
     # one (a city that is also the region). Such a line shares no name with the mapping, or holds an
     # address or a long number.
-    if missing and (not set(source.mapping.values()) & set(header)
+    if missing and (not {c.lower() for c in source.mapping.values()} & names
                     or any("@" in h or len(re.sub(r"\D", "", h)) >= 7 for h in header)):
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {len(header)} columns, "
                         "and its first row looks like a record (no mapped column in it, or an address or a number): "
@@ -144,21 +160,30 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
     return header
 
 
+def _columns(header: list[str]) -> list[str]:
+    """The names both readers give a file's columns: by position (c1, c2, …), so that no header name
+    (`rowid`, `row_number`, `idx`) meets a column of the readers' own; header names are payload keys."""
+    return [f"c{i}" for i in range(1, len(header) + 1)]
+
+
 def _batch_read_sql(header: list[str], source: SourceConfig, relation: str) -> tuple[str, list[str]]:
-    """SQL turning a relation of raw CSV columns into batch_read; header names are bound as JSON keys.
+    """SQL turning a relation of raw CSV columns (named by _columns) into batch_read; header names are
+    bound as JSON keys.
 
     The keys go in sorted order, as JSON records' do (payload_json): the payload, and so its hash,
     is the row's content, not the file's column order, so an export with its columns reordered
     stages nothing again (migration 034 put earlier payloads in this order).
     """
-    header = sorted(header)
-    pairs = ", ".join(f"?, {_ident(h)}" for h in header)
+    column = dict(zip(header, _columns(header)))
+    by_name = {h.lower(): c for h, c in column.items()}  # a mapped name matches in any case (_header)
+    keys = sorted(header)
+    pairs = ", ".join(f"?, {column[h]}" for h in keys)
     fields = ", ".join(
-        f"nullif(trim({_ident(col)}), '') as {field}" for field, col in source.mapping.items()
+        f"nullif(trim({by_name[col.lower()]}), '') as {field}" for field, col in source.mapping.items()
     )
     sql = (f"create or replace temp table batch_read as select row_number, "
            f"json_object({pairs})::varchar as payload, {fields} from {relation}")
-    return sql, header
+    return sql, keys
 
 
 def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: SourceConfig) -> ReadResult | None:
@@ -168,7 +193,7 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     without lines. When no field spans lines and no line is blank, accepted rows' lines are
     exactly the lines that were not rejected, so the fast path applies; otherwise it declines.
     """
-    columns = "{" + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header) + "}"
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _columns(header)) + "}"
     con.execute("create or replace temp table batch_csv as select * from read_csv(?, header = true, "
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', encoding = ?, "
                 "strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects', "
@@ -206,31 +231,63 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
                       malformed_frame([row for line, row in first.items() if line not in blank]))
 
 
+class _Lines:
+    """A file's lines for csv.reader, with the position of the next one settable: after a stray quote
+    the reader goes back to the line after the quote's."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = list(io.StringIO(text, newline=""))  # ends at \n, \r\n or a lone \r, as csv.reader counts lines
+        self.next = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.next >= len(self.lines):
+            raise StopIteration
+        self.next += 1
+        return self.lines[self.next - 1]
+
+
 def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:
-    """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter, strict=False)
+    """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks).
+
+    A row that spans lines (a quoted field holding a line break) and still has the wrong number of
+    fields is a quote opened and never closed: the csv reader read the lines after it as that one
+    field, up to the next quote or the end of the file. Only its first line is malformed; reading
+    goes on from the line after it, so every later line is a row of its own, staged or quarantined.
+    """
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=source.delimiter, strict=False)
     next(reader)
     width = len(header)
     rows: list[list[str]] = []
-    lines: list[int] = []
+    numbers: list[int] = []
     bad: list[tuple] = []
-    prev = reader.line_num
+    prev = lines.next
     try:
         for row in reader:
-            start, prev = prev + 1, reader.line_num
+            start, prev = prev + 1, lines.next
             if len(row) != width:
                 if not row or not any(c.strip() for c in row):
                     continue  # blank line, not a row
+                if prev > start:
+                    bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
+                                f"a quote opened on this line is not closed (read on to line {prev}: "
+                                f"{len(row)} fields, expected {width}); the lines after it are read as rows"))
+                    lines.next = prev = start
+                    continue
                 bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
                             f"expected {width} fields, found {len(row)}"))
                 continue
             rows.append(row)
-            lines.append(start)
+            numbers.append(start)
     except csv.Error as exc:
-        raise FileError(f"{path}:{reader.line_num}:1: {exc}") from None
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+        raise FileError(f"{path}:{lines.next}:1: {exc}") from None
+    names = _columns(header)
+    frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike
-    frame.insert(0, "row_number", pd.array(lines, dtype="int64"))
+    frame.insert(0, "row_number", pd.array(numbers, dtype="int64"))
     con.register("batch_frame", frame)
     try:
         sql, params = _batch_read_sql(header, source, "batch_frame")
@@ -242,16 +299,18 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
 
 def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads a delimited file into batch_read; ragged rows come back as malformed rows."""
-    data = path.read_bytes()
-    _check_bytes(path, data, source.encoding)
-    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if source.encoding == "utf-8" else source.encoding)
+    raw = path.read_bytes()
+    data, encoding = _from_utf16(path, raw, source.encoding)
+    _check_bytes(path, data, encoding)
+    head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if encoding == "utf-8" else encoding)
     header = _header(path, head, source)
-    try:  # DuckDB reads UTF-8 and Latin-1 itself; Windows-1252 is decoded in Python
-        result = _read_csv_fast(con, path, data, header, source) if source.encoding != "cp1252" else None
+    try:  # DuckDB reads UTF-8 and Latin-1 files itself; Windows-1252 and UTF-16 are decoded in Python
+        fast = data is raw and encoding != "cp1252"
+        result = _read_csv_fast(con, path, data, header, source) if fast else None
     except duckdb.Error:
         result = None  # a dialect corner DuckDB refuses; the exact reader decides
     if result is None:
-        result = _read_csv_exact(con, path, _text(path, data, source.encoding), header, source)
+        result = _read_csv_exact(con, path, _text(path, data, encoding), header, source)
     return result
 
 
@@ -307,8 +366,16 @@ def as_text(value: object) -> str | None:
         return _utf8(json.dumps(value, sort_keys=True, ensure_ascii=False))
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN (pandas' missing value) or Infinity, which Python's json reads: no value, not 'nan'
     text = _utf8(str(value).strip())
     return text or None
+
+
+def _not_text(value: object) -> bool:
+    """A JSON value no canonical field holds as text: an object, or a list holding objects or lists
+    (a list of texts is fine: skills, tags, several emails joined with ';')."""
+    return isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value))
 
 
 def load_objects(
@@ -318,16 +385,20 @@ def load_objects(
     """Maps JSON objects (row_number, object) through the source mapping into batch_read.
 
     `derived` holds canonical fields an API connector computed per object (one value each),
-    for fields a JSON path cannot pick (e.g. the LinkedIn URL among social links).
+    for fields a JSON path cannot pick (e.g. the LinkedIn URL among social links). Column
+    `not_text` names the first field whose value is an object (`field: {...}`) for rule field_type:
+    rendered as JSON text, it would be staged as a name, a title, an address.
     """
     frame = pd.DataFrame({
         "row_number": pd.array([n for n, _ in objects], dtype="int64"),
         "payload": pd.Series([payload_json(o) for _, o in objects], dtype=object),
     })
-    for field, json_path in source.mapping.items():
-        frame[field] = pd.Series([as_text(extract(o, json_path)) for _, o in objects], dtype=object)
-    for field, values in (derived or {}).items():
-        frame[field] = pd.Series([as_text(v) for v in values], dtype=object)
+    values = {field: [extract(o, json_path) for _, o in objects] for field, json_path in source.mapping.items()}
+    values.update(derived or {})
+    for field, column in values.items():
+        frame[field] = pd.Series([as_text(v) for v in column], dtype=object)
+    frame["not_text"] = pd.Series([next((f"{field}: {as_text(row[i])}" for i, field in enumerate(values) if _not_text(row[i])), None)
+                                   for row in zip(*values.values())] if values else [None] * len(objects), dtype=object)
     con.register("batch_frame", frame)
     try:
         con.execute("create or replace temp table batch_read as select * from batch_frame")
@@ -335,9 +406,40 @@ def load_objects(
         con.unregister("batch_frame")
 
 
+class _Repeated(dict):
+    """An object whose text gives a key twice (in it or in an object inside it); `key` is its path."""
+
+    key: str
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    """json's object_pairs_hook: a dict, marked _Repeated when a key is given twice (json.loads would
+    keep the last value without a word: which one the sender meant is unknown)."""
+    obj = dict(pairs)
+    key = None
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+    else:
+        key = next((f"{k}.{item.key}" for k, v in pairs for item in (v if isinstance(v, list) else [v])
+                    if isinstance(item, _Repeated)), None)
+    if key is None:
+        return obj
+    obj = _Repeated(obj)
+    obj.key = key
+    return obj
+
+
+def _repeated_key(number: int, obj: object, text: str) -> tuple | None:
+    """The malformed row for an object that gives a key twice, else None."""
+    if not isinstance(obj, _Repeated):
+        return None
+    return number, "malformed_json", None, text[:200], f"key {obj.key!r} given twice"
+
+
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
-    text = _text(path, path.read_bytes(), source.encoding)
+    text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
     objects: list[tuple[int, dict]] = []
     bad: list[tuple] = []
     if source.file_format == "jsonl":
@@ -346,7 +448,7 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, object_pairs_hook=_object)
             except json.JSONDecodeError as exc:
                 bad.append((number, "malformed_json", None, line[:200], f"column {exc.colno}: {exc.msg}"))
                 continue
@@ -356,15 +458,20 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             if not isinstance(obj, dict):
                 bad.append((number, "malformed_json", None, line[:200], "not a JSON object"))
                 continue
+            if repeated := _repeated_key(number, obj, line):
+                bad.append(repeated)
+                continue
             objects.append((number, obj))
     else:
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_object)
         except json.JSONDecodeError as exc:
             raise FileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
         items = doc if isinstance(doc, list) else [doc]
         for number, obj in enumerate(items, start=1):
-            if isinstance(obj, dict):
+            if repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):
+                bad.append(repeated)
+            elif isinstance(obj, dict):
                 objects.append((number, obj))
             else:
                 bad.append((number, "malformed_json", None, json.dumps(obj)[:200], "array item is not an object"))

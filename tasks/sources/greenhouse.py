@@ -45,9 +45,34 @@ def _earliest(*stamps: str | None) -> str | None:
     return min(parsed)[1] if parsed else next((s for s in stamps if s), None)
 
 
+def _obj(value: object) -> dict:
+    """A nested object of a candidate, or {} when Harvest gave something else there (a string, a list,
+    null): a field of another shape is read as absent, never as a reason to stop the run."""
+    return value if isinstance(value, dict) else {}
+
+
+def _applications(candidate: dict) -> list[dict]:
+    """The candidate's applications that are objects, prospects left out."""
+    apps = candidate.get("applications")
+    return [a for a in apps if isinstance(a, dict) and not a.get("prospect")] if isinstance(apps, list) else []
+
+
+def _job(app: dict) -> dict:
+    jobs = app.get("jobs")
+    return _obj(jobs[0]) if isinstance(jobs, list) and jobs else {}
+
+
+def _stage(app: dict) -> tuple[object, object]:
+    """(id, name) of the application's current stage; a bare name (a string) is its own id."""
+    current = app.get("current_stage")
+    if isinstance(current, str):
+        return (current, current) if current.strip() else (None, None)
+    current = _obj(current)
+    return current.get("id"), current.get("name")
+
+
 def _latest_application(candidate: dict) -> dict:
-    apps = [a for a in candidate.get("applications") or [] if isinstance(a, dict) and not a.get("prospect")]
-    return max(apps, key=lambda a: a.get("applied_at") or "", default={})
+    return max(_applications(candidate), key=lambda a: str(a.get("applied_at") or ""), default={})
 
 
 class Greenhouse:
@@ -102,38 +127,35 @@ class Greenhouse:
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:
         """Fields a JSON path cannot pick: preferred email/phone, the LinkedIn link, the latest application."""
         latest = [_latest_application(c) for c in candidates]
-        referred = [a if "referral" in str((a.get("source") or {}).get("public_name", "")).lower() else {} for a in latest]
+        referred = [a if "referral" in str(_obj(a.get("source")).get("public_name", "")).lower() else {} for a in latest]
         return {
             "email": [pick_typed(c.get("email_addresses"), "personal") for c in candidates],
             "phone": [pick_typed(c.get("phone_numbers"), "mobile") for c in candidates],
             "linkedin_url": [first_linkedin([s.get("value") for s in c.get("social_media_addresses") or []
                                              if isinstance(s, dict)]) for c in candidates],
             "applied_at": [a.get("applied_at") for a in latest],
-            "job_id": [((a.get("jobs") or [{}])[0] or {}).get("id") for a in latest],
-            "job_title": [((a.get("jobs") or [{}])[0] or {}).get("name") for a in latest],
-            "stage": [(a.get("current_stage") or {}).get("name") for a in latest],
-            "referrer_name": [(a.get("credited_to") or {}).get("name") for a in referred],
-            "referrer_employee_id": [(a.get("credited_to") or {}).get("employee_id") for a in referred],
+            "job_id": [_job(a).get("id") for a in latest],
+            "job_title": [_job(a).get("name") for a in latest],
+            "stage": [_stage(a)[1] for a in latest],
+            "referrer_name": [_obj(a.get("credited_to")).get("name") for a in referred],
+            "referrer_employee_id": [_obj(a.get("credited_to")).get("employee_id") for a in referred],
         }
 
     def stage_rows(self, candidates: list[dict]) -> list[dict]:
         """Stage rows for every application of every candidate on the page."""
         rows = []
         for c in candidates:
-            for app in c.get("applications") or []:
-                if not isinstance(app, dict) or app.get("prospect"):
-                    continue
+            for app in _applications(c):
                 base = f"{stage_row_prefix(str(c.get('id')))}{app.get('id')}"
-                job = ((app.get("jobs") or [{}])[0] or {}).get("id")
-                common = {"person_id": c.get("id"), "job_id": job, "application_id": app.get("id")}
+                common = {"person_id": c.get("id"), "job_id": _job(app).get("id"), "application_id": app.get("id")}
                 rows.append({"id": f"{base}:applied", "stage": "Applied", "changed_at": app.get("applied_at"), **common})
-                current = app.get("current_stage") or {}
-                if current.get("name"):
+                stage_id, stage_name = _stage(app)
+                if stage_name:
                     # a note or an email after a rejection moves last_activity_at, not the stage: the stage
                     # was reached by the rejection at the latest
                     at = _earliest(app.get("last_activity_at") or app.get("applied_at"),
                                    app.get("rejected_at") if app.get("status") == "rejected" else None)
-                    rows.append({"id": f"{base}:stage:{current.get('id')}", "stage": current["name"],
+                    rows.append({"id": f"{base}:stage:{stage_id}", "stage": stage_name,
                                  "changed_at": at, **common})
                 if app.get("status") == "hired":
                     rows.append({"id": f"{base}:hired", "stage": "Hired",

@@ -30,12 +30,16 @@ DEFAULT_MAPPING = {
     "source_record_id": "id",
     "ats_person_id": "contact",
     "full_name": "name",
-    "email": "emails[0]",
     "city": "location",
     "tags": "tags",
     "applied_at": "createdAt",
 }
 MAX_LIMIT = 100  # Lever's page size cap
+
+
+def _text_or_none(value: object) -> str | None:
+    """An id as Lever gives it (text), or None for a value of another shape (a list, an object)."""
+    return value if isinstance(value, str) else None
 
 
 class Lever:
@@ -113,7 +117,8 @@ class Lever:
     def _stage_name(self, stage: object) -> str | None:
         if isinstance(stage, dict):  # `expand=stage` shape
             return stage.get("text") or stage.get("id")
-        return self.stage_names().get(stage, stage) if stage else None
+        # a stage id is text; anything else (a list, say) names no stage: the stage row is quarantined as stage_present
+        return self.stage_names().get(stage, stage) if isinstance(stage, (str, int)) and stage else None
 
     def existing(self, ids: list[str]) -> list[dict]:
         """The opportunities of these ids Lever still has, as it gives them now (`GET opportunities/<id>`, 404 = gone)."""
@@ -130,8 +135,11 @@ class Lever:
         return found
 
     def derived_fields(self, opportunities: list[dict]) -> dict[str, list]:
-        """Fields a JSON path cannot pick: the mobile phone first, the LinkedIn link, the stage's name."""
+        """Fields a JSON path cannot pick: the first email given, the mobile phone first, the LinkedIn link, the stage's name."""
         return {
+            # the first entry that is text and not blank: `emails[0]` took a null or blank first entry as no email
+            "email": [next((e for e in (o.get("emails") if isinstance(o.get("emails"), list) else [])
+                            if isinstance(e, str) and e.strip()), None) for o in opportunities],
             "phone": [pick_typed(o.get("phones"), "mobile") for o in opportunities],
             "linkedin_url": [first_linkedin(o.get("links") or []) for o in opportunities],
             "stage": [self._stage_name(o.get("stage")) for o in opportunities],
@@ -153,5 +161,5 @@ class Lever:
             archived = o.get("archived") if isinstance(o.get("archived"), dict) else {}
             if archived.get("archivedAt"):
                 rows.append({"id": f"{prefix}archived", "changed_at": archived["archivedAt"],
-                             "stage": self.archive_stages().get(archived.get("reason"), "Archived"), **common})
+                             "stage": self.archive_stages().get(_text_or_none(archived.get("reason")), "Archived"), **common})
         return rows

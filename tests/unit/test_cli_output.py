@@ -25,6 +25,19 @@ def test_brackets_in_values_and_errors_are_printed_as_they_are(capsys):
     assert "ingest failed: inbox/stackjobs [resent].csv:1:1: empty file" in err
 
 
+def test_control_characters_from_a_feed_are_shown_escaped_not_sent_to_the_terminal(capsys):
+    """A name holding ESC [2J (clear screen) or an OSC title sequence reached the terminal as is: a
+    feed could recolour, clear or retitle the screen of whoever ran `candor explain`."""
+    from flows.cli import _error
+
+    _print_rows("records", [{"name": "\x1b[31mRED\x1b[0m Lee", "city": "Köln\x07", "title": "Eng\nLead"}])
+    _error("ingest failed", "inbox/\x1b]0;pwned\x07a.csv:1:1: empty file")
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b[31mRED\\x1b[0m Lee" in out and "Köln\\x07" in out and "Lead" in out
+    assert "inbox/\\x1b]0;pwned\\x07a.csv:1:1: empty file" in err
+
+
 def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_tracebacks(settings):
     import subprocess
     import sys

@@ -414,3 +414,87 @@ def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
     after = journey(configure(home, fake.url, now=later))
     assert len(before) == 2 and all(row[1] for row in before) and any(row[3] for row in before)
     assert after == before
+
+
+def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake):
+    """A Harvest candidate whose nested fields have another shape (a custom integration, an API change)
+    raised AttributeError/KeyError/TypeError out of the connector: a traceback that ended the night."""
+    base = {"created_at": "2026-10-01T00:00:00Z", "updated_at": "2026-10-02T00:00:00Z", "first_name": "Odd",
+            "last_name": "Shape", "email_addresses": [{"type": "personal"}, {"value": "odd@x.io", "type": "work"}],
+            "phone_numbers": [], "social_media_addresses": ["https://www.linkedin.com/in/odd"], "tags": []}
+    app = {"id": 1, "applied_at": "2026-10-01T00:00:00Z", "last_activity_at": "2026-10-02T00:00:00Z", "status": "active"}
+    odd = {
+        900001: {"applications": [{**app, "source": "LinkedIn", "credited_to": "Jane Roe", "current_stage": "Face to Face"}]},
+        900002: {"applications": [{**app, "jobs": {"id": 4002}, "current_stage": ["x"]}]},
+        900003: {"applications": [{**app, "jobs": [None], "applied_at": None}, {**app, "id": 2, "applied_at": 1760000000}]},
+        900004: {"applications": "none", "email_addresses": {"value": "obj@x.io"}, "first_name": None},
+    }
+    for cid, fields in odd.items():
+        fake.add({**base, "id": cid, **fields})
+    settings = configure(home, fake.url, per_page=100)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        staged = dict(con.execute("select source_record_id, stage from staging.candidate_records "
+                                  "where source_record_id like '90000%'").fetchall())
+        quarantined = {r for (r,) in con.execute("select source_record_id from staging.quarantine "
+                                                 "where source_record_id like '90000%'").fetchall()}
+        assert set(staged) | quarantined == {str(c) for c in odd}
+        assert staged["900001"] == "Face to Face"
+        assert con.execute("select source_record_id, email from staging.candidate_records "
+                           "where source_record_id in ('900001', '900004') order by 1").fetchall() == [
+            ("900001", "odd@x.io"), ("900004", "obj@x.io")]   # an address without a value skipped; one object as a list of one
+        assert con.execute("select stage from staging.stage_changes where ats_person_id = '900001' order by all").fetchall() == [
+            ("Applied",), ("Face to Face",)]
+        run_checks(con)
+
+
+def test_a_null_or_a_text_in_the_list_of_candidates_is_quarantined_and_ends_no_run(home, fake):
+    """A page holding `null` where a candidate should be raised AttributeError ('NoneType' has no
+    'get') out of land_page: a traceback that ended the night."""
+    ids = sorted(fake.candidates)
+    fake._json[ids[3]] = "null"
+    fake._json[ids[30]] = '"candidate"'
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        assert con.execute("select file_path, row_number, value, message from staging.quarantine "
+                           "where rule = 'malformed_json' order by row_number").fetchall() == [
+            (f"{fake.url}/v1/candidates?per_page=25", 4, "null", "not a JSON object"),
+            (f"{fake.url}/v1/candidates?per_page=25&page=2", 6, '"candidate"', "not a JSON object")]
+        row = report.summary_rows()[0]
+        assert row["read"] == row["staged"] + row["quarantined"]
+        run_checks(con)
+
+
+def test_a_stage_name_given_as_an_object_is_quarantined_as_field_type(home, fake):
+    """The stage rows' suite lacked the field_type rule: a stage name {"en": ...} was staged as JSON text."""
+    app = {"id": 1, "applied_at": "2026-10-01T00:00:00Z", "last_activity_at": "2026-10-02T00:00:00Z", "status": "active",
+           "current_stage": {"id": 7, "name": {"en": "Screen"}}}
+    fake.add({"id": 900101, "first_name": "Obj", "last_name": "Stage", "email_addresses": [{"value": "o@x.io", "type": "personal"}],
+              "created_at": "2026-10-01T00:00:00Z", "updated_at": "2026-10-02T00:00:00Z", "applications": [app]})
+    settings = configure(home, fake.url, per_page=100)
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, rule, field, value from staging.quarantine where source_record_id like 'app:900101:%'"
+                           ).fetchall() == [("app:900101:1:stage:7", "field_type", "stage", '{"en": "Screen"}')]
+        assert con.execute("select stage from staging.stage_changes where ats_person_id = '900101'").fetchall() == [("Applied",)]
+        run_checks(con)
+
+
+def test_a_page_whose_counts_do_not_add_up_fails_the_source_not_the_run(home, fake, monkeypatch):
+    """The conservation check raised out of ingest_api (which caught only ApiError): a traceback that
+    ended the run, later sources not pulled."""
+    import tasks.sources.api as api
+
+    real = api.drop_unchanged
+    monkeypatch.setattr(api, "drop_unchanged", lambda con, source: real(con, source) + (source.kind == "greenhouse"))
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        [failed] = report.files
+        assert failed.status == "failed" and "conservation broken" in failed.error
+        assert con.execute("select count(*) from staging.candidate_records").fetchone() == (0,)
+        assert con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone() == (0,)
+    assert report.failures

@@ -574,3 +574,203 @@ def test_a_failed_runs_message_naming_a_file_called_after_a_candidate_is_masked(
     failed = IngestFailed("ingest finished with problems:\n- " + "\n- ".join(report.failures), report.summary_rows())
     assert "jane.doe" not in str(failed) and b"jane.doe" not in pickle.dumps(failed)
     assert "inbox/indeed/j***@e***.jsonl: 2 of 2 rows quarantined" in str(failed)
+
+
+def test_a_stray_quote_quarantines_its_own_line_and_the_lines_after_it_are_still_rows(settings, home):
+    """A quote opened and never closed made Python's csv reader read the rest of the file as one field:
+    one malformed row stood for every later line, and with one bad row the run did not even fail."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}").replace("ann@", f"ann{i}@") for i in range(10, 16)]
+    rows[1] = rows[1].replace(",Ann,", ',"Ann,')  # line 3
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)  # lines 8-9: a good field spanning lines
+    write(home, "stackjobs", "q.csv", "\n".join([HEADER, *rows, spanning]) + "\n")
+    write(home, "stackjobs", "r.csv", "\n".join([HEADER, *(r.replace("SJ-", "R-") for r in rows)]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.rows_read, f.rows_staged, f.rows_quarantined) for f in report.files] == [(7, 6, 1), (6, 5, 1)]
+        assert con.execute("select right(file_path, 5), row_number, rule, value from staging.quarantine order by 1").fetchall() == [
+            ("q.csv", 3, "malformed_row", rows[1]), ("r.csv", 3, "malformed_row", rows[1].replace("SJ-", "R-"))]
+        assert con.execute("select row_number from staging.candidate_records where file_path like '%q.csv' order by 1").fetchall() == [
+            (2,), (4,), (5,), (6,), (7,), (8,)]
+        assert scalar(con, "select current_title from staging.candidate_records where source_record_id = 'SJ-20'") == "Eng\nLead"
+        run_checks(con)
+
+
+def test_a_slashed_date_with_a_two_digit_year_is_read_in_the_sources_order(settings, home):
+    """DuckDB's cast reads `01/02/26` as year 1, February 26th; the year-1900 floor then made it
+    unparseable before the source's mm/dd/yy (or dd/mm/yy) was tried."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
+            for n, when in ((4, "01/02/26"), (5, "1/2/26 9:30"), (6, "12/11/10"))]
+    write(home, "stackjobs", "us.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-4", "2026-01-02 00:00:00+00"), ("SJ-5", "2026-01-02 09:30:00+00"), ("SJ-6", "2010-12-11 00:00:00+00")]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
+        assert con.execute("select staging.parse_time('01/02/26', true)::varchar").fetchone() == ("2026-02-01 00:00:00+00",)
+
+
+def test_a_file_with_a_utf16_byte_order_mark_is_read_as_utf16(settings, home):
+    """Excel's "Unicode Text" and some ATS exports are UTF-16 with a byte-order mark: its NUL bytes made
+    the file 'binary content (NUL byte); not a text file'."""
+    text = "\n".join([HEADER, GOOD[0], GOOD[1]]) + "\n"
+    write(home, "stackjobs", "le.csv", b"\xff\xfe" + text.encode("utf-16-le"))
+    write(home, "stackjobs", "be.csv", b"\xfe\xff" + text.replace("SJ-", "BE-").encode("utf-16-be"))
+    write(home, "indeed", "i.jsonl", json.dumps({"id": "IN-1", "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io"}}),
+          encoding="utf-16")
+    write(home, "stackjobs", "odd.csv", b"\xff\xfe" + text.encode("utf-16-le")[:-1])  # cut in the middle of a character
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+        assert {n: (f.status, f.rows_read, f.rows_staged) for n, f in by_file.items() if n != "odd.csv"} == {
+            "be.csv": ("loaded", 2, 2), "le.csv": ("loaded", 2, 2), "i.jsonl": ("loaded", 1, 1)}
+        assert by_file["odd.csv"].status == "failed" and "not valid UTF-16" in by_file["odd.csv"].error
+        assert con.execute("select source_record_id, first_name, last_name, email from staging.candidate_records "
+                           "where source_record_id in ('SJ-1', 'BE-1', 'IN-1') order by 1").fetchall() == [
+            ("BE-1", "José", "Núñez", "jose.nunez@gmail.com"), ("IN-1", "Zoë", "Adams", "zoe@x.io"),
+            ("SJ-1", "José", "Núñez", "jose.nunez@gmail.com")]
+
+
+def test_names_are_staged_without_the_invisible_characters_around_them(settings, home):
+    write(home, "stackjobs", "z.csv", "\n".join([HEADER, GOOD[1].replace(",Ann,Lee,", ",\u200bAnn,Lee\ufeff,"),
+                                                 GOOD[1].replace("SJ-2", "SJ-5").replace(",Ann,Lee,", ",\u200b,Lee,")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, first_name, last_name, full_name, full_name_key from staging.candidate_records "
+                           "order by 1").fetchall() == [("SJ-2", "Ann", "Lee", "Ann Lee", "ann lee"), ("SJ-5", None, "Lee", "Lee", "lee")]
+
+
+def test_a_json_object_where_a_field_expects_text_is_quarantined_not_staged_as_json_text(settings, home):
+    """`"fullName": {"first": "José"}` was staged as the name '{"first": "José"}' (keyed 'first jose'),
+    and being the newest record it became the golden record's display name."""
+    lines = [{"id": "IN-1", "applicant": {"fullName": {"first": "José"}, "email": "jose@x.io"}},
+             {"id": "IN-2", "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io"}, "job": {"jobTitle": [{"en": "Eng"}]}},
+             {"id": "IN-3", "applicant": {"fullName": "Kim Lee", "email": "kim@x.io"}, "job": {"jobTitle": ["Eng", "Lead"]}}]
+    write(home, "indeed", "i.jsonl", "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+        assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (3, 1, 2)
+        assert con.execute("select source_record_id, row_number, rule, field, value from staging.quarantine order by 1").fetchall() == [
+            ("IN-1", 1, "field_type", "full_name", '{"first": "José"}'), ("IN-2", 2, "field_type", "job_title", '{"en": "Eng"}')]
+        assert con.execute("select source_record_id, job_title from staging.candidate_records").fetchall() == [("IN-3", "Eng;Lead")]
+        run_checks(con)
+
+
+def test_a_json_record_repeating_a_key_is_quarantined_not_read_with_its_last_value(settings, home):
+    """json.loads keeps the last of two equal keys: `{"id": "IN-1", "id": "IN-1b"}` staged IN-1b and
+    `"email"` given twice lost the first address, without a word."""
+    write(home, "indeed", "i.jsonl", '{"id": "IN-1", "id": "IN-1b", "applicant": {"email": "a@x.io"}}\n'
+                                     '{"id": "IN-2", "applicant": {"email": "b@x.io", "email": "c@x.io"}}\n'
+                                     '{"id": "IN-3", "applicant": {"email": "d@x.io"}}\n')
+    write(home, "resumes", "r.json", '[{"meta": {"id": "CS-1"}, "basics": {"email": "e@x.io", "email": "f@x.io"}},'
+                                     ' {"meta": {"id": "CS-2"}, "basics": {"email": "g@x.io"}}]')
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select right(file_path, 7), row_number, rule, message from staging.quarantine order by all").fetchall() == [
+            ("/r.json", 1, "malformed_json", "key 'basics.email' given twice"),
+            ("i.jsonl", 1, "malformed_json", "key 'id' given twice"),
+            ("i.jsonl", 2, "malformed_json", "key 'applicant.email' given twice")]
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [("CS-2",), ("IN-3",)]
+        run_checks(con)
+
+
+def test_a_header_differing_from_the_mapping_in_case_or_by_a_byte_order_mark_still_names_its_column(settings, home):
+    """`Email` for the mapped `email`, or a header after two byte-order marks (a tool that added its own
+    to a file that had one), failed the whole file as 'missing mapped column'."""
+    write(home, "stackjobs", "case.csv", "\n".join([HEADER.replace(",email,", ", Email ,").replace("applicant_id", "Applicant_ID"),
+                                                    GOOD[1]]) + "\n")
+    write(home, "stackjobs", "bom.csv", "\ufeff\ufeff" + "\n".join([HEADER, GOOD[1].replace("SJ-2", "SJ-5")]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(Path(f.file).name, f.status, f.rows_staged) for f in report.files] == [("bom.csv", "loaded", 1), ("case.csv", "loaded", 1)]
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann@x.io"), ("SJ-5", "ann@x.io")]
+        assert scalar(con, "select payload->>'Email' from raw.source_records where source_record_id = 'SJ-2'") == "ann@x.io"
+
+
+def test_a_utf8_file_cut_off_in_the_middle_of_a_character_says_so(settings, home):
+    """The last bytes of a cut-off file are half of a character: the error advised declaring latin-1,
+    which would read every ö of the file as mojibake."""
+    data = ("\n".join([HEADER, GOOD[1], GOOD[0]])).encode()
+    write(home, "stackjobs", "cut.csv", data[: data.index("Jos".encode()) + 4])
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+    assert f.status == "failed" and "cut.csv:3:9: the file ends in the middle of a character" in f.error
+    assert "latin-1" not in f.error
+
+
+def test_columns_named_like_the_readers_own_columns_are_read_as_any_other(settings, home):
+    """A `rowid` column (SQLite and Oracle exports) shadowed DuckDB's rowid in the fast reader: no row
+    matched its line, and the conservation check ended the whole run with an AssertionError. A
+    `row_number` column made the exact reader fail the file ('cannot insert row_number')."""
+    header = HEADER + ",rowid,row_number,idx"
+    rows = [GOOD[1] + ",17,x,y", GOOD[0] + ",18,z,w"]
+    write(home, "stackjobs", "fast.csv", "\n".join([header, *rows]) + "\n")
+    spanning = GOOD[1].replace("SJ-2", "SJ-5").replace(",Eng,", ',"Eng\nLead",', 1) + ",19,v,u"
+    write(home, "stackjobs", "exact.csv", "\n".join([header, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(Path(f.file).name, f.status, f.rows_read, f.rows_staged) for f in report.files] == [
+            ("exact.csv", "loaded", 3, 3), ("fast.csv", "loaded", 2, 2)]
+        assert con.execute("select source_record_id, row_number, payload->>'rowid', payload->>'row_number' from raw.source_records "
+                           "where source_record_id like '%-2' order by 1").fetchall() == [("EX-2", 2, "17", "x"), ("SJ-2", 2, "17", "x")]
+        run_checks(con)
+
+
+def test_a_file_whose_counts_do_not_add_up_is_rolled_back_and_failed_and_the_others_still_load(settings, home, monkeypatch):
+    """The conservation check raised out of ingest: one file's broken counts ended the whole run (and
+    every later file and ATS source) with a traceback."""
+    import tasks.ingest as ingest_module
+
+    real = ingest_module.drop_unchanged
+    monkeypatch.setattr(ingest_module, "drop_unchanged",
+                        lambda con, source: real(con, source) + (source.name == "stackjobs"))  # one row counted twice
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    write(home, "eurotalent", "e.csv", "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+                                       "ET-1;Anna Berg;anna@berg.de;;Köln;50667;DE;CTO;;2026-02-01\n", encoding="latin-1")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_file = {Path(f.file).name: f for f in report.files}
+        assert by_file["e.csv"].status == "loaded"
+        assert by_file["a.csv"].status == "failed" and "a.csv: conservation broken: read 1 != staged 2 + quarantined 0" in by_file["a.csv"].error
+        assert counts(con) == (1, 1, 0)  # e.csv's row; nothing of a.csv
+        assert con.execute("select status from meta.ingested_files where file_path like '%a.csv'").fetchall() == [("failed",)]
+    assert any("conservation broken" in reason for reason in report.failures)
+
+
+def test_nan_and_infinity_in_a_json_feed_are_missing_values_not_text(settings, home):
+    """Python's json reads NaN and Infinity (pandas-made exports write NaN for a missing value):
+    `"firstName": NaN` was staged as the name 'Nan' ('Nan Lee', key 'nan'), Infinity as the phone 'inf'."""
+    write(home, "indeed", "a.jsonl", '{"id": "IN-1", "applicant": {"firstName": NaN, "lastName": "Lee", "email": "a@x.io", '
+                                     '"phoneNumber": Infinity}}\n')
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select first_name, full_name, first_name_key, phone_raw from staging.candidate_records").fetchall() == [
+            (None, "Lee", None, None)]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
+
+
+def test_a_file_holding_only_a_byte_order_mark_is_an_empty_file(settings, home):
+    """Its message read 'no header row ()'."""
+    write(home, "stackjobs", "bom.csv", "\ufeff\r\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+    assert f.status == "failed" and f.error.endswith("bom.csv:1:1: empty file")
+
+
+def test_skills_and_tags_keep_no_invisible_character_a_spreadsheet_left_in_them(settings, home):
+    """`SQL` with a zero-width space after it was the skill 'sql\u200b', which no segment on `sql` matches."""
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, GOOD[1].replace(",go,", ',"Python\u00a0; SQL\u200b|\ufeffKafka ",')]) + "\n")
+    write(home, "ats_export", "t.csv", "candidate_id,First,Last,Email Address,Mobile,City,Country,Title,Company,Tags,Email Consent,SMS Consent\n"
+                                      "GH-1,Ann,Lee,ann@x.io,,,,,,\"remote-ok\u200b,\u2060senior\",,\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select skills, tags from staging.candidate_records order by source_record_id").fetchall() == [
+            (None, ["remote-ok", "senior"]), (["python", "sql", "kafka"], None)]
+
+
+def test_an_address_copied_with_the_full_stop_of_its_sentence_is_that_address(settings, home):
+    """`ann@x.io.` (copied from 'write to ann@x.io.') was quarantined as email_syntax."""
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, GOOD[1].replace("ann@x.io", "Ann@X.io. ")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select email, email_raw from staging.candidate_records").fetchall() == [("ann@x.io", "Ann@X.io.")]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0

@@ -147,6 +147,22 @@ def test_do_not_contact_list_suppresses_every_address_of_the_person(settings, ho
     assert {a: after[a] for a, _ in before} == dict(before) and after["late@corp.example"] > before[0][1]
 
 
+def test_an_address_on_the_do_not_contact_list_or_in_an_erasure_request_is_read_as_staging_reads_addresses(settings, home):
+    """`mailto:` or a zero-width space copied along with an address (from a mail client, a spreadsheet)
+    kept the do-not-contact line and the erasure request from matching the staged address: the person
+    stayed contactable."""
+    con = warehouse()
+    for pid in (1, 2, 3):
+        person(con, pid)
+    (home / "config" / "do_not_contact.csv").write_text("address,added_at,note\nmailto:P1@Example.com,,\n\u200bp2@example.com\u200b,,\n")
+    con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
+                ["mailto:P3@example.com\ufeff", at(1)])
+    refresh_consent(con, settings)
+    assert con.execute("select address from core.do_not_contact order by 1").fetchall() == [("p1@example.com",), ("p2@example.com",)]
+    assert may_contact(con, [1, 2, 3], "email") == {1: (False, "do_not_contact"), 2: (False, "do_not_contact"),
+                                                    3: (False, "erasure_request")}
+
+
 def test_views_answer_live_without_a_rebuild(settings):
     con = warehouse()
     mobile(con, 1)

@@ -236,3 +236,48 @@ def test_a_body_that_is_not_json_fails_the_source_naming_the_url_and_quoting_not
     # unlisted, and not reported deleted either: asked for by id
     failure = failure_of_a_garbled_lookup(home, configure, fake, NOW, lambda: fake.opportunities.pop(sorted(fake.opportunities)[0]), caplog)
     assert f"lever: {fake.url}/v1/opportunities/" in failure and failure.endswith("did not return JSON")
+
+
+def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake):
+    """A stage or archive reason given as a list (not a stage id) raised `unhashable type` out of the
+    connector: a traceback that ended the night's ingest."""
+    ids = list(fake.opportunities)[:3]
+    at = NOW - timedelta(hours=1)
+    fake.update(ids[0], at, stage=["phone-screen"], stageChanges=[], name=None)
+    fake.update(ids[1], at, archived={"reason": ["ar-hired"], "archivedAt": ms(at)}, emails=[{"value": "x@y.io"}])
+    fake.update(ids[2], at, stageChanges=[{"toStageId": ["offer"], "updatedAt": ms(at)}], phones={"value": "+1 415 555 2671"})
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        staged = {r for (r,) in con.execute("select source_record_id from staging.candidate_records").fetchall()}
+        quarantined = {r for (r,) in con.execute("select source_record_id from staging.quarantine").fetchall()}
+        assert set(ids) <= staged | quarantined
+        assert con.execute("select stage from staging.stage_changes where source_record_id = ?",
+                           [f"app:{ids[1]}:archived"]).fetchall() == [("Archived",)]
+        run_checks(con)
+
+
+def test_a_deleted_item_naming_no_opportunity_is_left_out_with_a_warning(home, fake, caplog):
+    """An entry of the deleted list without an id raised KeyError: 'id' out of apply_deletes."""
+    gone = list(fake.opportunities)[0]
+    fake.delete(gone, NOW - timedelta(hours=1))
+    fake.deleted.append({"deletedAt": ms(NOW - timedelta(hours=1))})
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert {f.status for f in report.files} == {"loaded"}
+        assert "1 item(s) of" in caplog.text and "name no record to delete" in caplog.text
+        run_checks(con)
+
+
+def test_the_first_email_given_is_the_first_that_is_an_address(home, fake):
+    """`emails[0]` took a blank or null first entry as no email: a candidate whose second entry is an
+    address was quarantined as contact_present ('neither email nor phone')."""
+    oid = list(fake.opportunities)[0]
+    fake.update(oid, NOW - timedelta(hours=1), emails=[None, " ", "Second@X.io"], phones=[])
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select email from staging.candidate_records where source_record_id = ?", [oid]).fetchall() == [
+            ("second@x.io",)]

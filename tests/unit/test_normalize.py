@@ -103,3 +103,12 @@ def test_a_name_field_is_keyed_without_titles_and_suffixes(field, bare):
               "Polen", "Frankreich", "Tschechien", "Italia", "Polska", "Brasil", "México", "Niger", "Nigeria"]
     assert [nz.country_code(c) for c in common] == ["TR", "NL", "AE", "KR", "CI", "IE", "CZ",
                                                      "PL", "FR", "CZ", "IT", "PL", "BR", "MX", "NE", "NG"]
+
+
+def test_a_display_name_keeps_no_invisible_character_a_spreadsheet_or_form_left_in_it():
+    """A zero-width space, word joiner or byte-order mark around or inside a name was kept in its
+    display form (the golden record, a greeting): keyed alike, shown differently."""
+    assert nz.display_name("\u200bAnn\u00a0") == "Ann"
+    assert nz.display_name("\ufeffLee\u2060 Smith\u200b") == "Lee Smith"
+    assert nz.display_name("\u200b") == ""
+    assert nz.display_name("Mehr\u200cdad") == "Mehr\u200cdad"   # a zero-width non-joiner is spelling (Persian)
