@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tasks.clock import utcnow
+from tasks.clock import StepTimer, utcnow
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
@@ -26,6 +26,10 @@ from tasks.validate import validate_batch
 from tasks.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
+
+# a step of one file (reading, normalizing, validating, writing) this long is logged as it ends:
+# a million-row export otherwise says nothing for one to several minutes
+STEP_LOG_MIN_S = 5.0
 
 
 @dataclass
@@ -265,6 +269,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
                        "and status = 'loaded'", [source.name, sha])
     if seen:
         return FileResult(source.name, display, "skipped")
+    timer = StepTimer(display, log, STEP_LOG_MIN_S)
     try:
         read = read_file(con, path, source)
     except FileError as exc:
@@ -278,8 +283,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         return FileResult(source.name, display, "failed", error=error)
     now = utcnow(settings)
     unchanged = drop_unchanged(con, source)
+    timer.lap(f"read {read.rows_read} rows ({unchanged} unchanged)")
     stage(con, source, now, settings.default_region)
+    timer.lap("normalize")
     failures = validate_batch(con, source.kind, now)
+    timer.lap("validate")
     quarantine = pd.concat([read.malformed, failures], ignore_index=True) if len(failures) else read.malformed
     try:
         result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged)
@@ -288,6 +296,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         log.error("%s", error)
         _record_failure(con, source, display, sha, error, settings)
         return FileResult(source.name, display, "failed", error=error)
+    timer.lap("write")
     log.info("%s: read %d, staged %d (%d of them unchanged, left as staged), quarantined %d", display,
              result.rows_read, result.rows_staged, unchanged, result.rows_quarantined)
     return result

@@ -18,7 +18,9 @@ first_seen as (        -- when a record's first version came in: an edit restage
 discovered as (        -- the first time any of the person's records was applied for or came in
     select person_id, 'discovered' as stage,
            min(least(applied_at, staged_at, first_ingested_at)) as occurred_at, 'ingest' as source,
-           arg_min(source_name || ':' || source_record_id, least(applied_at, staged_at, first_ingested_at)) as evidence,
+           -- a tie (records that came in together) goes to the smaller record key, not to the row read first
+           arg_min(source_name || ':' || source_record_id,
+                   (least(applied_at, staged_at, first_ingested_at), source_name || ':' || source_record_id)) as evidence,
            null::varchar as job_id
     from linked
     left join first_seen using (source_name, source_record_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -21,7 +20,7 @@ import pandas as pd
 import sqlglot.dialects.duckdb  # noqa: F401  (Splink loads it lazily, inside the first run: 0.03 s)
 from splink import DuckDBAPI, Linker
 
-from tasks.clock import utcnow
+from tasks.clock import StepTimer, utcnow
 from tasks.identity import cluster as clustering
 from tasks.identity.model import (BLOCKING_KEYS, DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, NothingToTrain,
                                   blocking_rules, for_size, regularize, train)
@@ -70,26 +69,6 @@ class ResolveResult:
                  "new persons": self.persons_created, "merges": self.merges, "splits": self.splits, "retired": self.retired,
                  "links by rule": ", ".join(f"{k} {v}" for k, v in sorted(self.links_by_rule.items())),
                  "model": self.model_version}]
-
-
-class _Timer:
-    """Times each step of a run: a step of a second or more is logged as it ends (progress on a long
-    run), and all of them in one line at the end (where a slow night went)."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.last = time.perf_counter()
-        self.steps: list[str] = []
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        self.steps.append(f"{step} {now - self.last:.1f} s")
-        if now - self.last >= 1.0:
-            log.info("resolve run %d: %s done in %.1f s", self.run_id, step, now - self.last)
-        self.last = now
-
-    def __str__(self) -> str:
-        return ", ".join(self.steps)
 
 
 def current_model(con: duckdb.DuckDBPyConnection, now: datetime) -> tuple[int, dict, int]:
@@ -558,7 +537,7 @@ def _take_as_changed(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: dict, trained_on: int,
-                   overrides: Overrides, timer: _Timer, rescore: bool) -> None:
+                   overrides: Overrides, timer: StepTimer, rescore: bool) -> None:
     """Updates match keys and edges for new/changed/gone records -> temp identity_changes, identity_new_edges."""
     since = _find_changes(con, rescore)
     con.execute("create or replace temp table identity_scored as "
@@ -739,7 +718,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     change_seq = scalar(con, "select greatest(max(change_seq), (select max(change_seq) from staging.deleted_records)) "
                               "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
-    timer = _Timer(run_id)
+    timer = StepTimer(f"resolve run {run_id}", log)
     _match_erasures(con, now)   # before this run moves any address off a person
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
     result.records_scored = scalar(con, "select count(*) from identity_scored")

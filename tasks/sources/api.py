@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,9 @@ from tasks.validate import validate_batch
 from tasks.warehouse import scalar, transaction
 
 log = logging.getLogger(__name__)
+
+# a run of many pages (a first load, a full scan) says how far it got at least this often
+PROGRESS_EVERY_S = 30.0
 
 # Stage rows derived from applications: {id, person_id, job_id, stage, changed_at}.
 STAGE_MAPPING = {"source_record_id": "id", "ats_person_id": "person_id", "job_id": "job_id",
@@ -379,6 +383,7 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
             connector = connector_class(http, source, policy, settings)
             run = _start(con, source, connector.streams, settings)
             streams = connector.streams
+            said = time.monotonic()
             for stream in streams[streams.index(run.stream):] if run.stream in streams else []:
                 cursor = run.next if stream == run.stream else None
                 while True:
@@ -387,6 +392,9 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
                     run.stream, run.next = (stream, page.next) if page.next else (
                         streams[after] if after < len(streams) else "done", None)
                     results.append(land_page(con, source, connector, stream, page, run, settings))
+                    if time.monotonic() - said >= PROGRESS_EVERY_S:
+                        _log_counts(source, results, " so far")
+                        said = time.monotonic()
                     if not page.next:
                         break
                     cursor = page.next
@@ -398,9 +406,14 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
         results.append(FileResult(source.name, source.base_url or source.name, "failed", error=str(exc)))
     if not results:
         results.append(FileResult(source.name, source.base_url or source.name, "skipped"))
+    _log_counts(source, results)
+    return results
+
+
+def _log_counts(source: SourceConfig, results: list[FileResult], so_far: str = "") -> None:
+    """Logs the pages a run landed and their rows (so_far: while it still pages)."""
     loaded = [r for r in results if r.status == "loaded"]
-    log.info("%s: %d page(s); read %d, staged %d, quarantined %d, deleted %d", source.name, len(loaded),
+    log.info("%s: %d page(s)%s; read %d, staged %d, quarantined %d, deleted %d", source.name, len(loaded), so_far,
              sum(r.rows_read for r in loaded), sum(r.rows_staged for r in loaded),
              sum(r.rows_quarantined for r in loaded), sum(r.rows_deleted for r in loaded))
-    return results
 

@@ -202,3 +202,17 @@ def test_funnel_summary_counts_current_and_reached_per_stage(con, settings):
     assert list(funnel) == list(STAGES)
     assert funnel["discovered"] == (1, 2) and funnel["applied"] == (0, 1) and funnel["offered"] == (1, 1)
     assert funnel["hired"] == (0, 0) and funnel["rejected"] == (0, 0)
+
+
+def test_discovered_evidence_on_a_tie_does_not_depend_on_the_order_rows_are_read(con, settings):
+    # Two records of one person that came in at the same time: a rebuild with the rows read in another
+    # order (a 1M warehouse read in parallel) named the other record, so a night with no change changed
+    # core.stage_events. The tie goes to the smaller record key.
+    person(con, 3)
+    for order in (["SJ-3", "IN-3"], ["IN-3", "SJ-3"]):
+        con.execute("delete from staging.candidate_records; delete from core.identity_links; delete from core.identity_keys")
+        for rid in order:
+            record(con, 3, rid, source_name="indeed_apply" if rid.startswith("IN") else "stackjobs", staged_at=at(0))
+        derive(con, settings)
+        evidence = con.execute("select evidence from core.stage_events where stage = 'discovered'").fetchall()
+        assert evidence == [("indeed_apply:IN-3",)], order

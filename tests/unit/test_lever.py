@@ -3,6 +3,7 @@ token, updated_at_start, deleted opportunities, crash and resume."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -281,3 +282,17 @@ def test_the_first_email_given_is_the_first_that_is_an_address(home, fake):
         ingest(con, settings)
         assert con.execute("select email from staging.candidate_records where source_record_id = ?", [oid]).fetchall() == [
             ("second@x.io",)]
+
+
+def test_a_long_run_says_how_far_it_got_while_it_pages(home, fake, monkeypatch, caplog):
+    # A run logged nothing until its last page: 101 pages of a 10,000-opportunity Lever took 50 s of
+    # silence, and the 400 pages of bench/connectors.py's Greenhouse 224 s.
+    monkeypatch.setattr("tasks.sources.api.PROGRESS_EVERY_S", 0.0, raising=False)
+    settings = configure(home, fake.url)
+    with caplog.at_level(logging.INFO, logger="tasks.sources.api"), writer(settings) as con:
+        ingest(con, settings)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tasks.sources.api"]
+    progress = [line for line in lines if "so far" in line]
+    assert progress and progress[0].startswith("lever: 1 page(s) so far; read "), lines
+    assert lines.index(progress[0]) < lines.index(next(line for line in lines if line.startswith("lever: ") and "so far" not in line
+                                                       and "page(s);" in line))
