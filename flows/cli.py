@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import re
 import shutil
+import signal
 import sys
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
@@ -21,6 +24,8 @@ from tasks import PROJECT_ROOT
 from tasks.config import ConfigError
 from tasks.pii import mask_text
 from tasks.settings import SettingsError, load_settings
+
+log = logging.getLogger("flows.cli")
 
 app = typer.Typer(
     help="Candor: candidate relationship management as a data pipeline (Prefect + DuckDB).\n\n"
@@ -143,8 +148,7 @@ def _start_embedded_prefect() -> None:
         home.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
-        logging.getLogger("flows.cli").info("another Candor process is starting Prefect's temporary server on %s; "
-                                            "waiting for it", home)
+        log.info("another Candor process is starting Prefect's temporary server on %s; waiting for it", home)
         lock.acquire()
     except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
         SubprocessASGIServer().start()
@@ -164,9 +168,6 @@ _SERVER_APP = b"prefect.server.api.server:create_app"   # in the command line of
 def _note_server(home: Path, server_pid: int) -> None:
     """Notes this process's temporary server in PREFECT_HOME/candor-servers/<server pid> (holding this
     process's pid), for the next command to stop if this one is killed before it can."""
-    import atexit
-    import os
-
     note = home / "candor-servers" / str(server_pid)
     note.parent.mkdir(exist_ok=True)
     note.write_text(str(os.getpid()))
@@ -180,9 +181,6 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
     A server is stopped only while its note says its command is gone and /proc shows the process is
     still Prefect's server (a pid is not taken on trust); elsewhere the notes are only tidied.
     """
-    import os
-    import signal
-
     for note in (home / "candor-servers").glob("[0-9]*"):
         try:
             command = int(note.read_text())
@@ -198,7 +196,7 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
             is_server = False
         if is_server:
             os.kill(int(note.name), signal.SIGTERM)
-            logging.getLogger("flows.cli").warning(
+            log.warning(
                 "stopped Prefect's temporary server (pid %s) that a killed Candor command (pid %d) left running",
                 note.name, command)
         note.unlink(missing_ok=True)
