@@ -42,18 +42,21 @@ suppressed as (
     group by all
 ),
 direct as (            -- the person's latest own statement; a revoke wins a tie
-    select person_id, channel, arg_max(status, (recorded_at, status = 'revoked')) as status
+    select person_id, channel, arg_max(status, (recorded_at, status = 'revoked')) as status,
+           max(recorded_at) as recorded_at
     from core.consents where origin = 'event'
     group by all
 ),
-from_records as (      -- most restrictive across source records
-    select person_id, channel, if(bool_or(status = 'revoked'), 'revoked', 'granted') as status
+from_records as (      -- most restrictive across source records, and when the latest refusal was made
+    select person_id, channel, if(bool_or(status = 'revoked'), 'revoked', 'granted') as status,
+           max(recorded_at) filter (where status = 'revoked') as revoked_at
     from core.consents where origin = 'record'
     group by all
 ),
 decided as (
     select g.person_id, g.channel, g.address, g.phone_type, s.reason as suppression,
-           coalesce(d.status, r.status, 'unknown') as consent
+           -- a source refusal made at or after the person's latest own statement overrides it
+           coalesce(if(r.revoked_at >= d.recorded_at, 'revoked', d.status), r.status, 'unknown') as consent
     from grid g
     left join suppressed s using (person_id, channel)
     left join direct d using (person_id, channel)
