@@ -44,7 +44,7 @@ class FileResult:
     rows_quarantined: int = 0
     rules: Counter = field(default_factory=Counter)
     error: str | None = None
-    rows_deleted: int = 0           # API sources: staged records removed because the source deleted them
+    rows_deleted: int = 0           # staged records removed: the API deleted them, or a full export left them out
     run: str | None = None          # API sources: the run a page belongs to; a run's pages are judged together
 
     @property
@@ -136,14 +136,54 @@ def drop_unchanged(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> int:
 
 def load_batch(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, sha: str,
-    rows_read: int, quarantine: pd.DataFrame, settings: Settings, unchanged: int = 0,
+    rows_read: int, quarantine: pd.DataFrame, settings: Settings, unchanged: int = 0, full_list: str | None = None,
 ) -> FileResult:
     """Writes batch_read/batch_staged plus quarantine rows in one transaction; checks conservation.
 
     `quarantine` holds (row_number, rule, field, value, message): malformed rows and broken rules.
+    `full_list`: the file is the newest full export of its source, read as its current list: "apply"
+    deletes the source's staged records it does not list (temp batch_present) in the same transaction;
+    "keep" deletes none (rows of the file could not be read). See delete_absent_records.
     """
     with transaction(con):
-        return write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
+        result = write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
+        if full_list:
+            result.rows_deleted = delete_absent_records(con, source, path, settings, full_list == "apply")
+        return result
+
+
+def delete_absent_records(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, settings: Settings, apply: bool = True,
+) -> int:
+    """Deletes the staged records of a full-export source that temp batch_present (the ids the file
+    lists, staged, unchanged or quarantined) lacks, as the APIs' deletions are (raw op='delete' rows,
+    staging.deleted_records for the next resolve); returns how many, also noted on the file's row of
+    meta.ingested_files (rows_deleted_absent: read as the current list). `apply=False` only notes 0.
+    Raises FileError, so the file's writes roll back, when that is more than the source's
+    full_export_max_delete_share.
+    """
+    from tasks.sources.api import apply_deletes  # the API runner builds on this module
+
+    removed = _delete_absent(con, source, path, settings, apply_deletes) if apply else 0
+    con.execute("update meta.ingested_files set rows_deleted_absent = ? "  # write_batch's row for this file
+                "where rowid = (select max(rowid) from meta.ingested_files where source_name = ?)", [removed, source.name])
+    return removed
+
+
+def _delete_absent(con, source: SourceConfig, path: str, settings: Settings, apply_deletes: Callable) -> int:
+    staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
+    absent = [rid for (rid,) in con.execute(
+        "select source_record_id from staging.candidate_records where source_name = ? "
+        "and source_record_id not in (select source_record_id from batch_present) order by 1", [source.name]
+    ).fetchall()]
+    if len(absent) > source.full_export_max_delete_share * staged:
+        raise FileError(
+            f"{path}: {len(absent)} of {staged} staged records of {source.name} are not in this full export "
+            f"({len(absent) / staged:.0%} > full_export_max_delete_share {source.full_export_max_delete_share:.0%}): "
+            f"a cut or empty export? Nothing of the file was loaded; it is tried again by the next run. If the "
+            f"records are gone, raise full_export_max_delete_share for {source.name} in sources.yaml")
+    name = Path(path).name  # a delete row per file that left the record out: one left out twice is two events
+    return apply_deletes(con, source, [{"id": rid, "absent_from": name} for rid in absent], path, settings)
 
 
 def write_batch(
@@ -179,9 +219,13 @@ def write_batch(
                 (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
             select ?, b.source_record_id, 'upsert', b.payload::json, b.sha, ?, b.row_number, ?, ?
             from (select *, sha256(payload) as sha from batch_read) b
-            anti join (select source_record_id, payload_sha256 from raw.source_records where source_name = ?) r
+            left join (select source_record_id, max(deleted_at) as deleted_at from staging.deleted_records
+                       where source_name = ? group by all) d on d.source_record_id = b.source_record_id
+            -- a version landed before lands again when its record was deleted since (listed again)
+            anti join (select source_record_id, payload_sha256, ingested_at from raw.source_records where source_name = ?) r
                 on r.source_record_id is not distinct from b.source_record_id and r.payload_sha256 = b.sha
-        """, [source.name, path, batch_id, now, source.name])
+                   and (d.deleted_at is null or r.ingested_at > d.deleted_at)
+        """, [source.name, path, batch_id, now, source.name, source.name])
         # a full export or full scan lists every record again: only what was not quarantined before is added
         con.execute("""
             insert into staging.quarantine (source_name, source_record_id, batch_id, file_path, row_number, rule,
@@ -253,8 +297,14 @@ def _unreadable(display: str, exc: Exception) -> str:
     return str(FileError(f"{display}: could not be read: {type(exc).__name__}: {reason}"))
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path, settings: Settings) -> FileResult:
-    """Ingests one file unless its content was loaded before; unreadable files are reported, not raised."""
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path, settings: Settings, newest: bool = True,
+) -> FileResult:
+    """Ingests one file unless its content was loaded before; unreadable files are reported, not raised.
+
+    `newest`: no later file of the source is in the inbox; only then does a full export delete the
+    records it leaves out (an older one read late, a failed file tried again, is not the current list).
+    """
     display = str(path)
     try:
         sha = file_sha256(path)
@@ -267,6 +317,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         return FileResult(source.name, display, "failed", error=error)
     seen = scalar(con, "select count(*) from meta.ingested_files where source_name = ? and file_sha256 = ? "
                        "and status = 'loaded'", [source.name, sha])
+    if seen and source.full_export and newest:
+        # the newest full export is the current list: one equal to an export read as the list before
+        # another (a record left out one day and listed again the next) is read again
+        seen = scalar(con, "select arg_max(file_sha256, (finished_at, rowid)) = ? from meta.ingested_files "
+                           "where source_name = ? and rows_deleted_absent is not null", [sha, source.name])
     if seen:
         return FileResult(source.name, display, "skipped")
     timer = StepTimer(display, log, STEP_LOG_MIN_S)
@@ -282,6 +337,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
         _record_failure(con, source, display, sha, error, settings)
         return FileResult(source.name, display, "failed", error=error)
     now = utcnow(settings)
+    full_list = ("keep" if len(read.malformed) else "apply") if source.full_export and newest else None
+    if full_list == "keep":
+        log.warning("%s: %d row(s) could not be read: no record absent from it is deleted", display, len(read.malformed))
+    if full_list == "apply":  # before drop_unchanged: an unchanged record is listed too
+        con.execute("create or replace temp table batch_present as "
+                    "select distinct source_record_id from batch_read where source_record_id is not null")
     unchanged = drop_unchanged(con, source)
     timer.lap(f"read {read.rows_read} rows ({unchanged} unchanged)")
     stage(con, source, now, settings.default_region)
@@ -290,15 +351,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: SourceConfig, path: Path
     timer.lap("validate")
     quarantine = pd.concat([read.malformed, failures], ignore_index=True) if len(failures) else read.malformed
     try:
-        result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged)
-    except AssertionError as exc:  # counts that do not add up: the file's writes are rolled back, the run goes on
-        error = str(FileError(str(exc)))
+        result = load_batch(con, source, display, sha, read.rows_read, quarantine, settings, unchanged, full_list)
+    except (AssertionError, FileError) as exc:  # counts that do not add up, a cut full export: rolled back, the run goes on
+        error = str(exc if isinstance(exc, FileError) else FileError(str(exc)))
         log.error("%s", error)
         _record_failure(con, source, display, sha, error, settings)
         return FileResult(source.name, display, "failed", error=error)
     timer.lap("write")
-    log.info("%s: read %d, staged %d (%d of them unchanged, left as staged), quarantined %d", display,
-             result.rows_read, result.rows_staged, unchanged, result.rows_quarantined)
+    log.info("%s: read %d, staged %d (%d of them unchanged, left as staged), quarantined %d%s", display,
+             result.rows_read, result.rows_staged, unchanged, result.rows_quarantined,
+             f"; deleted {result.rows_deleted} staged record(s) it leaves out" if full_list == "apply" else "")
     return result
 
 
@@ -315,8 +377,9 @@ def ingest(
     for source in sources:
         if source.kind not in FILE_KINDS:
             continue
-        for path in source.files(settings.inbox_dir):
-            result = ingest_file(con, source, path, settings)
+        paths = source.files(settings.inbox_dir)
+        for path in paths:
+            result = ingest_file(con, source, path, settings, newest=path == paths[-1])
             results.append(result)
             if on_file:
                 on_file(result)

@@ -44,6 +44,12 @@ class SourceConfig(BaseModel):
     date_order: Literal["mdy", "dmy"] = Field(
         default="mdy", description="order of a slashed numeric date: mdy (05/03/2026 is 3 May) or dmy (5 March)")
     mapping: dict[CanonicalField, str] = Field(default_factory=dict)
+    full_export: bool = Field(
+        default=False, description="file sources: each file lists every current record; a staged record absent "
+                                   "from the newest file is deleted, as an ATS API's deletions are")
+    full_export_max_delete_share: float = Field(
+        default=0.5, gt=0, le=1, description="full_export: a file that would delete more than this share of the "
+                                             "source's staged records fails (a cut or empty export) and is tried again")
     # API sources (greenhouse, lever)
     base_url: str | None = None
     api_key_env: str | None = None
@@ -66,9 +72,15 @@ class SourceConfig(BaseModel):
                     raise ValueError("an ats_status mapping needs stage, changed_at and ats_person_id or email")
             if self.file_format != "csv":
                 self._check_json_paths()
+            if self.full_export and self.kind == "ats_status":
+                raise ValueError("full_export is for file sources of candidates (csv, jsonl, json, referrals), "
+                                 "not ats_status: stage changes are events, not a list of current records")
             if self.path.endswith(("/", "\\")):
                 raise ValueError(f"path {self.path!r} names a folder; give a glob of its files, e.g. '{self.path}*.csv'")
         else:
+            if self.full_export:
+                raise ValueError(f"full_export is for file sources of candidates (csv, jsonl, json, referrals), "
+                                 f"not {self.kind}: an API source finds deleted records itself (reconcile_every_h)")
             if not self.base_url or not (self.api_key_env or self.api_key_secret):
                 raise ValueError(f"a {self.kind} source needs base_url and api_key_env or api_key_secret")
             if "@" in self.base_url.split("?")[0].split("#")[0]:  # not repeated: what precedes the @ is a key

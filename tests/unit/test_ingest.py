@@ -789,3 +789,83 @@ def test_a_long_file_says_which_step_it_is_at(settings, home, monkeypatch, caplo
     steps = [line.removeprefix(f"{path}: ").split(" done in ")[0] for line in lines if " done in " in line]
     assert steps == ["read 3 rows (0 unchanged)", "normalize", "validate", "write"], lines
     assert lines[-1].startswith(f"{path}: read 3, staged 3")
+
+
+def full_export(home: Path, share: float | None = None) -> None:
+    """Declares stackjobs a full-export source in the home's sources.yaml."""
+    config = home / "config" / "sources.yaml"
+    extra = "    full_export: true\n" + (f"    full_export_max_delete_share: {share}\n" if share is not None else "")
+    config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n" + extra, 1))
+
+
+def test_a_record_left_out_of_a_full_export_is_deleted_and_comes_back_when_listed_again(settings, home):
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, GOOD[0], GOOD[2]]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.status, f.rows_deleted) for f in report.files] == [("loaded", 0), ("loaded", 1)]
+        assert report.summary_rows()[0]["deleted"] == 1
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1",), ("SJ-3",)]
+        assert con.execute("select source_record_id from staging.deleted_records").fetchall() == [("SJ-2",)]
+        resolve(con, settings)
+        assert scalar(con, "select count(*) from core.identity_links where source_record_id = 'SJ-2'") == 0
+        assert scalar(con, "select count(*) from core.persons") == 2
+        run_checks(con)
+    # the next day's export lists SJ-2 again, unchanged: staged again, and raw says so after its delete
+    write(home, "stackjobs", "2026-11-03.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert scalar(con, "select count(*) from staging.candidate_records where source_record_id = 'SJ-2'") == 1
+        assert con.execute("select op from raw.source_records where source_record_id = 'SJ-2' "
+                           "order by ingested_at, op desc").fetchall() == [("upsert",), ("delete",), ("upsert",)]
+        resolve(con, settings)
+        assert scalar(con, "select count(*) from core.identity_links where source_record_id = 'SJ-2'") == 1
+        assert scalar(con, "select count(*) from core.persons") == 3
+        run_checks(con)
+
+
+def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_or_older_deletes_nothing(
+        settings, home, caplog):
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, GOOD[0]]) + "\n")  # cut short
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded", "failed"]
+        assert "2026-11-02.csv" in report.files[1].error
+        assert "2 of 3 staged records of stackjobs are not in this full export" in report.files[1].error
+        assert scalar(con, "select count(*) from staging.candidate_records") == 3
+        assert scalar(con, "select count(*) from raw.source_records where op = 'delete'") == 0
+    config = home / "config" / "sources.yaml"  # the user says the deletions are right: the file is tried again
+    config.write_text(config.read_text().replace("full_export: true\n", "full_export: true\n    full_export_max_delete_share: 1\n"))
+    with writer(settings) as con:
+        report = ingest(con, settings, ["stackjobs"])
+        assert [(f.status, f.rows_deleted) for f in report.files] == [("skipped", 0), ("loaded", 2)]
+        assert con.execute("select source_record_id from staging.candidate_records").fetchall() == [("SJ-1",)]
+    write(home, "stackjobs", "2026-11-03.csv", "\n".join([HEADER, GOOD[1], "SJ-9,too,few,fields"]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings, ["stackjobs"])
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1",), ("SJ-2",)]
+        assert "1 row(s) could not be read: no record absent from it is deleted" in caplog.text
+    # an export older than the newest one (by name), read late, adds its records and deletes none
+    write(home, "stackjobs", "2026-10-31.csv", "\n".join([HEADER, GOOD[2]]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings, ["stackjobs"])
+        assert [(f.file.rsplit("/", 1)[1], f.rows_deleted) for f in report.files if f.status == "loaded"] == [
+            ("2026-10-31.csv", 0)]
+        assert scalar(con, "select count(*) from staging.candidate_records") == 3
+        run_checks(con)
+
+
+def test_full_export_is_for_file_sources_of_candidates(home):
+    from tasks.config import ConfigError
+    from tasks.sources.registry import load_sources
+
+    config = home / "config" / "sources.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("    path: \"ats_status/*.csv\"\n", "    path: \"ats_status/*.csv\"\n    full_export: true\n"))
+    with pytest.raises(ConfigError, match="full_export is for file sources of candidates .*, not ats_status"):
+        load_sources(home / "config")
