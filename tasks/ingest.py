@@ -345,7 +345,9 @@ def ingest_file(
                     "select distinct source_record_id from batch_read where source_record_id is not null")
     unchanged = drop_unchanged(con, source)
     timer.lap(f"read {read.rows_read} rows ({unchanged} unchanged)")
-    stage(con, source, now, settings.default_region)
+    placeholders = stage(con, source, now, settings.default_region)
+    if placeholders:
+        log.info("%s: %d row(s) hold placeholders (N/A, -, none, unknown …), read as missing values", display, placeholders)
     timer.lap("normalize")
     failures = validate_batch(con, source.kind, now)
     timer.lap("validate")

@@ -27,6 +27,10 @@ PHONE_TYPES = {
 }
 TRUE_WORDS = {"true", "yes", "y", "1", "opt-in", "opted_in", "granted", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "opt-out", "opted_out", "denied", "f"}
+# what forms and spreadsheets write for "no value" (compared trimmed and lowercased); not `null`, `nil`
+# or `na`, which are also surnames (Null, Nil, Na)
+PLACEHOLDERS = {"n/a", "n.a.", "n.a", "#n/a", "not applicable", "not available", "none", "unknown", "undefined",
+                "tbd", "-", "--", "---", "?"}
 _PARALLEL_PHONES = 50_000  # below this, a process pool costs more than it saves
 
 

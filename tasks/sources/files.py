@@ -29,6 +29,9 @@ from tasks.warehouse import scalar
 # The longest field either CSV reader takes (DuckDB's default line limit is 2 MB: a 3 MB pasted CV
 # was malformed on the fast path and staged by the exact one).
 MAX_FIELD_BYTES = 10 * 1024 * 1024
+# a NUL byte in the first line or in more than a tenth of this many first bytes: a binary file (a
+# spreadsheet, an archive, UTF-16 without its mark); elsewhere it spoils only the line holding it
+BINARY_SNIFF_BYTES = 8000
 csv.field_size_limit(MAX_FIELD_BYTES)
 
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
@@ -61,7 +64,8 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     """Raises FileError for empty, binary or wrongly encoded files, with line and column."""
     if not data.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no content either
         raise FileError(f"{path}:1:1: empty file")
-    if b"\x00" in data:
+    head = data[:BINARY_SNIFF_BYTES]
+    if b"\x00" in head[: head.find(b"\n") + 1 or len(head)] or head.count(b"\x00") * 10 > len(head):
         offset = data.index(b"\x00")
         line = data.count(b"\n", 0, offset) + 1
         raise FileError(f"{path}:{line}:1: binary content (NUL byte); not a text file")
@@ -80,6 +84,23 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
         ) from None
     if encoding == "latin-1":  # Latin-1 decodes any bytes: it never says when it is the wrong guess
         _check_latin1(path, data)
+
+
+def _without_nul_lines(data: bytes, encoding: str) -> tuple[bytes, list[tuple]]:
+    """Empties each line of a text file that holds a NUL byte (a corrupt row, the padding a crashed
+    writer leaves at the end), keeping every other line's number; returns the bytes left and a
+    malformed row per line emptied. _check_bytes has refused files that look binary as a whole."""
+    if b"\x00" not in data:
+        return data, []
+    bad, kept, line, at = [], [], 1, 0
+    for match in re.finditer(rb"[^\n]*\x00[^\n]*", data):
+        line += data.count(b"\n", at, match.start())
+        text = match.group().replace(b"\x00", b"").rstrip(b"\r").decode(encoding, "replace")[:200]
+        bad.append((line, "malformed_row", None, text, "a NUL byte in the line (binary content)"))
+        kept.append(data[at:match.start()])
+        at = match.end()
+    kept.append(data[at:])
+    return b"".join(kept), bad
 
 
 def _check_latin1(path: Path, data: bytes) -> None:
@@ -302,6 +323,7 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
     raw = path.read_bytes()
     data, encoding = _from_utf16(path, raw, source.encoding)
     _check_bytes(path, data, encoding)
+    data, nul_rows = _without_nul_lines(data, encoding)  # then no longer `raw`: the exact reader keeps lines
     head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if encoding == "utf-8" else encoding)
     header = _header(path, head, source)
     try:  # DuckDB reads UTF-8 and Latin-1 files itself; Windows-1252 and UTF-16 are decoded in Python
@@ -311,6 +333,9 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
         result = None  # a dialect corner DuckDB refuses; the exact reader decides
     if result is None:
         result = _read_csv_exact(con, path, _text(path, data, encoding), header, source)
+    if nul_rows:
+        result = ReadResult(result.rows_read + len(nul_rows), pd.concat([result.malformed, malformed_frame(nul_rows)],
+                                                                        ignore_index=True))
     return result
 
 

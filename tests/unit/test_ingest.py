@@ -869,3 +869,54 @@ def test_full_export_is_for_file_sources_of_candidates(home):
     config.write_text(text.replace("    path: \"ats_status/*.csv\"\n", "    path: \"ats_status/*.csv\"\n    full_export: true\n"))
     with pytest.raises(ConfigError, match="full_export is for file sources of candidates .*, not ats_status"):
         load_sources(home / "config")
+
+
+def test_placeholder_values_are_missing_values_not_text_or_broken_rows(settings, home, caplog):
+    caplog.set_level(logging.INFO)
+    rows = ["P1,Ann,Lee,N/A,(415) 555-2671,n/a,-,none,US,N/A,--,N/A,N/A,J1,Eng,2026-01-01,N/A",
+            "P2,Bob,N/A,bob@x.io,#N/A,SF,CA,94103,Unknown,Eng,Acme,,,J1,Eng,TBD,",
+            "P3,Cy,Do,-,?,,,,,,,,,J1,Eng,,",
+            "P4,None,Null,nil@x.io,,,,,,,,,,J1,Eng,,"]  # Null is a surname; None is read as missing
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "indeed", "i.jsonl", json.dumps({"id": "IN-1", "applicant": {
+        "fullName": "Zoë Adams", "email": " n/a ", "phoneNumber": "415-555-2671"}, "job": {"jobLocation": "-"}}) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select email, phone, city from staging.candidate_records where source_name = 'indeed_apply'"
+                           ).fetchall() == [(None, "+14155552671", None)]
+        assert con.execute(
+            "select source_record_id, email, phone, first_name, last_name, city, region, postal_code, country, "
+            "current_title, current_company, linkedin_url, skills, applied_at, consent_email "
+            "from staging.candidate_records where source_name = 'stackjobs' order by 1").fetchall() == [
+            ("P1", None, "+14155552671", "Ann", "Lee", None, None, None, "US", None, None, None, None,
+             con.execute("select '2026-01-01'::timestamptz").fetchone()[0], None),
+            ("P2", "bob@x.io", None, "Bob", None, "SF", "CA", "94103", None, "Eng", "Acme", None, None, None, None),
+            ("P4", "nil@x.io", None, None, "Null", None, None, None, None, None, None, None, None, None, None)]
+        assert con.execute("select source_record_id, rule from staging.quarantine").fetchall() == [("P3", "contact_present")]
+        # the raw payload keeps what the file said
+        assert scalar(con, "select payload->>'email' from raw.source_records where source_record_id = 'P1'") == "N/A"
+        run_checks(con)
+    assert "a.csv: 4 row(s) hold placeholders (N/A, -, none, unknown …), read as missing values" in caplog.text
+
+
+def test_a_nul_byte_in_a_row_quarantines_that_row_and_a_binary_file_still_fails(settings, home):
+    text = "\n".join([HEADER, GOOD[0], GOOD[1].replace("Ann", "An\x00n"), GOOD[2]]) + "\n"
+    write(home, "stackjobs", "a.csv", text + "\x00" * 40)  # a row, and padding a crashed writer left at the end
+    write(home, "indeed", "i.jsonl", '{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n'
+                                     '{"id": "IN-2", "applicant": {"email": "b\x00@x.io"}}\n')
+    write(home, "resumes", "cv.json", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4)  # a zip, misnamed
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_file = {Path(f.file).name: f for f in report.files}
+        assert (by_file["a.csv"].status, by_file["a.csv"].rows_read, by_file["a.csv"].rows_staged) == ("loaded", 4, 2)
+        assert con.execute("select row_number, rule, message from staging.quarantine where source_name = 'stackjobs' "
+                           "order by 1").fetchall() == [(3, "malformed_row", "a NUL byte in the line (binary content)"),
+                                                        (5, "malformed_row", "a NUL byte in the line (binary content)")]
+        assert con.execute("select source_record_id from staging.candidate_records where source_name = 'stackjobs' "
+                           "order by 1").fetchall() == [("SJ-1",), ("SJ-3",)]
+        assert (by_file["i.jsonl"].status, by_file["i.jsonl"].rows_staged, by_file["i.jsonl"].rows_quarantined) == (
+            "loaded", 1, 1)
+        assert con.execute("select row_number, rule from staging.quarantine where source_name = 'indeed_apply'"
+                           ).fetchall() == [(2, "malformed_json")]
+        assert by_file["cv.json"].status == "failed" and "binary content (NUL byte); not a text file" in by_file["cv.json"].error
+        run_checks(con)
