@@ -62,3 +62,33 @@ def test_ingest_flow_fails_over_bad_fraction_but_keeps_good_rows(settings, home)
     assert "2 of 5 rows quarantined" in state.message and "email_syntax 2" in state.message
     with writer(settings) as con:
         assert con.execute("select count(*) from staging.candidate_records").fetchone()[0] == 3
+
+
+def test_an_unexpected_error_in_a_task_reaches_prefects_stored_states_masked():
+    """Prefect keeps a failed task's exception message as its state message, in its database and the
+    flow's; those never pass the log masking, so the task wrappers mask what they re-raise."""
+    import duckdb
+    from prefect import flow, get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    from tasks.prefect_tasks import prefect_task
+
+    def convert_the_value():
+        duckdb.connect().execute("select 'ann.lee@example.com / +14155552671'::integer")
+
+    failing = prefect_task(convert_the_value, "masking-check")
+
+    @flow
+    def masking_check():
+        failing()
+
+    state = masking_check(return_state=True)
+    assert state.is_failed()
+    with pytest.raises(duckdb.ConversionException) as raised:  # the same type, for callers that catch it
+        state.result()
+    with get_client(sync_client=True) as client:
+        stored = [r.state.message for r in client.read_task_runs(
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="masking-check")))]
+    for text in (str(raised.value), state.message, *stored):
+        assert "ann.lee@example.com" not in text and "4155552671" not in text and "ann.lee" not in text
+    assert "Could not convert string '***' to INT32" in str(raised.value)
