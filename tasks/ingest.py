@@ -164,26 +164,25 @@ def delete_absent_records(
     """
     from tasks.sources.api import apply_deletes  # the API runner builds on this module
 
-    removed = _delete_absent(con, source, path, settings, apply_deletes) if apply else 0
+    removed = 0
+    if apply:
+        staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
+        absent = [rid for (rid,) in con.execute(
+            "select source_record_id from staging.candidate_records where source_name = ? "
+            "and source_record_id not in (select source_record_id from batch_present) order by 1", [source.name]
+        ).fetchall()]
+        share = source.full_export_max_delete_share
+        if len(absent) > share * staged:
+            raise FileError(
+                f"{path}: {len(absent)} of {staged} staged records of {source.name} are not in this full export "
+                f"({len(absent) / staged:.0%} > full_export_max_delete_share {share:.0%}): a cut or empty export? "
+                f"Nothing of the file was loaded; it is tried again by the next run. If the records are gone, "
+                f"raise full_export_max_delete_share for {source.name} in sources.yaml")
+        name = Path(path).name  # a delete row per file that left the record out: one left out twice is two events
+        removed = apply_deletes(con, source, [{"id": rid, "absent_from": name} for rid in absent], path, settings)
     con.execute("update meta.ingested_files set rows_deleted_absent = ? "  # write_batch's row for this file
                 "where rowid = (select max(rowid) from meta.ingested_files where source_name = ?)", [removed, source.name])
     return removed
-
-
-def _delete_absent(con, source: SourceConfig, path: str, settings: Settings, apply_deletes: Callable) -> int:
-    staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
-    absent = [rid for (rid,) in con.execute(
-        "select source_record_id from staging.candidate_records where source_name = ? "
-        "and source_record_id not in (select source_record_id from batch_present) order by 1", [source.name]
-    ).fetchall()]
-    if len(absent) > source.full_export_max_delete_share * staged:
-        raise FileError(
-            f"{path}: {len(absent)} of {staged} staged records of {source.name} are not in this full export "
-            f"({len(absent) / staged:.0%} > full_export_max_delete_share {source.full_export_max_delete_share:.0%}): "
-            f"a cut or empty export? Nothing of the file was loaded; it is tried again by the next run. If the "
-            f"records are gone, raise full_export_max_delete_share for {source.name} in sources.yaml")
-    name = Path(path).name  # a delete row per file that left the record out: one left out twice is two events
-    return apply_deletes(con, source, [{"id": rid, "absent_from": name} for rid in absent], path, settings)
 
 
 def write_batch(
