@@ -920,3 +920,14 @@ def test_a_nul_byte_in_a_row_quarantines_that_row_and_a_binary_file_still_fails(
                            ).fetchall() == [(2, "malformed_json")]
         assert by_file["cv.json"].status == "failed" and "binary content (NUL byte); not a text file" in by_file["cv.json"].error
         run_checks(con)
+
+
+def test_an_address_typed_in_full_width_characters_is_the_ascii_address_it_spells(settings, home):
+    rows = [GOOD[1].replace("ann@x.io", "ａｎｎ．ｌｅｅ＠ｅｘａｍｐｌｅ。ｃｏｍ"),
+            GOOD[0].replace("SJ-1", "SJ-4").replace(" Jose.Nunez@Gmail.com ", "　Ｊｏｓｅ＠ｘ．ｉｏ　")]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann.lee@example.com"), ("SJ-4", "jose@x.io")]
+        assert scalar(con, "select count(*) from staging.quarantine") == 0
