@@ -840,7 +840,7 @@ def _stackjobs_frame(r: pd.DataFrame | dict, pools: _Pools, rng: np.random.Gener
         elif inv[i] == "bad_linkedin":
             linkedin[i] = f"https://www.facebook.com/{slug[i]}"
         elif inv[i] == "bad_consent":
-            opt_in[i] = rnd.choice(["maybe", "unknown", "2"])
+            opt_in[i] = rnd.choice(["maybe", "later", "2"])
     return {  # a dict of columns: cheaper than a DataFrame at a million rows
         "applicant_id": _ids("SJ-", n, 6),
         "first_name": r["first"], "last_name": r["last"], "email": r["email"], "phone": r["phone"],
