@@ -174,8 +174,18 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         " applied_at timestamptz not null default now())"
     )
     applied = dict(con.execute("select version, checksum from meta.schema_migrations").fetchall())
+    known = migrations()
+    unknown = sorted(set(applied) - {path.stem for path in known})
+    if unknown:  # an older checkout would run its flows on tables a later version reshaped
+        file = scalar(con, "select path from duckdb_databases() where database_name = current_database()")
+        raise WarehouseUnavailable(
+            f"{file} was migrated by a newer Candor: it has migration(s) {', '.join(unknown)} that this code "
+            f"does not have (the warehouse's newest is {max(applied)}, this code's newest is "
+            f"{known[-1].stem if known else 'none'}); nothing was changed. Run the Candor version that wrote it "
+            f"(git pull), or open a copy of the warehouse taken before that version ran"
+        )
     done = []
-    for path in migrations():
+    for path in known:
         text = path.read_text()
         checksum = hashlib.sha256(text.encode()).hexdigest()
         if path.stem in applied:

@@ -136,3 +136,21 @@ def test_running_out_of_memory_names_candors_setting_not_duckdbs_sql(settings):
     assert type(raised.value).__name__ == "WarehouseOutOfMemory" and raised.value.expected
     with writer(settings) as con:  # the lock is released
         assert con.execute("select 1").fetchone() == (1,)
+
+
+def test_a_warehouse_migrated_by_a_newer_candor_is_refused_naming_the_file_and_both_versions(settings):
+    from tasks.warehouse import WarehouseUnavailable
+
+    with writer(settings) as con:  # as a later checkout leaves it: one migration this code does not have
+        con.execute("insert into meta.schema_migrations (version, checksum) values ('999_from_the_future', 'x')")
+        con.execute("create table core.from_the_future (x int)")
+    newest = migrations()[-1].stem
+    with pytest.raises(WarehouseUnavailable, match=rf"{settings.warehouse_path} was migrated by a newer Candor: .*"
+                                                   rf"999_from_the_future.* this code's newest is {newest}"):
+        with writer(settings):
+            pass
+    from tasks.warehouse import connect
+
+    con = connect(settings.warehouse_path)  # the refusal changed nothing
+    assert con.execute("select count(*) from meta.schema_migrations").fetchone() == (len(migrations()) + 1,)
+    con.close()
