@@ -126,8 +126,21 @@ def test_a_home_without_config_says_how_to_start_one(tmp_path):
                               f"exist: a new CANDOR_HOME starts with a copy of the project's data/config, "
                               f"cp -r data/config {tmp_path}/)")
     (tmp_path / "config").mkdir()
-    with pytest.raises(ConfigError, match=r"sources\.yaml: file not found$"):
+    with pytest.raises(ConfigError, match=r"sources\.yaml: file not found; "):
         load_sources(tmp_path / "config")
+
+
+def test_a_home_made_before_a_config_file_existed_is_told_where_the_default_is(home):
+    from tasks import PROJECT_ROOT
+    from tasks.journey.stages import load_stage_map
+
+    # a CANDOR_HOME copied from Candor's first version, which had no stages.yaml, upgraded in place
+    (home / "config" / "stages.yaml").unlink()
+    with pytest.raises(ConfigError) as err:
+        load_stage_map(home / "config")
+    assert str(err.value) == (f"{home / 'config' / 'stages.yaml'}: file not found; this Candor version reads it "
+                              f"(a home made by an earlier version may lack it): start from the project's default, "
+                              f"cp {PROJECT_ROOT / 'data' / 'config' / 'stages.yaml'} {home / 'config'}/")
 
 
 def test_default_config_loads():
