@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 import textwrap
@@ -154,3 +155,20 @@ def test_a_warehouse_migrated_by_a_newer_candor_is_refused_naming_the_file_and_b
     con = connect(settings.warehouse_path)  # the refusal changed nothing
     assert con.execute("select count(*) from meta.schema_migrations").fetchone() == (len(migrations()) + 1,)
     con.close()
+
+
+def test_upgrading_a_warehouse_says_which_migrations_it_applies_before_the_long_ones_run(settings, caplog):
+    with writer(settings):
+        pass
+    with caplog.at_level(logging.INFO, logger="tasks.warehouse"):
+        with writer(settings) as con:  # as a warehouse an older checkout wrote, before migrations 034 and 044
+            con.execute("delete from meta.schema_migrations where version in "
+                        "('034_payload_keys_sorted', '044_email_address_full_stop')")
+        with writer(settings):
+            pass
+    lines = [r.getMessage() for r in caplog.records if r.name == "tasks.warehouse"]
+    assert lines[0] == (f"warehouse {settings.warehouse_path}: applying 2 migration(s) (034_payload_keys_sorted, "
+                        f"044_email_address_full_stop); other Candor commands wait for it")
+    assert re.fullmatch(rf"warehouse {re.escape(str(settings.warehouse_path))}: migrated to "
+                        rf"{migrations()[-1].stem} in \d+\.\d s", lines[1])
+    assert len(lines) == 2
