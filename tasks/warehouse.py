@@ -191,12 +191,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     started = time.monotonic()
     done = []
     for path in known:
+        if path.stem in applied:
+            continue
         text = path.read_text()
         checksum = hashlib.sha256(text.encode()).hexdigest()
-        if path.stem in applied:
-            if applied[path.stem] != checksum:
-                log.warning("migration %s changed after it was applied; not re-run", path.name)
-            continue
         with transaction(con):
             con.execute(text)
             con.execute(
@@ -206,6 +204,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         done.append(path.stem)
     if applied and pending:
         log.info("warehouse %s: migrated to %s in %.1f s", file, known[-1].stem, time.monotonic() - started)
+    # checked after applying: a later migration may bring an edited one's changes and record its new checksum (045)
+    recorded = dict(con.execute("select version, checksum from meta.schema_migrations").fetchall())
+    for path in known:
+        if path.stem not in done and recorded[path.stem] != hashlib.sha256(path.read_text().encode()).hexdigest():
+            log.warning("migration %s changed after it was applied; not re-run", path.name)
     return done
 
 

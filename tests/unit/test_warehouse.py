@@ -172,3 +172,24 @@ def test_upgrading_a_warehouse_says_which_migrations_it_applies_before_the_long_
     assert re.fullmatch(rf"warehouse {re.escape(str(settings.warehouse_path))}: migrated to "
                         rf"{migrations()[-1].stem} in \d+\.\d s", lines[1])
     assert len(lines) == 2
+
+
+def test_a_warehouse_that_applied_013_and_018_as_first_written_is_caught_up_and_not_warned_about(settings, caplog):
+    with writer(settings) as con:  # as one made by 0893704..1cf8d39 and 5e8d3ea..5b8373e holds it: both files were
+        # edited after release (013 gained staging.deleted_records, 018 its second delete); these are the
+        # sha256 of their first texts, which is what such a warehouse recorded
+        con.execute("drop table staging.deleted_records")
+        con.execute("update meta.schema_migrations set checksum = ? where version = '013_identity_incremental'",
+                    ["4d4394170f8da7261c9d48069d6cb087050d3e7c198f7f2fa8e5c50b09857b7a"])
+        con.execute("update meta.schema_migrations set checksum = ? where version = '018_identity_keys_once'",
+                    ["d720852354163013ced4d13eb74e9ac02edc4d48ff29f2a903f769720cf01e5f"])
+        con.execute("delete from meta.schema_migrations where version > '044'")
+        con.execute("insert into core.identity_keys (record_key, source_name, source_record_id) "
+                    "values ('board:left-by-a-training', 'board', 'left-by-a-training')")
+    with caplog.at_level(logging.WARNING, logger="tasks.warehouse"):
+        with writer(settings) as con:
+            assert con.execute("select count(*) from staging.deleted_records").fetchone() == (0,)
+            assert con.execute("select count(*) from core.identity_keys").fetchone() == (0,)
+        with writer(settings):
+            pass
+    assert [r.getMessage() for r in caplog.records if r.name == "tasks.warehouse"] == []
