@@ -8,6 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from tasks import PROJECT_ROOT
 from tasks.pii import MaskedError
 
 M = TypeVar("M", bound=BaseModel)
@@ -46,9 +47,15 @@ def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
 def read_yaml(path: Path) -> tuple[object, yaml.Node | None]:
     """Parses a YAML file; returns (data, composed node) or raises ConfigError with the line."""
     if not path.exists():
-        hint = "" if path.parent.exists() else (
-            f" ({path.parent} does not exist: a new CANDOR_HOME starts with a copy of the project's data/config, "
-            f"cp -r data/config {path.parent.parent}/)")
+        default = PROJECT_ROOT / "data" / "config" / path.name
+        if not path.parent.exists():
+            hint = (f" ({path.parent} does not exist: a new CANDOR_HOME starts with a copy of the project's "
+                    f"data/config, cp -r data/config {path.parent.parent}/)")
+        elif default.exists():  # a home upgraded in place keeps its config: a file a later version added is missing
+            hint = (f"; this Candor version reads it (a home made by an earlier version may lack it): start from "
+                    f"the project's default, cp {default} {path.parent}/")
+        else:
+            hint = ""
         raise ConfigError(f"{path}: file not found{hint}")
     raw = path.read_bytes()
     try:

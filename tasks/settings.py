@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -107,18 +108,37 @@ def _reason(err: dict) -> str:
     return err["msg"]
 
 
+def _origin(var: str, env_file: Path) -> str:
+    """Where a CANDOR_* value came from: the environment, or the .env file and line (a .env kept across upgrades)."""
+    if var in os.environ:
+        return "environment"
+    if env_file.exists():
+        line = re.compile(rf"\s*(export\s+)?{re.escape(var)}\s*=")
+        for number, text in enumerate(env_file.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+            if line.match(text):
+                return f"{env_file}:{number}"
+    return "override"
+
+
 def load_settings(env_file: Path = Path(".env"), **overrides) -> Settings:
-    """Reads CANDOR_* from the environment and .env into Settings; raises SettingsError naming the variable."""
+    """Reads CANDOR_* from the environment and .env into Settings; raises SettingsError naming the variable and
+    where its value came from."""
     values = _candor_values(env_file)
     known = {name: ENV_PREFIX + name.upper() for name in Settings.model_fields}
     unknown = sorted(k for k in values if k.upper() not in known.values() and k.upper() not in NOT_SETTINGS)
     if unknown:
-        raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known.values()))}")
+        named = ", ".join(f"{k} ({_origin(k, env_file)})" for k in unknown)
+        raise SettingsError(f"unknown setting(s) {named}; known: {', '.join(sorted(known.values()))}")
     fields = {name: values[var] for name, var in known.items() if var in values}
     try:
         settings = Settings.model_validate({**fields, **overrides})
     except ValidationError as exc:
-        lines = [f"{known.get(str(err['loc'][0]), err['loc'][0])}: {_reason(err)}" for err in exc.errors()]
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0])
+            var = known.get(name, name)
+            where = f" ({_origin(var, env_file)})" if name in fields and name not in overrides else ""
+            lines.append(f"{var}{where}: {_reason(err)}")
         raise SettingsError("invalid settings: " + "; ".join(lines)) from None
     if not settings.home.is_dir():  # a typo: nothing (no empty warehouse, no Prefect home) is made there
         raise SettingsError(f"CANDOR_HOME {settings.home} is not a folder; a new home starts with a copy of the "

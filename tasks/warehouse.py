@@ -174,14 +174,27 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         " applied_at timestamptz not null default now())"
     )
     applied = dict(con.execute("select version, checksum from meta.schema_migrations").fetchall())
+    known = migrations()
+    unknown = sorted(set(applied) - {path.stem for path in known})
+    file = scalar(con, "select path from duckdb_databases() where database_name = current_database()")
+    if unknown:  # an older checkout would run its flows on tables a later version reshaped
+        raise WarehouseUnavailable(
+            f"{file} was migrated by a newer Candor: it has migration(s) {', '.join(unknown)} that this code "
+            f"does not have (the warehouse's newest is {max(applied)}, this code's newest is "
+            f"{known[-1].stem if known else 'none'}); nothing was changed. Run the Candor version that wrote it "
+            f"(git pull), or open a copy of the warehouse taken before that version ran"
+        )
+    pending = [path.stem for path in known if path.stem not in applied]
+    if applied and pending:  # an upgrade: one migration can rewrite every stored row (034 took 35 s on 260k)
+        log.info("warehouse %s: applying %d migration(s) (%s); other Candor commands wait for it",
+                 file, len(pending), ", ".join(pending))
+    started = time.monotonic()
     done = []
-    for path in migrations():
+    for path in known:
+        if path.stem in applied:
+            continue
         text = path.read_text()
         checksum = hashlib.sha256(text.encode()).hexdigest()
-        if path.stem in applied:
-            if applied[path.stem] != checksum:
-                log.warning("migration %s changed after it was applied; not re-run", path.name)
-            continue
         with transaction(con):
             con.execute(text)
             con.execute(
@@ -189,6 +202,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 [path.stem, checksum],
             )
         done.append(path.stem)
+    if applied and pending:
+        log.info("warehouse %s: migrated to %s in %.1f s", file, known[-1].stem, time.monotonic() - started)
+    # checked after applying: a later migration may bring an edited one's changes and record its new checksum (045)
+    recorded = dict(con.execute("select version, checksum from meta.schema_migrations").fetchall())
+    for path in known:
+        if path.stem not in done and recorded[path.stem] != hashlib.sha256(path.read_text().encode()).hexdigest():
+            log.warning("migration %s changed after it was applied; not re-run", path.name)
     return done
 
 

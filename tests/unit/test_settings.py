@@ -126,8 +126,21 @@ def test_a_home_without_config_says_how_to_start_one(tmp_path):
                               f"exist: a new CANDOR_HOME starts with a copy of the project's data/config, "
                               f"cp -r data/config {tmp_path}/)")
     (tmp_path / "config").mkdir()
-    with pytest.raises(ConfigError, match=r"sources\.yaml: file not found$"):
+    with pytest.raises(ConfigError, match=r"sources\.yaml: file not found; "):
         load_sources(tmp_path / "config")
+
+
+def test_a_home_made_before_a_config_file_existed_is_told_where_the_default_is(home):
+    from tasks import PROJECT_ROOT
+    from tasks.journey.stages import load_stage_map
+
+    # a CANDOR_HOME copied from Candor's first version, which had no stages.yaml, upgraded in place
+    (home / "config" / "stages.yaml").unlink()
+    with pytest.raises(ConfigError) as err:
+        load_stage_map(home / "config")
+    assert str(err.value) == (f"{home / 'config' / 'stages.yaml'}: file not found; this Candor version reads it "
+                              f"(a home made by an earlier version may lack it): start from the project's default, "
+                              f"cp {PROJECT_ROOT / 'data' / 'config' / 'stages.yaml'} {home / 'config'}/")
 
 
 def test_default_config_loads():
@@ -145,3 +158,18 @@ def test_a_value_of_the_wrong_form_is_explained_in_words_not_as_a_regular_expres
     with pytest.raises(SettingsError) as raised:
         load_settings(env_file=tmp_path / "missing.env")
     assert says in str(raised.value) and "should match pattern" not in str(raised.value), str(raised.value)
+
+
+def test_a_setting_from_an_old_env_file_is_rejected_naming_the_file_and_line(tmp_path, monkeypatch):
+    # a .env kept across upgrades: a value a later version validates, a name it does not know
+    env = tmp_path / ".env"
+    env.write_text("# Candor\nCANDOR_MAX_BAD_FRACTION=0.3\nexport CANDOR_DEFAULT_REGION=us   # as the old .env.example\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=env)
+    assert str(raised.value).startswith(f"invalid settings: CANDOR_DEFAULT_REGION ({env}:3): 'us' is not of the form")
+    env.write_text("CANDOR_MAX_BAD_FRACTION=0.3\n\nCANDOR_MATCH_THRESHOLD=0.8\n")
+    monkeypatch.setenv("CANDOR_LOCK_TIMOUT_S", "5")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=env)
+    assert str(raised.value).startswith(f"unknown setting(s) CANDOR_LOCK_TIMOUT_S (environment), "
+                                        f"CANDOR_MATCH_THRESHOLD ({env}:3); known: ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 import textwrap
@@ -136,3 +137,59 @@ def test_running_out_of_memory_names_candors_setting_not_duckdbs_sql(settings):
     assert type(raised.value).__name__ == "WarehouseOutOfMemory" and raised.value.expected
     with writer(settings) as con:  # the lock is released
         assert con.execute("select 1").fetchone() == (1,)
+
+
+def test_a_warehouse_migrated_by_a_newer_candor_is_refused_naming_the_file_and_both_versions(settings):
+    from tasks.warehouse import WarehouseUnavailable
+
+    with writer(settings) as con:  # as a later checkout leaves it: one migration this code does not have
+        con.execute("insert into meta.schema_migrations (version, checksum) values ('999_from_the_future', 'x')")
+        con.execute("create table core.from_the_future (x int)")
+    newest = migrations()[-1].stem
+    with pytest.raises(WarehouseUnavailable, match=rf"{settings.warehouse_path} was migrated by a newer Candor: .*"
+                                                   rf"999_from_the_future.* this code's newest is {newest}"):
+        with writer(settings):
+            pass
+    from tasks.warehouse import connect
+
+    con = connect(settings.warehouse_path)  # the refusal changed nothing
+    assert con.execute("select count(*) from meta.schema_migrations").fetchone() == (len(migrations()) + 1,)
+    con.close()
+
+
+def test_upgrading_a_warehouse_says_which_migrations_it_applies_before_the_long_ones_run(settings, caplog):
+    with writer(settings):
+        pass
+    with caplog.at_level(logging.INFO, logger="tasks.warehouse"):
+        with writer(settings) as con:  # as a warehouse an older checkout wrote, before migrations 034 and 044
+            con.execute("delete from meta.schema_migrations where version in "
+                        "('034_payload_keys_sorted', '044_email_address_full_stop')")
+        with writer(settings):
+            pass
+    lines = [r.getMessage() for r in caplog.records if r.name == "tasks.warehouse"]
+    assert lines[0] == (f"warehouse {settings.warehouse_path}: applying 2 migration(s) (034_payload_keys_sorted, "
+                        f"044_email_address_full_stop); other Candor commands wait for it")
+    assert re.fullmatch(rf"warehouse {re.escape(str(settings.warehouse_path))}: migrated to "
+                        rf"{migrations()[-1].stem} in \d+\.\d s", lines[1])
+    assert len(lines) == 2
+
+
+def test_a_warehouse_that_applied_013_and_018_as_first_written_is_caught_up_and_not_warned_about(settings, caplog):
+    with writer(settings) as con:  # as one made by 0893704..1cf8d39 and 5e8d3ea..5b8373e holds it: both files were
+        # edited after release (013 gained staging.deleted_records, 018 its second delete); these are the
+        # sha256 of their first texts, which is what such a warehouse recorded
+        con.execute("drop table staging.deleted_records")
+        con.execute("update meta.schema_migrations set checksum = ? where version = '013_identity_incremental'",
+                    ["4d4394170f8da7261c9d48069d6cb087050d3e7c198f7f2fa8e5c50b09857b7a"])
+        con.execute("update meta.schema_migrations set checksum = ? where version = '018_identity_keys_once'",
+                    ["d720852354163013ced4d13eb74e9ac02edc4d48ff29f2a903f769720cf01e5f"])
+        con.execute("delete from meta.schema_migrations where version > '044'")
+        con.execute("insert into core.identity_keys (record_key, source_name, source_record_id) "
+                    "values ('board:left-by-a-training', 'board', 'left-by-a-training')")
+    with caplog.at_level(logging.WARNING, logger="tasks.warehouse"):
+        with writer(settings) as con:
+            assert con.execute("select count(*) from staging.deleted_records").fetchone() == (0,)
+            assert con.execute("select count(*) from core.identity_keys").fetchone() == (0,)
+        with writer(settings):
+            pass
+    assert [r.getMessage() for r in caplog.records if r.name == "tasks.warehouse"] == []
