@@ -204,7 +204,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         done.append(path.stem)
     if applied and pending:
         log.info("warehouse %s: migrated to %s in %.1f s", file, known[-1].stem, time.monotonic() - started)
-    # checked after applying: a later migration may bring an edited one's changes and record its new checksum (045)
+    # checked after applying: a later migration may bring an edited one's changes and record its new checksum (047)
     recorded = dict(con.execute("select version, checksum from meta.schema_migrations").fetchall())
     for path in known:
         if path.stem not in done and recorded[path.stem] != hashlib.sha256(path.read_text().encode()).hexdigest():
