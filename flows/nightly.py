@@ -7,6 +7,7 @@ from prefect import flow
 from flows.ingest import IngestFailed, ingest_flow
 from flows.resolve import resolve_flow
 from flows.segment import segment_flow
+from tasks.prefect_tasks import check_config_task
 
 
 @flow(name="nightly")
@@ -14,8 +15,9 @@ def nightly_flow() -> dict:
     """Runs ingest, then the stages after it; returns each stage's summary.
 
     Bad files do not stop the night: later stages run on the good rows, and the run fails at the
-    end naming the ingest problems.
+    end naming the ingest problems. A bad config file stops it before anything is written.
     """
+    check_config_task()
     results: dict = {}
     try:
         results["ingest"] = ingest_flow()

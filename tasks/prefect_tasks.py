@@ -17,6 +17,7 @@ from tasks.identity.run import run_resolve, run_train, run_use_model
 from tasks.ingest import run_ingest
 from tasks.journey.pipeline import preview, run_step
 from tasks.pii import MaskedError, mask_quoted, mask_text
+from tasks.preflight import check_config
 
 
 def masked(fn: Callable) -> Callable:
@@ -45,6 +46,7 @@ def prefect_task(fn: Callable, name: str):
     return task(masked(fn), name=name, cache_policy=NONE)
 
 
+check_config_task = prefect_task(check_config, "check-config")
 ingest_task = prefect_task(run_ingest, "ingest-files")
 journey_step_task = prefect_task(run_step, "journey-step")
 journey_preview_task = prefect_task(preview, "journey-preview")

@@ -136,3 +136,16 @@ def test_a_resolve_run_leaves_senders_the_addresses_of_the_persons_it_made(setti
     with writer(settings) as con:   # a sender between this run and the next segment run
         assert set(person_of(con).values()) == {ids["a:1"]}
         assert may_contact(con, [ids["a:1"]], "email") == {ids["a:1"]: (False, "do_not_contact")}
+
+
+def test_nightly_with_a_bad_config_file_stops_before_writing_anything(settings, home):
+    from flows.nightly import nightly_flow
+    from tasks.config import ConfigError
+
+    good_and_bad(home, "also-good.csv", HEADER.encode() + b"\nSJ-2,Bo,Ray,bo@x.io,,,,,US,,,,,,,,\n")
+    (home / "config" / "segments.yaml").write_text("segments:\n  silver:\n    wher: \"stage = 'offered'\"\n")
+    (home / "config" / "stages.yaml").write_text("stages:\n  hired: [Hired]\n  hierd: [Offer accepted]\n")
+    with pytest.raises(ConfigError) as failed:
+        nightly_flow()
+    assert "segments.yaml:3" in str(failed.value) and "stages.yaml:3" in str(failed.value)
+    assert not settings.warehouse_path.exists()  # not even opened: no ingest, no resolve

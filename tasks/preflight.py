@@ -1,0 +1,32 @@
+"""Reads every config file of a nightly run before the run writes anything (STYLE.md rule 7)."""
+
+from __future__ import annotations
+
+from tasks.config import ConfigError
+from tasks.journey.consent import read_do_not_contact
+from tasks.journey.segments import load_segments
+from tasks.journey.stages import load_stage_map
+from tasks.settings import Settings, load_settings
+from tasks.sources.registry import load_sources
+
+
+def check_config(settings: Settings | None = None) -> None:
+    """Reads sources.yaml, stages.yaml, segments.yaml and do_not_contact.csv -> raises one ConfigError
+    naming every file, line and field at fault.
+
+    A nightly run otherwise read the journey's files only at its last stage: a typo in segments.yaml
+    failed the night after ingest and resolve had committed. Segment conditions are compiled against
+    the warehouse later (a column a condition names must exist); identity_overrides.yaml is read by
+    resolve before it writes, as it checks each record against staging.
+    """
+    settings = settings or load_settings()
+    config = settings.config_dir
+    problems = []
+    for read in (lambda: load_sources(config), lambda: load_stage_map(config), lambda: load_segments(config),
+                 lambda: read_do_not_contact(config / "do_not_contact.csv", settings.default_region)):
+        try:
+            read()
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
