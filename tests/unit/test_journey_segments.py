@@ -221,3 +221,13 @@ def test_default_segments_load_and_run(population, settings, home):
     sizes = {r["segment"]: r["size"] for r in segments_step(population, settings.model_copy(update={"now": NOW}))}
     assert len(sizes) >= 10
     assert (sizes["silver_medalists"], sizes["hired_alumni"], sizes["active_pipeline"], sizes["dach_talent"]) == (1, 1, 1, 2)
+
+
+@pytest.mark.parametrize("where", ["last_engaged_at >= now() - interval 30 day",
+                                   "last_engaged_at >= current_timestamp - interval 30 day",
+                                   "last_engaged_at::date >= current_date - 30", "last_engaged_at::date >= today() - 30"])
+def test_a_where_predicate_reads_now_from_the_runs_clock(population, settings, home, where):
+    # a test or a replay moves the clock (CANDOR_NOW): "engaged in the last 30 days" written as SQL must move with it
+    run(population, settings, home, f"segments:\n  s:\n    where: \"{where}\"\n  t:\n    engaged_within_days: 30\n")
+    assert members(population, "s") == members(population, "t") == {2}
+    assert population.execute("select now() > ?::timestamptz + interval 30 day", [NOW]).fetchone()[0]  # the machine's again
