@@ -95,7 +95,9 @@ class FakeApi:
         with self._lock:
             self.requests.append((parts.path, query, time.monotonic(), status))
         try:
-            request.send_response(status)
+            request.send_response_only(status)  # Server and Date as send_response sends them, Date scriptable (an API's clock)
+            request.send_header("Server", request.version_string())
+            request.send_header("Date", headers.pop("Date", None) or request.date_time_string())
             request.send_header("Content-Type", "application/json")
             request.send_header("Content-Length", str(len(body)))
             for name, value in headers.items():
