@@ -19,7 +19,7 @@ import httpx
 
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
-from tasks.sources.http import ApiError, RetryPolicy, get, json_body
+from tasks.sources.http import ApiError, RetryPolicy, get, json_body, served_at
 from tasks.sources.registry import SourceConfig
 
 # JSON paths into a Harvest candidate; a `mapping` entry in sources.yaml overrides one.
@@ -105,7 +105,7 @@ class Greenhouse:
                 params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         response = get(self.http, url, self.source.name, self.policy, params)
         return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
-                    response.links.get("next", {}).get("url"))
+                    response.links.get("next", {}).get("url"), served_at(response))
 
     def _candidates(self, response: httpx.Response) -> list:
         """The JSON array of candidates a response holds, or ApiError naming the URL (not the body)."""

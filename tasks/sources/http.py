@@ -115,6 +115,15 @@ def json_body(response: httpx.Response) -> object:
         return None
 
 
+def served_at(response: httpx.Response) -> datetime | None:
+    """The answer's Date header: when it was sent, on the API's clock (None without a readable one)."""
+    try:
+        sent = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return sent if sent.tzinfo else None
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     """Seconds from a Retry-After header (delta seconds or an HTTP date), if it has one."""
     value = response.headers.get("Retry-After")
@@ -127,10 +136,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     # An HTTP date is on the API's clock: counted from its Date header, a clock of the API's that runs
     # ahead (or Candor's, frozen by CANDOR_NOW) asks for no longer wait. This is a real wait, not a
     # business time, so without a Date header it is counted from this machine's clock, never the frozen one.
-    try:
-        sent = parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):
-        sent = datetime.now(timezone.utc)
+    sent = served_at(response) or datetime.now(timezone.utc)
     try:
         return max(0.0, (parsedate_to_datetime(value) - sent).total_seconds())
     except (TypeError, ValueError):  # TypeError: a date without a zone (-0000) against an aware one

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -190,6 +191,26 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
         assert len(after["staged"]) == len(before["staged"])
         assert dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())["watermark"] == later.isoformat()
         run_checks(con)
+
+
+def test_an_api_clock_behind_candors_dates_the_watermark_so_no_update_is_missed(home, fake):
+    # updated_after compares updated_at, a time on Greenhouse's clock: with the watermark on Candor's, a
+    # candidate updated just after a run started on an API whose clock runs 10 minutes behind was older
+    # than the next run's filter (watermark - overlap_s) and was missed until the next full scan
+    fake.clock_offset_s = (NOW - timedelta(minutes=10)).timestamp() - time.time()
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        watermark = datetime.fromisoformat(dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())["watermark"])
+    cid = sorted(fake.candidates)[5]
+    fake.update(cid, NOW - timedelta(minutes=8), title="Staff Engineer")             # after that, on the API's clock
+    settings = configure(home, fake.url, now=NOW + timedelta(hours=6))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select current_title from staging.candidate_records where source_record_id = ?",
+                           [str(cid)]).fetchone() == ("Staff Engineer",)
+    assert NOW - timedelta(minutes=10) <= watermark < NOW - timedelta(minutes=9)   # the first page's Date
+    assert fake.data_requests(PATH)[-1]["updated_after"] == (watermark - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, fake):
