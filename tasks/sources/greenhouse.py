@@ -17,6 +17,7 @@ from datetime import datetime
 
 import httpx
 
+from tasks.clock import utcnow
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
 from tasks.sources.http import ApiError, RetryPolicy, get, json_body, served_at
@@ -71,8 +72,21 @@ def _stage(app: dict) -> tuple[object, object]:
     return current.get("id"), current.get("name")
 
 
-def _latest_application(candidate: dict) -> dict:
-    return max(_applications(candidate), key=lambda a: str(a.get("applied_at") or ""), default={})
+def _in_future(stamp: object, now: datetime) -> bool:
+    """Whether a Harvest timestamp is later than `now` (one that does not parse, or has no offset, is not)."""
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) > now
+    except (TypeError, ValueError):
+        return False
+
+
+def _latest_application(candidate: dict, now: datetime) -> dict:
+    """The latest application, passing over those dated after `now` (a typo: applied 2062) while another is
+    not: as the latest it quarantined the whole candidate as applied_at_not_future. Its own stage rows
+    are still quarantined (changed_at_not_future)."""
+    apps = _applications(candidate)
+    dated = [a for a in apps if not _in_future(a.get("applied_at"), now)]
+    return max(dated or apps, key=lambda a: str(a.get("applied_at") or ""), default={})
 
 
 class Greenhouse:
@@ -126,7 +140,8 @@ class Greenhouse:
 
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:
         """Fields a JSON path cannot pick: preferred email/phone, the LinkedIn link, the latest application."""
-        latest = [_latest_application(c) for c in candidates]
+        now = utcnow(self.settings)
+        latest = [_latest_application(c, now) for c in candidates]
         referred = [a if "referral" in str(_obj(a.get("source")).get("public_name", "")).lower() else {} for a in latest]
         return {
             "email": [pick_typed(c.get("email_addresses"), "personal") for c in candidates],

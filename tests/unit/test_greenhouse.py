@@ -410,6 +410,23 @@ def test_a_rejected_applications_stage_is_dated_at_the_rejection_at_the_latest(h
     assert rows["app:555001:9002:stage:7003"] == "2026-11-15T12:00:00.000Z"   # an open one: its last activity
 
 
+def test_an_application_dated_in_the_future_quarantines_its_stage_rows_not_its_candidate(home, fake):
+    # a recruiter's typo (applied 2062) made that application the candidate's latest: the whole candidate,
+    # address and real applications with it, was quarantined as applied_at_not_future
+    cid = next(c for c, v in sorted(fake.candidates.items())
+               if len(v["applications"]) == 1 and v["applications"][0]["status"] == "active")
+    real = fake.candidates[cid]["applications"][0]
+    typo = {**real, "id": real["id"] + 5_000_000, "applied_at": "2062-03-01T10:00:00Z", "last_activity_at": "2062-03-01T10:00:00Z"}
+    fake.update(cid, NOW - timedelta(hours=1), applications=[real, typo])
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select applied_at, job_id from staging.candidate_records where source_record_id = ?", [str(cid)]
+                           ).fetchone() == (datetime.fromisoformat(real["applied_at"].replace("Z", "+00:00")), str(real["jobs"][0]["id"]))
+        assert con.execute("select rule, count(*) from staging.quarantine where starts_with(source_record_id, ?) group by rule",
+                           [f"app:{cid}:{typo['id']}:"]).fetchall() == [("changed_at_not_future", 2)]
+
+
 def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
     # a tag added later restages the candidate, and an HR note moves the application's last activity,
     # which Greenhouse dates the current stage and Hired by: the journey's "first reached" times stay
