@@ -10,7 +10,7 @@ renamed as (
     select
         b.*,
         staging.email_address(b.email) as email_norm,  -- sql/schema/044
-        staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts  -- sql/schema/045
+        staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts  -- sql/schema/046
     from source as b
 ),
 

@@ -8,7 +8,7 @@ source as (
 parsed as (
     select
         b.*,
-        staging.parse_time(b.changed_at, $day_first, $timezone) as changed_ts  -- sql/schema/045
+        staging.parse_time(b.changed_at, $day_first, $timezone) as changed_ts  -- sql/schema/046
     from source as b
 )
 

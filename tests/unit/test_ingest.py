@@ -387,6 +387,21 @@ def test_two_digit_years_are_this_century_and_a_year_before_1900_or_a_word_is_un
             (6, "applied_at_parseable", "epoch")]
 
 
+def test_epoch_seconds_and_milliseconds_with_a_fraction_are_times(settings, home):
+    # a JSON feed's float (Python's time.time(), 1.7723592E12 read back) is written with a fraction: it
+    # was quarantined as applied_at_parseable, while the same value without it was a time
+    when = {4: "1772359200.5", 5: "1772359200123.0", 6: "1772359200", 7: "1772359200.", 8: "17723592.5"}
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
+    write(home, "stackjobs", "epoch.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
+                           ).fetchall() == [("SJ-4", "2026-03-01 10:00:00.5+00"), ("SJ-5", "2026-03-01 10:00:00.123+00"),
+                                            ("SJ-6", "2026-03-01 10:00:00+00")]
+        assert con.execute("select row_number, rule from staging.quarantine order by 1").fetchall() == [
+            (5, "applied_at_parseable"), (6, "applied_at_parseable")]
+
+
 def test_a_source_sets_the_order_of_slashed_dates_and_a_date_impossible_in_that_order_is_unparseable(settings, home):
     when = {4: "05/03/2026", 5: "15/03/2026 09:30", 6: "03/15/2026", 7: "15.03.26"}
     rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
