@@ -14,6 +14,7 @@ and lands what it missed (api.py `_catch_up`).
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -35,14 +36,19 @@ DEFAULT_MAPPING = {
 }
 
 
-def _earliest(*stamps: str | None) -> str | None:
+def _when(stamp: object, zone: str) -> datetime | None:
+    """A Harvest ISO 8601 timestamp as an aware datetime; one without an offset is in `zone` (the source's
+    timezone, as staging reads it): compared with an aware one it raised TypeError and ended the run."""
+    try:
+        when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))
+
+
+def _earliest(zone: str, *stamps: str | None) -> str | None:
     """The earliest of Harvest's ISO 8601 timestamps given; one that does not parse is left out."""
-    parsed = []
-    for stamp in stamps:
-        try:
-            parsed.append((datetime.fromisoformat(stamp.replace("Z", "+00:00")), stamp))
-        except (AttributeError, TypeError, ValueError):
-            continue
+    parsed = [(when, stamp) for stamp in stamps if stamp and (when := _when(stamp, zone)) is not None]
     return min(parsed)[1] if parsed else next((s for s in stamps if s), None)
 
 
@@ -72,20 +78,12 @@ def _stage(app: dict) -> tuple[object, object]:
     return current.get("id"), current.get("name")
 
 
-def _in_future(stamp: object, now: datetime) -> bool:
-    """Whether a Harvest timestamp is later than `now` (one that does not parse, or has no offset, is not)."""
-    try:
-        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")) > now
-    except (TypeError, ValueError):
-        return False
-
-
-def _latest_application(candidate: dict, now: datetime) -> dict:
+def _latest_application(candidate: dict, now: datetime, zone: str) -> dict:
     """The latest application, passing over those dated after `now` (a typo: applied 2062) while another is
     not: as the latest it quarantined the whole candidate as applied_at_not_future. Its own stage rows
     are still quarantined (changed_at_not_future)."""
     apps = _applications(candidate)
-    dated = [a for a in apps if not _in_future(a.get("applied_at"), now)]
+    dated = [a for a in apps if (when := _when(a.get("applied_at"), zone)) is None or when <= now]
     return max(dated or apps, key=lambda a: str(a.get("applied_at") or ""), default={})
 
 
@@ -141,7 +139,7 @@ class Greenhouse:
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:
         """Fields a JSON path cannot pick: preferred email/phone, the LinkedIn link, the latest application."""
         now = utcnow(self.settings)
-        latest = [_latest_application(c, now) for c in candidates]
+        latest = [_latest_application(c, now, self.source.timezone) for c in candidates]
         referred = [a if "referral" in str(_obj(a.get("source")).get("public_name", "")).lower() else {} for a in latest]
         return {
             "email": [pick_typed(c.get("email_addresses"), "personal") for c in candidates],
@@ -168,7 +166,7 @@ class Greenhouse:
                 if stage_name:
                     # a note or an email after a rejection moves last_activity_at, not the stage: the stage
                     # was reached by the rejection at the latest
-                    at = _earliest(app.get("last_activity_at") or app.get("applied_at"),
+                    at = _earliest(self.source.timezone, app.get("last_activity_at") or app.get("applied_at"),
                                    app.get("rejected_at") if app.get("status") == "rejected" else None)
                     rows.append({"id": f"{base}:stage:{stage_id}", "stage": stage_name,
                                  "changed_at": at, **common})

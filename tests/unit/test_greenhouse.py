@@ -410,6 +410,20 @@ def test_a_rejected_applications_stage_is_dated_at_the_rejection_at_the_latest(h
     assert rows["app:555001:9002:stage:7003"] == "2026-11-15T12:00:00.000Z"   # an open one: its last activity
 
 
+def test_a_rejection_time_without_an_offset_is_compared_not_a_crash(home, fake):
+    # min() of an aware and a naive datetime raised TypeError: not an ApiError, so the whole ingest run
+    # ended with a traceback, every later API source unread
+    from tasks.sources.greenhouse import Greenhouse
+    from tasks.sources.registry import load_sources
+
+    app = {"id": 9001, "applied_at": "2026-10-21T12:00:00Z", "rejected_at": "2026-11-10T12:00:00",
+           "last_activity_at": "2026-11-15T12:00:00Z", "status": "rejected", "jobs": [{"id": 4002}],
+           "current_stage": {"id": 7003, "name": "Face to Face"}}
+    [source] = load_sources(configure(home, fake.url).config_dir)
+    rows = {r["id"]: r["changed_at"] for r in Greenhouse(None, source, None, None).stage_rows([{"id": 555001, "applications": [app]}])}
+    assert rows["app:555001:9001:stage:7003"] == "2026-11-10T12:00:00"   # no offset: the source's timezone (UTC), as staging reads it
+
+
 def test_an_application_dated_in_the_future_quarantines_its_stage_rows_not_its_candidate(home, fake):
     # a recruiter's typo (applied 2062) made that application the candidate's latest: the whole candidate,
     # address and real applications with it, was quarantined as applied_at_not_future
