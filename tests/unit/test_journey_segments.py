@@ -10,6 +10,7 @@ from tasks.config import ConfigError
 from tasks.journey.consent import refresh_consent
 from tasks.journey.pipeline import segments_step, stages_step
 from tasks.journey.segments import SENIORITY, load_segments
+from tasks.warehouse import transaction
 from tests.journey_fixtures import at, event, moved, person, record, stage_change, warehouse
 
 NOW = at(200)
@@ -194,6 +195,18 @@ def test_a_where_predicate_failing_only_on_the_data_names_file_line_and_segment(
         run(population, settings, home, f"segments:\n  ok:\n    referred: true\n  warm:\n    where: \"{where}\"\n")
     assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': its condition fails on the data:" \
         in str(info.value)
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
+def test_a_where_predicate_failing_on_the_data_inside_the_steps_transaction_names_its_segment(population, settings, home):
+    # run_step runs the step in one transaction, which the failed statement aborts: running each segment
+    # again to find the failing one named the first segment and "Current transaction is aborted"
+    (home / "config" / "segments.yaml").write_text(
+        "segments:\n  ok:\n    referred: true\n  warm:\n    where: \"cast(city as integer) > 3\"\n")
+    with pytest.raises(ConfigError) as info, transaction(population):
+        segments_step(population, settings.model_copy(update={"now": NOW}))
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': its condition fails on the data: " \
+        "Conversion Error: Could not convert string '***' to INT32" in str(info.value)
     assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
 
 
