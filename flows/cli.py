@@ -270,9 +270,11 @@ def generate(
     """Write realistic feeds (job boards, Indeed JSONL, referrals, ATS) plus a ground-truth file."""
     from tasks.generate import generate as write_feeds
 
-    out = out or _settings().inbox_dir
+    settings = _settings()
+    out = out or settings.inbox_dir
     with console.status(f"generating {candidates:,} candidates into {out}…"):
-        counts = write_feeds(out, candidates, seed)
+        # dated by the one clock: CANDOR_NOW when set, else today's midnight UTC (tasks/generate.py)
+        counts = write_feeds(out, candidates, seed, settings.now)
     _print_rows("generated", [{"file": k, "records": v} for k, v in counts.items()])
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+
+import duckdb
 
 from tasks.settings import Settings
 
@@ -16,6 +20,34 @@ def utcnow(settings: Settings | None = None) -> datetime:
         # an offset given (CANDOR_NOW=2026-03-01T09:00+01:00) is converted: every stored time is UTC
         return frozen.astimezone(timezone.utc) if frozen.tzinfo else frozen.replace(tzinfo=timezone.utc)
     return datetime.now(timezone.utc)
+
+
+# DuckDB's spellings of the current time and date; temp macros shadow them for the length of a sql_clock block
+_SQL_NOW = ("now", "current_timestamp", "get_current_timestamp", "transaction_timestamp")
+_SQL_TODAY = ("current_date", "today")
+
+
+@contextmanager
+def sql_clock(con: duckdb.DuckDBPyConnection, now: datetime) -> Iterator[None]:
+    """Makes now(), current_timestamp, current_date and today() on `con` read `now` (the run's clock) inside the block.
+
+    A segment's `where:` is SQL its author writes with now(): with the clock moved (CANDOR_NOW in a
+    test or a replay) it must see the time the run's own conditions see, not the machine's.
+    """
+    con.execute("create or replace temp table candor_clock as select ?::timestamptz as now", [now])
+    for name in _SQL_NOW:
+        con.execute(f"create or replace temp macro {name}() as (select now from temp.main.candor_clock)")
+    for name in _SQL_TODAY:  # the UTC date: the session's TimeZone is UTC (tasks/warehouse.py connect)
+        con.execute(f"create or replace temp macro {name}() as (select now::date from temp.main.candor_clock)")
+    try:
+        yield
+    finally:
+        try:
+            for name in _SQL_NOW + _SQL_TODAY:
+                con.execute(f"drop macro if exists temp.main.{name}")
+            con.execute("drop table if exists temp.main.candor_clock")
+        except duckdb.TransactionException:
+            pass  # the block failed inside a transaction, whose rollback takes them away; its error is the one to see
 
 
 class StepTimer:

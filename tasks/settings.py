@@ -20,6 +20,17 @@ class SettingsError(ValueError):
     """A setting is unknown or invalid; the message names the variable."""
 
 
+def iana_zone(value: str) -> str:
+    """The value when it names an IANA time zone, else a ValueError saying what one looks like."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)") from None
+    return value
+
+
 class Settings(BaseSettings):
     """Every knob Candor has. Misspelt CANDOR_* variables are rejected at start."""
 
@@ -57,13 +68,7 @@ class Settings(BaseSettings):
     @field_validator("org_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)") from None
-        return value
+        return iana_zone(value)
 
     @property
     def config_dir(self) -> Path:

@@ -108,11 +108,11 @@ def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime, d
     placeholders = blank_placeholders(con)
     if source.kind == "ats_status":
         con.execute(f"create or replace temp table batch_staged as {sql_text('staging/stage_change_batch')}",
-                    {"now": now, "day_first": source.date_order == "dmy"})
+                    {"now": now, "day_first": source.date_order == "dmy", "timezone": source.timezone})
         return placeholders
     build_lookups(con, source.phone_region or default_region)
     con.execute(
         f"create or replace temp table batch_staged as {sql_text('staging/candidate_batch')}",
-        {"now": now, "day_first": source.date_order == "dmy", "true_words": sorted(nz.TRUE_WORDS), "false_words": sorted(nz.FALSE_WORDS)},
+        {"now": now, "day_first": source.date_order == "dmy", "timezone": source.timezone, "true_words": sorted(nz.TRUE_WORDS), "false_words": sorted(nz.FALSE_WORDS)},
     )
     return placeholders

@@ -1,6 +1,6 @@
 -- Normalizes one batch of candidate rows. Inputs: temp batch_read (raw canonical text), and the
 -- per-distinct-value lookups name_lookup, name_split, phone_lookup, country_lookup.
--- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy).
+-- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy), $timezone (the source's).
 with
 source as (
     select * from batch_read
@@ -10,7 +10,7 @@ renamed as (
     select
         b.*,
         staging.email_address(b.email) as email_norm,  -- sql/schema/044
-        staging.parse_time(b.applied_at, $day_first) as applied_ts  -- sql/schema/043
+        staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts  -- sql/schema/049
     from source as b
 ),
 

@@ -1,5 +1,5 @@
 -- Normalizes one batch of ATS stage-change rows. Inputs: temp batch_read.
--- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy).
+-- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy), $timezone (the source's).
 with
 source as (
     select * from batch_read
@@ -8,7 +8,7 @@ source as (
 parsed as (
     select
         b.*,
-        staging.parse_time(b.changed_at, $day_first) as changed_ts  -- sql/schema/043
+        staging.parse_time(b.changed_at, $day_first, $timezone) as changed_ts  -- sql/schema/049
     from source as b
 )
 

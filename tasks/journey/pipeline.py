@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tasks.clock import utcnow
+from tasks.clock import sql_clock, utcnow
 from tasks.journey.consent import refresh_consent
 from tasks.journey.segments import apply_segments, build_segment_people, compile_segments, load_segments
 from tasks.journey.stages import STAGES, build_stages, load_stage_map
@@ -27,7 +27,8 @@ def segments_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[di
     config = load_segments(settings.config_dir)   # config errors before any work
     now = utcnow(settings)
     build_segment_people(con, now)
-    return apply_segments(con, compile_segments(config, con, now), now)
+    with sql_clock(con, now):  # a where: written with now() or current_date reads the run's clock
+        return apply_segments(con, compile_segments(config, con, now), now)
 
 
 STEPS = {"consent": refresh_consent, "stages": stages_step, "funnel": funnel_step, "segments": segments_step}

@@ -267,18 +267,6 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
     return compiled
 
 
-def _failing_segment(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment]) -> ConfigError | None:
-    """The segment whose predicate raised `error` on the data (a cast or a pattern that fails only on
-    values, which the check in compile_segments cannot see), as an error naming its file and line."""
-    for seg in segments:
-        try:
-            con.execute(f"select count(*) from core.segment_people where {seg.sql}", seg.params).fetchall()
-        except duckdb.Error as exc:
-            return ConfigError(f"{seg.origin}: segment {seg.name!r}: its condition fails on the data: "
-                               f"{mask_quoted(str(exc).splitlines()[0])}")
-    return None
-
-
 def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
     """Rebuilds core.segment_people (one row per person, the fields segments use)."""
     return build(con, "core/segment_people", {"now": now, "half_life_days": ENGAGEMENT_HALF_LIFE_DAYS})
@@ -286,13 +274,18 @@ def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
 
 def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], now: datetime) -> list[dict]:
     """Evaluates the segments into core.segment_current, records entries/exits in core.segment_memberships; returns size, entered, exited."""
-    selects = [f"select ?::varchar as segment, person_id from core.segment_people where {seg.sql}" for seg in segments]
-    try:
-        con.execute("create or replace table core.segment_current as\n"
-                    + ("\nunion all\n".join(selects) or "select null::varchar as segment, null::bigint as person_id where false"),
-                    [p for seg in segments for p in (seg.name, *seg.params)])
-    except duckdb.Error as exc:
-        raise (_failing_segment(con, segments) or exc) from None
+    con.execute("create or replace table core.segment_current as "
+                "select null::varchar as segment, person_id from core.segment_people where false")
+    # one statement per segment (each one scan, as each branch of one union was): a predicate that fails
+    # on a person's value (a cast, a pattern the check in compile_segments cannot see) names its segment
+    # itself; running them again to find it cannot work inside the step's transaction, which the error aborted
+    for seg in segments:
+        try:
+            con.execute(f"insert into core.segment_current select ?, person_id from core.segment_people where {seg.sql}",
+                        [seg.name, *seg.params])
+        except duckdb.Error as exc:
+            raise ConfigError(f"{seg.origin}: segment {seg.name!r}: its condition fails on the data: "
+                              f"{mask_quoted(str(exc).splitlines()[0])}") from None
     # a person merged into another is the same human: their stays follow the merge (the earliest open
     # stay of a segment is kept), so a merge is neither an exit nor a new entry
     con.execute("""

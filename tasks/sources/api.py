@@ -71,12 +71,13 @@ def first_linkedin(urls: list) -> str | None:
 
 @dataclass
 class Page:
-    """One API response: what was asked (URL, no secrets), its body hash, records, and the next cursor."""
+    """One API response: what was asked (URL, no secrets), its body hash, records, the next cursor and its time."""
 
     label: str
     sha: str
     records: list[dict]
     next: str | None
+    served_at: datetime | None = None  # its Date header: the API's clock, which updated_at filters compare with
 
 
 def body_sha(content: bytes) -> str:
@@ -388,6 +389,10 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
                 cursor = run.next if stream == run.stream else None
                 while True:
                     page = connector.fetch(stream, run.since, cursor)
+                    if page.served_at is not None and page.served_at < run.started_at:
+                        # the API's clock runs behind Candor's: the next run's filter compares updated_at,
+                        # a time on the API's clock, so the run starts when the API says it started
+                        run.started_at = page.served_at
                     after = streams.index(stream) + 1
                     run.stream, run.next = (stream, page.next) if page.next else (
                         streams[after] if after < len(streams) else "done", None)

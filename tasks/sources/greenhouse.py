@@ -14,12 +14,14 @@ and lands what it missed (api.py `_catch_up`).
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 
+from tasks.clock import utcnow
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
-from tasks.sources.http import ApiError, RetryPolicy, get, json_body
+from tasks.sources.http import ApiError, RetryPolicy, get, json_body, served_at
 from tasks.sources.registry import SourceConfig
 
 # JSON paths into a Harvest candidate; a `mapping` entry in sources.yaml overrides one.
@@ -34,14 +36,19 @@ DEFAULT_MAPPING = {
 }
 
 
-def _earliest(*stamps: str | None) -> str | None:
+def _when(stamp: object, zone: str) -> datetime | None:
+    """A Harvest ISO 8601 timestamp as an aware datetime; one without an offset is in `zone` (the source's
+    timezone, as staging reads it): compared with an aware one it raised TypeError and ended the run."""
+    try:
+        when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))
+
+
+def _earliest(zone: str, *stamps: str | None) -> str | None:
     """The earliest of Harvest's ISO 8601 timestamps given; one that does not parse is left out."""
-    parsed = []
-    for stamp in stamps:
-        try:
-            parsed.append((datetime.fromisoformat(stamp.replace("Z", "+00:00")), stamp))
-        except (AttributeError, TypeError, ValueError):
-            continue
+    parsed = [(when, stamp) for stamp in stamps if stamp and (when := _when(stamp, zone)) is not None]
     return min(parsed)[1] if parsed else next((s for s in stamps if s), None)
 
 
@@ -71,8 +78,13 @@ def _stage(app: dict) -> tuple[object, object]:
     return current.get("id"), current.get("name")
 
 
-def _latest_application(candidate: dict) -> dict:
-    return max(_applications(candidate), key=lambda a: str(a.get("applied_at") or ""), default={})
+def _latest_application(candidate: dict, now: datetime, zone: str) -> dict:
+    """The latest application, passing over those dated after `now` (a typo: applied 2062) while another is
+    not: as the latest it quarantined the whole candidate as applied_at_not_future. Its own stage rows
+    are still quarantined (changed_at_not_future)."""
+    apps = _applications(candidate)
+    dated = [a for a in apps if (when := _when(a.get("applied_at"), zone)) is None or when <= now]
+    return max(dated or apps, key=lambda a: str(a.get("applied_at") or ""), default={})
 
 
 class Greenhouse:
@@ -103,9 +115,9 @@ class Greenhouse:
             params = {"per_page": self.source.per_page}
             if since is not None:
                 params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        response = get(self.http, url, self.source.name, self.policy, params, self.settings)
+        response = get(self.http, url, self.source.name, self.policy, params)
         return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
-                    response.links.get("next", {}).get("url"))
+                    response.links.get("next", {}).get("url"), served_at(response))
 
     def _candidates(self, response: httpx.Response) -> list:
         """The JSON array of candidates a response holds, or ApiError naming the URL (not the body)."""
@@ -120,13 +132,14 @@ class Greenhouse:
         for start in range(0, len(ids), 50):
             params = {"candidate_ids": ",".join(ids[start:start + 50]), "per_page": 50}
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/candidates", self.source.name,
-                           self.policy, params, self.settings)
+                           self.policy, params)
             found += [c for c in self._candidates(response) if isinstance(c, dict) and str(c.get("id")) in ids]
         return found
 
     def derived_fields(self, candidates: list[dict]) -> dict[str, list]:
         """Fields a JSON path cannot pick: preferred email/phone, the LinkedIn link, the latest application."""
-        latest = [_latest_application(c) for c in candidates]
+        now = utcnow(self.settings)
+        latest = [_latest_application(c, now, self.source.timezone) for c in candidates]
         referred = [a if "referral" in str(_obj(a.get("source")).get("public_name", "")).lower() else {} for a in latest]
         return {
             "email": [pick_typed(c.get("email_addresses"), "personal") for c in candidates],
@@ -153,7 +166,7 @@ class Greenhouse:
                 if stage_name:
                     # a note or an email after a rejection moves last_activity_at, not the stage: the stage
                     # was reached by the rejection at the latest
-                    at = _earliest(app.get("last_activity_at") or app.get("applied_at"),
+                    at = _earliest(self.source.timezone, app.get("last_activity_at") or app.get("applied_at"),
                                    app.get("rejected_at") if app.get("status") == "rejected" else None)
                     rows.append({"id": f"{base}:stage:{stage_id}", "stage": stage_name,
                                  "changed_at": at, **common})

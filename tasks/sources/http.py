@@ -13,11 +13,11 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import httpx
 
-from tasks.clock import utcnow
 from tasks.pii import MaskedError
 from tasks.settings import Settings
 from tasks.sources.registry import SourceConfig
@@ -115,7 +115,16 @@ def json_body(response: httpx.Response) -> object:
         return None
 
 
-def _retry_after(response: httpx.Response, settings: Settings | None) -> float | None:
+def served_at(response: httpx.Response) -> datetime | None:
+    """The answer's Date header: when it was sent, on the API's clock (None without a readable one)."""
+    try:
+        sent = parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return sent if sent.tzinfo else None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
     """Seconds from a Retry-After header (delta seconds or an HTTP date), if it has one."""
     value = response.headers.get("Retry-After")
     if not value:
@@ -124,14 +133,18 @@ def _retry_after(response: httpx.Response, settings: Settings | None) -> float |
         return max(0.0, float(value))
     except ValueError:
         pass
+    # An HTTP date is on the API's clock: counted from its Date header, a clock of the API's that runs
+    # ahead (or Candor's, frozen by CANDOR_NOW) asks for no longer wait. This is a real wait, not a
+    # business time, so without a Date header it is counted from this machine's clock, never the frozen one.
+    sent = served_at(response) or datetime.now(timezone.utc)
     try:
-        return max(0.0, (parsedate_to_datetime(value) - utcnow(settings)).total_seconds())
-    except (TypeError, ValueError):
+        return max(0.0, (parsedate_to_datetime(value) - sent).total_seconds())
+    except (TypeError, ValueError):  # TypeError: a date without a zone (-0000) against an aware one
         return None
 
 
 def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: dict | None = None,
-        settings: Settings | None = None, missing_ok: bool = False) -> httpx.Response:
+        missing_ok: bool = False) -> httpx.Response:
     """GETs `url` under the retry policy; returns the 2xx (or, with missing_ok, 404) response or raises ApiError/ApiAuthError."""
     shown = str(httpx.URL(url, params=params)) if params else url
     last = ""
@@ -150,7 +163,7 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
                 raise ApiAuthError(f"{source}: HTTP {status} from {shown}: the API key was refused; "
                                    f"check the key named by api_key_env/api_key_secret")
             if status == 429:
-                after = _retry_after(response, settings)
+                after = _retry_after(response)
                 wait = policy.backoff(attempt) if after is None else after
                 if wait > policy.max_retry_after_s:
                     raise ApiError(f"{source}: HTTP 429 from {shown}: Retry-After {wait:.0f} s is longer than "

@@ -22,7 +22,7 @@ import httpx
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings
 from tasks.sources.api import Page, body_sha, first_linkedin, pick_typed, stage_row_prefix
-from tasks.sources.http import ApiError, RetryPolicy, get, json_body
+from tasks.sources.http import ApiError, RetryPolicy, get, json_body, served_at
 from tasks.sources.registry import SourceConfig
 
 # JSON paths into a Lever opportunity; a `mapping` entry in sources.yaml overrides one.
@@ -65,7 +65,7 @@ class Lever:
 
     def _get(self, path: str, params: dict) -> tuple[httpx.Response, dict]:
         url = f"{self.source.base_url.rstrip('/')}/{path}"
-        response = get(self.http, url, self.source.name, self.policy, params, self.settings)
+        response = get(self.http, url, self.source.name, self.policy, params)
         body = json_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ApiError(f"{self.source.name}: {response.request.url} did not return {{data: [...]}}")
@@ -80,7 +80,7 @@ class Lever:
             params["offset"] = cursor
         response, body = self._get("opportunities/deleted" if stream == "deleted" else "opportunities", params)
         return Page(str(response.request.url), body_sha(response.content), body["data"],
-                    body.get("next") if body.get("hasNext") else None)
+                    body.get("next") if body.get("hasNext") else None, served_at(response))
 
     def _listing(self, path: str) -> list[dict]:
         """Every item of a small paged list (stages, archive reasons)."""
@@ -125,7 +125,7 @@ class Lever:
         found = []
         for opportunity_id in ids:
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/opportunities/{opportunity_id}",
-                           self.source.name, self.policy, None, self.settings, missing_ok=True)
+                           self.source.name, self.policy, None, missing_ok=True)
             if response.status_code != 404:
                 body = json_body(response)
                 if body is None:

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasks.config import ConfigError, load_model
+from tasks.settings import iana_zone
 
 # Canonical candidate fields a mapping may target (issue #2), plus the few the kinds need.
 CANONICAL_FIELDS = (
@@ -43,6 +44,8 @@ class SourceConfig(BaseModel):
     encoding: Literal["utf-8", "latin-1", "cp1252"] = "utf-8"
     date_order: Literal["mdy", "dmy"] = Field(
         default="mdy", description="order of a slashed numeric date: mdy (05/03/2026 is 3 May) or dmy (5 March)")
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of the times the source writes without an offset (and of dates alone)")
     mapping: dict[CanonicalField, str] = Field(default_factory=dict)
     full_export: bool = Field(
         default=False, description="file sources: each file lists every current record; a staged record absent "
@@ -58,6 +61,11 @@ class SourceConfig(BaseModel):
     overlap_s: int = Field(default=60, ge=0)
     reconcile_every_h: float = Field(
         default=168, ge=0, description="API sources: hours between full scans that find deleted records by id (0: every run)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return iana_zone(value)
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "SourceConfig":

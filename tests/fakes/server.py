@@ -6,7 +6,8 @@ body) triple (an error whose body quotes what the API was given), or ("sleep", s
 answer only after s seconds (a client timeout). `break_after_pages = N` answers 500 to every
 request after N successful ones (a provider that fails permanently mid-run). `garbled_lookups`
 answers every look-up by id with GARBLED, 200 and a body cut off mid-record. `after_page(n)`,
-if set, runs after the n-th successful answer (data changing while a client pages).
+if set, runs after the n-th successful answer (data changing while a client pages). `clock_offset_s`
+sets the API's clock (its `Date` header) ahead of this machine's, or behind when negative.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import json
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +34,7 @@ class FakeApi:
         self.pages_served = 0
         self.after_page = None
         self.garbled_lookups = False
+        self.clock_offset_s = 0.0  # the API's clock minus this machine's (its Date header and nothing else)
         self.requests: list[tuple[str, dict, float, int]] = []  # (path, query, time, status)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -95,7 +98,9 @@ class FakeApi:
         with self._lock:
             self.requests.append((parts.path, query, time.monotonic(), status))
         try:
-            request.send_response(status)
+            request.send_response_only(status)  # Server and Date as send_response sends them, Date on the API's clock
+            request.send_header("Server", request.version_string())
+            request.send_header("Date", headers.pop("Date", None) or formatdate(time.time() + self.clock_offset_s, usegmt=True))
             request.send_header("Content-Type", "application/json")
             request.send_header("Content-Length", str(len(body)))
             for name, value in headers.items():

@@ -91,6 +91,24 @@ def test_generate_writes_into_the_home_inbox_by_default(settings):
     assert sorted(p.parent.name for p in settings.inbox_dir.rglob("*.csv"))  # feeds landed where ingest reads
 
 
+def test_generate_dates_the_feeds_by_the_configured_clock(settings, tmp_path):
+    # CANDOR_NOW moves the whole pipeline's clock: feeds dated by the machine's were all in the future
+    # of a clock set back (every applicant quarantined as applied_at_not_future), and a replay of another day differed
+    import csv
+    from datetime import datetime
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["generate", "--candidates", "20", "--seed", "3", "--out", str(tmp_path / "feeds")],
+                                env={"CANDOR_NOW": "2024-06-01T00:00:00Z"})
+    assert result.exit_code == 0, result.output
+    [status] = (tmp_path / "feeds").rglob("ats_status_3.csv")
+    changed = [datetime.fromisoformat(r["changed_at"].replace("Z", "+00:00")) for r in csv.DictReader(status.open())]
+    assert changed and max(changed).isoformat() < "2024-06-01"
+
+
 def test_a_home_set_in_dot_env_holds_prefects_folder_too(tmp_path):
     import os
     import subprocess

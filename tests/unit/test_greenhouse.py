@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -190,6 +191,26 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
         assert len(after["staged"]) == len(before["staged"])
         assert dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())["watermark"] == later.isoformat()
         run_checks(con)
+
+
+def test_an_api_clock_behind_candors_dates_the_watermark_so_no_update_is_missed(home, fake):
+    # updated_after compares updated_at, a time on Greenhouse's clock: with the watermark on Candor's, a
+    # candidate updated just after a run started on an API whose clock runs 10 minutes behind was older
+    # than the next run's filter (watermark - overlap_s) and was missed until the next full scan
+    fake.clock_offset_s = (NOW - timedelta(minutes=10)).timestamp() - time.time()
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        watermark = datetime.fromisoformat(dict(con.execute("select cursor_name, value from meta.watermarks").fetchall())["watermark"])
+    cid = sorted(fake.candidates)[5]
+    fake.update(cid, NOW - timedelta(minutes=8), title="Staff Engineer")             # after that, on the API's clock
+    settings = configure(home, fake.url, now=NOW + timedelta(hours=6))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select current_title from staging.candidate_records where source_record_id = ?",
+                           [str(cid)]).fetchone() == ("Staff Engineer",)
+    assert NOW - timedelta(minutes=10) <= watermark < NOW - timedelta(minutes=9)   # the first page's Date
+    assert fake.data_requests(PATH)[-1]["updated_after"] == (watermark - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_crash_mid_run_then_resume_equals_an_uninterrupted_run(home, tmp_path, fake):
@@ -387,6 +408,37 @@ def test_a_rejected_applications_stage_is_dated_at_the_rejection_at_the_latest(h
         [{"id": 555001, "applications": [app, {**app, "id": 9002, "status": "active", "rejected_at": None}]}])}
     assert rows["app:555001:9001:stage:7003"] == rows["app:555001:9001:rejected"] == "2026-11-10T12:00:00.000Z"
     assert rows["app:555001:9002:stage:7003"] == "2026-11-15T12:00:00.000Z"   # an open one: its last activity
+
+
+def test_a_rejection_time_without_an_offset_is_compared_not_a_crash(home, fake):
+    # min() of an aware and a naive datetime raised TypeError: not an ApiError, so the whole ingest run
+    # ended with a traceback, every later API source unread
+    from tasks.sources.greenhouse import Greenhouse
+    from tasks.sources.registry import load_sources
+
+    app = {"id": 9001, "applied_at": "2026-10-21T12:00:00Z", "rejected_at": "2026-11-10T12:00:00",
+           "last_activity_at": "2026-11-15T12:00:00Z", "status": "rejected", "jobs": [{"id": 4002}],
+           "current_stage": {"id": 7003, "name": "Face to Face"}}
+    [source] = load_sources(configure(home, fake.url).config_dir)
+    rows = {r["id"]: r["changed_at"] for r in Greenhouse(None, source, None, None).stage_rows([{"id": 555001, "applications": [app]}])}
+    assert rows["app:555001:9001:stage:7003"] == "2026-11-10T12:00:00"   # no offset: the source's timezone (UTC), as staging reads it
+
+
+def test_an_application_dated_in_the_future_quarantines_its_stage_rows_not_its_candidate(home, fake):
+    # a recruiter's typo (applied 2062) made that application the candidate's latest: the whole candidate,
+    # address and real applications with it, was quarantined as applied_at_not_future
+    cid = next(c for c, v in sorted(fake.candidates.items())
+               if len(v["applications"]) == 1 and v["applications"][0]["status"] == "active")
+    real = fake.candidates[cid]["applications"][0]
+    typo = {**real, "id": real["id"] + 5_000_000, "applied_at": "2062-03-01T10:00:00Z", "last_activity_at": "2062-03-01T10:00:00Z"}
+    fake.update(cid, NOW - timedelta(hours=1), applications=[real, typo])
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select applied_at, job_id from staging.candidate_records where source_record_id = ?", [str(cid)]
+                           ).fetchone() == (datetime.fromisoformat(real["applied_at"].replace("Z", "+00:00")), str(real["jobs"][0]["id"]))
+        assert con.execute("select rule, count(*) from staging.quarantine where starts_with(source_record_id, ?) group by rule",
+                           [f"app:{cid}:{typo['id']}:"]).fetchall() == [("changed_at_not_future", 2)]
 
 
 def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):

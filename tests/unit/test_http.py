@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import time
+from email.utils import formatdate
 
 import httpx
 import pytest
@@ -34,6 +36,19 @@ def test_retry_after_longer_than_allowed_fails_at_once_and_other_4xx_are_not_ret
             get(http, f"{gh.url}/v1/nothing", "greenhouse", POLICY)
         assert len(gh.requests) == 2
         assert get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY).json() == []
+
+
+def test_a_retry_after_date_is_a_wait_on_the_apis_clock():
+    # Retry-After: <HTTP date> is dated by the API's clock, as its Date header is: taken from this machine's
+    # clock (or from CANDOR_NOW, frozen by a test or a replay) an API an hour ahead asked for an hour's wait,
+    # one frozen in 2020 for years, and the source failed
+    api_now = time.time() + 3600
+    with FakeGreenhouse([]) as gh, httpx.Client(auth=(gh.api_key, "")) as http:
+        gh.script = [(429, {"Date": formatdate(api_now, usegmt=True), "Retry-After": formatdate(api_now + 1, usegmt=True)})]
+        started = time.monotonic()
+        assert get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY).json() == []
+        assert 0.5 <= time.monotonic() - started < 4
+        assert len(gh.requests) == 2
 
 
 def test_an_error_response_quoting_candidate_data_is_named_but_not_repeated():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -386,6 +387,21 @@ def test_two_digit_years_are_this_century_and_a_year_before_1900_or_a_word_is_un
             (6, "applied_at_parseable", "epoch")]
 
 
+def test_epoch_seconds_and_milliseconds_with_a_fraction_are_times(settings, home):
+    # a JSON feed's float (Python's time.time(), 1.7723592E12 read back) is written with a fraction: it
+    # was quarantined as applied_at_parseable, while the same value without it was a time
+    when = {4: "1772359200.5", 5: "1772359200123.0", 6: "1772359200", 7: "1772359200.", 8: "17723592.5"}
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
+    write(home, "stackjobs", "epoch.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
+                           ).fetchall() == [("SJ-4", "2026-03-01 10:00:00.5+00"), ("SJ-5", "2026-03-01 10:00:00.123+00"),
+                                            ("SJ-6", "2026-03-01 10:00:00+00")]
+        assert con.execute("select row_number, rule from staging.quarantine order by 1").fetchall() == [
+            (5, "applied_at_parseable"), (6, "applied_at_parseable")]
+
+
 def test_a_source_sets_the_order_of_slashed_dates_and_a_date_impossible_in_that_order_is_unparseable(settings, home):
     when = {4: "05/03/2026", 5: "15/03/2026 09:30", 6: "03/15/2026", 7: "15.03.26"}
     rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
@@ -405,6 +421,52 @@ def test_a_source_sets_the_order_of_slashed_dates_and_a_date_impossible_in_that_
             ("UK-4", "2026-03-05 00:00:00+00"), ("UK-5", "2026-03-15 09:30:00+00"), ("UK-7", "2026-03-15 00:00:00+00")]
         assert con.execute("select row_number, rule, value from staging.quarantine where source_record_id like 'UK-%'"
                            ).fetchall() == [(4, "applied_at_parseable", "03/15/2026")]
+
+
+def test_a_source_sets_the_time_zone_of_times_written_without_an_offset(settings, home):
+    # an export from an org in India writes local times: read as UTC they were 5h30 late, and those of
+    # the last 5h30 before the run (local midnight is 18:30 UTC the day before) quarantined as future
+    when = {4: "2026-11-27 03:00", 5: "2026-11-27", 6: "27.11.2026 03:00", 7: "2026-11-27T03:00:00Z",
+            8: "2026-11-27T03:00:00-08:00", 9: "1795728600000", 10: "2026-11-26 10:00 PM"}
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n    timezone: Asia/Kolkata\n", 1))
+    write(home, "stackjobs", "in.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings.model_copy(update={"now": datetime(2026, 11, 26, 22, 0, tzinfo=timezone.utc)}))
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
+                           ).fetchall() == [("SJ-4", "2026-11-26 21:30:00+00"), ("SJ-5", "2026-11-26 18:30:00+00"),
+                                            ("SJ-6", "2026-11-26 21:30:00+00"), ("SJ-9", "2026-11-26 21:30:00+00")]
+        assert con.execute("select row_number, rule from staging.quarantine order by 1").fetchall() == [
+            (5, "applied_at_not_future"), (6, "applied_at_not_future"),  # an offset given is kept; epoch ms are UTC
+            (8, "applied_at_parseable")]  # as in UTC: DuckDB's timestamp cast would read 10:00 PM as 10:00
+
+
+def test_a_source_time_zone_that_is_no_iana_name_is_an_error_naming_file_and_line(settings, home):
+    from tasks.config import ConfigError
+    from tasks.sources.registry import load_sources
+
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n    timezone: IST\n", 1))
+    with pytest.raises(ConfigError, match=r"sources.yaml:13: sources.0.timezone: .*'IST' is not an IANA time zone"):
+        load_sources(settings.config_dir)
+
+
+def test_a_local_time_in_a_dst_change_is_read_at_the_standard_offset(settings, home):
+    # 02:30 on 8 March does not exist in New York (clocks jump 02:00 -> 03:00); 01:30 on 1 November
+    # happens twice (EDT, then EST): both are read at the offset of standard time (EST, -05:00)
+    when = {4: "03/08/2026 01:59", 5: "03/08/2026 02:30", 6: "03/08/2026 03:00", 7: "11/01/2026 00:59",
+            8: "11/01/2026 01:30", 9: "11/01/2026 02:00"}
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", text) for n, text in when.items()]
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n    timezone: America/New_York\n", 1))
+    write(home, "stackjobs", "ny.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
+                           ).fetchall() == [("SJ-4", "2026-03-08 06:59:00+00"), ("SJ-5", "2026-03-08 07:30:00+00"),
+                                            ("SJ-6", "2026-03-08 07:00:00+00"), ("SJ-7", "2026-11-01 04:59:00+00"),
+                                            ("SJ-8", "2026-11-01 06:30:00+00"), ("SJ-9", "2026-11-01 07:00:00+00")]
 
 
 def test_a_source_naming_no_phone_region_reads_phones_in_the_default_region(settings, home):

@@ -10,6 +10,7 @@ from tasks.config import ConfigError
 from tasks.journey.consent import refresh_consent
 from tasks.journey.pipeline import segments_step, stages_step
 from tasks.journey.segments import SENIORITY, load_segments
+from tasks.warehouse import transaction
 from tests.journey_fixtures import at, event, moved, person, record, stage_change, warehouse
 
 NOW = at(200)
@@ -197,6 +198,18 @@ def test_a_where_predicate_failing_only_on_the_data_names_file_line_and_segment(
     assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
 
 
+def test_a_where_predicate_failing_on_the_data_inside_the_steps_transaction_names_its_segment(population, settings, home):
+    # run_step runs the step in one transaction, which the failed statement aborts: running each segment
+    # again to find the failing one named the first segment and "Current transaction is aborted"
+    (home / "config" / "segments.yaml").write_text(
+        "segments:\n  ok:\n    referred: true\n  warm:\n    where: \"cast(city as integer) > 3\"\n")
+    with pytest.raises(ConfigError) as info, transaction(population):
+        segments_step(population, settings.model_copy(update={"now": NOW}))
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': its condition fails on the data: " \
+        "Conversion Error: Could not convert string '***' to INT32" in str(info.value)
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("where", ["cast(display_name as integer) > 3", "display_name::date > now()",
                                    "strptime(display_name, '%Y') > now()", "json_extract(display_name, '$.a') is null"])
 def test_a_where_predicate_failing_on_a_persons_value_does_not_repeat_the_value(population, settings, home, where):
@@ -221,3 +234,13 @@ def test_default_segments_load_and_run(population, settings, home):
     sizes = {r["segment"]: r["size"] for r in segments_step(population, settings.model_copy(update={"now": NOW}))}
     assert len(sizes) >= 10
     assert (sizes["silver_medalists"], sizes["hired_alumni"], sizes["active_pipeline"], sizes["dach_talent"]) == (1, 1, 1, 2)
+
+
+@pytest.mark.parametrize("where", ["last_engaged_at >= now() - interval 30 day",
+                                   "last_engaged_at >= current_timestamp - interval 30 day",
+                                   "last_engaged_at::date >= current_date - 30", "last_engaged_at::date >= today() - 30"])
+def test_a_where_predicate_reads_now_from_the_runs_clock(population, settings, home, where):
+    # a test or a replay moves the clock (CANDOR_NOW): "engaged in the last 30 days" written as SQL must move with it
+    run(population, settings, home, f"segments:\n  s:\n    where: \"{where}\"\n  t:\n    engaged_within_days: 30\n")
+    assert members(population, "s") == members(population, "t") == {2}
+    assert population.execute("select now() > ?::timestamptz + interval 30 day", [NOW]).fetchone()[0]  # the machine's again
