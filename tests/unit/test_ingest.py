@@ -448,7 +448,8 @@ def test_a_source_time_zone_that_is_no_iana_name_is_an_error_naming_file_and_lin
 
     config = home / "config" / "sources.yaml"
     config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n    timezone: IST\n", 1))
-    with pytest.raises(ConfigError, match=r"sources.yaml:13: sources.0.timezone: .*'IST' is not an IANA time zone"):
+    line = config.read_text().splitlines().index("    timezone: IST") + 1
+    with pytest.raises(ConfigError, match=rf"sources.yaml:{line}: sources.0.timezone: .*'IST' is not an IANA time zone"):
         load_sources(settings.config_dir)
 
 
