@@ -103,7 +103,7 @@ class Greenhouse:
             params = {"per_page": self.source.per_page}
             if since is not None:
                 params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        response = get(self.http, url, self.source.name, self.policy, params, self.settings)
+        response = get(self.http, url, self.source.name, self.policy, params)
         return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
                     response.links.get("next", {}).get("url"))
 
@@ -120,7 +120,7 @@ class Greenhouse:
         for start in range(0, len(ids), 50):
             params = {"candidate_ids": ",".join(ids[start:start + 50]), "per_page": 50}
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/candidates", self.source.name,
-                           self.policy, params, self.settings)
+                           self.policy, params)
             found += [c for c in self._candidates(response) if isinstance(c, dict) and str(c.get("id")) in ids]
         return found
 

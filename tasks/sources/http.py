@@ -13,11 +13,11 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 import httpx
 
-from tasks.clock import utcnow
 from tasks.pii import MaskedError
 from tasks.settings import Settings
 from tasks.sources.registry import SourceConfig
@@ -115,8 +115,11 @@ def json_body(response: httpx.Response) -> object:
         return None
 
 
-def _retry_after(response: httpx.Response, settings: Settings | None) -> float | None:
-    """Seconds from a Retry-After header (delta seconds or an HTTP date), if it has one."""
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date), if it has one.
+
+    An HTTP date is the API's wall-clock time and the wait is real time: it is measured on the wall
+    clock, never on the frozen clock of CANDOR_NOW (a replay a week back would read it as a week)."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -125,13 +128,15 @@ def _retry_after(response: httpx.Response, settings: Settings | None) -> float |
     except ValueError:
         pass
     try:
-        return max(0.0, (parsedate_to_datetime(value) - utcnow(settings)).total_seconds())
+        at = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    # HTTP dates are GMT; one written with -0000 parses without a zone
+    return max(0.0, (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).timestamp() - time.time())
 
 
 def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: dict | None = None,
-        settings: Settings | None = None, missing_ok: bool = False) -> httpx.Response:
+        missing_ok: bool = False) -> httpx.Response:
     """GETs `url` under the retry policy; returns the 2xx (or, with missing_ok, 404) response or raises ApiError/ApiAuthError."""
     shown = str(httpx.URL(url, params=params)) if params else url
     last = ""
@@ -150,7 +155,7 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
                 raise ApiAuthError(f"{source}: HTTP {status} from {shown}: the API key was refused; "
                                    f"check the key named by api_key_env/api_key_secret")
             if status == 429:
-                after = _retry_after(response, settings)
+                after = _retry_after(response)
                 wait = policy.backoff(attempt) if after is None else after
                 if wait > policy.max_retry_after_s:
                     raise ApiError(f"{source}: HTTP 429 from {shown}: Retry-After {wait:.0f} s is longer than "

@@ -65,7 +65,7 @@ class Lever:
 
     def _get(self, path: str, params: dict) -> tuple[httpx.Response, dict]:
         url = f"{self.source.base_url.rstrip('/')}/{path}"
-        response = get(self.http, url, self.source.name, self.policy, params, self.settings)
+        response = get(self.http, url, self.source.name, self.policy, params)
         body = json_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise ApiError(f"{self.source.name}: {response.request.url} did not return {{data: [...]}}")
@@ -125,7 +125,7 @@ class Lever:
         found = []
         for opportunity_id in ids:
             response = get(self.http, f"{self.source.base_url.rstrip('/')}/opportunities/{opportunity_id}",
-                           self.source.name, self.policy, None, self.settings, missing_ok=True)
+                           self.source.name, self.policy, None, missing_ok=True)
             if response.status_code != 404:
                 body = json_body(response)
                 if body is None:
