@@ -5,11 +5,15 @@ with stage_map as (
     select unnest($stage_keys::varchar[]) as stage_key, unnest($stage_values::varchar[]) as stage
 ),
 linked as (
-    select r.ats_person_id, r.email, l.person_id
+    select r.source_name, r.ats_person_id, r.email, l.person_id
     from staging.candidate_records r
     join core.identity_links l using (source_name, source_record_id)
 ),
 by_ats_id as (         -- an id or email shared by two persons matches neither (reported as ambiguous)
+    select source_name, ats_person_id, min(person_id) as person_id, count(distinct person_id) as persons
+    from linked where ats_person_id is not null group by all
+),
+by_any_ats_id as (     -- for sources of stage rows only (an ats_status file): another source's records' ids
     select ats_person_id, min(person_id) as person_id, count(distinct person_id) as persons
     from linked where ats_person_id is not null group by all
 ),
@@ -29,6 +33,14 @@ observations as (
       and not exists (                 -- connectors that emit stage changes already carry the current stage
           select 1 from staging.stage_changes s where s.ats_person_id = r.ats_person_id)
 ),
+by_ats as (           -- an ATS id is one system's: a source with records of its own matches only them
+    select o.source_name, o.source_record_id, o.kind,
+           coalesce(a.person_id, x.person_id) as person_id, coalesce(a.persons, x.persons) as persons
+    from observations o
+    left join by_ats_id a on a.source_name = o.source_name and a.ats_person_id = o.ats_person_id
+    left join by_any_ats_id x on x.ats_person_id = o.ats_person_id
+        and o.source_name not in (select source_name from staging.candidate_records)
+),
 matched as (
     select o.*, m.stage,
            case when a.persons = 1 then a.person_id when e.persons = 1 then e.person_id end as person_id,
@@ -36,7 +48,7 @@ matched as (
            coalesce(a.persons, 0) > 1 or coalesce(e.persons, 0) > 1 as is_ambiguous
     from observations o
     left join stage_map m on m.stage_key = lower(trim(o.source_stage))
-    left join by_ats_id a on a.ats_person_id = o.ats_person_id
+    left join by_ats a using (source_name, source_record_id, kind)
     left join by_email e on e.email = o.email
 )
 select source_name, source_record_id, kind, ats_person_id, email, job_id, source_stage, stage,

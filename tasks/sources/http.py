@@ -138,9 +138,11 @@ def _retry_after(response: httpx.Response) -> float | None:
     # business time, so without a Date header it is counted from this machine's clock, never the frozen one.
     sent = served_at(response) or datetime.now(timezone.utc)
     try:
-        return max(0.0, (parsedate_to_datetime(value) - sent).total_seconds())
-    except (TypeError, ValueError):  # TypeError: a date without a zone (-0000) against an aware one
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    # HTTP dates are GMT; one written with -0000 parses without a zone
+    return max(0.0, ((at if at.tzinfo else at.replace(tzinfo=timezone.utc)) - sent).total_seconds())
 
 
 def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: dict | None = None,

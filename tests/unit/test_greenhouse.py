@@ -7,6 +7,7 @@ import logging
 import pickle
 import time
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
@@ -104,6 +105,19 @@ def test_429_waits_for_retry_after_and_5xx_and_timeouts_retry(home, fake):
     assert [s for _, s in times][:2] == [429, 503]
     assert times[1][0] - times[0][0] >= 1.0      # Retry-After honoured
     assert len(fake.requests) == 5               # 429, 503, timeout, then pages 1 and 2
+
+
+def test_a_retry_after_date_is_waited_for_by_the_wall_clock_whatever_the_frozen_clock_says(home, fake):
+    # Retry-After as an HTTP date is the API's wall-clock time and the wait is real seconds, whatever
+    # CANDOR_NOW (tests, replays) says the date is: a frozen clock a week back read it as a week to wait
+    settings = configure(home, fake.url, per_page=100)
+    fake.script = [(429, {"Retry-After": format_datetime(datetime.fromtimestamp(int(time.time()) + 3, timezone.utc),
+                                                         usegmt=True)})]
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert not report.failures and [f.status for f in report.files] == ["loaded"]
+    (_, _, first, status), (_, _, second, _) = fake.requests[:2]
+    assert status == 429 and 1.5 <= second - first < 4.0  # the date is 2 to 3 s ahead
 
 
 def test_unauthorized_fails_at_once_naming_the_source_and_never_shows_the_key(home, fake, monkeypatch, caplog):

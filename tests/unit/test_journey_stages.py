@@ -170,6 +170,29 @@ def test_record_stage_is_ignored_when_the_ats_sends_stage_changes(con, settings)
     assert stages_of(con, 11)["current_stage"] == "hired"
 
 
+def test_an_ats_id_matches_stage_rows_to_records_of_their_own_source(con, settings):
+    # two Greenhouse accounts both number candidates from 100001: an ATS id means something only in its
+    # own system (as identity keys it), so one account's stage rows never go to the other's candidate
+    for pid in (21, 22, 23):
+        person(con, pid)
+    record(con, 21, "100001", source_name="greenhouse_eu", ats_person_id="100001", staged_at=at(0))
+    record(con, 22, "100001", source_name="greenhouse_us", ats_person_id="100001", staged_at=at(0))
+    record(con, 23, "100002", source_name="greenhouse_us", ats_person_id="100002", staged_at=at(0))
+    stage_change(con, "app:100001:1:applied", "Applied", at(1), ats_person_id="100001", source_name="greenhouse_eu")
+    stage_change(con, "app:100001:2:hired", "Hired", at(8), ats_person_id="100001", source_name="greenhouse_us")
+    # greenhouse_us's candidate 100003 is not staged (quarantined): greenhouse_eu's 100003 is someone else
+    record(con, 21, "100003", source_name="greenhouse_eu", ats_person_id="100003", staged_at=at(0))
+    stage_change(con, "app:100003:3:offer", "Offer", at(5), ats_person_id="100003", source_name="greenhouse_us")
+    # a file of stage rows only (ats_status) still matches the ATS export's records by their id
+    person(con, 24)
+    record(con, 24, "GH-24", source_name="ats_export", ats_person_id="GH-24", staged_at=at(0))
+    stage_change(con, "EV-24", "Phone Screen", at(2), ats_person_id="GH-24")
+    issues = derive(con, settings)
+    assert issues == [{"source": "greenhouse_us", "issue": "unmatched_person", "stage": "Offer", "rows": 1}]
+    assert (stages_of(con, 21)["furthest_stage"], stages_of(con, 22)["furthest_stage"]) == ("applied", "hired")
+    assert stages_of(con, 24)["furthest_stage"] == "interviewing"
+
+
 def test_default_stage_map_covers_the_fake_greenhouse_and_lever_stages():
     from tests.fakes.payloads import LEVER_STAGES, STAGES as GREENHOUSE_STAGES
 
