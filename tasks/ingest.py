@@ -160,7 +160,7 @@ def delete_absent_records(
     staging.deleted_records for the next resolve); returns how many, also noted on the file's row of
     meta.ingested_files (rows_deleted_absent: read as the current list). `apply=False` only notes 0.
     Raises FileError, so the file's writes roll back, when that is more than the source's
-    full_export_max_delete_share.
+    max_delete_share.
     """
     from tasks.sources.api import apply_deletes  # the API runner builds on this module
 
@@ -171,13 +171,13 @@ def delete_absent_records(
             "select source_record_id from staging.candidate_records where source_name = ? "
             "and source_record_id not in (select source_record_id from batch_present) order by 1", [source.name]
         ).fetchall()]
-        share = source.full_export_max_delete_share
+        share = source.max_delete_share
         if len(absent) > share * staged:
             raise FileError(
                 f"{path}: {len(absent)} of {staged} staged records of {source.name} are not in this full export "
-                f"({len(absent) / staged:.0%} > full_export_max_delete_share {share:.0%}): a cut or empty export? "
+                f"({len(absent) / staged:.0%} > max_delete_share {share:.0%}): a cut or empty export? "
                 f"Nothing of the file was loaded; it is tried again by the next run. If the records are gone, "
-                f"raise full_export_max_delete_share for {source.name} in sources.yaml")
+                f"raise max_delete_share for {source.name} in sources.yaml")
         name = Path(path).name  # a delete row per file that left the record out: one left out twice is two events
         removed = apply_deletes(con, source, [{"id": rid, "absent_from": name} for rid in absent], path, settings)
     con.execute("update meta.ingested_files set rows_deleted_absent = ? "  # write_batch's row for this file

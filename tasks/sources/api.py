@@ -349,6 +349,13 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
         there = {str(r.get("id")) for r in still_there}
         gone = [{"id": rid, "missing_from_full_scan_at": run.started_at.isoformat()}
                 for rid in missing if rid not in there]
+        staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
+        if len(gone) > source.max_delete_share * staged:  # the run stays open: the next one ends it again
+            raise ApiError(
+                f"{source.name}: the full scan finds {len(gone)} of {staged} staged records gone "
+                f"({len(gone) / staged:.0%} > max_delete_share {source.max_delete_share:.0%}): an API listing "
+                f"nothing, a key that sees another account? Nothing was deleted; the next run checks again. If they "
+                f"are gone, raise max_delete_share for {source.name} in sources.yaml")
     elif connector.pages_shift:
         caught, caught_up = _catch_up(con, source, connector, run, settings)
         results += caught

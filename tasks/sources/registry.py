@@ -50,9 +50,10 @@ class SourceConfig(BaseModel):
     full_export: bool = Field(
         default=False, description="file sources: each file lists every current record; a staged record absent "
                                    "from the newest file is deleted, as an ATS API's deletions are")
-    full_export_max_delete_share: float = Field(
-        default=0.5, gt=0, le=1, description="full_export: a file that would delete more than this share of the "
-                                             "source's staged records fails (a cut or empty export) and is tried again")
+    max_delete_share: float = Field(
+        default=0.5, gt=0, le=1, description="a full export file, or an API full scan, that would delete more than "
+                                             "this share of the source's staged records fails and is tried again "
+                                             "(a cut or empty export, an API listing nothing)")
     # API sources (greenhouse, lever)
     base_url: str | None = None
     api_key_env: str | None = None

@@ -564,3 +564,26 @@ def test_a_page_whose_counts_do_not_add_up_fails_the_source_not_the_run(home, fa
         assert con.execute("select count(*) from staging.candidate_records").fetchone() == (0,)
         assert con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone() == (0,)
     assert report.failures
+
+
+def test_a_full_scan_that_would_delete_most_candidates_deletes_none_until_the_share_is_raised(home, fake):
+    settings = configure(home, fake.url, reconcile_every_h=24)
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = {r[0] for r in warehouse_state(con)["staged"]}
+    deleted = sorted(fake.candidates)[:45]  # the key now sees an almost empty account
+    for cid in deleted:
+        fake.delete(cid)
+    day_later = configure(home, fake.url, now=NOW + timedelta(hours=25), reconcile_every_h=24)
+    with writer(day_later) as con:
+        report = ingest(con, day_later)
+        assert len(report.failures) == 1 and "greenhouse: the full scan finds" in report.failures[0]
+        assert "staged records gone" in report.failures[0] and "> max_delete_share 50%" in report.failures[0]
+        assert {r[0] for r in warehouse_state(con)["staged"]} == staged
+        assert con.execute("select count(*) from raw.source_records where op = 'delete'").fetchone() == (0,)
+    raised = configure(home, fake.url, now=NOW + timedelta(hours=26), reconcile_every_h=24, max_delete_share=1)
+    with writer(raised) as con:
+        report = ingest(con, raised)
+        assert not report.failures
+        assert {r[0] for r in warehouse_state(con)["staged"]} == staged - {str(c) for c in deleted}
+        run_checks(con)

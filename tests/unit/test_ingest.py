@@ -857,7 +857,7 @@ def test_a_long_file_says_which_step_it_is_at(settings, home, monkeypatch, caplo
 def full_export(home: Path, share: float | None = None) -> None:
     """Declares stackjobs a full-export source in the home's sources.yaml."""
     config = home / "config" / "sources.yaml"
-    extra = "    full_export: true\n" + (f"    full_export_max_delete_share: {share}\n" if share is not None else "")
+    extra = "    full_export: true\n" + (f"    max_delete_share: {share}\n" if share is not None else "")
     config.write_text(config.read_text().replace("    encoding: utf-8\n", "    encoding: utf-8\n" + extra, 1))
 
 
@@ -902,7 +902,7 @@ def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_o
         assert scalar(con, "select count(*) from staging.candidate_records") == 3
         assert scalar(con, "select count(*) from raw.source_records where op = 'delete'") == 0
     config = home / "config" / "sources.yaml"  # the user says the deletions are right: the file is tried again
-    config.write_text(config.read_text().replace("full_export: true\n", "full_export: true\n    full_export_max_delete_share: 1\n"))
+    config.write_text(config.read_text().replace("full_export: true\n", "full_export: true\n    max_delete_share: 1\n"))
     with writer(settings) as con:
         report = ingest(con, settings, ["stackjobs"])
         assert [(f.status, f.rows_deleted) for f in report.files] == [("skipped", 0), ("loaded", 2)]
