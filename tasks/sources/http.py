@@ -164,13 +164,14 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
             if status in (401, 403):
                 raise ApiAuthError(f"{source}: HTTP {status} from {shown}: the API key was refused; "
                                    f"check the key named by api_key_env/api_key_secret")
-            if status == 429:
-                after = _retry_after(response)
+            # Retry-After on a 503 (RFC 9110) says how long the service expects to be down: waited for as on a 429
+            after = _retry_after(response) if status in (429, 503) else None
+            if status == 429 or after is not None:
                 wait = policy.backoff(attempt) if after is None else after
                 if wait > policy.max_retry_after_s:
-                    raise ApiError(f"{source}: HTTP 429 from {shown}: Retry-After {wait:.0f} s is longer than "
+                    raise ApiError(f"{source}: HTTP {status} from {shown}: Retry-After {wait:.0f} s is longer than "
                                    f"CANDOR_API_MAX_RETRY_AFTER_S={policy.max_retry_after_s:g}")
-                last = f"HTTP 429 (rate limited, Retry-After {wait:g} s)"
+                last = f"HTTP {status} ({'rate limited' if status == 429 else 'unavailable'}, Retry-After {wait:g} s)"
             elif status >= 500:
                 last, wait = f"HTTP {status}", policy.backoff(attempt)
             else:

@@ -64,3 +64,18 @@ def test_an_error_response_quoting_candidate_data_is_named_but_not_repeated():
     assert message.startswith(f"greenhouse: HTTP 422 from {gh.url}/v1/candidates?per_page=5: ")
     for value in ("Zelda", "Quixote", "zelda.quixote@example.com", "555-2671", "Harbour"):
         assert value not in message
+
+
+def test_a_503_asking_to_come_back_later_is_waited_for_or_given_up_on_like_a_429():
+    # RFC 9110: Retry-After on a 503 says how long the service expects to be down; the backoff (0.01 s
+    # doubling here) spent every attempt inside that time and the source failed
+    with FakeGreenhouse([]) as gh, httpx.Client(auth=(gh.api_key, "")) as http:
+        gh.script = [(503, {"Retry-After": "1"})]
+        started = time.monotonic()
+        assert get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY).json() == []
+        assert 0.9 <= time.monotonic() - started < 4 and len(gh.requests) == 2
+        gh.script = [(503, {"Retry-After": "7200"})]  # maintenance for two hours: no point hammering it
+        with pytest.raises(ApiError, match="HTTP 503 from .*: Retry-After 7200 s is longer than "
+                                           "CANDOR_API_MAX_RETRY_AFTER_S=5"):
+            get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY)
+        assert len(gh.requests) == 3
