@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+
+import duckdb
 
 # \w: letters of any script, so ana@café.fr and jürgen@müller.de are masked too
 _EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*@([\w-])[\w.-]*\.(\w{2,})")
@@ -50,3 +54,24 @@ class MaskedError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(mask_text(message))
+
+
+def masked(fn: Callable) -> Callable:
+    """`fn`, re-raising an unexpected exception (same object, same type) with its message masked.
+
+    Prefect keeps a failed task's exception message as the state message of the task and flow runs
+    (in its database, shown in the UI) and pickles the exception with the result; neither passes the
+    log masking in tasks/__init__.py. Errors of Candor's own (MaskedError) are masked where they are
+    made; a DuckDB error also loses what it quotes (a value a cast failed on: a name, an address).
+    """
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except MaskedError:
+            raise
+        except Exception as exc:
+            mask = (lambda text: mask_quoted(mask_text(text))) if isinstance(exc, duckdb.Error) else mask_text
+            exc.args = tuple(mask(a) if isinstance(a, str) else a for a in exc.args)
+            raise
+    return run

@@ -6,43 +6,20 @@ not in Prefect's result cache.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
-import duckdb
 from prefect import task
 from prefect.cache_policies import NONE
 
 from tasks.identity.run import run_resolve, run_train, run_use_model
 from tasks.ingest import run_ingest
 from tasks.journey.pipeline import preview, run_step
-from tasks.pii import MaskedError, mask_quoted, mask_text
+from tasks.pii import masked
 from tasks.preflight import check_config
 
 
-def masked(fn: Callable) -> Callable:
-    """`fn`, re-raising an unexpected exception (same object, same type) with its message masked.
-
-    Prefect keeps a failed task's exception message as the state message of the task and flow runs
-    (in its database, shown in the UI) and pickles the exception with the result; neither passes the
-    log masking in tasks/__init__.py. Errors of Candor's own (MaskedError) are masked where they are
-    made; a DuckDB error also loses what it quotes (a value a cast failed on: a name, an address).
-    """
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except MaskedError:
-            raise
-        except Exception as exc:
-            mask = (lambda text: mask_quoted(mask_text(text))) if isinstance(exc, duckdb.Error) else mask_text
-            exc.args = tuple(mask(a) if isinstance(a, str) else a for a in exc.args)
-            raise
-    return run
-
-
 def prefect_task(fn: Callable, name: str):
-    """A Prefect task running `fn` with result caching off and unexpected errors masked (masked)."""
+    """A Prefect task running `fn` with result caching off and unexpected errors masked (tasks.pii.masked)."""
     return task(masked(fn), name=name, cache_policy=NONE)
 
 
