@@ -46,6 +46,7 @@ class FileResult:
     error: str | None = None
     rows_deleted: int = 0           # staged records removed: the API deleted them, or a full export left them out
     run: str | None = None          # API sources: the run a page belongs to; a run's pages are judged together
+    pages: int = 1                  # API sources: the pages landed together in this batch (Settings.api_land_rows)
 
     @property
     def bad_fraction(self) -> float:
@@ -79,7 +80,7 @@ class IngestReport:
             read, bad = sum(f.rows_read for f in files), sum(f.rows_quarantined for f in files)
             if bad >= self.min_bad_rows and bad > self.max_bad_fraction * read:
                 top = ", ".join(f"{rule} {n}" for rule, n in sum((f.rules for f in files), Counter()).most_common())
-                where = batch if len(files) == 1 and files[0].run is None else f"{source} ({batch}, {len(files)} page(s))"
+                where = batch if len(files) == 1 and files[0].run is None else f"{source} ({batch}, {sum(f.pages for f in files)} page(s))"
                 reasons.append(f"{where}: {bad} of {read} rows quarantined "
                                f"({bad / read:.0%} > CANDOR_MAX_BAD_FRACTION {self.max_bad_fraction:.0%}); rules: {top}")
         return reasons

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     api_backoff_base_s: float = Field(default=1.0, ge=0, description="First retry wait; doubles per attempt.")
     api_backoff_max_s: float = Field(default=60.0, ge=0, description="Longest wait between two API attempts.")
     api_max_retry_after_s: float = Field(default=300.0, ge=0, description="Longest 429 Retry-After honoured before failing.")
+    api_land_rows: int = Field(default=5000, ge=1, description=(
+        "An API source's pages land (validated, committed with the run's cursor) in batches of at least this many "
+        "records: Great Expectations' fixed cost per batch is paid once per batch, not per page. A crash fetches "
+        "at most one batch's pages again."))
     identity_match_threshold: float = Field(
         default=0.85, gt=0, lt=1, description="Splink match probability at or above which two records are one person.")
     identity_max_key_share: int = Field(

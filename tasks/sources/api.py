@@ -78,6 +78,7 @@ class Page:
     records: list[dict]
     next: str | None
     served_at: datetime | None = None  # its Date header: the API's clock, which updated_at filters compare with
+    pages: int = 1                     # pages landed as one (batched)
 
 
 def body_sha(content: bytes) -> str:
@@ -235,6 +236,20 @@ def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_
                 "and source_record_id in (select source_record_id from batch_stale_stages)", [source.name])
 
 
+def batched(pages: list[Page]) -> Page:
+    """Consecutive pages of one stream as one page to land: labelled by its first and last URL, its
+    items in order (row n is the n-th item of the pages). A record listed on two of the pages (a
+    listing that shifted while it was paged) is kept where it was listed last: twice in one batch it
+    would be quarantined as a repeated id."""
+    if len(pages) == 1:
+        return pages[0]
+    last = {str(r.get("id")): i for i, p in enumerate(pages) for r in p.records if isinstance(r, dict)}
+    records = [r for i, p in enumerate(pages) for r in p.records if not isinstance(r, dict) or last[str(r.get("id"))] == i]
+    served = [p.served_at for p in pages if p.served_at is not None]
+    return Page(f"{pages[0].label} … {pages[-1].label} ({len(pages)} pages)", body_sha("".join(p.sha for p in pages).encode()),
+                records, pages[-1].next, min(served) if served else None, sum(p.pages for p in pages))
+
+
 def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run: Run, settings: Settings) -> FileResult:
     """Commits one page of `stream`: its records or deletions, stage rows, seen ids and the run cursor, in one transaction."""
     with transaction(con):
@@ -276,6 +291,7 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
                 con.execute("insert into meta.api_seen_ids select ?, unnest(?::varchar[])",
                             [source.name, [str(r.get("id")) for r in page.records if isinstance(r, dict)]])
         _write_cursors(con, source.name, run.cursors(), utcnow(settings))
+    result.pages = page.pages
     return result
 
 
@@ -394,16 +410,22 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
             said = time.monotonic()
             for stream in streams[streams.index(run.stream):] if run.stream in streams else []:
                 cursor = run.next if stream == run.stream else None
+                fetched: list[Page] = []  # pages not landed yet: they land together once they hold api_land_rows records
                 while True:
                     page = connector.fetch(stream, run.since, cursor)
                     if page.served_at is not None and page.served_at < run.started_at:
                         # the API's clock runs behind Candor's: the next run's filter compares updated_at,
                         # a time on the API's clock, so the run starts when the API says it started
                         run.started_at = page.served_at
+                    fetched.append(page)
+                    if page.next and sum(len(p.records) for p in fetched) < settings.api_land_rows:
+                        cursor = page.next
+                        continue
                     after = streams.index(stream) + 1
                     run.stream, run.next = (stream, page.next) if page.next else (
                         streams[after] if after < len(streams) else "done", None)
-                    results.append(land_page(con, source, connector, stream, page, run, settings))
+                    results.append(land_page(con, source, connector, stream, batched(fetched), run, settings))
+                    fetched = []
                     if time.monotonic() - said >= PROGRESS_EVERY_S:
                         _log_counts(source, results, " so far")
                         said = time.monotonic()
@@ -425,7 +447,7 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
 def _log_counts(source: SourceConfig, results: list[FileResult], so_far: str = "") -> None:
     """Logs the pages a run landed and their rows (so_far: while it still pages)."""
     loaded = [r for r in results if r.status == "loaded"]
-    log.info("%s: %d page(s)%s; read %d, staged %d, quarantined %d, deleted %d", source.name, len(loaded), so_far,
+    log.info("%s: %d page(s)%s; read %d, staged %d, quarantined %d, deleted %d", source.name, sum(r.pages for r in loaded), so_far,
              sum(r.rows_read for r in loaded), sum(r.rows_staged for r in loaded),
              sum(r.rows_quarantined for r in loaded), sum(r.rows_deleted for r in loaded))
 

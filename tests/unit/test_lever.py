@@ -21,7 +21,8 @@ OPPS = "/v1/opportunities"
 DELETED = "/v1/opportunities/deleted"
 
 
-def configure(home, url: str, per_page: int = 20, now: datetime = NOW, reconcile_every_h: int = 168) -> Settings:
+def configure(home, url: str, per_page: int = 20, now: datetime = NOW, reconcile_every_h: int = 168,
+              land_rows: int = 5000) -> Settings:
     (home / "config" / "sources.yaml").write_text(f"""sources:
   - name: lever
     kind: lever
@@ -32,7 +33,8 @@ def configure(home, url: str, per_page: int = 20, now: datetime = NOW, reconcile
     overlap_s: 60
     reconcile_every_h: {reconcile_every_h}
 """)
-    return Settings(home=home, now=now, api_backoff_base_s=0.01, api_timeout_s=1.0, api_max_attempts=3)
+    return Settings(home=home, now=now, api_backoff_base_s=0.01, api_timeout_s=1.0, api_max_attempts=3,
+                    api_land_rows=land_rows)
 
 
 @pytest.fixture
@@ -118,7 +120,7 @@ def test_incremental_run_and_deleted_opportunities(home, fake):
 def test_crash_in_the_deleted_stream_resumes_there(home, tmp_path, fake):
     for o in list(fake.opportunities)[:25]:
         fake.delete(o, NOW - timedelta(days=1))
-    settings = configure(home, fake.url, per_page=10)
+    settings = configure(home, fake.url, per_page=10, land_rows=10)  # each page lands on its own
     fake.break_after_pages = 2 + 3 + 1              # stages and archive reasons, 3 opportunity pages, 1 deleted page
     with writer(settings) as con:
         report = ingest(con, settings)
@@ -293,6 +295,7 @@ def test_a_long_run_says_how_far_it_got_while_it_pages(home, fake, monkeypatch, 
         ingest(con, settings)
     lines = [r.getMessage() for r in caplog.records if r.name == "tasks.sources.api"]
     progress = [line for line in lines if "so far" in line]
-    assert progress and progress[0].startswith("lever: 1 page(s) so far; read "), lines
+    # the 3 opportunity pages land as one batch (api_land_rows): the line counts pages, not batches
+    assert progress and progress[0].startswith("lever: 3 page(s) so far; read "), lines
     assert lines.index(progress[0]) < lines.index(next(line for line in lines if line.startswith("lever: ") and "so far" not in line
                                                        and "page(s);" in line))
