@@ -923,6 +923,21 @@ def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_o
         run_checks(con)
 
 
+def test_a_full_export_replacing_every_record_fails_however_many_new_records_it_brings(settings, home):
+    """The share counted the file's own new records as staged: an export of another board or account
+    (new ids only) as long as the old one deleted every old record within the 50% default."""
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    other = [row.replace("SJ-", "XX-", 1) for row in GOOD]
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, *other]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded", "failed"]
+        assert "3 of 3 staged records of stackjobs are not in this full export (100%" in report.files[1].error
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1",), ("SJ-2",), ("SJ-3",)]
+
+
 def test_full_export_is_for_file_sources_of_candidates(home):
     from tasks.config import ConfigError
     from tasks.sources.registry import load_sources
