@@ -938,6 +938,22 @@ def test_a_full_export_replacing_every_record_fails_however_many_new_records_it_
             ("SJ-1",), ("SJ-2",), ("SJ-3",)]
 
 
+def test_status_shows_a_file_failed_then_loaded_as_loaded_under_a_frozen_clock(settings, home):
+    """files_by_status picked each file's latest attempt by started_at alone: under CANDOR_NOW (a test,
+    a replay) every attempt has the same time, and a cut export loaded after raising the share showed failed."""
+    frozen = settings.model_copy(update={"now": datetime(2026, 11, 2, tzinfo=timezone.utc)})
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, GOOD[0]]) + "\n")
+    with writer(frozen) as con:
+        assert [f.status for f in ingest(con, frozen).files] == ["loaded", "failed"]
+    config = home / "config" / "sources.yaml"  # the deletions are right: the file loads on the next run
+    config.write_text(config.read_text().replace("full_export: true\n", "full_export: true\n    max_delete_share: 1\n"))
+    with writer(frozen) as con:
+        assert [f.status for f in ingest(con, frozen).files] == ["skipped", "loaded"]
+        assert files_by_status(con) == [("stackjobs", "loaded", 2)]
+
+
 def test_full_export_is_for_file_sources_of_candidates(home):
     from tasks.config import ConfigError
     from tasks.sources.registry import load_sources
