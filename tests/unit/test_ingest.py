@@ -965,6 +965,17 @@ def test_full_export_is_for_file_sources_of_candidates(home):
         load_sources(home / "config")
 
 
+
+def test_format_is_for_referrals_and_ats_status_files(home):
+    """`kind: csv` with `format: jsonl` was accepted and the files read as CSV (format ignored)."""
+    from tasks.config import ConfigError
+    from tasks.sources.registry import load_sources
+
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    kind: csv\n", "    kind: csv\n    format: jsonl\n", 1))
+    with pytest.raises(ConfigError, match="sources.yaml:[0-9]+: sources.0: .*format is for referrals and ats_status"):
+        load_sources(home / "config")
+
 def test_placeholder_values_are_missing_values_not_text_or_broken_rows(settings, home, caplog):
     caplog.set_level(logging.INFO)
     rows = ["P1,Ann,Lee,N/A,(415) 555-2671,n/a,-,none,US,N/A,--,N/A,N/A,J1,Eng,2026-01-01,N/A",
