@@ -147,27 +147,30 @@ def load_batch(
     "keep" deletes none (rows of the file could not be read). See delete_absent_records.
     """
     with transaction(con):
+        # the share a full export may delete is of the records staged before it, not counting those it adds
+        staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?",
+                        [source.name]) if full_list == "apply" else 0
         result = write_batch(con, source, path, sha, rows_read, quarantine, settings, unchanged)
         if full_list:
-            result.rows_deleted = delete_absent_records(con, source, path, settings, full_list == "apply")
+            result.rows_deleted = delete_absent_records(con, source, path, settings, staged, full_list == "apply")
         return result
 
 
 def delete_absent_records(
-    con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, settings: Settings, apply: bool = True,
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, settings: Settings, staged: int,
+    apply: bool = True,
 ) -> int:
     """Deletes the staged records of a full-export source that temp batch_present (the ids the file
     lists, staged, unchanged or quarantined) lacks, as the APIs' deletions are (raw op='delete' rows,
     staging.deleted_records for the next resolve); returns how many, also noted on the file's row of
     meta.ingested_files (rows_deleted_absent: read as the current list). `apply=False` only notes 0.
     Raises FileError, so the file's writes roll back, when that is more than the source's
-    max_delete_share.
+    max_delete_share of `staged`, the source's staged records before the file (not those it adds).
     """
     from tasks.sources.api import apply_deletes  # the API runner builds on this module
 
     removed = 0
     if apply:
-        staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
         absent = [rid for (rid,) in con.execute(
             "select source_record_id from staging.candidate_records where source_name = ? "
             "and source_record_id not in (select source_record_id from batch_present) order by 1", [source.name]

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     api_max_attempts: int = Field(default=5, ge=1, description="Attempts per API request before giving up (5xx, timeouts, 429).")
     api_backoff_base_s: float = Field(default=1.0, ge=0, description="First retry wait; doubles per attempt.")
     api_backoff_max_s: float = Field(default=60.0, ge=0, description="Longest wait between two API attempts.")
-    api_max_retry_after_s: float = Field(default=300.0, ge=0, description="Longest 429 Retry-After honoured before failing.")
+    api_max_retry_after_s: float = Field(default=300.0, ge=0, description="Longest Retry-After (of a 429 or a 503) honoured before failing.")
     api_land_rows: int = Field(default=5000, ge=1, description=(
         "An API source's pages land (validated, committed with the run's cursor) in batches of at least this many "
         "records: Great Expectations' fixed cost per batch is paid once per batch, not per page. A crash fetches "

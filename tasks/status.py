@@ -41,7 +41,7 @@ def files_by_status(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]
     of its latest attempt (a broken file tried every night is one failed file; fixed and loaded, one loaded)."""
     return con.execute("""
         select source_name, status, count(*)
-        from (select source_name, arg_max(status, started_at) as status
+        from (select source_name, arg_max(status, (started_at, rowid)) as status  -- rowid: attempts under a frozen clock tie
               from meta.ingested_files group by source_name, file_sha256)
         group by all order by 1, 2
     """).fetchall()

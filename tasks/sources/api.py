@@ -15,7 +15,8 @@ last committed one. Cursors (meta.watermarks, per source):
   incremental run of an API paged by page number notes its ids there too (see _catch_up).
 - `run.started_at`, `run.since`, `run.full`, `run.stream`, `run.next`, `run.base_url`: the run in progress, so a
   new run after a crash resumes it with the same filter from the next page (Greenhouse: the
-  `Link rel="next"` URL; Lever: the `next` offset token). Removed when the run completes.
+  `Link rel="next"` URL; Lever: the `next` offset token). `run.staged`: a full scan's staged records
+  when it started, of which it may delete max_delete_share. Removed when the run completes.
 """
 
 from __future__ import annotations
@@ -96,12 +97,14 @@ class Run:
     stream: str
     next: str | None
     base_url: str
+    staged: int | None = None  # a full scan: the source's staged records when it started (max_delete_share)
 
     def cursors(self) -> dict[str, str | None]:
         """The run's state as meta.watermarks rows (run.*), written with every page."""
-        return {"run.started_at": self.started_at.isoformat(), "run.since": self.since.isoformat() if self.since else None,
-                "run.full": "1" if self.full else "0", "run.stream": self.stream, "run.next": self.next,
-                "run.base_url": self.base_url}
+        cursors = {"run.started_at": self.started_at.isoformat(), "run.since": self.since.isoformat() if self.since else None,
+                   "run.full": "1" if self.full else "0", "run.stream": self.stream, "run.next": self.next,
+                   "run.base_url": self.base_url}
+        return cursors if self.staged is None else {**cursors, "run.staged": str(self.staged)}
 
 
 def read_cursors(con: duckdb.DuckDBPyConnection, source_name: str) -> dict[str, str | None]:
@@ -128,7 +131,7 @@ def _start(con, source: SourceConfig, streams: tuple[str, ...], settings: Settin
         since = state.get("run.since")
         run = Run(datetime.fromisoformat(state["run.started_at"]), datetime.fromisoformat(since) if since else None,
                   state.get("run.full") == "1", state.get("run.stream") or streams[0], state.get("run.next"),
-                  source.base_url)
+                  source.base_url, int(state["run.staged"]) if state.get("run.staged") else None)
         log.info("%s: resuming the run started %s at %s %s", source.name, run.started_at.isoformat(),
                  run.stream, "page " + run.next if run.next else "start")
         return run
@@ -138,7 +141,8 @@ def _start(con, source: SourceConfig, streams: tuple[str, ...], settings: Settin
             or now - datetime.fromisoformat(last_full) >= timedelta(hours=source.reconcile_every_h))
     since = None if full else datetime.fromisoformat(state["watermark"]) - timedelta(seconds=source.overlap_s)
     con.execute("delete from meta.api_seen_ids where source_name = ?", [source.name])
-    return Run(now, since, full, streams[0], None, source.base_url)
+    staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name]) if full else None
+    return Run(now, since, full, streams[0], None, source.base_url, staged)
 
 
 def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, settings: Settings) -> int:
@@ -365,7 +369,9 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
         there = {str(r.get("id")) for r in still_there}
         gone = [{"id": rid, "missing_from_full_scan_at": run.started_at.isoformat()}
                 for rid in missing if rid not in there]
-        staged = scalar(con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
+        # of the records staged when the scan started: those it staged itself (another account's) do not count
+        staged = run.staged if run.staged is not None else scalar(
+            con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
         if len(gone) > source.max_delete_share * staged:  # the run stays open: the next one ends it again
             raise ApiError(
                 f"{source.name}: the full scan finds {len(gone)} of {staged} staged records gone "

@@ -1,6 +1,6 @@
 """The one HTTP retry policy for API sources, and how their keys are found.
 
-429 waits for `Retry-After`; 5xx, timeouts and connection errors retry with exponential backoff
+429 (and a 503 with one) waits for `Retry-After`; 5xx, timeouts and connection errors retry with exponential backoff
 up to `api_max_attempts`, then fail naming the source and URL; 401/403 fail at once. The key is
 sent as Basic auth (key as user, blank password, as Greenhouse and Lever expect) and never
 appears in a URL, a log line or an error message; nor does an error response's body, which may

@@ -70,6 +70,9 @@ class SourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "SourceConfig":
+        if self.format and self.kind not in ("referrals", "ats_status"):  # csv/jsonl/json name their format
+            raise ValueError(f"format is for referrals and ats_status files (CSV unless it says jsonl or json); "
+                             f"a {self.kind} source is read as its kind says: drop format, or set kind")
         if self.kind in FILE_KINDS:
             if not self.path:
                 raise ValueError(f"a {self.kind} source needs `path` (a glob under inbox/)")

@@ -614,3 +614,22 @@ def test_a_full_scan_that_would_delete_most_candidates_deletes_none_until_the_sh
         assert not report.failures
         assert {r[0] for r in warehouse_state(con)["staged"]} == staged - {str(c) for c in deleted}
         run_checks(con)
+
+
+def test_a_full_scan_of_another_account_deletes_none_however_many_candidates_it_lists(home, fake):
+    """The share counted the candidates the scan itself staged: a key seeing another account as
+    large as ours deleted every one of our candidates within the 50% default."""
+    settings = configure(home, fake.url, reconcile_every_h=24)
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = {r[0] for r in warehouse_state(con)["staged"]}
+    for cid in sorted(fake.candidates):
+        fake.delete(cid)
+    for candidate in greenhouse_candidates(60, seed=2, now=NOW, first_id=500_001):
+        fake.add(candidate)
+    day_later = configure(home, fake.url, now=NOW + timedelta(hours=25), reconcile_every_h=24)
+    with writer(day_later) as con:
+        report = ingest(con, day_later)
+        assert len(report.failures) == 1 and f"finds {len(staged)} of {len(staged)} staged" in report.failures[0]
+        assert staged <= {r[0] for r in warehouse_state(con)["staged"]}
+        assert con.execute("select count(*) from raw.source_records where op = 'delete'").fetchone() == (0,)

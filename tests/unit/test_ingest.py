@@ -923,6 +923,37 @@ def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_o
         run_checks(con)
 
 
+def test_a_full_export_replacing_every_record_fails_however_many_new_records_it_brings(settings, home):
+    """The share counted the file's own new records as staged: an export of another board or account
+    (new ids only) as long as the old one deleted every old record within the 50% default."""
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    other = [row.replace("SJ-", "XX-", 1) for row in GOOD]
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, *other]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [f.status for f in report.files] == ["loaded", "failed"]
+        assert "3 of 3 staged records of stackjobs are not in this full export (100%" in report.files[1].error
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1",), ("SJ-2",), ("SJ-3",)]
+
+
+def test_status_shows_a_file_failed_then_loaded_as_loaded_under_a_frozen_clock(settings, home):
+    """files_by_status picked each file's latest attempt by started_at alone: under CANDOR_NOW (a test,
+    a replay) every attempt has the same time, and a cut export loaded after raising the share showed failed."""
+    frozen = settings.model_copy(update={"now": datetime(2026, 11, 2, tzinfo=timezone.utc)})
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, GOOD[0]]) + "\n")
+    with writer(frozen) as con:
+        assert [f.status for f in ingest(con, frozen).files] == ["loaded", "failed"]
+    config = home / "config" / "sources.yaml"  # the deletions are right: the file loads on the next run
+    config.write_text(config.read_text().replace("full_export: true\n", "full_export: true\n    max_delete_share: 1\n"))
+    with writer(frozen) as con:
+        assert [f.status for f in ingest(con, frozen).files] == ["skipped", "loaded"]
+        assert files_by_status(con) == [("stackjobs", "loaded", 2)]
+
+
 def test_full_export_is_for_file_sources_of_candidates(home):
     from tasks.config import ConfigError
     from tasks.sources.registry import load_sources
@@ -933,6 +964,17 @@ def test_full_export_is_for_file_sources_of_candidates(home):
     with pytest.raises(ConfigError, match="full_export is for file sources of candidates .*, not ats_status"):
         load_sources(home / "config")
 
+
+
+def test_format_is_for_referrals_and_ats_status_files(home):
+    """`kind: csv` with `format: jsonl` was accepted and the files read as CSV (format ignored)."""
+    from tasks.config import ConfigError
+    from tasks.sources.registry import load_sources
+
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("    kind: csv\n", "    kind: csv\n    format: jsonl\n", 1))
+    with pytest.raises(ConfigError, match="sources.yaml:[0-9]+: sources.0: .*format is for referrals and ats_status"):
+        load_sources(home / "config")
 
 def test_placeholder_values_are_missing_values_not_text_or_broken_rows(settings, home, caplog):
     caplog.set_level(logging.INFO)
