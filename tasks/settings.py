@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     api_backoff_base_s: float = Field(default=1.0, ge=0, description="First retry wait; doubles per attempt.")
     api_backoff_max_s: float = Field(default=60.0, ge=0, description="Longest wait between two API attempts.")
     api_max_retry_after_s: float = Field(default=300.0, ge=0, description="Longest Retry-After (of a 429 or a 503) honoured before failing.")
+    api_request_max_s: float = Field(default=300.0, gt=0, description=(
+        "Longest one API request may take, its answer's body included (CANDOR_API_TIMEOUT_S bounds each wait "
+        "for bytes: a server trickling them keeps each wait short); then it is a timeout, retried as one."))
     api_land_rows: int = Field(default=5000, ge=1, description=(
         "An API source's pages land (validated, committed with the run's cursor) in batches of at least this many "
         "records: Great Expectations' fixed cost per batch is paid once per batch, not per page. A crash fetches "

@@ -42,12 +42,13 @@ class RetryPolicy:
     backoff_max_s: float = 60.0
     max_retry_after_s: float = 300.0
     timeout_s: float = 30.0
+    request_max_s: float = 300.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RetryPolicy":
         """The policy configured by the CANDOR_API_* settings."""
         return cls(settings.api_max_attempts, settings.api_backoff_base_s, settings.api_backoff_max_s,
-                   settings.api_max_retry_after_s, settings.api_timeout_s)
+                   settings.api_max_retry_after_s, settings.api_timeout_s, settings.api_request_max_s)
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -145,6 +146,25 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, ((at if at.tzinfo else at.replace(tzinfo=timezone.utc)) - sent).total_seconds())
 
 
+class _Overdue(Exception):
+    """A request went on longer than the policy's request_max_s."""
+
+
+def _fetch(http: httpx.Client, url: str, params: dict | None, policy: RetryPolicy) -> httpx.Response:
+    """One GET, its body read within request_max_s of its start (httpx's timeout bounds each wait for
+    bytes, not the whole: a server sending a byte every few seconds would hold a run for hours)."""
+    deadline = time.monotonic() + policy.request_max_s
+    with http.stream("GET", url, params=params) as streamed:
+        body = bytearray()
+        for chunk in streamed.iter_raw():
+            body += chunk
+            if time.monotonic() > deadline:
+                raise _Overdue
+        # decoded (gzip…) from its headers as a response read at once would be
+        return httpx.Response(streamed.status_code, headers=streamed.headers, content=bytes(body),
+                              request=streamed.request)
+
+
 def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: dict | None = None,
         missing_ok: bool = False) -> httpx.Response:
     """GETs `url` under the retry policy; returns the 2xx (or, with missing_ok, 404) response or raises ApiError/ApiAuthError."""
@@ -152,9 +172,11 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
     last = ""
     for attempt in range(1, policy.max_attempts + 1):
         try:
-            response = http.get(url, params=params)
+            response = _fetch(http, url, params, policy)
         except httpx.TimeoutException:
             last, wait = f"timed out after {policy.timeout_s:g} s", policy.backoff(attempt)
+        except _Overdue:
+            last, wait = f"answer not read in {policy.request_max_s:g} s (CANDOR_API_REQUEST_MAX_S)", policy.backoff(attempt)
         except httpx.TransportError as exc:
             last, wait = f"connection error ({type(exc).__name__})", policy.backoff(attempt)
         else:

@@ -2,8 +2,9 @@
 
 Faults: `script` is a queue consumed one per request before the normal answer — an int status
 (e.g. 500, 401), a (status, headers) pair (e.g. (429, {"Retry-After": "1"})), a (status, headers,
-body) triple (an error whose body quotes what the API was given), or ("sleep", s) to
-answer only after s seconds (a client timeout). `break_after_pages = N` answers 500 to every
+body) triple (an error whose body quotes what the API was given), ("sleep", s) to
+answer only after s seconds (a client timeout), or ("trickle", s) to send the normal answer's body
+a few bytes every s seconds (a server that never pauses long enough for a read timeout). `break_after_pages = N` answers 500 to every
 request after N successful ones (a provider that fails permanently mid-run). `garbled_lookups`
 answers every look-up by id with GARBLED, 200 and a body cut off mid-record. `after_page(n)`,
 if set, runs after the n-th successful answer (data changing while a client pages). `clock_offset_s`
@@ -74,9 +75,12 @@ class FakeApi:
             fault = self.script.pop(0) if self.script else None
             broken = self.break_after_pages is not None and self.pages_served >= self.break_after_pages
         headers: dict[str, str] = {}
+        trickle = None
         if isinstance(fault, tuple) and fault[0] == "sleep":
             time.sleep(fault[1])
             fault = None
+        elif isinstance(fault, tuple) and fault[0] == "trickle":
+            trickle, fault = fault[1], None
         if isinstance(fault, int):
             status, body = fault, json.dumps({"message": f"injected {fault}"}).encode()
         elif isinstance(fault, tuple):
@@ -106,7 +110,12 @@ class FakeApi:
             for name, value in headers.items():
                 request.send_header(name, value)
             request.end_headers()
-            request.wfile.write(body)
+            if trickle is None:
+                request.wfile.write(body)
+            for start in range(0, len(body), 8) if trickle is not None else ():
+                request.wfile.write(body[start:start + 8])
+                request.wfile.flush()
+                time.sleep(trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout test)
 

@@ -110,6 +110,20 @@ def test_429_waits_for_retry_after_and_5xx_and_timeouts_retry(home, fake):
     assert len(fake.requests) == 5               # 429, 503, timeout, then pages 1 and 2
 
 
+def test_a_server_trickling_its_answer_is_given_up_on_after_the_request_limit_and_retried(home, fake):
+    # a byte every few seconds never lets httpx's read timeout fire: a 25-candidate page trickled
+    # 8 bytes per 0.3 s held the run for minutes, and a trickling proxy could hold the night for good
+    settings = configure(home, fake.url).model_copy(update={"api_request_max_s": 1.5})
+    fake.script = [("trickle", 0.3)]
+    started = time.monotonic()
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert not report.failures and [f.status for f in report.files] == ["loaded"]
+    first, second = fake.requests[:2]                   # the trickled attempt, then its retry
+    assert first[3] == 200 and second[1] == first[1]
+    assert time.monotonic() - started < 30
+
+
 def test_a_retry_after_date_is_waited_for_by_the_wall_clock_whatever_the_frozen_clock_says(home, fake):
     # Retry-After as an HTTP date is the API's wall-clock time and the wait is real seconds, whatever
     # CANDOR_NOW (tests, replays) says the date is: a frozen clock a week back read it as a week to wait
