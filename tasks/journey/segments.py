@@ -8,7 +8,9 @@ the same data changes nothing and "who entered this week" is a query.
 
 from __future__ import annotations
 
+import json
 import logging
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +98,32 @@ class FurthestStage(BaseModel):
         return self
 
 
+def _subqueries(node: object) -> bool:
+    """Whether a parsed statement (json_serialize_sql's tree) holds a subquery anywhere."""
+    if isinstance(node, dict):
+        return node.get("class") == "SUBQUERY" or any(_subqueries(v) for v in node.values())
+    return isinstance(node, list) and any(_subqueries(v) for v in node)
+
+
+def check_predicate(where: str) -> None:
+    """A `where:` is one SQL expression over the columns of core.segment_people, or a ValueError.
+
+    It is pasted into `where (...)`: text that closed the parenthesis (`false) union all (select ...`)
+    added any person to any segment, and a subquery read any table (staging's addresses) or file
+    (read_text). Parsed here, without the warehouse, so the nightly's preflight refuses it.
+    """
+    if ";" in where:
+        raise ValueError("must be one SQL predicate (no `;`)")
+    try:
+        duckdb.SQLExpression(where)
+    except duckdb.Error as exc:
+        raise ValueError(f"must be one SQL predicate: {str(exc).splitlines()[0]}") from None
+    with closing(duckdb.connect()) as con:  # closing: a wrapped connection need not be a context manager
+        tree = json.loads(con.execute("select json_serialize_sql(?)", [f"select ({where}\n)"]).fetchone()[0])
+    if tree.get("error") or _subqueries(tree):
+        raise ValueError("reads only the columns of core.segment_people: no subquery (select, exists, in (select ...))")
+
+
 class Condition(BaseModel):
     """One condition; exactly one key. See docs/journey.md for the fields."""
 
@@ -130,8 +158,8 @@ class Condition(BaseModel):
     @field_validator("where")
     @classmethod
     def _one_predicate(cls, where: str | None) -> str | None:
-        if where is not None and ";" in where:
-            raise ValueError("must be one SQL predicate (no `;`)")
+        if where is not None:
+            check_predicate(where)
         return where
 
 
@@ -235,7 +263,7 @@ def compile_condition(cond: Condition, now: datetime, loc: tuple, where_loc: lis
     if field == "contactable":
         return f"is_{value}_allowed", []
     where_loc.append(((*loc, "where"), value))
-    return f"({value})", []
+    return f"({value}\n)", []  # the line break ends a `-- comment` at the end of the predicate
 
 
 @dataclass
@@ -256,8 +284,10 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
         sql, params = compile_condition(segment, now, ("segments", name), where_loc)
         for loc, predicate in where_loc:
             try:
-                con.execute(f"select count(*) from core.segment_people where ({predicate}) limit 0").fetchall()
-            except duckdb.Error as exc:
+                kind = con.execute(f"describe select ({predicate}\n) from core.segment_people").fetchone()[1]
+                if kind != "BOOLEAN":  # DuckDB casts a where's value: `1` was everyone, a name failed on the data
+                    raise ValueError(f"it is a {kind} expression, not a boolean (a condition true or false per person)")
+            except (duckdb.Error, ValueError) as exc:
                 field = ".".join(str(p) for p in loc)
                 raise ConfigError(f"{config.path}:{config.line(loc)}: {field}: segment {name!r}: "
                                   f"invalid where predicate: {str(exc).splitlines()[0]}") from None

@@ -175,11 +175,43 @@ def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
     ("  a:\n    skills:\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
     ("  a:\n    description: only words\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
     ("  a:\n    where: \"1=1; drop table core.persons\"\n", "segments.yaml:3: segments.a.where: Value error"),
+    # a where: is one predicate over core.segment_people's columns: it cannot close the parenthesis it is put in,
+    # nor read another table or a file (staging and raw hold every address; read_text a server's files)
+    ("  a:\n    where: \"true) or (true\"\n", "segments.yaml:3: segments.a.where: Value error, must be one SQL predicate"),
+    ("  a:\n    where: \"person_id in (select person_id from staging.records where email like '%x%')\"\n",
+     "segments.yaml:3: segments.a.where: Value error, reads only the columns of core.segment_people"),
+    ("  a:\n    where: \"exists (select * from read_text('/etc/passwd'))\"\n",
+     "segments.yaml:3: segments.a.where: Value error, reads only the columns of core.segment_people"),
 ])
 def test_config_errors_name_file_line_and_segment(home, body, message):
     (home / "config" / "segments.yaml").write_text("segments:\n" + body)
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(".", r"\.")):
         load_segments(home / "config")
+
+
+def test_a_where_predicate_cannot_add_members_to_another_segment(population, settings, home):
+    # the predicate was pasted into `where (...)`: closing the parenthesis let a union insert any person id
+    # into any segment (here 12345, no person at all, into `warm`), and the check before the run let it through
+    where = "false) union all by name (select 12345 as person_id, 'warm' as \\\"$1\\\""
+    with pytest.raises(ConfigError, match="segments.yaml:5: segments.hostile.where: Value error"):
+        run(population, settings, home, f"segments:\n  warm:\n    referred: true\n  hostile:\n    where: \"{where}\"\n")
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("where", ["1", "display_name", "engagement_score"])
+def test_a_where_predicate_that_is_not_a_boolean_names_file_line_and_segment(population, settings, home, where):
+    # DuckDB casts a where's value to boolean: `1` made everyone a member, a text column failed on the data
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, f"segments:\n  ok:\n    referred: true\n  warm:\n    where: \"{where}\"\n")
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': invalid where predicate: " \
+        "it is a " in str(info.value) and "not a boolean" in str(info.value)
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
+def test_a_comment_at_the_end_of_a_where_predicate_is_only_a_comment(population, settings, home):
+    run(population, settings, home, "segments:\n  s:\n    where: \"engagement_score > 0 -- warm ones\"\n"
+                                    "  t:\n    where: \"engagement_score > 0\"\n")
+    assert members(population, "s") == members(population, "t") == {2, 4}
 
 
 def test_bad_where_predicate_names_file_line_and_segment(population, settings, home):
