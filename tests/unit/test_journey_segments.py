@@ -254,6 +254,16 @@ def test_a_where_predicate_failing_on_a_persons_value_does_not_repeat_the_value(
         in str(info.value)
 
 
+def test_a_value_with_a_line_break_is_not_repeated_either(population, settings, home):
+    # a title pasted from a resume keeps its line break; the error's first line ended inside the quotes,
+    # so the masking (a quoted string) found no closing quote and let the value's first line through
+    population.execute("update core.persons set current_title = 'Zelda Quixote\nQuixote Holdings' where person_id = 1")
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, "segments:\n  warm:\n    where: \"cast(title as integer) > 3\"\n")
+    assert "Zelda" not in str(info.value) and "Quixote" not in str(info.value)
+    assert "its condition fails on the data: Conversion Error: Could not convert string '***" in str(info.value)
+
+
 def test_values_are_bound_not_formatted(population, settings, home):
     run(population, settings, home, "segments:\n  s:\n    city: {in: [\"x') or true or ('\"]}\n")
     assert members(population) == set()
