@@ -10,6 +10,7 @@ import pytest
 from tasks.config import ConfigError
 from tasks.journey.consent import may_contact, read_do_not_contact, refresh_consent
 from tasks.journey.events import EVENT_KINDS, SMS_OPT_IN, SMS_OPT_OUT
+from tasks.warehouse import transaction
 from tests.journey_fixtures import at, event, moved, person, record, warehouse
 
 PHONE = "+14155550123"
@@ -173,6 +174,27 @@ def test_an_address_on_the_do_not_contact_list_or_in_an_erasure_request_is_read_
     assert con.execute("select address from core.do_not_contact order by 1").fetchall() == [("p1@example.com",), ("p2@example.com",)]
     assert may_contact(con, [1, 2, 3], "email") == {1: (False, "do_not_contact"), 2: (False, "do_not_contact"),
                                                     3: (False, "erasure_request")}
+
+
+def test_a_do_not_contact_line_that_is_no_email_address_is_an_error_naming_the_line(settings, home):
+    """A name copied with the address from a mail client, two addresses on one line, a domain cut short:
+    the line was listed as an address that no staged address can ever equal, so it suppressed nobody,
+    without a word (the log counted it among the listed addresses)."""
+    con = warehouse()
+    for pid in (1, 2, 3, 4):
+        person(con, pid)
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text("address,added_at\np4@example.com,2026-01-02\n")
+    refresh_consent(con, settings)
+    path.write_text("address\nAnna Quixote <p1@example.com>\np2@example.com; p3@example.com\np3@example\n"
+                    "p1@example.com\n")
+    with pytest.raises(ConfigError) as info, transaction(con):
+        refresh_consent(con, settings)
+    for line in (2, 3, 4):
+        assert f"{path}:{line}: address: not an email address" in str(info.value)
+    assert f"{path}:5:" not in str(info.value) and "Quixote" not in str(info.value)
+    # the list in force stays as it was until the file is fixed
+    assert con.execute("select address from core.do_not_contact").fetchall() == [("p4@example.com",)]
 
 
 def test_views_answer_live_without_a_rebuild(settings):
