@@ -55,7 +55,7 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
             raw = (row.get("address") or "").strip()
             if not raw:
                 continue
-            if "@" in raw:
+            if "@" in raw or "\uff20" in raw:  # ＠: an address typed in full width, read as staging reads it (046)
                 address, channel = raw.lower(), "email"
             else:
                 address, channel = parse_phone(raw, default_region)[0], "sms"

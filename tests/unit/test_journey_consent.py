@@ -197,6 +197,17 @@ def test_a_do_not_contact_line_that_is_no_email_address_is_an_error_naming_the_l
     assert con.execute("select address from core.do_not_contact").fetchall() == [("p4@example.com",)]
 
 
+def test_a_do_not_contact_line_typed_in_full_width_characters_suppresses_its_person(settings, home):
+    # sql/schema/046 reads ａｎｎ＠ｘ．ｉｏ as ann@x.io for do-not-contact lines too, but the reader took a
+    # line without an ASCII @ for a phone number and refused it
+    con = warehouse()
+    person(con, 1)
+    person(con, 2)
+    (home / "config" / "do_not_contact.csv").write_text("address\nｐ１＠ｅｘａｍｐｌｅ。ｃｏｍ\n", encoding="utf-8")
+    refresh_consent(con, settings)
+    assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
+
+
 def test_views_answer_live_without_a_rebuild(settings):
     con = warehouse()
     mobile(con, 1)
