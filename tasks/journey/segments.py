@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 
 from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.journey.events import CHANNELS
-from tasks.journey.stages import PROGRESS, Stage
+from tasks.journey.stages import PROGRESS, Stage, build_stage_tables
 from tasks.pii import mask_quoted
-from tasks.warehouse import build, select
+from tasks.warehouse import build, connect, migrate, select
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +295,23 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
         loc = where_loc[0][0] if where_loc else ("segments", name)
         compiled.append(CompiledSegment(name, sql, params, f"{config.path}:{config.line(loc)}: {'.'.join(map(str, loc))}"))
     return compiled
+
+
+def check_segments(config: SegmentsConfig, stage_map: dict[str, str], now: datetime) -> None:
+    """Binds every `where:` against an empty core.segment_people of this release (ConfigError: file:line: segment).
+
+    The nightly's preflight runs it before ingest: a typo in a where: (an unknown column) otherwise failed the
+    night at its last step, after ingest, resolve, consent and stages had committed. An in-memory warehouse,
+    migrated and built empty, has the columns this release gives core.segment_people, with no lock and no data.
+    """
+    from tasks.journey.consent import create_views  # consent's views feed core.segment_people
+
+    with connect(":memory:") as con:
+        migrate(con)
+        create_views(con)
+        build_stage_tables(con, stage_map)
+        build_segment_people(con, now)
+        compile_segments(config, con, now)
 
 
 def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:

@@ -214,6 +214,21 @@ def test_a_comment_at_the_end_of_a_where_predicate_is_only_a_comment(population,
     assert members(population, "s") == members(population, "t") == {2, 4}
 
 
+def test_the_nightly_preflight_refuses_a_where_naming_an_unknown_column(settings, home):
+    # preflight read segments.yaml but bound no where: a typo failed the night at its last step, after
+    # ingest, resolve, consent and stages had committed
+    from tasks.preflight import check_config
+
+    (home / "config" / "segments.yaml").write_text(
+        "segments:\n  ok:\n    where: \"engagement_score > 3 and now() - last_engaged_at < interval 9 day\"\n"
+        "  warm:\n    where: \"engagment > 3\"\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': invalid where predicate: " \
+        in str(info.value) and "segment 'ok'" not in str(info.value)
+    assert not settings.warehouse_path.exists()  # checked without the warehouse: nothing opened, nothing written
+
+
 def test_bad_where_predicate_names_file_line_and_segment(population, settings, home):
     with pytest.raises(ConfigError) as info:
         run(population, settings, home, "segments:\n  ok:\n    referred: true\n  warm:\n    where: \"engagment > 3\"\n")
