@@ -54,7 +54,12 @@ def load_stage_map(config_dir: Path) -> dict[str, str]:
 
 def build_stage_tables(con: duckdb.DuckDBPyConnection, stage_map: dict[str, str]) -> tuple[int, int]:
     """Rebuilds core.ats_stage_events, core.stage_events and core.person_stages; returns (stage events, persons)."""
-    build(con, "core/ats_stage_events", {"stage_keys": list(stage_map), "stage_values": list(stage_map.values())})
+    # each name the sources send, as sent -> its stage, keyed as the config is (strip, casefold): SQL's
+    # lower(trim()) keeps a tab and a German ß, so a name listed in stages.yaml stayed unmapped
+    names = con.execute("select stage from staging.stage_changes where stage is not null union "
+                        "select stage from staging.candidate_records where stage is not null").fetchall()
+    sent = {name: stage_map[key] for (name,) in names if (key := name.strip().casefold()) in stage_map}
+    build(con, "core/ats_stage_events", {"stage_keys": list(sent), "stage_values": list(sent.values())})
     events = build(con, "core/stage_events")
     return events, build(con, "core/person_stages", {"progress": list(PROGRESS)})
 
