@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -202,8 +203,19 @@ class SegmentsConfig:
 def load_segments(config_dir: Path) -> SegmentsConfig:
     """Reads config/segments.yaml; errors name file, line and the segment's path."""
     path = config_dir / "segments.yaml"
-    model = load_model(path, SegmentsFile)
-    return SegmentsConfig(path, model, read_yaml(path)[1])
+    config = SegmentsConfig(path, load_model(path, SegmentsFile), read_yaml(path)[1])
+    # memberships are keyed by the name as written: `Warm` beside `warm` (or a full-width ｗａｒｍ) made two
+    # segments that dashboards and people read as one
+    seen: dict[str, str] = {}
+    for name in config.model.segments:
+        key = unicodedata.normalize("NFKC", name).casefold()
+        if key in seen:
+            first = seen[key]
+            raise ConfigError(f"{path}:{config.line(('segments', name))}: segments.{name}: the same name as "
+                              f"segments.{first} (line {config.line(('segments', first))}) but for case or width; "
+                              "rename one, or merge the two")
+        seen[key] = name
+    return config
 
 
 # -- compilation ------------------------------------------------------------------------------

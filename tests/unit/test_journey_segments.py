@@ -177,6 +177,11 @@ def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
     ("  a:\n    where: \"1=1; drop table core.persons\"\n", "segments.yaml:3: segments.a.where: Value error"),
     # a where: is one predicate over core.segment_people's columns: it cannot close the parenthesis it is put in,
     # nor read another table or a file (staging and raw hold every address; read_text a server's files)
+    # two names a dashboard or a person reads as one (`segment = 'warm'` finds one of them): one typo'd copy
+    ("  Warm:\n    referred: true\n  warm:\n    referred: false\n",
+     "segments.yaml:5: segments.warm: the same name as segments.Warm"),
+    ("  warm:\n    referred: true\n  ｗａｒｍ:\n    referred: false\n",
+     "segments.yaml:5: segments.ｗａｒｍ: the same name as segments.warm"),
     ("  a:\n    where: \"true) or (true\"\n", "segments.yaml:3: segments.a.where: Value error, must be one SQL predicate"),
     ("  a:\n    where: \"person_id in (select person_id from staging.records where email like '%x%')\"\n",
      "segments.yaml:3: segments.a.where: Value error, reads only the columns of core.segment_people"),
