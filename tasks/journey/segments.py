@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,11 +100,15 @@ class FurthestStage(BaseModel):
         return self
 
 
-def _subqueries(node: object) -> bool:
-    """Whether a parsed statement (json_serialize_sql's tree) holds a subquery anywhere."""
+def _nodes(node: object) -> Iterator[dict]:
+    """Every expression node of a parsed statement (json_serialize_sql's tree)."""
     if isinstance(node, dict):
-        return node.get("class") == "SUBQUERY" or any(_subqueries(v) for v in node.values())
-    return isinstance(node, list) and any(_subqueries(v) for v in node)
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
 
 
 def check_predicate(where: str) -> None:
@@ -121,8 +126,17 @@ def check_predicate(where: str) -> None:
         raise ValueError(f"must be one SQL predicate: {str(exc).splitlines()[0]}") from None
     with closing(duckdb.connect()) as con:  # closing: a wrapped connection need not be a context manager
         tree = json.loads(con.execute("select json_serialize_sql(?)", [f"select ({where}\n)"]).fetchone()[0])
-    if tree.get("error") or _subqueries(tree):
-        raise ValueError("reads only the columns of core.segment_people: no subquery (select, exists, in (select ...))")
+        nodes = list(_nodes(tree))
+        if tree.get("error") or any(n.get("class") == "SUBQUERY" for n in nodes):
+            raise ValueError("reads only the columns of core.segment_people: no subquery (select, exists, in (select ...))")
+        # nextval/setval write a sequence, random() moves people in and out on every run, sleep_ms holds the writer
+        called = sorted({n["function_name"].lower() for n in nodes if n.get("class") == "FUNCTION"})
+        volatile = [name for (name,) in con.execute(
+            "select distinct function_name from duckdb_functions() where (stability = 'VOLATILE' or has_side_effects) "
+            "and function_name in (select unnest(?::varchar[])) order by 1", [called]).fetchall()]
+    if volatile:
+        raise ValueError(f"calls {', '.join(volatile)}, which give another answer on each call or write: a segment is "
+                         "a condition on the person's columns and the run's clock (a stable sample: hash(person_id) % 10 = 0)")
 
 
 class Condition(BaseModel):

@@ -203,6 +203,18 @@ def test_a_where_predicate_cannot_add_members_to_another_segment(population, set
     assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("where", ["nextval('meta.person_id_seq') > 0", "random() < 0.1", "sleep_ms(1000) is null",
+                                   "gen_random_uuid()::varchar < '8'"])
+def test_a_where_predicate_calling_a_volatile_function_is_refused(population, settings, home, where):
+    # nextval drew a person id per person per run (ids are never reused), random() < 0.1 as a holdout group
+    # moved a tenth of everyone in and out of the segment every night, sleep_ms held the writer for hours
+    seq = "select nextval('meta.person_id_seq')"
+    before = population.execute(seq).fetchone()[0]
+    with pytest.raises(ConfigError, match="segments.yaml:3: segments.s.where: Value error, calls"):
+        run(population, settings, home, f"segments:\n  s:\n    where: \"{where}\"\n")
+    assert population.execute(seq).fetchone()[0] == before + 1
+
+
 @pytest.mark.parametrize("where", ["1", "display_name", "engagement_score"])
 def test_a_where_predicate_that_is_not_a_boolean_names_file_line_and_segment(population, settings, home, where):
     # DuckDB casts a where's value to boolean: `1` made everyone a member, a text column failed on the data
