@@ -118,12 +118,19 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
                                          "nothing around it)" for (line,) in bad))
         con.execute("""
             create or replace temp table dnc_new as
-            with listed as (select address, channel, added_at, is_dated, note from dnc_listed)
-            select f.address, f.channel,
-                   if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at, f.note
-            from listed f
-            left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
-                using (address, channel)
+            with listed as (select address, channel, added_at, is_dated, note from dnc_listed),
+            dated as (
+                select f.address, f.channel,
+                       if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at,
+                       f.note
+                from listed f
+                left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
+                    using (address, channel)
+            )
+            -- an address listed twice (two spellings, pasted again) is one suppression, from its first listing
+            select address, channel, min(added_at) as added_at, string_agg(distinct note, '; ' order by note) as note
+            from dated
+            group by address, channel
         """)
         con.execute("delete from core.do_not_contact")
         con.execute("insert into core.do_not_contact select * from dnc_new")
@@ -133,7 +140,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
         con.unregister("dnc_frame")
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
-    log.info("do-not-contact list: %d address(es); contactability: %s", len(frame),
+    log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),
              ", ".join(f"{r['channel']} {r['reason']} {r['persons']}" for r in rows))
     return rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 
 import duckdb
 import pytest
@@ -206,6 +207,21 @@ def test_a_do_not_contact_line_typed_in_full_width_characters_suppresses_its_per
     (home / "config" / "do_not_contact.csv").write_text("address\nｐ１＠ｅｘａｍｐｌｅ。ｃｏｍ\n", encoding="utf-8")
     refresh_consent(con, settings)
     assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
+
+
+def test_an_address_listed_twice_on_the_do_not_contact_list_is_one_suppression_dated_at_its_first_listing(settings, home):
+    # the same address in two spellings (or pasted twice) made two rows in core.do_not_contact and two
+    # suppressions in force, one dated when the file changed: counts doubled, the person's date moved
+    con = warehouse()
+    mobile(con, 1)
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address,added_at,note\np1@example.com,2026-01-01,by phone\nP1@Example.com ,,by mail\n"
+        f"(415) 555-0123,,\n{PHONE},2026-02-01,\n")
+    refresh_consent(con, settings)
+    assert con.execute("select address, channel, added_at, note from core.do_not_contact order by 1").fetchall() == [
+        (PHONE, "sms", datetime(2026, 2, 1, tzinfo=timezone.utc), None),
+        ("p1@example.com", "email", datetime(2026, 1, 1, tzinfo=timezone.utc), "by mail; by phone")]
+    assert con.execute("select count(*) from core.suppressions where person_id = 1").fetchone()[0] == 2
 
 
 def test_views_answer_live_without_a_rebuild(settings):
