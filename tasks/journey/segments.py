@@ -38,6 +38,12 @@ Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class ClockBehindHistory(RuntimeError):
+    """The run's clock is earlier than a segment entry or exit already recorded (a replay on the live warehouse)."""
+
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
+
+
 def _exactly_one(model: BaseModel, what: str, ignore: tuple[str, ...] = ()) -> None:
     given = [n for n in model.model_fields_set if n not in ignore and getattr(model, n) is not None]
     if len(given) != 1:
@@ -347,6 +353,14 @@ def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
 
 def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], now: datetime) -> list[dict]:
     """Evaluates the segments into core.segment_current, records entries/exits in core.segment_memberships; returns size, entered, exited."""
+    # a clock behind the history (CANDOR_NOW replaying an earlier day on the live warehouse) would date exits
+    # before their entries: stays running backwards, which the next resolve run's checks refuse
+    latest = con.execute("select max(greatest(entered_at, coalesce(exited_at, entered_at))) "
+                         "from core.segment_memberships").fetchone()[0]
+    if latest is not None and now < latest:
+        raise ClockBehindHistory(
+            f"the run's clock ({now.isoformat()}) is before the last recorded segment change ({latest.isoformat()}): "
+            "a replay of an earlier day (CANDOR_NOW) belongs on a copy of the warehouse; nothing was written")
     con.execute("create or replace table core.segment_current as "
                 "select null::varchar as segment, person_id from core.segment_people where false")
     # one statement per segment (each one scan, as each branch of one union was): a predicate that fails

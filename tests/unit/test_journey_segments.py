@@ -9,8 +9,8 @@ import pytest
 from tasks.config import ConfigError
 from tasks.journey.consent import refresh_consent
 from tasks.journey.pipeline import segments_step, stages_step
-from tasks.journey.segments import SENIORITY, load_segments
-from tasks.warehouse import transaction
+from tasks.journey.segments import SENIORITY, ClockBehindHistory, load_segments
+from tasks.warehouse import run_checks, transaction
 from tests.journey_fixtures import at, event, moved, person, record, stage_change, warehouse
 
 NOW = at(200)
@@ -149,6 +149,18 @@ def test_memberships_keep_history_and_reruns_change_nothing(population, settings
     ).fetchall()
     assert entered_this_week == [(2,)]
     assert population.execute("select count(*) from core.segment_memberships where segment = 'recent'").fetchone()[0] == 2
+
+
+def test_a_run_whose_clock_is_behind_the_recorded_history_changes_nothing(population, settings, home):
+    # a replay of an earlier day (CANDOR_NOW) on the live warehouse dated exits before their entries: the
+    # stays ran backwards, and assert_segment_memberships_open_once failed every resolve run after it
+    run(population, settings, home, "segments:\n  s:\n    where: \"person_id <= 2\"\n")
+    history = population.execute("select * from core.segment_memberships order by all").fetchall()
+    (home / "config" / "segments.yaml").write_text("segments:\n  s:\n    where: \"person_id = 1\"\n")
+    with pytest.raises(ClockBehindHistory, match="before the last recorded segment change"):
+        segments_step(population, settings.model_copy(update={"now": at(199)}))
+    assert population.execute("select * from core.segment_memberships order by all").fetchall() == history
+    run_checks(population, "assert_segment_memberships")
 
 
 def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
