@@ -37,8 +37,9 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), mask_email(text))
 
 
-# from the first quote to the last: a value may hold quotes of either kind (O'Brien)
-_QUOTED = re.compile(r"['\"].*['\"]")
+# from the first quote to the last on a line: a value may hold quotes of either kind (O'Brien); a quote
+# the line does not close hides the rest of the line (a value with a line break: 'Zelda Quixote<newline>...)
+_QUOTED = re.compile(r"['\"](?:.*['\"]|.*$)", re.MULTILINE)
 
 
 def mask_quoted(text: str) -> str:

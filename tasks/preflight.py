@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tasks.clock import utcnow
 from tasks.config import ConfigError
 from tasks.journey.consent import read_do_not_contact
-from tasks.journey.segments import load_segments
+from tasks.journey.segments import check_segments, load_segments
 from tasks.journey.stages import load_stage_map
 from tasks.settings import Settings, load_settings
 from tasks.sources.registry import load_sources
@@ -15,9 +16,9 @@ def check_config(settings: Settings | None = None) -> None:
     naming every file, line and field at fault.
 
     A nightly run otherwise read the journey's files only at its last stage: a typo in segments.yaml
-    failed the night after ingest and resolve had committed. Segment conditions are compiled against
-    the warehouse later (a column a condition names must exist); identity_overrides.yaml is read by
-    resolve before it writes, as it checks each record against staging.
+    failed the night after ingest and resolve had committed. Each segment's `where:` is bound against an
+    empty core.segment_people (check_segments: a column it names must exist, it must be a boolean);
+    identity_overrides.yaml is read by resolve before it writes, as it checks each record against staging.
     """
     settings = settings or load_settings()
     config = settings.config_dir
@@ -30,3 +31,4 @@ def check_config(settings: Settings | None = None) -> None:
             problems.append(str(exc))
     if problems:
         raise ConfigError("\n".join(problems))
+    check_segments(load_segments(config), load_stage_map(config), utcnow(settings))

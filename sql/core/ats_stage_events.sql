@@ -1,4 +1,5 @@
 -- inputs: staging.stage_changes, staging.candidate_records (stage, ids), core.identity_links; $stage_keys -> $stage_values
+-- ($stage_keys: each stage name the sources send, as sent; tasks/journey/stages.py maps it as stages.yaml's keys are read)
 -- grain: one row per ATS stage observation; key (source_name, source_record_id, kind);
 -- stage null = unmapped name, person_id null = no person matched (both reported, never dropped silently)
 with stage_map as (
@@ -47,7 +48,7 @@ matched as (
            case when a.persons = 1 then 'ats_person_id' when e.persons = 1 then 'email' end as match_rule,
            coalesce(a.persons, 0) > 1 or coalesce(e.persons, 0) > 1 as is_ambiguous
     from observations o
-    left join stage_map m on m.stage_key = lower(trim(o.source_stage))
+    left join stage_map m on m.stage_key = o.source_stage
     left join by_ats a using (source_name, source_record_id, kind)
     left join by_email e on e.email = o.email
 )

@@ -21,6 +21,7 @@ from tasks.identity.resolve import scope_records
 from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone
 from tasks.settings import Settings
+from tasks.validate import EMAIL_REGEX
 from tasks.warehouse import build, scalar, select, view
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
         view(con, model)
 
 
-DNC_COLUMNS = ["address", "channel", "added_at", "note", "is_dated"]
+DNC_COLUMNS = ["address", "channel", "added_at", "note", "is_dated", "line"]
 
 
 def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
@@ -54,7 +55,7 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
             raw = (row.get("address") or "").strip()
             if not raw:
                 continue
-            if "@" in raw:
+            if "@" in raw or "\uff20" in raw:  # ＠: an address typed in full width, read as staging reads it (046)
                 address, channel = raw.lower(), "email"
             else:
                 address, channel = parse_phone(raw, default_region)[0], "sms"
@@ -71,7 +72,7 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
                 continue
             added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
             rows.append({"address": address, "channel": channel, "added_at": added_at, "note": row.get("note") or None,
-                         "is_dated": bool(added)})
+                         "is_dated": bool(added), "line": line})
     if errors:
         raise ConfigError("\n".join(errors))
     return pd.DataFrame(rows, columns=DNC_COLUMNS)
@@ -96,32 +97,50 @@ def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
 
 def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
     """Reloads the do-not-contact list, rebuilds core.person_addresses and the consent views; returns contactability counts."""
-    frame = read_do_not_contact(settings.config_dir / "do_not_contact.csv", settings.default_region)
+    path = settings.config_dir / "do_not_contact.csv"
+    frame = read_do_not_contact(path, settings.default_region)
     con.register("dnc_frame", frame)
     try:
         # an email as staging keeps it (sql/schema/044: no mailto:, no zero-width space around it), or it
         # would match no staged address and suppress nobody
         con.execute("""
+            create or replace temp table dnc_listed as
+            select if(channel = 'email', staging.email_address(address), address) as address, channel,
+                   added_at, is_dated, note, line
+            from dnc_frame
+        """)
+        # a line staging would quarantine as email_syntax (a name around the address, two addresses, a
+        # domain cut short) can equal no staged address: listed, it suppressed nobody without a word
+        bad = con.execute("select line from dnc_listed where channel = 'email' "
+                          "and not regexp_full_match(coalesce(address, ''), ?) order by line", [EMAIL_REGEX]).fetchall()
+        if bad:
+            raise ConfigError("\n".join(f"{path}:{line}: address: not an email address (one address a line, "
+                                         "nothing around it)" for (line,) in bad))
+        con.execute("""
             create or replace temp table dnc_new as
-            with listed as (
-                select if(channel = 'email', staging.email_address(address), address) as address, channel,
-                       added_at, is_dated, note
-                from dnc_frame
+            with listed as (select address, channel, added_at, is_dated, note from dnc_listed),
+            dated as (
+                select f.address, f.channel,
+                       if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at,
+                       f.note
+                from listed f
+                left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
+                    using (address, channel)
             )
-            select f.address, f.channel,
-                   if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at, f.note
-            from listed f
-            left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
-                using (address, channel)
+            -- an address listed twice (two spellings, pasted again) is one suppression, from its first listing
+            select address, channel, min(added_at) as added_at, string_agg(distinct note, '; ' order by note) as note
+            from dated
+            group by address, channel
         """)
         con.execute("delete from core.do_not_contact")
         con.execute("insert into core.do_not_contact select * from dnc_new")
         con.execute("drop table dnc_new")
+        con.execute("drop table dnc_listed")
     finally:
         con.unregister("dnc_frame")
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
-    log.info("do-not-contact list: %d address(es); contactability: %s", len(frame),
+    log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),
              ", ".join(f"{r['channel']} {r['reason']} {r['persons']}" for r in rows))
     return rows
 

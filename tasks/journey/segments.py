@@ -8,7 +8,11 @@ the same data changes nothing and "who entered this week" is a query.
 
 from __future__ import annotations
 
+import json
 import logging
+import unicodedata
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator,
 
 from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.journey.events import CHANNELS
-from tasks.journey.stages import PROGRESS, Stage
+from tasks.journey.stages import PROGRESS, Stage, build_stage_tables
 from tasks.pii import mask_quoted
-from tasks.warehouse import build, select
+from tasks.warehouse import build, connect, migrate, select
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,12 @@ Seniority = Literal[SENIORITY]  # type: ignore[valid-type]
 Progress = Literal[PROGRESS]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ClockBehindHistory(RuntimeError):
+    """The run's clock is earlier than a segment entry or exit already recorded (a replay on the live warehouse)."""
+
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
 
 def _exactly_one(model: BaseModel, what: str, ignore: tuple[str, ...] = ()) -> None:
@@ -96,6 +106,45 @@ class FurthestStage(BaseModel):
         return self
 
 
+def _nodes(node: object) -> Iterator[dict]:
+    """Every expression node of a parsed statement (json_serialize_sql's tree)."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def check_predicate(where: str) -> None:
+    """A `where:` is one SQL expression over the columns of core.segment_people, or a ValueError.
+
+    It is pasted into `where (...)`: text that closed the parenthesis (`false) union all (select ...`)
+    added any person to any segment, and a subquery read any table (staging's addresses) or file
+    (read_text). Parsed here, without the warehouse, so the nightly's preflight refuses it.
+    """
+    if ";" in where:
+        raise ValueError("must be one SQL predicate (no `;`)")
+    try:
+        duckdb.SQLExpression(where)
+    except duckdb.Error as exc:
+        raise ValueError(f"must be one SQL predicate: {str(exc).splitlines()[0]}") from None
+    with closing(duckdb.connect()) as con:  # closing: a wrapped connection need not be a context manager
+        tree = json.loads(con.execute("select json_serialize_sql(?)", [f"select ({where}\n)"]).fetchone()[0])
+        nodes = list(_nodes(tree))
+        if tree.get("error") or any(n.get("class") == "SUBQUERY" for n in nodes):
+            raise ValueError("reads only the columns of core.segment_people: no subquery (select, exists, in (select ...))")
+        # nextval/setval write a sequence, random() moves people in and out on every run, sleep_ms holds the writer
+        called = sorted({n["function_name"].lower() for n in nodes if n.get("class") == "FUNCTION"})
+        volatile = [name for (name,) in con.execute(
+            "select distinct function_name from duckdb_functions() where (stability = 'VOLATILE' or has_side_effects) "
+            "and function_name in (select unnest(?::varchar[])) order by 1", [called]).fetchall()]
+    if volatile:
+        raise ValueError(f"calls {', '.join(volatile)}, which give another answer on each call or write: a segment is "
+                         "a condition on the person's columns and the run's clock (a stable sample: hash(person_id) % 10 = 0)")
+
+
 class Condition(BaseModel):
     """One condition; exactly one key. See docs/journey.md for the fields."""
 
@@ -130,8 +179,8 @@ class Condition(BaseModel):
     @field_validator("where")
     @classmethod
     def _one_predicate(cls, where: str | None) -> str | None:
-        if where is not None and ";" in where:
-            raise ValueError("must be one SQL predicate (no `;`)")
+        if where is not None:
+            check_predicate(where)
         return where
 
 
@@ -174,8 +223,19 @@ class SegmentsConfig:
 def load_segments(config_dir: Path) -> SegmentsConfig:
     """Reads config/segments.yaml; errors name file, line and the segment's path."""
     path = config_dir / "segments.yaml"
-    model = load_model(path, SegmentsFile)
-    return SegmentsConfig(path, model, read_yaml(path)[1])
+    config = SegmentsConfig(path, load_model(path, SegmentsFile), read_yaml(path)[1])
+    # memberships are keyed by the name as written: `Warm` beside `warm` (or a full-width ｗａｒｍ) made two
+    # segments that dashboards and people read as one
+    seen: dict[str, str] = {}
+    for name in config.model.segments:
+        key = unicodedata.normalize("NFKC", name).casefold()
+        if key in seen:
+            first = seen[key]
+            raise ConfigError(f"{path}:{config.line(('segments', name))}: segments.{name}: the same name as "
+                              f"segments.{first} (line {config.line(('segments', first))}) but for case or width; "
+                              "rename one, or merge the two")
+        seen[key] = name
+    return config
 
 
 # -- compilation ------------------------------------------------------------------------------
@@ -235,7 +295,7 @@ def compile_condition(cond: Condition, now: datetime, loc: tuple, where_loc: lis
     if field == "contactable":
         return f"is_{value}_allowed", []
     where_loc.append(((*loc, "where"), value))
-    return f"({value})", []
+    return f"({value}\n)", []  # the line break ends a `-- comment` at the end of the predicate
 
 
 @dataclass
@@ -256,8 +316,10 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
         sql, params = compile_condition(segment, now, ("segments", name), where_loc)
         for loc, predicate in where_loc:
             try:
-                con.execute(f"select count(*) from core.segment_people where ({predicate}) limit 0").fetchall()
-            except duckdb.Error as exc:
+                kind = con.execute(f"describe select ({predicate}\n) from core.segment_people").fetchone()[1]
+                if kind != "BOOLEAN":  # DuckDB casts a where's value: `1` was everyone, a name failed on the data
+                    raise ValueError(f"it is a {kind} expression, not a boolean (a condition true or false per person)")
+            except (duckdb.Error, ValueError) as exc:
                 field = ".".join(str(p) for p in loc)
                 raise ConfigError(f"{config.path}:{config.line(loc)}: {field}: segment {name!r}: "
                                   f"invalid where predicate: {str(exc).splitlines()[0]}") from None
@@ -267,6 +329,23 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
     return compiled
 
 
+def check_segments(config: SegmentsConfig, stage_map: dict[str, str], now: datetime) -> None:
+    """Binds every `where:` against an empty core.segment_people of this release (ConfigError: file:line: segment).
+
+    The nightly's preflight runs it before ingest: a typo in a where: (an unknown column) otherwise failed the
+    night at its last step, after ingest, resolve, consent and stages had committed. An in-memory warehouse,
+    migrated and built empty, has the columns this release gives core.segment_people, with no lock and no data.
+    """
+    from tasks.journey.consent import create_views  # consent's views feed core.segment_people
+
+    with connect(":memory:") as con:
+        migrate(con)
+        create_views(con)
+        build_stage_tables(con, stage_map)
+        build_segment_people(con, now)
+        compile_segments(config, con, now)
+
+
 def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
     """Rebuilds core.segment_people (one row per person, the fields segments use)."""
     return build(con, "core/segment_people", {"now": now, "half_life_days": ENGAGEMENT_HALF_LIFE_DAYS})
@@ -274,6 +353,14 @@ def build_segment_people(con: duckdb.DuckDBPyConnection, now: datetime) -> int:
 
 def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegment], now: datetime) -> list[dict]:
     """Evaluates the segments into core.segment_current, records entries/exits in core.segment_memberships; returns size, entered, exited."""
+    # a clock behind the history (CANDOR_NOW replaying an earlier day on the live warehouse) would date exits
+    # before their entries: stays running backwards, which the next resolve run's checks refuse
+    latest = con.execute("select max(greatest(entered_at, coalesce(exited_at, entered_at))) "
+                         "from core.segment_memberships").fetchone()[0]
+    if latest is not None and now < latest:
+        raise ClockBehindHistory(
+            f"the run's clock ({now.isoformat()}) is before the last recorded segment change ({latest.isoformat()}): "
+            "a replay of an earlier day (CANDOR_NOW) belongs on a copy of the warehouse; nothing was written")
     con.execute("create or replace table core.segment_current as "
                 "select null::varchar as segment, person_id from core.segment_people where false")
     # one statement per segment (each one scan, as each branch of one union was): a predicate that fails

@@ -52,11 +52,21 @@ def load_stage_map(config_dir: Path) -> dict[str, str]:
     return load_model(config_dir / "stages.yaml", StagesFile).lookup()
 
 
-def build_stages(con: duckdb.DuckDBPyConnection, stage_map: dict[str, str]) -> list[dict]:
-    """Rebuilds core.ats_stage_events, core.stage_events and core.person_stages; returns unmapped/unmatched rows."""
-    build(con, "core/ats_stage_events", {"stage_keys": list(stage_map), "stage_values": list(stage_map.values())})
+def build_stage_tables(con: duckdb.DuckDBPyConnection, stage_map: dict[str, str]) -> tuple[int, int]:
+    """Rebuilds core.ats_stage_events, core.stage_events and core.person_stages; returns (stage events, persons)."""
+    # each name the sources send, as sent -> its stage, keyed as the config is (strip, casefold): SQL's
+    # lower(trim()) keeps a tab and a German ß, so a name listed in stages.yaml stayed unmapped
+    names = con.execute("select stage from staging.stage_changes where stage is not null union "
+                        "select stage from staging.candidate_records where stage is not null").fetchall()
+    sent = {name: stage_map[key] for (name,) in names if (key := name.strip().casefold()) in stage_map}
+    build(con, "core/ats_stage_events", {"stage_keys": list(sent), "stage_values": list(sent.values())})
     events = build(con, "core/stage_events")
-    persons = build(con, "core/person_stages", {"progress": list(PROGRESS)})
+    return events, build(con, "core/person_stages", {"progress": list(PROGRESS)})
+
+
+def build_stages(con: duckdb.DuckDBPyConnection, stage_map: dict[str, str]) -> list[dict]:
+    """Rebuilds the stage tables (build_stage_tables), reports and returns the unmapped/unmatched ATS rows."""
+    events, persons = build_stage_tables(con, stage_map)
     issues = select(con, "core/ats_stage_issues").to_dict("records")
     for row in issues:
         log.warning("%s: %d ATS stage row(s) left out (%s, source stage %r)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 
 import duckdb
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from tasks.config import ConfigError
 from tasks.journey.consent import may_contact, read_do_not_contact, refresh_consent
 from tasks.journey.events import EVENT_KINDS, SMS_OPT_IN, SMS_OPT_OUT
+from tasks.warehouse import transaction
 from tests.journey_fixtures import at, event, moved, person, record, warehouse
 
 PHONE = "+14155550123"
@@ -173,6 +175,53 @@ def test_an_address_on_the_do_not_contact_list_or_in_an_erasure_request_is_read_
     assert con.execute("select address from core.do_not_contact order by 1").fetchall() == [("p1@example.com",), ("p2@example.com",)]
     assert may_contact(con, [1, 2, 3], "email") == {1: (False, "do_not_contact"), 2: (False, "do_not_contact"),
                                                     3: (False, "erasure_request")}
+
+
+def test_a_do_not_contact_line_that_is_no_email_address_is_an_error_naming_the_line(settings, home):
+    """A name copied with the address from a mail client, two addresses on one line, a domain cut short:
+    the line was listed as an address that no staged address can ever equal, so it suppressed nobody,
+    without a word (the log counted it among the listed addresses)."""
+    con = warehouse()
+    for pid in (1, 2, 3, 4):
+        person(con, pid)
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text("address,added_at\np4@example.com,2026-01-02\n")
+    refresh_consent(con, settings)
+    path.write_text("address\nAnna Quixote <p1@example.com>\np2@example.com; p3@example.com\np3@example\n"
+                    "p1@example.com\n")
+    with pytest.raises(ConfigError) as info, transaction(con):
+        refresh_consent(con, settings)
+    for line in (2, 3, 4):
+        assert f"{path}:{line}: address: not an email address" in str(info.value)
+    assert f"{path}:5:" not in str(info.value) and "Quixote" not in str(info.value)
+    # the list in force stays as it was until the file is fixed
+    assert con.execute("select address from core.do_not_contact").fetchall() == [("p4@example.com",)]
+
+
+def test_a_do_not_contact_line_typed_in_full_width_characters_suppresses_its_person(settings, home):
+    # sql/schema/046 reads ａｎｎ＠ｘ．ｉｏ as ann@x.io for do-not-contact lines too, but the reader took a
+    # line without an ASCII @ for a phone number and refused it
+    con = warehouse()
+    person(con, 1)
+    person(con, 2)
+    (home / "config" / "do_not_contact.csv").write_text("address\nｐ１＠ｅｘａｍｐｌｅ。ｃｏｍ\n", encoding="utf-8")
+    refresh_consent(con, settings)
+    assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
+
+
+def test_an_address_listed_twice_on_the_do_not_contact_list_is_one_suppression_dated_at_its_first_listing(settings, home):
+    # the same address in two spellings (or pasted twice) made two rows in core.do_not_contact and two
+    # suppressions in force, one dated when the file changed: counts doubled, the person's date moved
+    con = warehouse()
+    mobile(con, 1)
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address,added_at,note\np1@example.com,2026-01-01,by phone\nP1@Example.com ,,by mail\n"
+        f"(415) 555-0123,,\n{PHONE},2026-02-01,\n")
+    refresh_consent(con, settings)
+    assert con.execute("select address, channel, added_at, note from core.do_not_contact order by 1").fetchall() == [
+        (PHONE, "sms", datetime(2026, 2, 1, tzinfo=timezone.utc), None),
+        ("p1@example.com", "email", datetime(2026, 1, 1, tzinfo=timezone.utc), "by mail; by phone")]
+    assert con.execute("select count(*) from core.suppressions where person_id = 1").fetchone()[0] == 2
 
 
 def test_views_answer_live_without_a_rebuild(settings):

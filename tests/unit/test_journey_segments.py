@@ -9,8 +9,8 @@ import pytest
 from tasks.config import ConfigError
 from tasks.journey.consent import refresh_consent
 from tasks.journey.pipeline import segments_step, stages_step
-from tasks.journey.segments import SENIORITY, load_segments
-from tasks.warehouse import transaction
+from tasks.journey.segments import SENIORITY, ClockBehindHistory, load_segments
+from tasks.warehouse import run_checks, transaction
 from tests.journey_fixtures import at, event, moved, person, record, stage_change, warehouse
 
 NOW = at(200)
@@ -151,6 +151,18 @@ def test_memberships_keep_history_and_reruns_change_nothing(population, settings
     assert population.execute("select count(*) from core.segment_memberships where segment = 'recent'").fetchone()[0] == 2
 
 
+def test_a_run_whose_clock_is_behind_the_recorded_history_changes_nothing(population, settings, home):
+    # a replay of an earlier day (CANDOR_NOW) on the live warehouse dated exits before their entries: the
+    # stays ran backwards, and assert_segment_memberships_open_once failed every resolve run after it
+    run(population, settings, home, "segments:\n  s:\n    where: \"person_id <= 2\"\n")
+    history = population.execute("select * from core.segment_memberships order by all").fetchall()
+    (home / "config" / "segments.yaml").write_text("segments:\n  s:\n    where: \"person_id = 1\"\n")
+    with pytest.raises(ClockBehindHistory, match="before the last recorded segment change"):
+        segments_step(population, settings.model_copy(update={"now": at(199)}))
+    assert population.execute("select * from core.segment_memberships order by all").fetchall() == history
+    run_checks(population, "assert_segment_memberships")
+
+
 def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
     spec = "segments:\n  us:\n    country: {in: [US]}\n"
     assert run(population, settings, home, spec) == [{"segment": "us", "size": 2, "entered": 2, "exited": 0}]
@@ -175,11 +187,75 @@ def test_a_merge_is_neither_an_exit_nor_an_entry(population, settings, home):
     ("  a:\n    skills:\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
     ("  a:\n    description: only words\n", "segments.yaml:3: segments.a: Value error, a condition needs exactly one"),
     ("  a:\n    where: \"1=1; drop table core.persons\"\n", "segments.yaml:3: segments.a.where: Value error"),
+    # a where: is one predicate over core.segment_people's columns: it cannot close the parenthesis it is put in,
+    # nor read another table or a file (staging and raw hold every address; read_text a server's files)
+    # two names a dashboard or a person reads as one (`segment = 'warm'` finds one of them): one typo'd copy
+    ("  Warm:\n    referred: true\n  warm:\n    referred: false\n",
+     "segments.yaml:5: segments.warm: the same name as segments.Warm"),
+    ("  warm:\n    referred: true\n  ｗａｒｍ:\n    referred: false\n",
+     "segments.yaml:5: segments.ｗａｒｍ: the same name as segments.warm"),
+    ("  a:\n    where: \"true) or (true\"\n", "segments.yaml:3: segments.a.where: Value error, must be one SQL predicate"),
+    ("  a:\n    where: \"person_id in (select person_id from staging.records where email like '%x%')\"\n",
+     "segments.yaml:3: segments.a.where: Value error, reads only the columns of core.segment_people"),
+    ("  a:\n    where: \"exists (select * from read_text('/etc/passwd'))\"\n",
+     "segments.yaml:3: segments.a.where: Value error, reads only the columns of core.segment_people"),
 ])
 def test_config_errors_name_file_line_and_segment(home, body, message):
     (home / "config" / "segments.yaml").write_text("segments:\n" + body)
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(".", r"\.")):
         load_segments(home / "config")
+
+
+def test_a_where_predicate_cannot_add_members_to_another_segment(population, settings, home):
+    # the predicate was pasted into `where (...)`: closing the parenthesis let a union insert any person id
+    # into any segment (here 12345, no person at all, into `warm`), and the check before the run let it through
+    where = "false) union all by name (select 12345 as person_id, 'warm' as \\\"$1\\\""
+    with pytest.raises(ConfigError, match="segments.yaml:5: segments.hostile.where: Value error"):
+        run(population, settings, home, f"segments:\n  warm:\n    referred: true\n  hostile:\n    where: \"{where}\"\n")
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("where", ["nextval('meta.person_id_seq') > 0", "random() < 0.1", "sleep_ms(1000) is null",
+                                   "gen_random_uuid()::varchar < '8'"])
+def test_a_where_predicate_calling_a_volatile_function_is_refused(population, settings, home, where):
+    # nextval drew a person id per person per run (ids are never reused), random() < 0.1 as a holdout group
+    # moved a tenth of everyone in and out of the segment every night, sleep_ms held the writer for hours
+    seq = "select nextval('meta.person_id_seq')"
+    before = population.execute(seq).fetchone()[0]
+    with pytest.raises(ConfigError, match="segments.yaml:3: segments.s.where: Value error, calls"):
+        run(population, settings, home, f"segments:\n  s:\n    where: \"{where}\"\n")
+    assert population.execute(seq).fetchone()[0] == before + 1
+
+
+@pytest.mark.parametrize("where", ["1", "display_name", "engagement_score"])
+def test_a_where_predicate_that_is_not_a_boolean_names_file_line_and_segment(population, settings, home, where):
+    # DuckDB casts a where's value to boolean: `1` made everyone a member, a text column failed on the data
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, f"segments:\n  ok:\n    referred: true\n  warm:\n    where: \"{where}\"\n")
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': invalid where predicate: " \
+        "it is a " in str(info.value) and "not a boolean" in str(info.value)
+    assert population.execute("select count(*) from core.segment_memberships").fetchone()[0] == 0
+
+
+def test_a_comment_at_the_end_of_a_where_predicate_is_only_a_comment(population, settings, home):
+    run(population, settings, home, "segments:\n  s:\n    where: \"engagement_score > 0 -- warm ones\"\n"
+                                    "  t:\n    where: \"engagement_score > 0\"\n")
+    assert members(population, "s") == members(population, "t") == {2, 4}
+
+
+def test_the_nightly_preflight_refuses_a_where_naming_an_unknown_column(settings, home):
+    # preflight read segments.yaml but bound no where: a typo failed the night at its last step, after
+    # ingest, resolve, consent and stages had committed
+    from tasks.preflight import check_config
+
+    (home / "config" / "segments.yaml").write_text(
+        "segments:\n  ok:\n    where: \"engagement_score > 3 and now() - last_engaged_at < interval 9 day\"\n"
+        "  warm:\n    where: \"engagment > 3\"\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert f"{home / 'config' / 'segments.yaml'}:5: segments.warm.where: segment 'warm': invalid where predicate: " \
+        in str(info.value) and "segment 'ok'" not in str(info.value)
+    assert not settings.warehouse_path.exists()  # checked without the warehouse: nothing opened, nothing written
 
 
 def test_bad_where_predicate_names_file_line_and_segment(population, settings, home):
@@ -220,6 +296,16 @@ def test_a_where_predicate_failing_on_a_persons_value_does_not_repeat_the_value(
     assert "Zelda" not in str(info.value) and "Quixote" not in str(info.value)
     assert f"{home / 'config' / 'segments.yaml'}:3: segments.warm.where: segment 'warm': its condition fails on the data:" \
         in str(info.value)
+
+
+def test_a_value_with_a_line_break_is_not_repeated_either(population, settings, home):
+    # a title pasted from a resume keeps its line break; the error's first line ended inside the quotes,
+    # so the masking (a quoted string) found no closing quote and let the value's first line through
+    population.execute("update core.persons set current_title = 'Zelda Quixote\nQuixote Holdings' where person_id = 1")
+    with pytest.raises(ConfigError) as info:
+        run(population, settings, home, "segments:\n  warm:\n    where: \"cast(title as integer) > 3\"\n")
+    assert "Zelda" not in str(info.value) and "Quixote" not in str(info.value)
+    assert "its condition fails on the data: Conversion Error: Could not convert string '***" in str(info.value)
 
 
 def test_values_are_bound_not_formatted(population, settings, home):

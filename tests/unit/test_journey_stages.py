@@ -124,6 +124,19 @@ def test_ats_rows_match_by_email_and_unmapped_or_unmatched_are_reported(con, set
     assert con.execute("select count(*) from core.stage_events where stage = 'offered'").fetchone()[0] == 0
 
 
+def test_a_stage_name_listed_in_stages_yaml_is_mapped_however_the_source_spells_its_case_and_ends(con, settings, home):
+    # stages.yaml keys were casefolded and stripped of any whitespace in Python, the ATS's names lowercased and
+    # trimmed of spaces in SQL: 'Abschlußgespräch' (casefold: ss) and 'HIRED<tab>' stayed unmapped even when listed
+    path = home / "config" / "stages.yaml"
+    path.write_text(path.read_text().replace("  hired: [Hired]", "  hired: [Hired, Abschlußgespräch]", 1))
+    for pid, name in enumerate(["Abschlußgespräch", "HIRED\t", "ABSCHLUSSGESPRÄCH", "\u00a0hired "], start=1):
+        person(con, pid)
+        record(con, pid, f"SJ-{pid}", email=f"p{pid}@example.com", staged_at=at(0))
+        stage_change(con, f"EV-{pid}", name, at(2), email=f"p{pid}@example.com")
+    assert derive(con, settings) == []
+    assert [stages_of(con, pid)["furthest_stage"] for pid in (1, 2, 3, 4)] == ["hired"] * 4
+
+
 def test_ats_record_stage_counts_from_when_it_was_staged(con, settings):
     person(con, 9)
     record(con, 9, "LV-9", source_name="lever", ats_person_id="c9", stage="On-site interview", staged_at=at(7))
