@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tasks.clock import utcnow
 from tasks.config import ConfigError
+from tasks.identity.overrides import read_overrides
 from tasks.journey.consent import read_do_not_contact
 from tasks.journey.segments import check_segments, load_segments
 from tasks.journey.stages import load_stage_map
@@ -12,19 +13,21 @@ from tasks.sources.registry import load_sources
 
 
 def check_config(settings: Settings | None = None) -> None:
-    """Reads sources.yaml, stages.yaml, segments.yaml and do_not_contact.csv -> raises one ConfigError
-    naming every file, line and field at fault.
+    """Reads sources.yaml, stages.yaml, segments.yaml, do_not_contact.csv and identity_overrides.yaml ->
+    raises one ConfigError naming every file, line and field at fault.
 
     A nightly run otherwise read the journey's files only at its last stage: a typo in segments.yaml
     failed the night after ingest and resolve had committed. Each segment's `where:` is bound against an
     empty core.segment_people (check_segments: a column it names must exist, it must be a boolean);
-    identity_overrides.yaml is read by resolve before it writes, as it checks each record against staging.
+    identity_overrides.yaml is read as written (YAML, keys, record key form; a typo there failed the night
+    after ingest had committed); resolve checks its records against staging, which tonight's ingest may add to.
     """
     settings = settings or load_settings()
     config = settings.config_dir
     problems = []
     for read in (lambda: load_sources(config), lambda: load_stage_map(config), lambda: load_segments(config),
-                 lambda: read_do_not_contact(config / "do_not_contact.csv", settings.default_region)):
+                 lambda: read_do_not_contact(config / "do_not_contact.csv", settings.default_region),
+                 lambda: read_overrides(config)):
         try:
             read()
         except ConfigError as exc:

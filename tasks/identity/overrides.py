@@ -61,8 +61,15 @@ class Overrides(BaseModel):
         return pd.DataFrame(list(dict.fromkeys(rows)), columns=["kind", "record_key_l", "record_key_r"])
 
 
+def read_overrides(config_dir: Path) -> Overrides:
+    """The overrides file as written (absent = none), without the warehouse; ConfigError naming file and line
+    when it is no YAML, a key is unknown or a record key has not the form source_name:source_record_id."""
+    path = config_dir / FILE_NAME
+    return load_model(path, Overrides) if path.exists() else Overrides()
+
+
 def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Overrides:
-    """Reads the overrides file (absent = none) and checks every record exists in staging; raises ConfigError.
+    """Reads the overrides file (read_overrides) and checks every record exists in staging; raises ConfigError.
 
     A pair naming a record its source has deleted since (staging.deleted_records) is reported and
     left out: a deletion upstream must not stop every later run. A record never staged is an error.
@@ -70,7 +77,7 @@ def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Override
     path = config_dir / FILE_NAME
     if not path.exists():
         return Overrides()
-    overrides = load_model(path, Overrides)
+    overrides = read_overrides(config_dir)
     _, node = read_yaml(path)
     frame = overrides.frame()
     problems: list[str] = []

@@ -145,7 +145,10 @@ def test_nightly_with_a_bad_config_file_stops_before_writing_anything(settings, 
     good_and_bad(home, "also-good.csv", HEADER.encode() + b"\nSJ-2,Bo,Ray,bo@x.io,,,,,US,,,,,,,,\n")
     (home / "config" / "segments.yaml").write_text("segments:\n  silver:\n    wher: \"stage = 'offered'\"\n")
     (home / "config" / "stages.yaml").write_text("stages:\n  hired: [Hired]\n  hierd: [Offer accepted]\n")
+    # read by resolve only, after ingest had committed
+    (home / "config" / "identity_overrides.yaml").write_text("must_link:\n  - [stackjobs:SJ-2, SJ-3]\n")
     with pytest.raises(ConfigError) as failed:
         nightly_flow()
     assert "segments.yaml:3" in str(failed.value) and "stages.yaml:3" in str(failed.value)
+    assert "identity_overrides.yaml:2: must_link.0.1: Value error, not source_name:source_record_id" in str(failed.value)
     assert not settings.warehouse_path.exists()  # not even opened: no ingest, no resolve
