@@ -26,7 +26,7 @@ from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.journey.events import CHANNELS
 from tasks.journey.stages import PROGRESS, Stage, build_stage_tables
 from tasks.pii import mask_quoted
-from tasks.warehouse import build, connect, migrate, select
+from tasks.warehouse import build, connect, migrate, scalar, select
 
 log = logging.getLogger(__name__)
 
@@ -375,18 +375,28 @@ def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegmen
                               f"{mask_quoted(str(exc).splitlines()[0])}") from None
     # a person merged into another is the same human: their stays follow the merge (the earliest open
     # stay of a segment is kept), so a merge is neither an exit nor a new entry
+    # only the persons stays moved to can hold two open stays of a segment: the others are not
+    # partitioned (200 segments at 300k persons: 14.5M open stays sorted on a night without merges)
     con.execute("""
-        update core.segment_memberships m set person_id = x.successor_id
-        from core.person_successors x
-        where x.is_merged and m.person_id = x.person_id
+        create or replace temp table segment_heirs as
+        select distinct x.successor_id as person_id
+        from core.segment_memberships m join core.person_successors x on x.is_merged and m.person_id = x.person_id
     """)
-    con.execute("""
-        delete from core.segment_memberships where rowid in (
-            select rowid from (
-                select rowid, row_number() over (partition by segment, person_id order by entered_at) as n
-                from core.segment_memberships where exited_at is null)
-            where n > 1)
-    """)
+    if scalar(con, "select count(*) from segment_heirs"):
+        con.execute("""
+            update core.segment_memberships m set person_id = x.successor_id
+            from core.person_successors x
+            where x.is_merged and m.person_id = x.person_id
+        """)
+        con.execute("""
+            delete from core.segment_memberships where rowid in (
+                select rowid from (
+                    select rowid, row_number() over (partition by segment, person_id order by entered_at) as n
+                    from core.segment_memberships
+                    where exited_at is null and person_id in (select person_id from segment_heirs))
+                where n > 1)
+        """)
+    con.execute("drop table segment_heirs")
     build(con, "core/segment_changes")
     con.execute("""
         update core.segment_memberships m set exited_at = ?
