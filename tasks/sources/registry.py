@@ -26,6 +26,9 @@ JSON_PATH_TOKEN = re.compile(r"^(?P<key>[^\[\]]*)(?:\[(?P<index>\d*)\])?$")
 CHANNELS = ("job_board", "referral", "ats", "career_site", "agency", "event")
 FILE_KINDS = ("csv", "jsonl", "json", "referrals", "ats_status")
 API_KINDS = ("greenhouse", "lever")
+# keys only one family of kinds reads
+FILE_KEYS = ("path", "delimiter", "encoding")
+API_KEYS = ("base_url", "api_key_env", "api_key_secret", "per_page", "overlap_s", "reconcile_every_h")
 
 
 class SourceConfig(BaseModel):
@@ -70,6 +73,15 @@ class SourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> "SourceConfig":
+        # a key the kind never reads is a misunderstanding (a path on an API, per_page on a file): said, not ignored
+        given = self.model_fields_set
+        ignored = sorted(given & (set(API_KEYS) if self.kind in FILE_KINDS else set(FILE_KEYS)))
+        if ignored:
+            other = "API sources (greenhouse, lever)" if self.kind in FILE_KINDS else "file sources"
+            raise ValueError(f"{', '.join(ignored)}: only {other} read {'it' if len(ignored) == 1 else 'them'}; "
+                             f"a {self.kind} source does not: drop {'it' if len(ignored) == 1 else 'them'}, or set kind")
+        if "delimiter" in given and self.kind in FILE_KINDS and self.file_format != "csv":
+            raise ValueError(f"delimiter is for CSV files; this source's files are {self.file_format}: drop it")
         if self.format and self.kind not in ("referrals", "ats_status"):  # csv/jsonl/json name their format
             raise ValueError(f"format is for referrals and ats_status files (CSV unless it says jsonl or json); "
                              f"a {self.kind} source is read as its kind says: drop format, or set kind")

@@ -965,7 +965,6 @@ def test_full_export_is_for_file_sources_of_candidates(home):
         load_sources(home / "config")
 
 
-
 def test_format_is_for_referrals_and_ats_status_files(home):
     """`kind: csv` with `format: jsonl` was accepted and the files read as CSV (format ignored)."""
     from tasks.config import ConfigError
@@ -975,6 +974,30 @@ def test_format_is_for_referrals_and_ats_status_files(home):
     config.write_text(config.read_text().replace("    kind: csv\n", "    kind: csv\n    format: jsonl\n", 1))
     with pytest.raises(ConfigError, match="sources.yaml:[0-9]+: sources.0: .*format is for referrals and ats_status"):
         load_sources(home / "config")
+
+
+GREENHOUSE = ("  - name: gh\n    kind: greenhouse\n    channel: ats\n    base_url: https://harvest.greenhouse.io/v1\n"
+              "    api_key_env: GH_KEY\n")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace("    kind: csv\n", "    kind: csv\n    per_page: 100\n", 1),
+     "sources.0: .*per_page: only API sources .greenhouse, lever. read it; a csv source does not"),
+    (lambda t: t + GREENHOUSE + "    path: \"gh/*.json\"\n    encoding: latin-1\n",
+     "sources.[0-9]+: .*encoding, path: only file sources read them; a greenhouse source does not"),
+    (lambda t: t.replace("    kind: csv\n", "    kind: jsonl\n", 1),
+     "sources.0: .*delimiter is for CSV files; this source's files are jsonl"),
+])
+def test_a_key_the_source_kind_never_reads_is_an_error_not_ignored(home, change, message):
+    """per_page on a CSV source, a path on an API source, a delimiter on JSON lines were accepted and ignored."""
+    from tasks.config import ConfigError
+    from tasks.sources.registry import load_sources
+
+    config = home / "config" / "sources.yaml"
+    config.write_text(change(config.read_text()))
+    with pytest.raises(ConfigError, match=message):
+        load_sources(home / "config")
+
 
 def test_placeholder_values_are_missing_values_not_text_or_broken_rows(settings, home, caplog):
     caplog.set_level(logging.INFO)
