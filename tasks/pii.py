@@ -38,8 +38,9 @@ def mask_text(text: str) -> str:
 
 
 # from the first quote to the last on a line: a value may hold quotes of either kind (O'Brien); a quote
-# the line does not close hides the rest of the line (a value with a line break: 'Zelda Quixote<newline>...)
-_QUOTED = re.compile(r"['\"](?:.*['\"]|.*$)", re.MULTILINE)
+# the line does not close reaches the next quote on a later line (a value with a line break: 'Zelda<newline>
+# Quixote' hid Zelda and showed Quixote), or hides the rest of its line when none follows (a first line alone)
+_QUOTED = re.compile(r"['\"](?:.*['\"]|[\s\S]*?['\"]|.*$)", re.MULTILINE)
 
 
 def mask_quoted(text: str) -> str:

@@ -64,3 +64,18 @@ def test_an_unexpected_errors_traceback_is_masked_like_its_message():
     text = logging.Formatter().format(record)
     assert "jane.doe@example.com" not in text and "555 2671" not in text
     assert "Traceback (most recent call last)" in text and "KeyError: 'no consent row for j***@e***.com, ***71'" in text
+
+
+def test_a_database_error_quoting_a_value_with_a_line_break_is_masked_whole():
+    # the task wrappers hid the quoted value's first line and showed the rest ('Zelda\nQuixote' -> Quixote')
+    import duckdb
+
+    from tasks.pii import masked
+
+    def cast(value):
+        duckdb.connect().execute("select ?::integer", [value])
+
+    with pytest.raises(duckdb.ConversionException) as raised:
+        masked(cast)("Zelda\nQuixote\n12 Harbour Lane")
+    assert "Zelda" not in str(raised.value) and "Quixote" not in str(raised.value) and "Harbour" not in str(raised.value)
+    assert str(raised.value).startswith("Conversion Error: Could not convert string '***' to INT32")
