@@ -151,15 +151,29 @@ def _start_embedded_prefect() -> None:
         log.info("another Candor process is starting Prefect's temporary server on %s; waiting for it", home)
         lock.acquire()
     except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
-        SubprocessASGIServer().start()
+        _start_server_deaf_to_ctrl_c(SubprocessASGIServer())
         return
     try:
         _stop_servers_of_killed_commands(home)
         server = SubprocessASGIServer()
-        server.start()
+        _start_server_deaf_to_ctrl_c(server)
         _note_server(home, server.server_process.pid)
     finally:
         lock.release()
+
+
+def _start_server_deaf_to_ctrl_c(server) -> None:
+    """Starts Prefect's temporary server with SIGINT blocked in it (a child inherits the signal mask).
+
+    Ctrl-C signals the terminal's whole foreground process group: the server died at once, and the
+    command, its API gone, retried for minutes and exited 1 with connection tracebacks. Now Ctrl-C
+    reaches the command alone, which records the crash and stops the server (SIGTERM) as it exits.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        server.start()
+    finally:   # a Ctrl-C pressed meanwhile is delivered here, to the command
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 _SERVER_APP = b"prefect.server.api.server:create_app"   # in the command line of Prefect's temporary server
@@ -206,6 +220,15 @@ def _run(flow, title: str, suffix: str = "", **params):
     """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
     from prefect.exceptions import PrefectException
 
+    interrupts = []
+
+    def on_ctrl_c(signum, frame):  # DuckDB turns the KeyboardInterrupt of a running query into "Query interrupted"
+        interrupts.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous not in (signal.SIG_IGN, None):   # a job started with SIGINT ignored (nohup, `&` in a script) keeps ignoring it
+        signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         with console.status(f"running {title} flow…"):
             _start_embedded_prefect()
@@ -213,11 +236,19 @@ def _run(flow, title: str, suffix: str = "", **params):
     except ConfigError as exc:
         _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None
-    except (RuntimeError, ValueError, AssertionError, PrefectException) as exc:
+    except (KeyboardInterrupt, RuntimeError, ValueError, AssertionError, PrefectException) as exc:
+        if interrupts or isinstance(exc, KeyboardInterrupt):
+            _error(f"{title} interrupted", "stopped by Ctrl-C (SIGINT); what it committed before stays (each file or "
+                   "API page, each resolve run, each segment step commits on its own), the rest was rolled back; "
+                   "the next run goes on from there")
+            raise typer.Exit(130) from None
         if getattr(exc, "results", None) is not None:
             _show(title, exc.results, suffix)
         _error(f"{title} failed", exc)
         raise typer.Exit(1) from None
+    finally:
+        if previous not in (signal.SIG_IGN, None):
+            signal.signal(signal.SIGINT, previous)
     _show(title, result, suffix)
     return result
 
