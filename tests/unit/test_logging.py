@@ -64,3 +64,25 @@ def test_an_unexpected_errors_traceback_is_masked_like_its_message():
     text = logging.Formatter().format(record)
     assert "jane.doe@example.com" not in text and "555 2671" not in text
     assert "Traceback (most recent call last)" in text and "KeyError: 'no consent row for j***@e***.com, ***71'" in text
+
+
+def test_a_deployment_run_sends_candors_own_log_lines_to_prefect():
+    # a worker's flow-run process imports Prefect, which sets up its logging, before the flow file imports
+    # `tasks`: the per-file counts, resolve steps and segment sizes (INFO) of a scheduled nightly reached
+    # neither the worker's output nor the run's logs in the UI, and its warnings only the worker's output
+    import os
+    import subprocess
+
+    from tasks import PROJECT_ROOT
+
+    code = ("import logging\n"
+            "import prefect.flow_engine  # what `python -m prefect.engine` loads before the flow file\n"
+            "from prefect.logging.handlers import APILogHandler\n"
+            "import flows.nightly\n"
+            "print(logging.getLogger('tasks.ingest').isEnabledFor(logging.INFO),\n"
+            "      any(isinstance(h, APILogHandler) for h in logging.getLogger('tasks').handlers),\n"
+            "      any(isinstance(h, APILogHandler) for h in logging.getLogger('flows').handlers))\n")
+    worker_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_LOGGING_")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=worker_env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["True", "True", "True"]
