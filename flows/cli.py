@@ -218,6 +218,7 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
 
 def _run(flow, title: str, suffix: str = "", **params):
     """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
+    import duckdb
     from prefect.exceptions import PrefectException
 
     interrupts = []
@@ -236,7 +237,8 @@ def _run(flow, title: str, suffix: str = "", **params):
     except ConfigError as exc:
         _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None
-    except (KeyboardInterrupt, RuntimeError, ValueError, AssertionError, PrefectException) as exc:
+    # duckdb.Error, OSError: the machine's part (a full disk, an I/O error), one line like the rest
+    except (KeyboardInterrupt, RuntimeError, ValueError, AssertionError, PrefectException, duckdb.Error, OSError) as exc:
         if interrupts or isinstance(exc, KeyboardInterrupt):
             _error(f"{title} interrupted", "stopped by Ctrl-C (SIGINT); what it committed before stays (each file or "
                    "API page, each resolve run, each segment step commits on its own), the rest was rolled back; "
