@@ -357,17 +357,26 @@ def models() -> None:
 
 
 @app.command()
-def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core.persons.")]) -> None:
+def explain(person: Annotated[str, typer.Argument(
+        metavar="PERSON_ID|SOURCE:ID",
+        help="A person_id from core.persons, or a record key source:id (as `candor compare` takes): its person.")]) -> None:
     """Show a person's records and, for each link, the rule or the per-field Splink weights that made it."""
     settings = _settings()
+    if not person.isdecimal() and ":" not in person:
+        _error("error", f"explain takes a person id (a number) or a record key source:id, not {person!r}")
+        raise typer.Exit(2)
     from tasks.identity.explain import explain as explain_person
+    from tasks.identity.explain import person_of_record
 
     with _warehouse(settings) as con:
         try:
+            person_id = int(person) if person.isdecimal() else person_of_record(con, person)
             found = explain_person(con, person_id)
         except KeyError as exc:
             _error("error", exc.args[0])
             raise typer.Exit(1) from None
+    if not person.isdecimal():
+        console.print(f"record {_visible(person)} is in person {person_id}")
     if found["gone"]:
         console.print(found["gone"])
     _print_rows(f"person {person_id}", found["person"])
