@@ -98,12 +98,19 @@ def _print_rows(title: str, rows: list[dict], suffix: str = "") -> None:
     if not rows:
         console.print(f"{title}: {empty}")
         return
-    for column in rows[0]:
+    cells = [[_cell(v) for v in row.values()] for row in rows]
+    for i, column in enumerate(rows[0]):
+        # a value (a record key to paste into `compare`) is never cut short; a word up to 40 wide (a key,
+        # an email) is not broken over two lines either: the table wraps other columns at blanks instead
+        word = max((len(w) for row in cells for w in row[i].split()), default=0)
         table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left",
-                         overflow="fold")  # a value (a record key to paste into `compare`) is never cut short
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+                         overflow="fold", min_width=min(word, _WHOLE_WORD_MAX))
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+
+
+_WHOLE_WORD_MAX = 40
 
 
 def _cell(value) -> str:
