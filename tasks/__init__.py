@@ -41,12 +41,12 @@ def _join_prefect_logging_set_up_before() -> None:
     logging before this package was imported: a worker's flow-run process imports Prefect first, so
     PREFECT_LOGGING_EXTRA_LOGGERS above came too late and a scheduled run's per-file counts, resolve
     steps and segment sizes reached neither the worker's output nor the run's logs (the CLI sets both up
-    before Prefect starts)."""
+    before Prefect starts). The worker names the run in PREFECT__FLOW_RUN_ID."""
     import sys
 
     configuration = sys.modules.get("prefect.logging.configuration")
-    if configuration is None or not configuration.PROCESS_LOGGING_CONFIG:
-        return
+    if configuration is None or not configuration.PROCESS_LOGGING_CONFIG or not os.environ.get("PREFECT__FLOW_RUN_ID"):
+        return   # only a flow-run process: elsewhere (a notebook that imported Prefect first) a line has no run to go to
     import logging
 
     extra = logging.getLogger("prefect.extra").handlers

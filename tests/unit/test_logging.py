@@ -82,7 +82,12 @@ def test_a_deployment_run_sends_candors_own_log_lines_to_prefect():
             "print(logging.getLogger('tasks.ingest').isEnabledFor(logging.INFO),\n"
             "      any(isinstance(h, APILogHandler) for h in logging.getLogger('tasks').handlers),\n"
             "      any(isinstance(h, APILogHandler) for h in logging.getLogger('flows').handlers))\n")
-    worker_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_LOGGING_")}
+    notebook_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_LOGGING_")}
+    worker_env = dict(notebook_env, PREFECT__FLOW_RUN_ID="6f1c2a52-9b1e-4c55-8f7e-0d4c1b2a3e4f")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=worker_env, capture_output=True,
                          text=True, check=True).stdout.split()
     assert out == ["True", "True", "True"]
+    # outside a run, Candor's lines have no run to go to (Prefect would warn once per logger)
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=notebook_env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[1:] == ["False", "False"]
