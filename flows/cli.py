@@ -98,12 +98,19 @@ def _print_rows(title: str, rows: list[dict], suffix: str = "") -> None:
     if not rows:
         console.print(f"{title}: {empty}")
         return
-    for column in rows[0]:
+    cells = [[_cell(v) for v in row.values()] for row in rows]
+    for i, column in enumerate(rows[0]):
+        # a value (a record key to paste into `compare`) is never cut short; a word up to 40 wide (a key,
+        # an email) is not broken over two lines either: the table wraps other columns at blanks instead
+        word = max((len(w) for row in cells for w in row[i].split()), default=0)
         table.add_column(column, justify="right" if isinstance(rows[0][column], int) else "left",
-                         overflow="fold")  # a value (a record key to paste into `compare`) is never cut short
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row.values()))
+                         overflow="fold", min_width=min(word, _WHOLE_WORD_MAX))
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
+
+
+_WHOLE_WORD_MAX = 40
 
 
 def _cell(value) -> str:
@@ -151,15 +158,29 @@ def _start_embedded_prefect() -> None:
         log.info("another Candor process is starting Prefect's temporary server on %s; waiting for it", home)
         lock.acquire()
     except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
-        SubprocessASGIServer().start()
+        _start_server_deaf_to_ctrl_c(SubprocessASGIServer())
         return
     try:
         _stop_servers_of_killed_commands(home)
         server = SubprocessASGIServer()
-        server.start()
+        _start_server_deaf_to_ctrl_c(server)
         _note_server(home, server.server_process.pid)
     finally:
         lock.release()
+
+
+def _start_server_deaf_to_ctrl_c(server) -> None:
+    """Starts Prefect's temporary server with SIGINT blocked in it (a child inherits the signal mask).
+
+    Ctrl-C signals the terminal's whole foreground process group: the server died at once, and the
+    command, its API gone, retried for minutes and exited 1 with connection tracebacks. Now Ctrl-C
+    reaches the command alone, which records the crash and stops the server (SIGTERM) as it exits.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        server.start()
+    finally:   # a Ctrl-C pressed meanwhile is delivered here, to the command
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 _SERVER_APP = b"prefect.server.api.server:create_app"   # in the command line of Prefect's temporary server
@@ -204,8 +225,18 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
 
 def _run(flow, title: str, suffix: str = "", **params):
     """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
+    import duckdb
     from prefect.exceptions import PrefectException
 
+    interrupts = []
+
+    def on_ctrl_c(signum, frame):  # DuckDB turns the KeyboardInterrupt of a running query into "Query interrupted"
+        interrupts.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous not in (signal.SIG_IGN, None):   # a job started with SIGINT ignored (nohup, `&` in a script) keeps ignoring it
+        signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         with console.status(f"running {title} flow…"):
             _start_embedded_prefect()
@@ -213,11 +244,20 @@ def _run(flow, title: str, suffix: str = "", **params):
     except ConfigError as exc:
         _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None
-    except (RuntimeError, ValueError, AssertionError, PrefectException) as exc:
+    # duckdb.Error, OSError: the machine's part (a full disk, an I/O error), one line like the rest
+    except (KeyboardInterrupt, RuntimeError, ValueError, AssertionError, PrefectException, duckdb.Error, OSError) as exc:
+        if interrupts or isinstance(exc, KeyboardInterrupt):
+            _error(f"{title} interrupted", "stopped by Ctrl-C (SIGINT); what it committed before stays (each file or "
+                   "API page, each resolve run, each segment step commits on its own), the rest was rolled back; "
+                   "the next run goes on from there")
+            raise typer.Exit(130) from None
         if getattr(exc, "results", None) is not None:
             _show(title, exc.results, suffix)
         _error(f"{title} failed", exc)
         raise typer.Exit(1) from None
+    finally:
+        if previous not in (signal.SIG_IGN, None):
+            signal.signal(signal.SIGINT, previous)
     _show(title, result, suffix)
     return result
 
@@ -324,17 +364,26 @@ def models() -> None:
 
 
 @app.command()
-def explain(person_id: Annotated[int, typer.Argument(help="A person_id from core.persons.")]) -> None:
+def explain(person: Annotated[str, typer.Argument(
+        metavar="PERSON_ID|SOURCE:ID",
+        help="A person_id from core.persons, or a record key source:id (as `candor compare` takes): its person.")]) -> None:
     """Show a person's records and, for each link, the rule or the per-field Splink weights that made it."""
     settings = _settings()
+    if not person.isdecimal() and ":" not in person:
+        _error("error", f"explain takes a person id (a number) or a record key source:id, not {person!r}")
+        raise typer.Exit(2)
     from tasks.identity.explain import explain as explain_person
+    from tasks.identity.explain import person_of_record
 
     with _warehouse(settings) as con:
         try:
+            person_id = int(person) if person.isdecimal() else person_of_record(con, person)
             found = explain_person(con, person_id)
         except KeyError as exc:
             _error("error", exc.args[0])
             raise typer.Exit(1) from None
+    if not person.isdecimal():
+        console.print(f"record {_visible(person)} is in person {person_id}")
     if found["gone"]:
         console.print(found["gone"])
     _print_rows(f"person {person_id}", found["person"])

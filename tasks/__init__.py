@@ -36,6 +36,30 @@ def _dotenv_home() -> str | None:
 _embedded_prefect_defaults()
 
 
+def _join_prefect_logging_set_up_before() -> None:
+    """Gives Candor's loggers (tasks.*, flows.*) Prefect's API handler, at INFO, when Prefect set up its
+    logging before this package was imported: a worker's flow-run process imports Prefect first, so
+    PREFECT_LOGGING_EXTRA_LOGGERS above came too late and a scheduled run's per-file counts, resolve
+    steps and segment sizes reached neither the worker's output nor the run's logs (the CLI sets both up
+    before Prefect starts). The worker names the run in PREFECT__FLOW_RUN_ID."""
+    import sys
+
+    configuration = sys.modules.get("prefect.logging.configuration")
+    if configuration is None or not configuration.PROCESS_LOGGING_CONFIG or not os.environ.get("PREFECT__FLOW_RUN_ID"):
+        return   # only a flow-run process: elsewhere (a notebook that imported Prefect first) a line has no run to go to
+    import logging
+
+    extra = logging.getLogger("prefect.extra").handlers
+    for name in ("tasks", "flows"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+        logger.handlers.extend(h for h in extra if h not in logger.handlers)
+
+
+_join_prefect_logging_set_up_before()
+
+
 def _mask_pii_in_logs() -> None:
     """Masks emails and phones in every log record from Candor's own modules (tasks.*, flows.*) and
     from Prefect's (which repeat a failed task's or flow's exception message, config values

@@ -50,6 +50,26 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
             "gone": None if len(person) else _gone(history, person_id, live)}
 
 
+def person_of_record(con: duckdb.DuckDBPyConnection, record_key: str) -> int:
+    """Reads core.identity_links -> the person a current record (source:id) is in; KeyError naming why for one no run linked."""
+    person_id = scalar(con, "select person_id from core.identity_links where record_key = ?", [record_key])
+    if person_id is None:
+        raise _not_current(con, [record_key])
+    return person_id
+
+
+def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError:
+    """The error for record keys no resolve run links: staged but not taken in yet, or no current record at all."""
+    unresolved = [r[0] for r in con.execute(
+        "select source_name || ':' || source_record_id from staging.candidate_records "
+        "where source_name || ':' || source_record_id in (select unnest(?::varchar[]))", [missing]).fetchall()]
+    if unresolved:
+        return KeyError(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
+                        f"yet: run `candor resolve` first")
+    return KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
+                    f"`candor explain PERSON_ID` lists them)")
+
+
 def _gone(history: pd.DataFrame, person_id: int, live: int | None) -> str:
     """Why an id has no golden record any more: where its last records went, and the live person a
     merged-away id lives on as (its survivor may have been merged away since)."""
@@ -94,14 +114,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                                          keys).fetchall()}
     missing = [k for k in keys if k not in current]
     if missing:
-        unresolved = [r[0] for r in con.execute(
-            "select source_name || ':' || source_record_id from staging.candidate_records "
-            "where source_name || ':' || source_record_id in (select unnest(?::varchar[]))", [missing]).fetchall()]
-        if unresolved:
-            raise KeyError(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
-                           f"yet: run `candor resolve` first")
-        raise KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
-                       f"`candor explain PERSON_ID` lists them)")
+        raise _not_current(con, missing)
     low, high = sorted(keys)
     register_lookups(con)
     # the two records taken as a run's scored records, with their neighbours: block sizes and shared

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 
 from tasks.clock import sql_clock, utcnow
@@ -11,6 +13,8 @@ from tasks.journey.stages import STAGES, build_stages, load_stage_map
 from tasks.settings import Settings, load_settings
 from tasks.warehouse import select, transaction, writer
 
+log = logging.getLogger(__name__)
+
 
 def stages_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
     """Rebuilds stage events and person stages; returns the ATS rows left out (unmapped, unmatched)."""
@@ -18,8 +22,11 @@ def stages_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict
 
 
 def funnel_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
-    """Reads core.person_stages -> persons now at, and having reached, each canonical stage."""
-    return select(con, "core/funnel_summary", {"stages": list(STAGES)}).to_dict("records")
+    """Reads core.person_stages -> persons now at, and having reached, each canonical stage (logged in one line)."""
+    rows = select(con, "core/funnel_summary", {"stages": list(STAGES)}).to_dict("records")
+    log.info("funnel (persons now/reached): %s",
+             ", ".join(f"{r['stage']} {r['persons_now']}/{r['reached']}" for r in rows))
+    return rows
 
 
 def segments_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:

@@ -146,3 +146,57 @@ def test_the_next_command_stops_the_temporary_server_a_killed_command_left_runni
     while _running(server) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _running(server)
+
+
+def test_ctrl_c_stops_the_command_at_once_with_exit_130_and_the_next_run_goes_on(settings, home):
+    # Ctrl-C signals the terminal's whole process group: Prefect's temporary server died with the command's
+    # first breath, and the command, its API gone, retried for minutes and exited 1 with connection tracebacks
+    import signal
+    import time
+
+    from tasks.warehouse import writer
+
+    env = _embedded_env(home)
+    with writer(settings):   # the command waits on the warehouse lock, its Prefect server up
+        run = subprocess.Popen([CANDOR, "ingest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True,   # a terminal's foreground group, Ctrl-C not ignored
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        seen = []
+        for line in run.stdout:
+            seen.append(line)
+            if "is locked by" in line:
+                break
+        os.killpg(run.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        try:
+            rest = run.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            rest = run.communicate()[0]
+        waited = time.monotonic() - interrupted
+    output = "".join(seen) + rest
+    assert (run.returncode, waited < 30) == (130, True), output[-3000:]
+    assert "interrupted" in output and "ConnectError" not in output and "Traceback" not in output, output[-3000:]
+    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+
+
+def test_a_full_disk_fails_the_command_with_its_reason_in_one_line_and_the_next_run_loads_the_rest(settings, home):
+    # DuckDB's errors (a full disk, an I/O error) left the CLI as an uncaught traceback, no "ingest failed: …" line
+    import resource
+
+    from tasks.generate import generate
+
+    generate(home / "inbox", 10_000, 3, settings.now)
+    limit = 8 * 2**20   # an empty warehouse is ~1.3 MB, Prefect's database ~6 MB, 10,000 candidates more than 10 MB
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = _embedded_env(home)
+    full = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300, preexec_fn=small_disk)
+    assert full.returncode == 1, full.stderr[-3000:]
+    reason = [line for line in full.stderr.splitlines() if line.startswith("ingest failed: ")]
+    assert len(reason) == 1 and "File too large" in reason[0], full.stderr[-3000:]
+    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]

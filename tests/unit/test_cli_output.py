@@ -154,3 +154,15 @@ def test_a_failed_runs_reason_is_printed_masked_like_a_log_line(capsys, monkeypa
     err = capsys.readouterr().err
     assert "jane.doe@example.com" not in err and "555 2671" not in err
     assert "segment failed: no consent row for j***@e***.com (***71)" in err
+
+
+def test_a_record_key_or_email_in_a_wide_table_stays_on_one_line_to_copy(capsys):
+    # `candor explain` on a person with 13 records printed `ats_export:GH-046 / 230` and `zoe.muller@gmail. / com`
+    # over two lines (rich folded the widest columns to fit 140): pasted into `candor compare`, the key was cut
+    row = {"record": "ats_export:GH-046230", "rule": "email", "score": None, "name": "Zoë Müller Hoffmann-Schwarz",
+           "email": "zoe.muller3@gmail.com", "phone": "+436765286022", "city": "Innsbruck",
+           "company": "Jäntsch Mälzer Versicherungsmakler KG", "linked_at": "2026-11-27 10:28:42"}
+    _print_rows("records", [row, dict(row, record="career_site:CS-61647")])
+    lines = capsys.readouterr().out.splitlines()
+    for value in ("ats_export:GH-046230", "career_site:CS-61647", "zoe.muller3@gmail.com", "+436765286022"):
+        assert any(value in line for line in lines), value

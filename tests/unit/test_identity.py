@@ -1299,3 +1299,29 @@ def test_any_records_get_one_person_each_and_rule_links_hold_across_runs(tmp_pat
         # nothing new: a run scores nothing and changes nobody
         again = resolve(con, later(settings, 2))
         assert (again.records_scored, again.merges, again.splits, again.persons_total) == (0, 0, 0, second.persons_total)
+
+
+def test_explain_takes_a_record_key_and_shows_the_person_it_is_in(settings):
+    # a recruiter's question starts from a record ("ATS candidate GH-40001"); `candor explain` refused anything
+    # but a number ("Input should be a valid integer"), and no command told which person holds a record
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
+              {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "c:1", "first": "bob", "last": "ray", "email": "bob@example.org"})
+        ann = person_of(con)["b:1"]
+    runner = CliRunner()
+    found = runner.invoke(app, ["explain", "b:1"])
+    assert found.exit_code == 0, found.output
+    assert f"record b:1 is in person {ann}" in found.output and "a:1" in found.output
+    assert runner.invoke(app, ["explain", str(ann)]).output in found.output
+    unresolved = runner.invoke(app, ["explain", "c:1"])
+    assert unresolved.exit_code == 1 and "record c:1 is staged but no resolve run has taken it in yet" in unresolved.output
+    unknown = runner.invoke(app, ["explain", "c:2"])
+    assert unknown.exit_code == 1 and "no current record c:2" in unknown.output
+    typo = runner.invoke(app, ["explain", "ann"])
+    assert typo.exit_code == 2 and "a person id (a number) or a record key source:id" in typo.output

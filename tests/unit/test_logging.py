@@ -79,3 +79,30 @@ def test_a_database_error_quoting_a_value_with_a_line_break_is_masked_whole():
         masked(cast)("Zelda\nQuixote\n12 Harbour Lane")
     assert "Zelda" not in str(raised.value) and "Quixote" not in str(raised.value) and "Harbour" not in str(raised.value)
     assert str(raised.value).startswith("Conversion Error: Could not convert string '***' to INT32")
+
+
+def test_a_deployment_run_sends_candors_own_log_lines_to_prefect():
+    # a worker's flow-run process imports Prefect, which sets up its logging, before the flow file imports
+    # `tasks`: the per-file counts, resolve steps and segment sizes (INFO) of a scheduled nightly reached
+    # neither the worker's output nor the run's logs in the UI, and its warnings only the worker's output
+    import os
+    import subprocess
+
+    from tasks import PROJECT_ROOT
+
+    code = ("import logging\n"
+            "import prefect.flow_engine  # what `python -m prefect.engine` loads before the flow file\n"
+            "from prefect.logging.handlers import APILogHandler\n"
+            "import flows.nightly\n"
+            "print(logging.getLogger('tasks.ingest').isEnabledFor(logging.INFO),\n"
+            "      any(isinstance(h, APILogHandler) for h in logging.getLogger('tasks').handlers),\n"
+            "      any(isinstance(h, APILogHandler) for h in logging.getLogger('flows').handlers))\n")
+    notebook_env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_LOGGING_")}
+    worker_env = dict(notebook_env, PREFECT__FLOW_RUN_ID="6f1c2a52-9b1e-4c55-8f7e-0d4c1b2a3e4f")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=worker_env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["True", "True", "True"]
+    # outside a run, Candor's lines have no run to go to (Prefect would warn once per logger)
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=notebook_env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[1:] == ["False", "False"]
