@@ -225,7 +225,11 @@ def test_feed_applications_count_as_applied_but_referrals_do_not(con, settings):
     assert referred["furthest_stage"] == "discovered" and pd.isna(referred["applied_at"])
 
 
-def test_funnel_summary_counts_current_and_reached_per_stage(con, settings):
+def test_funnel_summary_counts_current_and_reached_per_stage_and_logs_them_in_one_line(con, settings, caplog):
+    # the log line: every other journey step logs its summary; the funnel's counts were only returned,
+    # so a scheduled (deployment) run, which prints no tables, kept them nowhere
+    import logging
+
     from tasks.journey.pipeline import funnel_step
 
     person(con, 1)
@@ -234,10 +238,14 @@ def test_funnel_summary_counts_current_and_reached_per_stage(con, settings):
     person(con, 2)
     record(con, 2, "SJ-2", staged_at=at(1))
     derive(con, settings)
-    funnel = {row["stage"]: (row["persons_now"], row["reached"]) for row in funnel_step(con, settings)}
+    with caplog.at_level(logging.INFO, logger="tasks"):
+        funnel = {row["stage"]: (row["persons_now"], row["reached"]) for row in funnel_step(con, settings)}
     assert list(funnel) == list(STAGES)
     assert funnel["discovered"] == (1, 2) and funnel["applied"] == (0, 1) and funnel["offered"] == (1, 1)
     assert funnel["hired"] == (0, 0) and funnel["rejected"] == (0, 0)
+    [line] = [r.getMessage() for r in caplog.records if r.name.startswith("tasks.journey")]
+    assert line.startswith("funnel (persons now/reached): discovered 1/2, ")
+    assert "applied 0/1" in line and "offered 1/1" in line and line.endswith("do_not_contact 0/0")
 
 
 def test_discovered_evidence_on_a_tie_does_not_depend_on_the_order_rows_are_read(con, settings):
@@ -252,23 +260,3 @@ def test_discovered_evidence_on_a_tie_does_not_depend_on_the_order_rows_are_read
         derive(con, settings)
         evidence = con.execute("select evidence from core.stage_events where stage = 'discovered'").fetchall()
         assert evidence == [("indeed_apply:IN-3",)], order
-
-
-def test_the_funnel_step_logs_its_counts_in_one_line(con, settings, caplog):
-    # every other journey step logs its summary; the funnel's counts were only returned, so a scheduled
-    # (deployment) run, which prints no tables, kept them nowhere
-    import logging
-
-    from tasks.journey.pipeline import funnel_step
-
-    person(con, 1)
-    record(con, 1, "GH-1", source_name="ats_export", ats_person_id="GH-1", staged_at=at(0))
-    stage_change(con, "EV-1", "offer", at(5), ats_person_id="GH-1")
-    person(con, 2)
-    record(con, 2, "SJ-2", staged_at=at(1))
-    derive(con, settings)
-    with caplog.at_level(logging.INFO, logger="tasks"):
-        funnel_step(con, settings)
-    [line] = [r.getMessage() for r in caplog.records if r.name.startswith("tasks.journey")]
-    assert line.startswith("funnel (persons now/reached): discovered 1/2, ")
-    assert "applied 0/1" in line and "offered 1/1" in line and line.endswith("do_not_contact 0/0")
