@@ -248,7 +248,7 @@ def _run(flow, title: str, suffix: str = "", **params):
     except (KeyboardInterrupt, RuntimeError, ValueError, AssertionError, PrefectException, duckdb.Error, OSError) as exc:
         if interrupts or isinstance(exc, KeyboardInterrupt):
             _error(f"{title} interrupted", "stopped by Ctrl-C (SIGINT); what it committed before stays (each file or "
-                   "API page, each resolve run, each segment step commits on its own), the rest was rolled back; "
+                   "batch of API pages, each resolve run, each segment step commits on its own), the rest was rolled back; "
                    "the next run goes on from there")
             raise typer.Exit(130) from None
         if getattr(exc, "results", None) is not None:
