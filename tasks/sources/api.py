@@ -247,8 +247,11 @@ def batched(pages: list[Page]) -> Page:
     would be quarantined as a repeated id."""
     if len(pages) == 1:
         return pages[0]
-    last = {str(r.get("id")): i for i, p in enumerate(pages) for r in p.records if isinstance(r, dict)}
-    records = [r for i, p in enumerate(pages) for r in p.records if not isinstance(r, dict) or last[str(r.get("id"))] == i]
+    def key(record: object) -> str | None:  # no id, no key: each record without one is quarantined, none dropped
+        return str(record["id"]) if isinstance(record, dict) and record.get("id") not in (None, "") else None
+
+    last = {key(r): i for i, p in enumerate(pages) for r in p.records if key(r) is not None}
+    records = [r for i, p in enumerate(pages) for r in p.records if key(r) is None or last[key(r)] == i]
     served = [p.served_at for p in pages if p.served_at is not None]
     return Page(f"{pages[0].label} … {pages[-1].label} ({len(pages)} pages)", body_sha("".join(p.sha for p in pages).encode()),
                 records, pages[-1].next, min(served) if served else None, sum(p.pages for p in pages))

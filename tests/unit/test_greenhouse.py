@@ -580,6 +580,26 @@ def test_a_null_or_a_text_in_the_list_of_candidates_is_quarantined_and_ends_no_r
         run_checks(con)
 
 
+def test_candidates_without_an_id_on_two_pages_of_one_batch_are_each_quarantined(home, fake):
+    """Pages batched together kept a record listed twice only where it was listed last, by id: two
+    candidates without an id, on pages 1 and 2, were one "id" and the first was dropped unseen."""
+    import json
+
+    ids = sorted(fake.candidates)
+    for cid in (ids[3], ids[30]):
+        fake._json[cid] = json.dumps({**fake.candidates[cid], "id": None})
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        row = report.summary_rows()[0]
+        assert row["read"] == row["staged"] + row["quarantined"]
+        assert con.execute("select count(*), sum(rows_read) from meta.ingested_files "
+                           "where not contains(file_path, '(stages)')").fetchone() == (1, 60)
+        assert con.execute("select row_number from staging.quarantine where rule = 'record_id_present' "
+                           "order by 1").fetchall() == [(4,), (31,)]
+        run_checks(con)
+
+
 def test_a_stage_name_given_as_an_object_is_quarantined_as_field_type(home, fake):
     """The stage rows' suite lacked the field_type rule: a stage name {"en": ...} was staged as JSON text."""
     app = {"id": 1, "applied_at": "2026-10-01T00:00:00Z", "last_activity_at": "2026-10-02T00:00:00Z", "status": "active",
