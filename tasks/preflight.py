@@ -24,14 +24,15 @@ def check_config(settings: Settings | None = None) -> None:
     """
     settings = settings or load_settings()
     config = settings.config_dir
-    problems = []
-    for read in (lambda: load_sources(config), lambda: load_stage_map(config), lambda: load_segments(config),
-                 lambda: read_do_not_contact(config / "do_not_contact.csv", settings.default_region),
-                 lambda: read_overrides(config)):
+    problems, read = [], {}
+    for name, reader in {"sources": lambda: load_sources(config), "stages": lambda: load_stage_map(config),
+                         "segments": lambda: load_segments(config),
+                         "do_not_contact": lambda: read_do_not_contact(config / "do_not_contact.csv", settings.default_region),
+                         "overrides": lambda: read_overrides(config)}.items():
         try:
-            read()
+            read[name] = reader()
         except ConfigError as exc:
             problems.append(str(exc))
     if problems:
         raise ConfigError("\n".join(problems))
-    check_segments(load_segments(config), load_stage_map(config), utcnow(settings))
+    check_segments(read["segments"], read["stages"], utcnow(settings))
