@@ -175,6 +175,20 @@ def delete_absent_records(
             "select source_record_id from staging.candidate_records where source_name = ? "
             "and source_record_id not in (select source_record_id from batch_present) order by 1", [source.name]
         ).fetchall()]
+        # records quarantine holds back (never staged, or not since) that the list leaves out are gone too:
+        # a delete row each, once, so `candor status` stops counting them; they do not count against the share
+        held = [rid for (rid,) in con.execute("""
+            select q.source_record_id
+            from (select source_record_id, max(quarantined_at) as quarantined_at from staging.quarantine
+                  where source_name = ? and source_record_id is not null group by all) q
+            left join (select source_record_id, max(ingested_at) as deleted_at from raw.source_records
+                       where source_name = ? and op = 'delete' group by all) d using (source_record_id)
+            anti join batch_present p using (source_record_id)
+            anti join (select source_record_id from staging.candidate_records where source_name = ?) s
+                using (source_record_id)
+            where d.deleted_at is null or d.deleted_at < q.quarantined_at
+            order by 1
+        """, [source.name, source.name, source.name]).fetchall()]
         share = source.max_delete_share
         if len(absent) > share * staged:
             raise FileError(
@@ -183,7 +197,7 @@ def delete_absent_records(
                 f"Nothing of the file was loaded; it is tried again by the next run. If the records are gone, "
                 f"raise max_delete_share for {source.name} in sources.yaml")
         name = Path(path).name  # a delete row per file that left the record out: one left out twice is two events
-        removed = apply_deletes(con, source, [{"id": rid, "absent_from": name} for rid in absent], path, settings)
+        removed = apply_deletes(con, source, [{"id": rid, "absent_from": name} for rid in absent + held], path, settings)
     con.execute("update meta.ingested_files set rows_deleted_absent = ? "  # write_batch's row for this file
                 "where rowid = (select max(rowid) from meta.ingested_files where source_name = ?)", [removed, source.name])
     return removed
@@ -198,8 +212,8 @@ def write_batch(
     `unchanged` rows (drop_unchanged) are read and staged already: they count as staged, so read =
     staged + quarantined holds for the whole batch. In the same way a row whose record was
     quarantined with the same payload under the same rule before is quarantined already: it gets
-    no new quarantine row for that rule and counts as quarantined (rows_quarantined_before when it
-    broke no other rule).
+    no new quarantine row for that rule (unless its record was deleted since) and counts as quarantined
+    (rows_quarantined_before when it broke no other rule).
     """
     now = utcnow(settings)
     batch_id = str(uuid.uuid4())
@@ -222,14 +236,15 @@ def write_batch(
                 (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
             select ?, b.source_record_id, 'upsert', b.payload::json, b.sha, ?, b.row_number, ?, ?
             from (select *, sha256(payload) as sha from batch_read) b
-            left join (select source_record_id, max(deleted_at) as deleted_at from staging.deleted_records
-                       where source_name = ? group by all) d on d.source_record_id = b.source_record_id
+            left join (select source_record_id, max(ingested_at) as deleted_at from raw.source_records
+                       where source_name = ? and op = 'delete' group by all) d on d.source_record_id = b.source_record_id
             -- a version landed before lands again when its record was deleted since (listed again)
             anti join (select source_record_id, payload_sha256, ingested_at from raw.source_records where source_name = ?) r
                 on r.source_record_id is not distinct from b.source_record_id and r.payload_sha256 = b.sha
                    and (d.deleted_at is null or r.ingested_at > d.deleted_at)
         """, [source.name, path, batch_id, now, source.name, source.name])
-        # a full export or full scan lists every record again: only what was not quarantined before is added
+        # a full export or full scan lists every record again: only what was not quarantined before (or
+        # not since its record was deleted: listed again, it is held back again) is added
         con.execute("""
             insert into staging.quarantine (source_name, source_record_id, batch_id, file_path, row_number, rule,
                                             field, value, message, quarantined_at, payload_sha256)
@@ -237,7 +252,11 @@ def write_batch(
             from batch_quarantine q left join batch_read b using (row_number)
             where not exists (select 1 from staging.quarantine p
                               where p.source_name = ? and p.source_record_id = b.source_record_id
-                                and p.payload_sha256 = sha256(b.payload) and p.rule = q.rule)
+                                and p.payload_sha256 = sha256(b.payload) and p.rule = q.rule
+                                and not exists (select 1 from raw.source_records r
+                                                where r.source_name = p.source_name and r.op = 'delete'
+                                                  and r.source_record_id = p.source_record_id
+                                                  and r.ingested_at > p.quarantined_at))
         """, [source.name, batch_id, path, now, source.name])
         selected, prior = ", ".join(f"o.{c}" for c in columns), ""
         if source.kind == "ats_status":

@@ -23,7 +23,8 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """Returns (source, rule, records) for the records quarantine still holds back: a record quarantined
     again by every re-sent export counts once (a row without an id: once per file and line), and a
-    record whose source sent a version that was staged after it was quarantined counts no more."""
+    record whose source sent a version that was staged after it was quarantined, or deleted it since (an API's
+    deletion, a full export no longer listing it), counts no more."""
     return con.execute("""
         select q.source_name, q.rule,
                count(distinct coalesce(q.source_record_id, q.file_path || ':' || q.row_number)) as records
@@ -32,6 +33,8 @@ def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, i
                             and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)
           and not exists (select 1 from staging.stage_changes s where s.source_name = q.source_name
                             and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)
+          and not exists (select 1 from raw.source_records r where r.source_name = q.source_name and r.op = 'delete'
+                            and r.source_record_id = q.source_record_id and r.ingested_at > q.quarantined_at)
         group by all order by 1, 3 desc, 2
     """).fetchall()
 

@@ -938,6 +938,34 @@ def test_a_full_export_replacing_every_record_fails_however_many_new_records_it_
             ("SJ-1",), ("SJ-2",), ("SJ-3",)]
 
 
+def test_a_quarantined_record_a_full_export_no_longer_lists_is_no_longer_held_back(settings, home):
+    """A full export deleted only staged records: one held in quarantine (never staged) that the source's
+    current list left out went on counting in `candor status` as held back, night after night."""
+    full_export(home)
+    bad = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD, bad]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.status, f.rows_deleted) for f in report.files] == [("skipped", 0), ("loaded", 0)]  # none staged
+        assert quarantine_by_rule(con) == []
+        assert con.execute("select op, payload->>'absent_from' from raw.source_records where source_record_id = 'SJ-4' "
+                           "order by ingested_at").fetchall() == [("upsert", None), ("delete", "2026-11-02.csv")]
+        run_checks(con)
+    # another list without it deletes it no second time; a list naming it again holds it back again
+    write(home, "stackjobs", "2026-11-03.csv", "\n".join([HEADER, *GOOD]) + "\n\n")
+    write(home, "stackjobs", "2026-11-04.csv", "\n".join([HEADER, *GOOD, bad]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select op from raw.source_records where source_record_id = 'SJ-4' "
+                           "order by ingested_at").fetchall() == [("upsert",), ("delete",), ("upsert",)]
+        assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
+        run_checks(con)
+
+
 def test_status_shows_a_file_failed_then_loaded_as_loaded_under_a_frozen_clock(settings, home):
     """files_by_status picked each file's latest attempt by started_at alone: under CANDOR_NOW (a test,
     a replay) every attempt has the same time, and a cut export loaded after raising the share showed failed."""
