@@ -65,9 +65,9 @@ def _settings():
 
 
 @contextmanager
-def _warehouse(settings):
-    """The warehouse for a look-up command: one that exists, opened under the writer lock; a busy or
-    unreadable file is a one-line error, not a traceback."""
+def _warehouse(settings, command: str):
+    """The warehouse for the look-up `command`: one that exists, opened under the writer lock; a busy or
+    unreadable file, or a Ctrl-C while waiting for it (exit 130), is a one-line error, not a traceback."""
     from tasks.warehouse import WarehouseBusy, WarehouseUnavailable, writer
 
     if not settings.warehouse_path.exists():
@@ -76,6 +76,9 @@ def _warehouse(settings):
     stack = ExitStack()
     try:  # only opening is caught: an error of the look-up itself keeps its own message
         con = stack.enter_context(writer(settings))
+    except KeyboardInterrupt:
+        _error(f"{command} interrupted", "stopped by Ctrl-C (SIGINT) while waiting for the warehouse; it read and wrote nothing")
+        raise typer.Exit(130) from None
     except WarehouseBusy as exc:
         _error("warehouse busy", exc)
         raise typer.Exit(1) from None
@@ -169,6 +172,9 @@ def _start_embedded_prefect() -> None:
         lock.release()
 
 
+SERVER_START_MIN_S = 120   # the least time the temporary server is given to start (docs/operations.md)
+
+
 def _start_server_deaf_to_ctrl_c(server) -> None:
     """Starts Prefect's temporary server with SIGINT blocked in it (a child inherits the signal mask).
 
@@ -176,9 +182,11 @@ def _start_server_deaf_to_ctrl_c(server) -> None:
     command, its API gone, retried for minutes and exited 1 with connection tracebacks. Now Ctrl-C
     reaches the command alone, which records the crash and stops the server (SIGTERM) as it exits.
     """
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        server.start()
+    try:   # Prefect's 20 s default failed nightlies on a loaded 2-core host: a slow start is no reason to fail
+        server.start(timeout=max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), SERVER_START_MIN_S))
     finally:   # a Ctrl-C pressed meanwhile is delivered here, to the command
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
@@ -355,7 +363,7 @@ def models() -> None:
     settings = _settings()
     from tasks.identity.resolve import model_versions
 
-    with _warehouse(settings) as con:
+    with _warehouse(settings, "models") as con:
         rows = model_versions(con)
     if not rows:
         console.print("no identity model stored yet: the first resolve run stores the shipped default as version 1")
@@ -375,7 +383,7 @@ def explain(person: Annotated[str, typer.Argument(
     from tasks.identity.explain import explain as explain_person
     from tasks.identity.explain import person_of_record
 
-    with _warehouse(settings) as con:
+    with _warehouse(settings, "explain") as con:
         try:
             person_id = int(person) if person.isdecimal() else person_of_record(con, person)
             found = explain_person(con, person_id)
@@ -403,7 +411,7 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
     from tasks.identity.explain import compare as compare_records
     from tasks.identity.resolve import IncompatibleModel
 
-    with _warehouse(settings) as con:
+    with _warehouse(settings, "compare") as con:
         try:
             found = compare_records(con, settings, record_a, record_b)
         except (KeyError, IncompatibleModel) as exc:
@@ -427,7 +435,7 @@ def status() -> None:
     if not settings.warehouse_path.exists():
         console.print(f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
         return
-    with _warehouse(settings) as con:
+    with _warehouse(settings, "status") as con:
         console.print(f"warehouse: {settings.warehouse_path}")
         _print_rows("tables", [{"table": t, "rows": n} for t, n in table_counts(con)])
         _print_rows("files", [{"source": s, "status": st, "files": n} for s, st, n in files_by_status(con)])
