@@ -1,5 +1,5 @@
 -- Normalizes one batch of candidate rows. Inputs: temp batch_read (raw canonical text), and the
--- per-distinct-value lookups name_lookup, name_split, phone_lookup, country_lookup.
+-- per-distinct-value lookups name_lookup, name_split, phone_lookup, phone_abroad_lookup, country_lookup.
 -- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy), $timezone (the source's).
 with
 source as (
@@ -21,7 +21,9 @@ normalized as (
         r.email as email_raw,
         r.email_norm as email,
         r.phone as phone_raw,
-        p.phone, p.phone_country, p.phone_type,
+        -- a number invalid in the source's region, read in the record's own country (tasks/staging.py)
+        coalesce(p.phone, pa.phone) as phone, coalesce(p.phone_country, pa.phone_country) as phone_country,
+        coalesce(p.phone_type, pa.phone_type) as phone_type,
         coalesce(fn.display, s.first_name) as first_name,
         coalesce(ln.display, s.last_name) as last_name,
         coalesce(full_n.display, nullif(concat_ws(' ', coalesce(fn.display, s.first_name), coalesce(ln.display, s.last_name)), '')) as full_name,
@@ -49,6 +51,7 @@ normalized as (
         lower(r.consent_sms) as consent_sms_raw
     from renamed as r
     left join phone_lookup as p on p.raw = r.phone
+    left join phone_abroad_lookup as pa on pa.raw = r.phone and pa.country = r.country
     left join name_lookup as fn on fn.raw = r.first_name
     left join name_lookup as ln on ln.raw = r.last_name
     left join name_lookup as full_n on full_n.raw = r.full_name

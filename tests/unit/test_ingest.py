@@ -479,6 +479,26 @@ def test_a_source_naming_no_phone_region_reads_phones_in_the_default_region(sett
         assert con.execute("select phone, phone_country from staging.candidate_records").fetchall() == [("+442079460018", "GB")]
 
 
+def test_a_national_number_invalid_in_the_source_region_is_read_in_the_records_own_country(settings, home):
+    write(home, "stackjobs", "abroad.csv", "\n".join([
+        HEADER,
+        "SJ-1,Amy,Lo,amy@x.io,07911 123456,London,,,United Kingdom,,,,,,,,",  # a UK mobile on a US board
+        "SJ-2,Ben,Ho,ben@x.io,030 12345678,Berlin,,,DE,,,,,,,,",
+        "SJ-3,Cy,Wu,cy@x.io,(415) 555-2671,London,,,GB,,,,,,,,",  # valid in the source region: read there
+        "SJ-4,Di,Ng,di@x.io,07911 123456,Austin,,,US,,,,,,,,",  # no other country to try: invalid
+        "SJ-5,Ed,Ma,ed@x.io,07911 123456,Paris,,,France,,,,,,,,",  # invalid in the record's country too
+        # placeholders valid somewhere (+43 12345, +49 555 2255), but not written as a national number there
+        "SJ-6,Fa,Li,fa@x.io,12345,Wien,,,AT,,,,,,,,",
+        "SJ-7,Gu,Ro,gu@x.io,555-CALL,Berlin,,,DE,,,,,,,,",
+    ]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = dict(con.execute("select source_record_id, phone from staging.candidate_records").fetchall())
+        assert staged == {"SJ-1": "+447911123456", "SJ-2": "+493012345678", "SJ-3": "+14155552671"}
+        assert con.execute("select source_record_id, rule from staging.quarantine order by 1").fetchall() == \
+            [(f"SJ-{i}", "phone_valid") for i in (4, 5, 6, 7)]
+
+
 def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
     bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
     for night in range(3):
