@@ -10,12 +10,13 @@ with mailboxes as (
     where s.change_seq > $since  -- scored records lie above it: older row groups are skipped
 ),
 staged as (
-    -- a placeholder (test@test.com, noreply@acme.io) is nobody's address: no key, no local part, no
-    -- employer; under CANDOR_IDENTITY_MAX_KEY_SHARE holders whose names agreed by one word were one person
+    -- a placeholder (test@test.com, noreply@acme.io) is nobody's address, and a referral's own referrer
+    -- address in its candidate's field is the referrer's: no key, no local part, no employer; under
+    -- CANDOR_IDENTITY_MAX_KEY_SHARE holders whose names agreed by one word were one person
     select m.* exclude (mailbox), p.mailbox_address, split_part(p.mailbox_address, '@', 2) as domain
     from mailboxes as m,
-    lateral (select if(split_part(m.mailbox, '@', 1) in (select local_part from identity_placeholder_mail),
-                       null, m.mailbox) as mailbox_address) as p
+    lateral (select if(split_part(m.mailbox, '@', 1) in (select local_part from identity_placeholder_mail)
+                       or m.mailbox = core.mailbox(m.referrer_email), null, m.mailbox) as mailbox_address) as p
 ),
 records as (
     select

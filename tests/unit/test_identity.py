@@ -405,7 +405,7 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
         assert late.records_scored == 1 and late.persons_total == 17 and late.merges == 0
         run_checks(con)
         assert compare(con, later(settings, 1), "a:0", "c:1")["verdict"][0]["shared, no evidence"] == \
-            "email (a placeholder address), phone (held by 13 records)"
+            "email (not their own: a placeholder or a referrer's), phone (held by 13 records)"
         assert "employer" not in compare(con, later(settings, 1), "d:0", "d:1")["verdict"][0]["field weights"]
 
 
@@ -426,7 +426,26 @@ def test_a_placeholder_address_links_nobody_even_when_few_hold_it_and_their_name
         assert result.persons_total == 7 and result.links_by_rule == {"singleton": 6, "email": 2}
         run_checks(con)
         assert compare(con, later(settings, 0), "a:1", "a:2")["verdict"][0]["shared, no evidence"] == \
-            "email (a placeholder address)"
+            "email (not their own: a placeholder or a referrer's)"
+
+
+def test_a_referral_giving_the_referrers_own_address_as_the_candidates_links_neither_to_the_other(settings):
+    with writer(later(settings, 0)) as con:
+        # an employee refers two relatives and types his own address in the candidate's field; the
+        # shared last name makes the three names agree, and the email rule made them one person
+        stage(con, {"key": "s:1", "first": "bob", "last": "smith", "email": "bob.smith@corp.com", "city": "Austin"},
+              *({"key": f"r:{i}", "first": f, "last": "smith", "email": "bob.smith@corp.com", "channel": "referral",
+                 "referrer_email": "bob.smith@corp.com", "referrer_name": "Bob Smith"}
+                for i, f in enumerate(["alice", "carol"])),
+              # a referral with the candidate's own address still links by it
+              {"key": "r:3", "first": "dan", "last": "roe", "email": "dan@roe.io", "channel": "referral",
+               "referrer_email": "bob.smith@corp.com", "referrer_name": "Bob Smith"},
+              {"key": "s:2", "first": "dan", "last": "roe", "email": "dan@roe.io"})
+        result = resolve(con, later(settings, 0))
+        assert result.persons_total == 4 and result.links_by_rule == {"singleton": 3, "email": 2}
+        run_checks(con)
+        assert compare(con, later(settings, 0), "r:0", "s:1")["verdict"][0]["shared, no evidence"] == \
+            "email (not their own: a placeholder or a referrer's)"
 
 
 def test_an_identifier_that_grows_common_over_runs_stops_linking_its_earlier_holders(settings):
