@@ -6,12 +6,25 @@ source as (
     select * from batch_read
 ),
 
+addressed as (
+    select b.*, staging.email_address(b.email) as email_one  -- sql/schema/046
+    from source as b
+),
+
 renamed as (
     select
-        b.*,
-        staging.email_address(b.email) as email_norm,  -- sql/schema/044
+        b.* exclude (email_one),
+        -- a field holding more than an address ('a@x.io; b@y.io', '"Ann" <ann@x.io>', 'ann@x.io (home)')
+        -- is staged as the address it starts with, or the one in angle brackets (the field as given
+        -- stays in email_raw); it was quarantined. Not an address after other words: 'john smith@x.io'
+        -- is a typo, and smith@x.io may be someone else's
+        case when regexp_matches(b.email_one, '[\s;,<>()]')
+             then coalesce(rtrim(coalesce(nullif(regexp_extract(b.email_one, '^([^\s<>;,()"]+@[^\s<>;,()"]+)[\s;,(]', 1), ''),
+                                          nullif(regexp_extract(b.email_one, '<([^\s<>;,()"]+@[^\s<>;,()"]+)>', 1), '')), '.'),
+                           b.email_one)
+             else b.email_one end as email_norm,
         staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts  -- sql/schema/049
-    from source as b
+    from addressed as b
 ),
 
 normalized as (

@@ -499,6 +499,28 @@ def test_a_national_number_invalid_in_the_source_region_is_read_in_the_records_o
             [(f"SJ-{i}", "phone_valid") for i in (4, 5, 6, 7)]
 
 
+def test_an_email_field_holding_several_addresses_or_a_name_stages_its_first_address(settings, home):
+    write(home, "stackjobs", "many.csv", "\n".join([
+        HEADER,
+        "SJ-1,Amy,Lo,amy@x.io; Amy.Lo@Work.com,,,,,US,,,,,,,,",
+        'SJ-2,Ben,Ho,"ben@x.io, ben@y.io",,,,,US,,,,,,,,',
+        "SJ-3,Cy,Wu,cy@x.io / cy@y.io,,,,,US,,,,,,,,",
+        'SJ-4,Di,Ng,"""Di Ng"" <Di.Ng@x.io>",,,,,US,,,,,,,,',  # a mail client's copy: name and address
+        "SJ-5,Ed,Ma,mailto:ed@x.io (home),,,,,US,,,,,,,,",
+        "SJ-6,Fa,Li,fa at x dot io,,,,,US,,,,,,,,",  # no address in it: still quarantined
+        "SJ-7,Gu,Ro,gu@x.io; not-an-address,,,,,US,,,,,,,,",
+        "SJ-8,Hu,Vo,hu vo@x.io,,,,,US,,,,,,,,",  # an address after a word is a typo, not vo@x.io
+    ]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = {r[0]: r[1:] for r in con.execute("select source_record_id, email, email_raw from staging.candidate_records").fetchall()}
+        assert {k: v[0] for k, v in staged.items()} == {"SJ-1": "amy@x.io", "SJ-2": "ben@x.io", "SJ-3": "cy@x.io",
+                                                       "SJ-4": "di.ng@x.io", "SJ-5": "ed@x.io", "SJ-7": "gu@x.io"}
+        assert staged["SJ-1"][1] == "amy@x.io; Amy.Lo@Work.com"  # the field as given is kept
+        assert con.execute("select source_record_id, rule from staging.quarantine order by 1").fetchall() == \
+            [("SJ-6", "email_syntax"), ("SJ-8", "email_syntax")]
+
+
 def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
     bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
     for night in range(3):
