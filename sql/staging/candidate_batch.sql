@@ -49,7 +49,8 @@ normalized as (
         r.current_title, r.current_company,
         r.linkedin_url as linkedin_raw,
         case when regexp_full_match(trim(r.linkedin_url), '(?i)(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?')
-             then 'https://www.linkedin.com/in/' || lower(regexp_extract(trim(r.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1)) end as linkedin_url,
+             -- a browser's copy spells letters beyond ASCII in %-escapes (jos%C3%A9 is josé): decoded, so both are one profile
+             then 'https://www.linkedin.com/in/' || nfc_normalize(lower(url_decode(regexp_extract(trim(r.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1)))) end as linkedin_url,
         r.skills as skills_raw,
         r.tags as tags_raw,
         r.job_id, r.job_title,
