@@ -159,6 +159,40 @@ def phone_frame(raw: pd.Series, region: str) -> pd.DataFrame:
     return out
 
 
+@lru_cache(maxsize=None)
+def _national_prefix(region: str) -> str | None:
+    """The trunk prefix a region's national numbers start with (0, 8, 1); None when it has none, is
+    unknown, or parsing rewrites more than the prefix (Jersey read 0000000000 as +44 1534 000000)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return None if meta is None or meta.national_prefix_transform_rule else (meta.national_prefix or None)
+
+
+def phone_abroad_frame(raw: pd.Series, countries: pd.Series, region: str) -> pd.DataFrame:
+    """Parses national numbers (no +) in their record's own country where that is not `region`, once per
+    distinct (number, country) -> (raw, country, phone columns) rows, only the numbers valid there.
+
+    For numbers invalid in the source's region: a UK mobile written 07911 123456 on a US job board,
+    whose record says United Kingdom. A number valid in the region is never read again here. Only
+    digits written as that country writes them at home, after its national prefix (the 0 of 07911),
+    count: read in some country, placeholders like 12345 or 555-CALL are valid numbers (+43 12345,
+    +49 555 2255) that unrelated people would share.
+    """
+    pairs = pd.DataFrame({"raw": raw, "country": countries}, dtype=object).dropna().drop_duplicates()
+    pairs["key"] = pairs["raw"].map(phone_key)
+    pairs["region"] = pairs["country"].map(country_code)
+    pairs["prefix"] = pairs["region"].map(_national_prefix)
+    national = pd.Series([isinstance(p, str) and k.isdigit() and k.startswith(p) for k, p in zip(pairs["key"], pairs["prefix"])],
+                         index=pairs.index, dtype=bool)
+    pairs = pairs[(pairs["region"] != region) & national]
+    parts = []
+    for code, group in pairs.groupby("region"):
+        parsed = phone_frame(group["raw"], code)
+        parts.append(pd.concat([group[["raw", "country"]], parsed], axis=1))
+    columns = ["raw", "country", "phone", "phone_country", "phone_type"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns, dtype=object)
+    return out.loc[out["phone"].notna(), columns].reset_index(drop=True)
+
+
 # -- names -------------------------------------------------------------------------------------
 
 _SPACES = re.compile(r"\s+")

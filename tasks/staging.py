@@ -44,7 +44,8 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, ty
 
 
 def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
-    """Parses each distinct name, full name, phone and country of batch_read once, into lookup tables."""
+    """Parses each distinct name, full name, phone and country of batch_read once, into lookup tables
+    (and a phone invalid in the source's region once per record country it comes with: phone_abroad_lookup)."""
     names = _distinct(con, "first_name", "last_name", "full_name")
     displays = [nz.display_name(v) or None for v in names]  # a name of invisible characters only is none
     _register(con, "name_lookup",
@@ -68,6 +69,10 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     parsed.insert(0, "raw", phones.to_numpy())
     _register(con, "phone_lookup", parsed.reset_index(drop=True),
               dict.fromkeys(["raw", "phone", "phone_country", "phone_type"], "varchar"))
+    abroad = con.execute("select phone, country from batch_read where country is not null "
+                         "and phone in (select raw from phone_lookup where phone is null)").df()
+    _register(con, "phone_abroad_lookup", nz.phone_abroad_frame(abroad["phone"], abroad["country"], region),
+              dict.fromkeys(["raw", "country", "phone", "phone_country", "phone_type"], "varchar"))
     countries = _distinct(con, "country")
     _register(con, "country_lookup", pd.DataFrame({"raw": countries, "code": [nz.country_code(c) for c in countries]}, dtype=object),
               {"raw": "varchar", "code": "varchar"})

@@ -1,17 +1,30 @@
 -- Normalizes one batch of candidate rows. Inputs: temp batch_read (raw canonical text), and the
--- per-distinct-value lookups name_lookup, name_split, phone_lookup, country_lookup.
+-- per-distinct-value lookups name_lookup, name_split, phone_lookup, phone_abroad_lookup, country_lookup.
 -- Grain: one row per row of the file batch. Key: row_number. Params: $now, $day_first (the source's date_order is dmy), $timezone (the source's).
 with
 source as (
     select * from batch_read
 ),
 
+addressed as (
+    select b.*, staging.email_address(b.email) as email_one  -- sql/schema/046
+    from source as b
+),
+
 renamed as (
     select
-        b.*,
-        staging.email_address(b.email) as email_norm,  -- sql/schema/044
+        b.* exclude (email_one),
+        -- a field holding more than an address ('a@x.io; b@y.io', '"Ann" <ann@x.io>', 'ann@x.io (home)')
+        -- is staged as the address it starts with, or the one in angle brackets (the field as given
+        -- stays in email_raw); it was quarantined. Not an address after other words: 'john smith@x.io'
+        -- is a typo, and smith@x.io may be someone else's
+        case when regexp_matches(b.email_one, '[\s;,<>()]')
+             then coalesce(rtrim(coalesce(nullif(regexp_extract(b.email_one, '^([^\s<>;,()"]+@[^\s<>;,()"]+)[\s;,(]', 1), ''),
+                                          nullif(regexp_extract(b.email_one, '<([^\s<>;,()"]+@[^\s<>;,()"]+)>', 1), '')), '.'),
+                           b.email_one)
+             else b.email_one end as email_norm,
         staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts  -- sql/schema/049
-    from source as b
+    from addressed as b
 ),
 
 normalized as (
@@ -21,7 +34,9 @@ normalized as (
         r.email as email_raw,
         r.email_norm as email,
         r.phone as phone_raw,
-        p.phone, p.phone_country, p.phone_type,
+        -- a number invalid in the source's region, read in the record's own country (tasks/staging.py)
+        coalesce(p.phone, pa.phone) as phone, coalesce(p.phone_country, pa.phone_country) as phone_country,
+        coalesce(p.phone_type, pa.phone_type) as phone_type,
         coalesce(fn.display, s.first_name) as first_name,
         coalesce(ln.display, s.last_name) as last_name,
         coalesce(full_n.display, nullif(concat_ws(' ', coalesce(fn.display, s.first_name), coalesce(ln.display, s.last_name)), '')) as full_name,
@@ -34,7 +49,8 @@ normalized as (
         r.current_title, r.current_company,
         r.linkedin_url as linkedin_raw,
         case when regexp_full_match(trim(r.linkedin_url), '(?i)(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?')
-             then 'https://www.linkedin.com/in/' || lower(regexp_extract(trim(r.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1)) end as linkedin_url,
+             -- a browser's copy spells letters beyond ASCII in %-escapes (jos%C3%A9 is josé): decoded, so both are one profile
+             then 'https://www.linkedin.com/in/' || nfc_normalize(lower(url_decode(regexp_extract(trim(r.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1)))) end as linkedin_url,
         r.skills as skills_raw,
         r.tags as tags_raw,
         r.job_id, r.job_title,
@@ -49,6 +65,7 @@ normalized as (
         lower(r.consent_sms) as consent_sms_raw
     from renamed as r
     left join phone_lookup as p on p.raw = r.phone
+    left join phone_abroad_lookup as pa on pa.raw = r.phone and pa.country = r.country
     left join name_lookup as fn on fn.raw = r.first_name
     left join name_lookup as ln on ln.raw = r.last_name
     left join name_lookup as full_n on full_n.raw = r.full_name

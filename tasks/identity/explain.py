@@ -129,6 +129,11 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
     prepare_splink_input(con, "identity_splink_input", settings)
     # identifiers they share that neither link them nor count for Splink, and why
     unused = []
+    # a placeholder address (test@test.com), or a referrer's in the candidate's field, has no key (sql/core/identity_keys.sql)
+    if scalar(con, "select count(*) = 2 and count(distinct core.mailbox(s.email)) = 1 and bool_or(k.email is null) "
+                   "from staging.candidate_records as s join core.identity_keys as k "
+                   "on k.record_key = s.source_name || ':' || s.source_record_id where k.record_key in (?, ?)", keys):
+        unused.append("email (not their own: a placeholder or a referrer's)")
     for column, name in (("email", "email"), ("phone", "phone"), ("linkedin_url", "linkedin"),
                          ("ats_person_id", "ats_person_id")):
         holders = scalar(con, f"select count(*) from core.identity_keys where {column} = (select a.{column} "

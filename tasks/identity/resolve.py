@@ -24,7 +24,7 @@ from tasks.clock import StepTimer, utcnow
 from tasks.identity import cluster as clustering
 from tasks.identity.model import (BLOCKING_KEYS, DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, NothingToTrain,
                                   blocking_rules, for_size, regularize, train)
-from tasks.identity.freemail import free_mail_frame
+from tasks.identity.freemail import free_mail_frame, placeholder_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
 from tasks.settings import Settings
@@ -187,7 +187,7 @@ def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """Registers what the identity SQL reads besides tables: the small lookups (nicknames, personal
-    mailbox domains) and the macro identity_names_agree(first, canon, last, full, first, canon, last,
+    mailbox domains, placeholder local parts) and the macro identity_names_agree(first, canon, last, full, first, canon, last,
     full) of two records' name keys. It is false only for clearly different names: no name word of
     two letters or more in common, and neither the first names (as given, or through the nickname
     table), nor the last names, nor the swapped pair reach Jaro-Winkler 0.8. Nicknames, typos, swaps,
@@ -198,6 +198,7 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     swapped (each first name close to the other's last name): two Sørensens at one clinic."""
     con.register("identity_nicknames", nickname_frame())
     con.register("identity_free_mail", free_mail_frame())
+    con.register("identity_placeholder_mail", placeholder_mail_frame())
     con.execute("""
         create or replace temp macro identity_names_agree(first_l, canon_l, last_l, full_l,
                                                           first_r, canon_r, last_r, full_r) as

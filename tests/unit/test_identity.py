@@ -405,8 +405,47 @@ def test_a_placeholder_shared_by_many_records_joins_nobody(settings):
         assert late.records_scored == 1 and late.persons_total == 17 and late.merges == 0
         run_checks(con)
         assert compare(con, later(settings, 1), "a:0", "c:1")["verdict"][0]["shared, no evidence"] == \
-            "email (held by 16 records), phone (held by 13 records)"
+            "email (not their own: a placeholder or a referrer's), phone (held by 13 records)"
         assert "employer" not in compare(con, later(settings, 1), "d:0", "d:1")["verdict"][0]["field weights"]
+
+
+def test_a_placeholder_address_links_nobody_even_when_few_hold_it_and_their_names_agree(settings):
+    with writer(later(settings, 0)) as con:
+        # fewer holders than CANDOR_IDENTITY_MAX_KEY_SHARE, names agreeing by one word: a recruiter's
+        # stand-in for "no email", not a shared inbox
+        stage(con, {"key": "a:1", "first": "john", "last": "adams", "email": "test@test.com", "city": "Oslo"},
+              {"key": "a:2", "first": "john", "last": "baker", "email": "test@test.com", "city": "Lima"},
+              {"key": "a:3", "first": "dana", "last": "fox", "email": "noreply@acme.io", "city": "Pune"},
+              {"key": "a:4", "first": "eve", "last": "fox", "email": "noreply+jobs@acme.io", "city": "Rome"},
+              {"key": "a:5", "first": "wei", "last": "wang", "email": "noemail@gmail.com", "city": "Kyiv"},
+              {"key": "a:6", "first": "li", "last": "wang", "email": "noemail@gmail.com", "city": "Baku"},
+              # one real person's two records still link by their address
+              {"key": "b:1", "first": "ola", "last": "berg", "email": "ola.berg@example.org"},
+              {"key": "b:2", "first": "ola", "last": "berg", "email": "ola.berg@example.org"})
+        result = resolve(con, later(settings, 0))
+        assert result.persons_total == 7 and result.links_by_rule == {"singleton": 6, "email": 2}
+        run_checks(con)
+        assert compare(con, later(settings, 0), "a:1", "a:2")["verdict"][0]["shared, no evidence"] == \
+            "email (not their own: a placeholder or a referrer's)"
+
+
+def test_a_referral_giving_the_referrers_own_address_as_the_candidates_links_neither_to_the_other(settings):
+    with writer(later(settings, 0)) as con:
+        # an employee refers two relatives and types his own address in the candidate's field; the
+        # shared last name makes the three names agree, and the email rule made them one person
+        stage(con, {"key": "s:1", "first": "bob", "last": "smith", "email": "bob.smith@corp.com", "city": "Austin"},
+              *({"key": f"r:{i}", "first": f, "last": "smith", "email": "bob.smith@corp.com", "channel": "referral",
+                 "referrer_email": "bob.smith@corp.com", "referrer_name": "Bob Smith"}
+                for i, f in enumerate(["alice", "carol"])),
+              # a referral with the candidate's own address still links by it
+              {"key": "r:3", "first": "dan", "last": "roe", "email": "dan@roe.io", "channel": "referral",
+               "referrer_email": "bob.smith@corp.com", "referrer_name": "Bob Smith"},
+              {"key": "s:2", "first": "dan", "last": "roe", "email": "dan@roe.io"})
+        result = resolve(con, later(settings, 0))
+        assert result.persons_total == 4 and result.links_by_rule == {"singleton": 3, "email": 2}
+        run_checks(con)
+        assert compare(con, later(settings, 0), "r:0", "s:1")["verdict"][0]["shared, no evidence"] == \
+            "email (not their own: a placeholder or a referrer's)"
 
 
 def test_an_identifier_that_grows_common_over_runs_stops_linking_its_earlier_holders(settings):

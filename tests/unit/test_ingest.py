@@ -479,6 +479,62 @@ def test_a_source_naming_no_phone_region_reads_phones_in_the_default_region(sett
         assert con.execute("select phone, phone_country from staging.candidate_records").fetchall() == [("+442079460018", "GB")]
 
 
+def test_a_national_number_invalid_in_the_source_region_is_read_in_the_records_own_country(settings, home):
+    write(home, "stackjobs", "abroad.csv", "\n".join([
+        HEADER,
+        "SJ-1,Amy,Lo,amy@x.io,07911 123456,London,,,United Kingdom,,,,,,,,",  # a UK mobile on a US board
+        "SJ-2,Ben,Ho,ben@x.io,030 12345678,Berlin,,,DE,,,,,,,,",
+        "SJ-3,Cy,Wu,cy@x.io,(415) 555-2671,London,,,GB,,,,,,,,",  # valid in the source region: read there
+        "SJ-4,Di,Ng,di@x.io,07911 123456,Austin,,,US,,,,,,,,",  # no other country to try: invalid
+        "SJ-5,Ed,Ma,ed@x.io,07911 123456,Paris,,,France,,,,,,,,",  # invalid in the record's country too
+        # placeholders valid somewhere (+43 12345, +49 555 2255), but not written as a national number there
+        "SJ-6,Fa,Li,fa@x.io,12345,Wien,,,AT,,,,,,,,",
+        "SJ-7,Gu,Ro,gu@x.io,555-CALL,Berlin,,,DE,,,,,,,,",
+    ]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = dict(con.execute("select source_record_id, phone from staging.candidate_records").fetchall())
+        assert staged == {"SJ-1": "+447911123456", "SJ-2": "+493012345678", "SJ-3": "+14155552671"}
+        assert con.execute("select source_record_id, rule from staging.quarantine order by 1").fetchall() == \
+            [(f"SJ-{i}", "phone_valid") for i in (4, 5, 6, 7)]
+
+
+def test_an_email_field_holding_several_addresses_or_a_name_stages_its_first_address(settings, home):
+    write(home, "stackjobs", "many.csv", "\n".join([
+        HEADER,
+        "SJ-1,Amy,Lo,amy@x.io; Amy.Lo@Work.com,,,,,US,,,,,,,,",
+        'SJ-2,Ben,Ho,"ben@x.io, ben@y.io",,,,,US,,,,,,,,',
+        "SJ-3,Cy,Wu,cy@x.io / cy@y.io,,,,,US,,,,,,,,",
+        'SJ-4,Di,Ng,"""Di Ng"" <Di.Ng@x.io>",,,,,US,,,,,,,,',  # a mail client's copy: name and address
+        "SJ-5,Ed,Ma,mailto:ed@x.io (home),,,,,US,,,,,,,,",
+        "SJ-6,Fa,Li,fa at x dot io,,,,,US,,,,,,,,",  # no address in it: still quarantined
+        "SJ-7,Gu,Ro,gu@x.io; not-an-address,,,,,US,,,,,,,,",
+        "SJ-8,Hu,Vo,hu vo@x.io,,,,,US,,,,,,,,",  # an address after a word is a typo, not vo@x.io
+    ]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        staged = {r[0]: r[1:] for r in con.execute("select source_record_id, email, email_raw from staging.candidate_records").fetchall()}
+        assert {k: v[0] for k, v in staged.items()} == {"SJ-1": "amy@x.io", "SJ-2": "ben@x.io", "SJ-3": "cy@x.io",
+                                                       "SJ-4": "di.ng@x.io", "SJ-5": "ed@x.io", "SJ-7": "gu@x.io"}
+        assert staged["SJ-1"][1] == "amy@x.io; Amy.Lo@Work.com"  # the field as given is kept
+        assert con.execute("select source_record_id, rule from staging.quarantine order by 1").fetchall() == \
+            [("SJ-6", "email_syntax"), ("SJ-8", "email_syntax")]
+
+
+def test_a_linkedin_profile_copied_from_the_address_bar_is_the_profile_typed_with_its_letters(settings, home):
+    write(home, "stackjobs", "li.csv", "\n".join([
+        HEADER,
+        "SJ-1,José,Núñez,j1@x.io,,,,,US,,,https://www.linkedin.com/in/jos%C3%A9-n%C3%BA%C3%B1ez/,,,,,",  # a browser's copy
+        "SJ-2,José,Núñez,j2@x.io,,,,,US,,,de.linkedin.com/in/José-Núñez,,,,,",
+        "SJ-3,Zoë,Li,z@x.io,,,,,US,,,linkedin.com/in/ZO%C3%8B-li-100%25?trk=x,,,,,",
+    ]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert dict(con.execute("select source_record_id, linkedin_url from staging.candidate_records").fetchall()) == {
+            "SJ-1": "https://www.linkedin.com/in/josé-núñez", "SJ-2": "https://www.linkedin.com/in/josé-núñez",
+            "SJ-3": "https://www.linkedin.com/in/zoë-li-100%"}
+
+
 def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
     bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
     for night in range(3):
