@@ -23,7 +23,8 @@ renamed as (
                                           nullif(regexp_extract(b.email_one, '<([^\s<>;,()"]+@[^\s<>;,()"]+)>', 1), '')), '.'),
                            b.email_one)
              else b.email_one end as email_norm,
-        staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts  -- sql/schema/049
+        staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts,  -- sql/schema/049
+        regexp_extract(trim(b.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1) as linkedin_slug
     from addressed as b
 ),
 
@@ -49,8 +50,11 @@ normalized as (
         r.current_title, r.current_company,
         r.linkedin_url as linkedin_raw,
         case when regexp_full_match(trim(r.linkedin_url), '(?i)(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/([^/?#\s]+)/?(?:[?#].*)?')
-             -- a browser's copy spells letters beyond ASCII in %-escapes (jos%C3%A9 is josé): decoded, so both are one profile
-             then 'https://www.linkedin.com/in/' || nfc_normalize(lower(url_decode(regexp_extract(trim(r.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1)))) end as linkedin_url,
+             -- a browser's copy spells letters beyond ASCII in %-escapes (jos%C3%A9 is josé): decoded, so both are one
+             -- profile; escapes that decode to no text or to control characters (a copy cut after %C3, a %00) stay as written
+             then 'https://www.linkedin.com/in/' || nfc_normalize(lower(
+                 if(coalesce(not regexp_matches(try(url_decode(r.linkedin_slug)), '[[:cntrl:]]'), false),
+                    try(url_decode(r.linkedin_slug)), r.linkedin_slug))) end as linkedin_url,
         r.skills as skills_raw,
         r.tags as tags_raw,
         r.job_id, r.job_title,

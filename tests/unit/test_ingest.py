@@ -535,6 +535,21 @@ def test_a_linkedin_profile_copied_from_the_address_bar_is_the_profile_typed_wit
             "SJ-3": "https://www.linkedin.com/in/zoë-li-100%"}
 
 
+
+def test_a_linkedin_url_with_a_broken_escape_is_kept_as_written_not_a_failed_file(settings, home):
+    # url_decode raises on an escape that is no UTF-8 (a copy cut after %C3): the whole file failed
+    write(home, "stackjobs", "li.csv", "\n".join([
+        HEADER,
+        "SJ-1,José,Núñez,j1@x.io,,,,,US,,,https://www.linkedin.com/in/jos%C3,,,,,",
+        "SJ-2,Ann,Lee,a@x.io,,,,,US,,,linkedin.com/in/ann%00lee,,,,,",
+        "SJ-3,Bo,Li,b@x.io,,,,,US,,,linkedin.com/in/bo-li,,,,,",
+    ]) + "\n")
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["loaded"]
+        assert dict(con.execute("select source_record_id, linkedin_url from staging.candidate_records").fetchall()) == {
+            "SJ-1": "https://www.linkedin.com/in/jos%c3", "SJ-2": "https://www.linkedin.com/in/ann%00lee",
+            "SJ-3": "https://www.linkedin.com/in/bo-li"}
+
 def test_status_counts_a_file_tried_every_night_and_a_record_quarantined_every_night_once(settings, home):
     bad_record = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
     for night in range(3):
