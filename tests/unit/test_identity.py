@@ -748,6 +748,22 @@ def test_records_without_identifiers_are_singletons_and_deletes_retire_people(se
         assert person_of(con)["a:1"] == person_of(con)["a:2"]
 
 
+def test_a_contradiction_below_a_pair_left_out_names_its_own_index_and_line(settings, home):
+    # a:3 is deleted by its source: its pair is left out, and the pairs after it keep their place in the file
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park"}, {"key": "a:2", "first": "lee", "last": "ro"},
+              {"key": "a:3", "first": "ann", "last": "cho"})
+        resolve(con, later(settings, 0))
+        apply_deletes(con, source, [{"id": "3"}], "deleted", later(settings, 1))
+        (home / "config" / "identity_overrides.yaml").write_text(
+            "must_link:\n  - [a:1, a:3]\n  - [a:1, a:2]\ncannot_link:\n  - [a:3, a:2]\n  - [a:2, a:1]\n")
+        with pytest.raises(ConfigError) as exc:
+            resolve(con, later(settings, 1))
+    assert str(exc.value).endswith("identity_overrides.yaml:6: cannot_link.1: a:2 and a:1 are one person by "
+                                   "must_link.1 (line 3)")
+
+
 def test_golden_record_survivorship(settings):
     with writer(later(settings, 0)) as con:
         stage(con,
