@@ -7,9 +7,11 @@ import hashlib
 import json
 import random
 import shutil
+import time
 from datetime import datetime, timedelta, timezone
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from tasks import PROJECT_ROOT
 from tasks.config import ConfigError
 from tasks.generate import generate
+from tasks.identity import cluster as clustering
 from tasks.identity.explain import compare, explain
 from tasks.identity.quality import pairwise_quality
 from tasks.identity.resolve import (IncompatibleModel, NothingToTrain, UnknownModel, current_model, model_versions,
@@ -279,6 +282,21 @@ def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(sett
         assert explain(con, other)["gone"] == (f"person {other} was merged into person {ann} (new_evidence); 1 record(s) "
                                               f"went to person {after['b:2']} (evidence_gone); see `candor explain {ann}`")
         run_checks(con)
+
+
+def test_cannot_links_cost_the_clustering_their_own_components_not_every_edge_each():
+    # a full run (first run, --rescore) clusters every record at once: with 1,000 cannot-links, each
+    # component holding one walked all the batch's edges (302,314 records: 142 s of clustering, 2.8 s without)
+    keys = pd.Series([f"a:{i:06d}" for i in range(40_000)])
+    edges = pd.DataFrame({"record_key_l": keys[0::2].to_numpy(), "record_key_r": keys[1::2].to_numpy(),
+                          "rule": "email", "score": np.nan})
+    cannot = pd.DataFrame({"record_key_l": keys[0:2000:2].to_numpy(), "record_key_r": keys[1:2000:2].to_numpy()})
+    started = time.monotonic()
+    labels = clustering.cluster(keys, edges, cannot)
+    elapsed = time.monotonic() - started
+    assert (labels[0:2000:2] != labels[1:2000:2]).all() and (labels[2000::2] == labels[2001::2]).all()
+    assert len(set(labels)) == 21_000
+    assert elapsed < 2, elapsed
 
 
 def test_a_split_is_put_down_to_an_override_only_when_the_override_made_it(settings, home):
