@@ -23,6 +23,7 @@ from tasks.config import ConfigError
 from tasks.generate import generate
 from tasks.identity import cluster as clustering
 from tasks.identity.explain import compare, explain
+from tasks.identity.overrides import read_overrides
 from tasks.identity.quality import pairwise_quality
 from tasks.identity.resolve import (IncompatibleModel, NothingToTrain, UnknownModel, current_model, model_versions,
                                     register_lookups, resolve, train_model, use_model)
@@ -724,6 +725,18 @@ def test_bad_override_files_are_errors_naming_file_line_and_records(settings, ho
             resolve(con, later(settings, 0))
         assert message in str(exc.value) and "juergen" not in str(exc.value)
         assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
+
+
+def test_a_long_overrides_file_is_read_in_well_under_a_second_per_ten_thousand_pairs(home):
+    # the nightly reads the file three times (preflight, then resolve's form and line checks): PyYAML's
+    # pure-Python parser took 2.8 s a read for 10,000 pairs
+    pairs = "".join(f"  - [a:{i}, b:{i}]\n" for i in range(20_000))
+    (home / "config" / "identity_overrides.yaml").write_text(f"must_link:\n{pairs}cannot_link:\n  - [a:1, c:1]\n")
+    started = time.monotonic()
+    overrides = read_overrides(home / "config")
+    elapsed = time.monotonic() - started
+    assert len(overrides.must_link) == 20_000 and overrides.cannot_link == [("a:1", "c:1")]
+    assert elapsed < 2, elapsed
 
 
 @pytest.mark.parametrize("value", ["Zelda Quixote", "12 Harbour Lane", "4155552671"])
