@@ -17,7 +17,8 @@ from tasks.warehouse import scalar, sql_text
 
 
 def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
-    """Reads core.* for one person -> {person, records, evidence, history, gone (why an id has no golden record)}; KeyError for an unknown id."""
+    """Reads core.* for one person -> {person, records, evidence, overrides, history, gone (why an id has no golden
+    record)}; KeyError for an unknown id."""
     person = con.execute("select person_id, display_name, email, phone, city, country, record_count, sources "
                          "from core.persons where person_id = ?", [person_id]).df()
     history = con.execute("select kind, person_id, into_person_id, reason, record_count, merged_at "
@@ -42,11 +43,28 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         order by e.rule, e.score desc nulls first, record_a, record_b
     """, [person_id]).df()
     evidence["detail"] = [_weights(d) for d in evidence["detail"]]
+    # the reviewer's decisions on its records, as the last run applied them: a cannot-link is no edge, so
+    # without this a part split off by one showed nothing of why it stands apart from the other part
+    overrides = con.execute("""
+        with members as (
+            select record_key from core.identity_links where person_id = $person
+        ), pairs as (
+            select kind, record_key_l as record, record_key_r as other from meta.identity_overrides_applied
+            where record_key_l in (select record_key from members)
+            union all
+            select kind, record_key_r, record_key_l from meta.identity_overrides_applied
+            where record_key_r in (select record_key from members)
+        )
+        select p.kind, p.record, p.other as other_record, l.person_id as other_person
+        from pairs as p left join core.identity_links as l on l.record_key = p.other
+        order by p.kind, p.record, p.other
+    """, {"person": person_id}).df().astype({"other_person": "Int64"})  # a record gone since has none
     # the view's query, not the view: the journey creates the view, and explain may come before it
     live = None if len(person) else scalar(con, f"select any_value(successor_id) from ({sql_text('core/person_successors')}) "
                                                 "where person_id = ? and is_merged", [person_id])
     return {"person": person.to_dict("records"), "records": records.to_dict("records"),
-            "evidence": evidence.to_dict("records"), "history": history.to_dict("records"),
+            "evidence": evidence.to_dict("records"), "overrides": overrides.to_dict("records"),
+            "history": history.to_dict("records"),
             "gone": None if len(person) else _gone(history, person_id, live)}
 
 

@@ -206,6 +206,11 @@ def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
         after = person_of(con)
         assert after["a:1"] == old and after["a:2"] > old
         assert history(con) == [("split", old, after["a:2"], "cannot_link")]
+        # each part's explanation names the decision that keeps it apart from the other
+        assert explain(con, after["a:2"])["overrides"] == [
+            {"kind": "cannot_link", "record": "a:2", "other_record": "a:1", "other_person": old}]
+        assert explain(con, old)["overrides"] == [
+            {"kind": "cannot_link", "record": "a:1", "other_record": "a:2", "other_person": after["a:2"]}]
         # nothing changes on the next run, and the ids already used are never handed out again
         resolve(con, later(settings, 2))
         assert person_of(con) == after
