@@ -34,13 +34,24 @@ def _record_key(key: str) -> str:
     return key
 
 
+def _text_key(value: object) -> object:
+    # what a reviewer writes instead of a record key most often: a person id copied from `candor explain`,
+    # or `source: id` with a blank, which YAML reads as a mapping ("Input should be a valid string" said neither)
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("a number (a person id?) is no record key: pairs name records, source_name:source_record_id, "
+                         "as `candor explain PERSON_ID` lists them")
+    if isinstance(value, dict):
+        raise ValueError("not source_name:source_record_id (a blank after the colon makes YAML read a mapping)")
+    return value
+
+
 def _distinct(pair: tuple[str, str]) -> tuple[str, str]:
     if pair[0] == pair[1]:
         raise ValueError(f"a record paired with itself: {pair[0]!r}")
     return pair
 
 
-RecordKey = Annotated[str, AfterValidator(_record_key)]
+RecordKey = Annotated[str, BeforeValidator(_text_key), AfterValidator(_record_key)]
 Pair = Annotated[tuple[RecordKey, RecordKey], AfterValidator(_distinct)]
 # a key left with no pairs (its last pair deleted) is an empty list
 Pairs = Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)]

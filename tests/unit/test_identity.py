@@ -709,6 +709,12 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home)
     ("must_link:\n  - [a:1, nocolon]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, not source_name:source_record_id"),
     ("cannot_link:\n  - [a:1, a:2]\n  - [a:1, x:404]\n", "identity_overrides.yaml:3: cannot_link.1: unknown record(s) x:404"),
     ("must_lnik:\n  - [a:1, a:2]\n", "must_lnik"),
+    # person ids copied from `candor explain`, and a blank after the colon (YAML reads a mapping): said
+    # "Input should be a valid string", which named neither
+    ("cannot_link:\n  - [a:1, 42]\n", "identity_overrides.yaml:2: cannot_link.0.1: Value error, a number (a person id?) "
+     "is no record key"),
+    ("must_link:\n  - [a:1, a: 2]\n", "identity_overrides.yaml:2: must_link.0.1: Value error, not "
+     "source_name:source_record_id (a blank after the colon makes YAML read a mapping)"),
     ("must_link:\n  - [a:1, a:2]\ncannot_link:\n  - [a:2, a:1]\n",
      "identity_overrides.yaml:4: cannot_link.0: a:2 and a:1 are one person by must_link.0 (line 2)"),
     # through another record: a must_link would be left out without a word
