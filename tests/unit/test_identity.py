@@ -297,9 +297,9 @@ def test_cannot_links_cost_the_clustering_their_own_components_not_every_edge_ea
     edges = pd.DataFrame({"record_key_l": keys[0::2].to_numpy(), "record_key_r": keys[1::2].to_numpy(),
                           "rule": "email", "score": np.nan})
     cannot = pd.DataFrame({"record_key_l": keys[0:2000:2].to_numpy(), "record_key_r": keys[1:2000:2].to_numpy()})
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU time: other workers on the machine do not count
     labels = clustering.cluster(keys, edges, cannot)
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     assert (labels[0:2000:2] != labels[1:2000:2]).all() and (labels[2000::2] == labels[2001::2]).all()
     assert len(set(labels)) == 21_000
     assert elapsed < 2, elapsed
@@ -743,11 +743,11 @@ def test_a_long_overrides_file_is_read_in_well_under_a_second_per_ten_thousand_p
     # pure-Python parser took 2.8 s a read for 10,000 pairs
     pairs = "".join(f"  - [a:{i}, b:{i}]\n" for i in range(20_000))
     (home / "config" / "identity_overrides.yaml").write_text(f"must_link:\n{pairs}cannot_link:\n  - [a:1, c:1]\n")
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU time: other workers on the machine do not count
     overrides = read_overrides(home / "config")
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     assert len(overrides.must_link) == 20_000 and overrides.cannot_link == [("a:1", "c:1")]
-    assert elapsed < 2, elapsed
+    assert elapsed < 1.5, elapsed
 
 
 @pytest.mark.parametrize("value", ["Zelda Quixote", "12 Harbour Lane", "4155552671"])
