@@ -60,12 +60,16 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         order by p.kind, p.record, p.other
     """, {"person": person_id}).df().astype({"other_person": "Int64"})  # a record gone since has none
     # the view's query, not the view: the journey creates the view, and explain may come before it
-    live = None if len(person) else scalar(con, f"select any_value(successor_id) from ({sql_text('core/person_successors')}) "
-                                                "where person_id = ? and is_merged", [person_id])
+    successors = [] if len(person) else con.execute(
+        f"select successor_id, is_merged from ({sql_text('core/person_successors')}) where person_id = ? "
+        "order by successor_id", [person_id]).fetchall()
+    live = next((s for s, merged in successors if merged), None)
+    # persons a split took records on to since: a must-link taken out again parts the merged records from the survivor
+    split_off = [s for s, merged in successors if not merged]
     return {"person": person.to_dict("records"), "records": records.to_dict("records"),
             "evidence": evidence.to_dict("records"), "overrides": overrides.to_dict("records"),
             "history": history.to_dict("records"),
-            "gone": None if len(person) else _gone(history, person_id, live)}
+            "gone": None if len(person) else _gone(history, person_id, live, split_off)}
 
 
 def person_of_record(con: duckdb.DuckDBPyConnection, record_key: str) -> int:
@@ -88,9 +92,10 @@ def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError
                     f"`candor explain PERSON_ID` lists them)")
 
 
-def _gone(history: pd.DataFrame, person_id: int, live: int | None) -> str:
-    """Why an id has no golden record any more: where its last records went, and the live person a
-    merged-away id lives on as (its survivor may have been merged away since)."""
+def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: list[int]) -> str:
+    """Why an id has no golden record any more: where its last records went, the live person a
+    merged-away id lives on as (its survivor may have been merged away since), and the live persons
+    later splits took records on to (`split_off`, from core.person_successors)."""
     own = history[history["person_id"] == person_id]
     if own.empty:
         return f"person {person_id} has no records any more"
@@ -103,8 +108,12 @@ def _gone(history: pd.DataFrame, person_id: int, live: int | None) -> str:
     also = "".join(f"; {r.record_count} record(s) went to person {r.into_person_id} ({r.reason})"
                    for r in splits.itertuples())
     now = f", which lives on as person {live}" if live is not None and live != into else ""
-    return (f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}; "
-            f"see `candor explain {live if live is not None else into}`")
+    # a must-link taken out again: the merged records left the survivor for a new id, which explain
+    # did not name (it pointed only at the survivor, which holds none of them any more)
+    later = [s for s in split_off if s not in set(splits["into_person_id"])]
+    since = f"; splits since took records on to person {', '.join(map(str, later))}" if later else ""
+    see = ", ".join(f"`candor explain {p}`" for p in [live if live is not None else into, *later])
+    return f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}{since}; see {see}"
 
 
 def _weights(detail: str | None) -> str:

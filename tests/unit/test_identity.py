@@ -268,6 +268,24 @@ def test_an_id_merged_away_twice_is_explained_with_the_person_it_lives_on_as(set
         assert explain(con, second)["gone"].endswith(f"(new_evidence); see `candor explain {first}`")
 
 
+def test_an_id_merged_by_a_must_link_taken_out_again_is_explained_with_where_its_record_went(settings, home):
+    overrides = home / "config" / "identity_overrides.yaml"
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "b:1", "first": "zed", "last": "quinn", "email": "zq@example.net"})
+        resolve(con, later(settings, 0))
+        kim, zed = person_of(con)["a:1"], person_of(con)["b:1"]
+        overrides.write_text("must_link:\n  - [a:1, b:1]\n")
+        resolve(con, later(settings, 1))
+        overrides.write_text("must_link: []\n")
+        resolve(con, later(settings, 2))
+        now = person_of(con)["b:1"]
+        assert person_of(con)["a:1"] == kim and now not in (kim, zed)
+        # before, it said only "merged into person {kim} (must_link); see `candor explain {kim}`", which holds none of it
+        assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); splits since took "
+                                            f"records on to person {now}; see `candor explain {kim}`, `candor explain {now}`")
+
+
 def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
