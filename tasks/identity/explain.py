@@ -51,9 +51,9 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         ), pairs as (
             select kind, record_key_l as record, record_key_r as other from meta.identity_overrides_applied
             where record_key_l in (select record_key from members)
-            union all
+            union all  -- a pair inside the person (a must-link) once
             select kind, record_key_r, record_key_l from meta.identity_overrides_applied
-            where record_key_r in (select record_key from members)
+            where record_key_r in (select record_key from members) and record_key_l not in (select record_key from members)
         )
         select p.kind, p.record, p.other as other_record, l.person_id as other_person
         from pairs as p left join core.identity_links as l on l.record_key = p.other

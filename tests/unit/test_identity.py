@@ -277,10 +277,14 @@ def test_an_id_merged_by_a_must_link_taken_out_again_is_explained_with_where_its
         kim, zed = person_of(con)["a:1"], person_of(con)["b:1"]
         overrides.write_text("must_link:\n  - [a:1, b:1]\n")
         resolve(con, later(settings, 1))
+        # the pair inside the person is listed once (it came once from each of its records)
+        assert explain(con, kim)["overrides"] == [
+            {"kind": "must_link", "record": "a:1", "other_record": "b:1", "other_person": kim}]
         overrides.write_text("must_link: []\n")
         resolve(con, later(settings, 2))
         now = person_of(con)["b:1"]
         assert person_of(con)["a:1"] == kim and now not in (kim, zed)
+        assert explain(con, now)["overrides"] == []
         # before, it said only "merged into person {kim} (must_link); see `candor explain {kim}`", which holds none of it
         assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); splits since took "
                                             f"records on to person {now}; see `candor explain {kim}`, `candor explain {now}`")
