@@ -812,6 +812,36 @@ def test_records_without_identifiers_are_singletons_and_deletes_retire_people(se
         assert person_of(con)["a:1"] == person_of(con)["a:2"]
 
 
+def test_a_cannot_link_left_out_with_its_deleted_record_is_the_reason_its_parts_merge(settings, home):
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:3]\n")
+    with writer(later(settings, 0)) as con:
+        # a:2 holds a:1's email and a:3's phone: it stays with a:1 (an email is the stronger evidence)
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102"},
+              {"key": "a:3", "first": "kim", "last": "park", "phone": "+14155550102"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        assert ids["a:1"] == ids["a:2"] != ids["a:3"]
+        # the ATS deletes a:1: the pair is left out, and nothing keeps a:2 and a:3 apart any more
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+        assert person_of(con) == {"a:2": ids["a:2"], "a:3": ids["a:2"]}
+        assert history(con)[-1] == ("merge", ids["a:3"], ids["a:2"], "override_removed")  # was new_evidence
+        run_checks(con)
+        # a must-link chain parts when its middle record goes: the pairs naming it are left out
+        stage(con, {"key": "a:4", "first": "lee", "last": "ro", "email": "lee@example.org"},
+              {"key": "a:5", "first": "ann", "last": "cho", "email": "ann@example.org"})
+        (home / "config" / "identity_overrides.yaml").write_text("must_link:\n  - [a:2, a:4]\n  - [a:4, a:5]\n")
+        resolve(con, later(settings, 2))
+        assert len(set(person_of(con).values())) == 1
+        apply_deletes(con, source, [{"id": "4"}], "deleted", later(settings, 3))
+        resolve(con, later(settings, 3))
+        assert person_of(con)["a:5"] != ids["a:2"] == person_of(con)["a:2"]
+        assert history(con)[-1] == ("split", ids["a:2"], person_of(con)["a:5"], "override_removed")  # was evidence_gone
+        run_checks(con)
+
+
 def test_a_contradiction_below_a_pair_left_out_names_its_own_index_and_line(settings, home):
     # a:3 is deleted by its source: its pair is left out, and the pairs after it keep their place in the file
     source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
