@@ -397,6 +397,8 @@ def explain(person: Annotated[str, typer.Argument(
     _print_rows(f"person {person_id}", found["person"])
     _print_rows("records", found["records"])
     _print_rows("evidence (field weights: log2 Bayes factors)", found["evidence"])
+    if found["overrides"]:
+        _print_rows("overrides (identity_overrides.yaml) naming its records", found["overrides"])
     _print_rows("history", found["history"])
 
 

@@ -48,8 +48,20 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.
         person = old.to_numpy(dtype=float, na_value=np.nan)
         same = person[left] == person[right]  # NaN (a new record) equals nothing
     order = np.lexsort((~same, strength(edges).to_numpy()))  # stable: full ties keep the edges' order
+    # each conflicted component's records and edges (in `order`), grouped once: walking every edge and record
+    # of the batch for each component made a full run with 1,000 cannot-links spend 142 s here instead of 3 s
+    comps = np.fromiter(conflicted, dtype=labels.dtype)
+    inside = order[np.isin(labels[left[order]], comps)]
+    inside = inside[np.argsort(labels[left[inside]], kind="stable")]
+    edge_comp = labels[left[inside]]
+    held = np.flatnonzero(np.isin(labels, comps))  # ascending, and stays so within each component below
+    held = held[np.argsort(labels[held], kind="stable")]
+    held_comp = labels[held]
+    pair_comp = np.where(labels[cl] == labels[cr], labels[cl], -1)  # a pair across components constrains nothing
+    pairs = np.argsort(pair_comp, kind="stable")
+    pair_comp = pair_comp[pairs]
     for comp in conflicted:
-        members = np.flatnonzero(labels == comp)
+        members = held[np.searchsorted(held_comp, comp):np.searchsorted(held_comp, comp, side="right")]
         parent = {int(m): int(m) for m in members}
 
         def find(x: int) -> int:
@@ -60,15 +72,13 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.
 
         # each root keeps the set of records it must never join
         banned: dict[int, set[int]] = {int(m): set() for m in members}
-        for a, b in zip(cl, cr):
-            if a in parent and b in parent:
-                banned[int(a)].add(int(b))
-                banned[int(b)].add(int(a))
+        for p in pairs[np.searchsorted(pair_comp, comp):np.searchsorted(pair_comp, comp, side="right")]:
+            a, b = int(cl[p]), int(cr[p])
+            banned[a].add(b)
+            banned[b].add(a)
         member_set = set(parent)
-        for e in order:
+        for e in inside[np.searchsorted(edge_comp, comp):np.searchsorted(edge_comp, comp, side="right")]:
             a, b = int(left[e]), int(right[e])
-            if a not in member_set or b not in member_set:
-                continue
             ra, rb = find(a), find(b)
             if ra == rb:
                 continue

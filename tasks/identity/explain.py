@@ -17,7 +17,8 @@ from tasks.warehouse import scalar, sql_text
 
 
 def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
-    """Reads core.* for one person -> {person, records, evidence, history, gone (why an id has no golden record)}; KeyError for an unknown id."""
+    """Reads core.* for one person -> {person, records, evidence, overrides, history, gone (why an id has no golden
+    record)}; KeyError for an unknown id."""
     person = con.execute("select person_id, display_name, email, phone, city, country, record_count, sources "
                          "from core.persons where person_id = ?", [person_id]).df()
     history = con.execute("select kind, person_id, into_person_id, reason, record_count, merged_at "
@@ -42,12 +43,33 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         order by e.rule, e.score desc nulls first, record_a, record_b
     """, [person_id]).df()
     evidence["detail"] = [_weights(d) for d in evidence["detail"]]
+    # the reviewer's decisions on its records, as the last run applied them: a cannot-link is no edge, so
+    # without this a part split off by one showed nothing of why it stands apart from the other part
+    overrides = con.execute("""
+        with members as (
+            select record_key from core.identity_links where person_id = $person
+        ), pairs as (
+            select kind, record_key_l as record, record_key_r as other from meta.identity_overrides_applied
+            where record_key_l in (select record_key from members)
+            union all  -- a pair inside the person (a must-link) once
+            select kind, record_key_r, record_key_l from meta.identity_overrides_applied
+            where record_key_r in (select record_key from members) and record_key_l not in (select record_key from members)
+        )
+        select p.kind, p.record, p.other as other_record, l.person_id as other_person
+        from pairs as p left join core.identity_links as l on l.record_key = p.other
+        order by p.kind, p.record, p.other
+    """, {"person": person_id}).df().astype({"other_person": "Int64"})  # a record gone since has none
     # the view's query, not the view: the journey creates the view, and explain may come before it
-    live = None if len(person) else scalar(con, f"select any_value(successor_id) from ({sql_text('core/person_successors')}) "
-                                                "where person_id = ? and is_merged", [person_id])
+    successors = [] if len(person) else con.execute(
+        f"select successor_id, is_merged from ({sql_text('core/person_successors')}) where person_id = ? "
+        "order by successor_id", [person_id]).fetchall()
+    live = next((s for s, merged in successors if merged), None)
+    # persons a split took records on to since: a must-link taken out again parts the merged records from the survivor
+    split_off = [s for s, merged in successors if not merged]
     return {"person": person.to_dict("records"), "records": records.to_dict("records"),
-            "evidence": evidence.to_dict("records"), "history": history.to_dict("records"),
-            "gone": None if len(person) else _gone(history, person_id, live)}
+            "evidence": evidence.to_dict("records"), "overrides": overrides.to_dict("records"),
+            "history": history.to_dict("records"),
+            "gone": None if len(person) else _gone(history, person_id, live, split_off)}
 
 
 def person_of_record(con: duckdb.DuckDBPyConnection, record_key: str) -> int:
@@ -70,9 +92,10 @@ def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError
                     f"`candor explain PERSON_ID` lists them)")
 
 
-def _gone(history: pd.DataFrame, person_id: int, live: int | None) -> str:
-    """Why an id has no golden record any more: where its last records went, and the live person a
-    merged-away id lives on as (its survivor may have been merged away since)."""
+def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: list[int]) -> str:
+    """Why an id has no golden record any more: where its last records went, the live person a
+    merged-away id lives on as (its survivor may have been merged away since), and the live persons
+    later splits took records on to (`split_off`, from core.person_successors)."""
     own = history[history["person_id"] == person_id]
     if own.empty:
         return f"person {person_id} has no records any more"
@@ -85,8 +108,12 @@ def _gone(history: pd.DataFrame, person_id: int, live: int | None) -> str:
     also = "".join(f"; {r.record_count} record(s) went to person {r.into_person_id} ({r.reason})"
                    for r in splits.itertuples())
     now = f", which lives on as person {live}" if live is not None and live != into else ""
-    return (f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}; "
-            f"see `candor explain {live if live is not None else into}`")
+    # a must-link taken out again: the merged records left the survivor for a new id, which explain
+    # did not name (it pointed only at the survivor, which holds none of them any more)
+    later = [s for s in split_off if s not in set(splits["into_person_id"])]
+    since = f"; splits since took records on to person {', '.join(map(str, later))}" if later else ""
+    see = ", ".join(f"`candor explain {p}`" for p in [live if live is not None else into, *later])
+    return f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}{since}; see {see}"
 
 
 def _weights(detail: str | None) -> str:

@@ -34,13 +34,24 @@ def _record_key(key: str) -> str:
     return key
 
 
+def _text_key(value: object) -> object:
+    # what a reviewer writes instead of a record key most often: a person id copied from `candor explain`,
+    # or `source: id` with a blank, which YAML reads as a mapping ("Input should be a valid string" said neither)
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("a number (a person id?) is no record key: pairs name records, source_name:source_record_id, "
+                         "as `candor explain PERSON_ID` lists them")
+    if isinstance(value, dict):
+        raise ValueError("not source_name:source_record_id (a blank after the colon makes YAML read a mapping)")
+    return value
+
+
 def _distinct(pair: tuple[str, str]) -> tuple[str, str]:
     if pair[0] == pair[1]:
         raise ValueError(f"a record paired with itself: {pair[0]!r}")
     return pair
 
 
-RecordKey = Annotated[str, AfterValidator(_record_key)]
+RecordKey = Annotated[str, BeforeValidator(_text_key), AfterValidator(_record_key)]
 Pair = Annotated[tuple[RecordKey, RecordKey], AfterValidator(_distinct)]
 # a key left with no pairs (its last pair deleted) is an empty list
 Pairs = Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)]
@@ -88,7 +99,9 @@ def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Override
     deleted = {k for (k,) in con.execute(
         "select distinct source_name || ':' || source_record_id from staging.deleted_records "
         "where source_name || ':' || source_record_id in (select unnest(?))", [keys]).fetchall()} - known
-    kept: dict[str, list] = {"must_link": [], "cannot_link": []}
+    # each pair kept with its position in the file: errors name the file's index and line, also after
+    # a pair above it was left out
+    kept: dict[str, list[tuple[int, str, str]]] = {"must_link": [], "cannot_link": []}
     for kind in kept:
         for i, (a, b) in enumerate(getattr(overrides, kind)):
             where = f"{path}:{line_of(node, (kind, i)) or 1}: {kind}.{i}"
@@ -99,16 +112,17 @@ def load_overrides(con: duckdb.DuckDBPyConnection, config_dir: Path) -> Override
             elif gone:
                 log.warning("%s: left out, record(s) %s deleted by their source", where, ", ".join(gone))
             else:
-                kept[kind].append((a, b))
+                kept[kind].append((i, a, b))
     problems += _contradictions(path, node, kept)
     if problems:
         raise ConfigError("\n".join(problems))
-    return overrides.model_copy(update=kept)
+    return overrides.model_copy(update={kind: [(a, b) for _, a, b in pairs] for kind, pairs in kept.items()})
 
 
-def _contradictions(path: Path, node, kept: dict[str, list]) -> list[str]:
+def _contradictions(path: Path, node, kept: dict[str, list[tuple[int, str, str]]]) -> list[str]:
     """A cannot_link pair whose records must_link pairs join, directly or through other records
-    (a-b, b-c must; a-c cannot): one of them could not be honoured, so it is an error naming both."""
+    (a-b, b-c must; a-c cannot): one of them could not be honoured, so it is an error naming both.
+    `kept` holds (position in the file, record, record) per kind."""
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -116,11 +130,11 @@ def _contradictions(path: Path, node, kept: dict[str, list]) -> list[str]:
             key = parent[key]
         return key
 
-    for a, b in kept["must_link"]:
+    for _, a, b in kept["must_link"]:
         parent[root(a)] = root(b)
     chains: dict[str, list[str]] = {}
-    for i, (a, b) in enumerate(kept["must_link"]):
+    for i, a, b in kept["must_link"]:
         chains.setdefault(root(a), []).append(f"must_link.{i} (line {line_of(node, ('must_link', i)) or 1})")
     return [f"{path}:{line_of(node, ('cannot_link', i)) or 1}: cannot_link.{i}: {a} and {b} are one person by "
             f"{', '.join(chains[root(a)])}"
-            for i, (a, b) in enumerate(kept["cannot_link"]) if root(a) == root(b)]
+            for i, a, b in kept["cannot_link"] if root(a) == root(b)]

@@ -746,14 +746,15 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
 
     records["person_id"], history = clustering.assign_ids(records, new_ids)
     old_ids = set(records["old_person_id"].dropna().astype("int64"))
-    gone_ids = con.execute("""
-        select distinct l.person_id from core.identity_links as l join identity_changes as c
+    gone = con.execute("""
+        select l.record_key, l.person_id from core.identity_links as l join identity_changes as c
           on c.record_key = l.record_key where c.change = 'gone'
-    """).df()["person_id"] if result.records_removed else []
+    """).df() if result.records_removed else pd.DataFrame({"record_key": [], "person_id": []})
+    gone_ids = gone["person_id"].unique()
     retired = sorted((set(gone_ids) | old_ids) - set(records["person_id"]) - set(history.loc[history["kind"] == "merge", "person_id"]))
     history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
                                                 "record_count": 0})], ignore_index=True)
-    history["reason"] = _reasons(history, records, overrides, removed, rescore)
+    history["reason"] = _reasons(history, records, gone, overrides, removed, rescore)
 
     timer.lap("clusters")
     rules = _link_rules(records, edges)
@@ -848,13 +849,22 @@ def replace_person_addresses(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con, f"insert into core.person_addresses by name {sql_text('core/person_addresses')}")
 
 
-def _reasons(history: pd.DataFrame, records: pd.DataFrame, overrides: Overrides, removed: pd.DataFrame,
-             rescore: bool) -> pd.Series:
+def _reasons(history: pd.DataFrame, records: pd.DataFrame, gone: pd.DataFrame, overrides: Overrides,
+             removed: pd.DataFrame, rescore: bool) -> pd.Series:
     """Why each history row happened: an override that did it (a cannot-link whose two records were
     one person and now are not, a must-link whose records were not and now are; or such a pair
-    taken out of the file since the last run), a rescore (the model or threshold changed), or the
-    evidence. A person merely holding an override record gets no override reason for other changes."""
-    at = records.set_index("record_key")[["old_person_id", "person_id"]]
+    taken out of the file since the last run, or left out since its source deleted one of its
+    records: `gone`, (record_key, person_id) of this run's gone records), a rescore (the model or
+    threshold changed), or the evidence. A person merely holding an override record gets no
+    override reason for other changes."""
+    # a gone record stands for the id its person now has: a cannot-link left out with it let that person
+    # take in the other side (this was put down to new evidence, with no new record or edge at all)
+    merges = history[history["kind"] == "merge"]
+    survivor = dict(zip(merges["person_id"].astype("int64"), merges["into_person_id"].astype("int64")))
+    gone_at = pd.DataFrame({"old_person_id": gone["person_id"].to_numpy(dtype=float),
+                            "person_id": [float(survivor.get(int(p), p)) for p in gone["person_id"]]},
+                           index=gone["record_key"].to_numpy())
+    at = pd.concat([records.set_index("record_key")[["old_person_id", "person_id"]].astype("float"), gone_at])
 
     def pairs(frame: pd.DataFrame, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         chosen = frame[frame["kind"] == kind]
