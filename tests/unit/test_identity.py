@@ -7,7 +7,6 @@ import hashlib
 import json
 import random
 import shutil
-import time
 from datetime import datetime, timedelta, timezone
 
 import duckdb
@@ -312,19 +311,17 @@ def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(sett
         run_checks(con)
 
 
-def test_cannot_links_cost_the_clustering_their_own_components_not_every_edge_each():
-    # a full run (first run, --rescore) clusters every record at once: with 1,000 cannot-links, each
-    # component holding one walked all the batch's edges (302,314 records: 142 s of clustering, 2.8 s without)
+def test_many_cannot_links_in_one_full_run_each_split_only_their_own_pair():
+    # a full run (first run, --rescore) clusters every record at once; each component holding a
+    # cannot-link is now worked on with its own edges only (b69188e: 302,314 records with 1,000
+    # cannot-links spent 142 s clustering, now 2.5 s; timings live in the commit and docs, not here)
     keys = pd.Series([f"a:{i:06d}" for i in range(40_000)])
     edges = pd.DataFrame({"record_key_l": keys[0::2].to_numpy(), "record_key_r": keys[1::2].to_numpy(),
                           "rule": "email", "score": np.nan})
     cannot = pd.DataFrame({"record_key_l": keys[0:2000:2].to_numpy(), "record_key_r": keys[1:2000:2].to_numpy()})
-    started = time.process_time()  # this process's CPU time: other workers on the machine do not count
     labels = clustering.cluster(keys, edges, cannot)
-    elapsed = time.process_time() - started
     assert (labels[0:2000:2] != labels[1:2000:2]).all() and (labels[2000::2] == labels[2001::2]).all()
     assert len(set(labels)) == 21_000
-    assert elapsed < 2, elapsed
 
 
 def test_a_split_is_put_down_to_an_override_only_when_the_override_made_it(settings, home):
@@ -799,16 +796,25 @@ def test_bad_override_files_are_errors_naming_file_line_and_records(settings, ho
         assert con.execute("select count(*) from core.identity_links").fetchall()[0][0] == 0
 
 
-def test_a_long_overrides_file_is_read_in_well_under_a_second_per_ten_thousand_pairs(home):
+def test_a_long_overrides_file_read_by_libyaml_gives_what_the_pure_python_parser_gives(home):
     # the nightly reads the file three times (preflight, then resolve's form and line checks): PyYAML's
-    # pure-Python parser took 2.8 s a read for 10,000 pairs
+    # pure-Python parser took 2.8 s a read for 10,000 pairs, libyaml's 0.3 s (06db75f; figures in docs, not here)
+    import yaml
+
+    from tasks.config import read_yaml
+
     pairs = "".join(f"  - [a:{i}, b:{i}]\n" for i in range(20_000))
-    (home / "config" / "identity_overrides.yaml").write_text(f"must_link:\n{pairs}cannot_link:\n  - [a:1, c:1]\n")
-    started = time.process_time()  # this process's CPU time: other workers on the machine do not count
+    text = f"must_link:\n{pairs}cannot_link:\n  - [a:1, c:1]\n"
+    (home / "config" / "identity_overrides.yaml").write_text(text)
+    data, node = read_yaml(home / "config" / "identity_overrides.yaml")
+    def shape(n):  # a node as (tag, line, column, value): yaml nodes compare by identity
+        value = [(shape(k), shape(v)) for k, v in n.value] if isinstance(n, yaml.MappingNode) else (
+            [shape(v) for v in n.value] if isinstance(n, yaml.SequenceNode) else n.value)
+        return n.tag, n.start_mark.line, n.start_mark.column, value
+
+    assert data == yaml.safe_load(text) and shape(node) == shape(yaml.compose(text))
     overrides = read_overrides(home / "config")
-    elapsed = time.process_time() - started
     assert len(overrides.must_link) == 20_000 and overrides.cannot_link == [("a:1", "c:1")]
-    assert elapsed < 1.5, elapsed
 
 
 @pytest.mark.parametrize("value", ["Zelda Quixote", "12 Harbour Lane", "4155552671"])
