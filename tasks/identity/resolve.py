@@ -862,7 +862,7 @@ def _reasons(history: pd.DataFrame, records: pd.DataFrame, gone: pd.DataFrame, o
     merges = history[history["kind"] == "merge"]
     survivor = dict(zip(merges["person_id"].astype("int64"), merges["into_person_id"].astype("int64")))
     gone_at = pd.DataFrame({"old_person_id": gone["person_id"].to_numpy(dtype=float),
-                            "person_id": [float(survivor.get(int(p), p)) for p in gone["person_id"]]},
+                            "person_id": gone["person_id"].map(survivor).fillna(gone["person_id"]).to_numpy(dtype=float)},
                            index=gone["record_key"].to_numpy())
     at = pd.concat([records.set_index("record_key")[["old_person_id", "person_id"]].astype("float"), gone_at])
 
