@@ -181,6 +181,43 @@ def test_ctrl_c_stops_the_command_at_once_with_exit_130_and_the_next_run_goes_on
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
 
 
+@pytest.mark.parametrize(("signum", "code", "name"), [(15, 143, "SIGTERM"), (1, 129, "SIGHUP")])
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def test_sigterm_to_the_process_group_stops_the_command_like_ctrl_c_and_its_server_with_it(settings, home, signum, code, name):
+    # `timeout 4h candor nightly`, a closed terminal: the signal reached Prefect's temporary server too, and the
+    # command, its API gone, retried it for minutes (cut at 60 s, it ended after 201 s) with connection tracebacks
+    import signal
+    import time
+
+    from tasks.warehouse import writer
+
+    env = _embedded_env(home)
+    with writer(settings):   # the command waits on the warehouse lock, its Prefect server up
+        run = subprocess.Popen([CANDOR, "ingest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)   # its own group, as `timeout` makes one
+        seen = []
+        for line in run.stdout:
+            seen.append(line)
+            if "is locked by" in line:
+                break
+        servers = _servers_started_by(run.pid)
+        os.killpg(run.pid, signum)
+        stopped = time.monotonic()
+        try:
+            rest = run.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            rest = run.communicate()[0]
+        waited = time.monotonic() - stopped
+    output = "".join(seen) + rest
+    assert (run.returncode, waited < 30) == (code, True), output[-3000:]
+    assert f"stopped by {name}" in output and "ConnectError" not in output and "Traceback" not in output, output[-3000:]
+    assert len(servers) == 1 and not _running(servers[0])   # stopped by the command, not left behind
+    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    assert "left running" not in rerun.stderr
+
+
 def test_a_full_disk_fails_the_command_with_its_reason_in_one_line_and_the_next_run_loads_the_rest(settings, home):
     # DuckDB's errors (a full disk, an I/O error) left the CLI as an uncaught traceback, no "ingest failed: …" line
     import resource
