@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Annotated, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -239,6 +239,42 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
 _STOP_SIGNALS = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
 
 
+@contextmanager
+def _noting_signals_prefect_handles(interrupts: list, ours) -> Iterator[None]:
+    """Notes each stop signal whichever Python handler runs for it, and interrupts the main thread as Ctrl-C
+    does when that handler is not `ours`.
+
+    A flow run puts Prefect's SIGTERM handler in place of ours; it raises TerminationSignal wherever the
+    main thread is: in a DuckDB query it became "Query interrupted" (the command failed, exit 1, with
+    tracebacks), in a finalizer it was ignored and the run went on to its end. The interpreter writes
+    each signal's number to the wakeup fd whatever the handler; a thread reading it notes the signal.
+    """
+    import _thread
+    import socket
+    import threading
+
+    read, write = socket.socketpair()
+    write.setblocking(False)
+    previous = signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while data := read.recv(64):   # b"" once `write` is closed
+            for signum in data:
+                if signum in _STOP_SIGNALS and signum != signal.SIGINT and signal.getsignal(signum) is not ours:
+                    interrupts.append(signum)
+                    _thread.interrupt_main()   # our SIGINT handler: KeyboardInterrupt, as Ctrl-C
+
+    watcher = threading.Thread(target=watch, name="candor-stop-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        write.close()
+        watcher.join(timeout=1)
+        read.close()
+
+
 def _run(flow, title: str, suffix: str = "", **params):
     """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
     import duckdb
@@ -257,7 +293,7 @@ def _run(flow, title: str, suffix: str = "", **params):
         if handler not in (signal.SIG_IGN, None):
             signal.signal(signum, on_stop)
     try:
-        with console.status(f"running {title} flow…"):
+        with console.status(f"running {title} flow…"), _noting_signals_prefect_handles(interrupts, on_stop):
             _start_embedded_prefect()
             result = flow(**params)
     except ConfigError as exc:

@@ -218,6 +218,32 @@ def test_sigterm_to_the_process_group_stops_the_command_like_ctrl_c_and_its_serv
     assert "left running" not in rerun.stderr
 
 
+def test_sigterm_during_a_warehouse_query_of_a_flow_run_stops_it_as_interrupted_not_failed(prefect_harness, capsys):
+    # a flow run puts Prefect's SIGTERM handler in place of Candor's: its TerminationSignal, raised inside a DuckDB
+    # query, became "Query interrupted", and `timeout 4h candor nightly` ended as a failed run (exit 1, tracebacks)
+    import signal
+    import threading
+
+    import duckdb
+    import typer
+    from prefect import flow
+
+    from flows.cli import _run
+
+    @flow
+    def long_query():
+        con = duckdb.connect()
+        con.execute("create table t as select range as i from range(10000000)")
+        threading.Timer(1, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        while True:   # many short queries: a signal lands in one of them
+            con.execute("select sum(i * i) from t where i % 3 = 0").fetchall()
+
+    with pytest.raises(typer.Exit) as stopped:
+        _run(long_query, "long query")
+    assert stopped.value.exit_code == 143, capsys.readouterr().err[-2000:]
+    assert "long query interrupted: stopped by SIGTERM" in capsys.readouterr().err
+
+
 def test_a_full_disk_fails_the_command_with_its_reason_in_one_line_and_the_next_run_loads_the_rest(settings, home):
     # DuckDB's errors (a full disk, an I/O error) left the CLI as an uncaught traceback, no "ingest failed: …" line
     import resource
