@@ -160,24 +160,24 @@ def _start_embedded_prefect() -> None:
         log.info("another Candor process is starting Prefect's temporary server on %s; waiting for it", home)
         lock.acquire()
     except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
-        _start_server_in_its_own_session(SubprocessASGIServer())
+        _start_server_in_its_own_session(SubprocessASGIServer(), None)
         return
     try:
         _stop_servers_of_killed_commands(home)
-        server = SubprocessASGIServer()
-        _start_server_in_its_own_session(server)
-        _note_server(home, server.server_process.pid)
+        _start_server_in_its_own_session(SubprocessASGIServer(), home)
     finally:
         lock.release()
 
 
-def _start_server_in_its_own_session(server) -> None:
-    """Starts Prefect's temporary server in a session of its own.
+def _start_server_in_its_own_session(server, home: Path | None) -> None:
+    """Starts Prefect's temporary server in a session of its own, noted in `home` (None: not noted) as it spawns.
 
     A signal sent to the command's whole process group — Ctrl-C in a terminal, `timeout`'s SIGTERM, the
     SIGHUP of a closed terminal — reached the server too: it died at once, and the command, its API gone,
     retried for minutes and ended with connection tracebacks. In its own session only the command gets
-    the signal, records the crash and stops the server as it exits (SIGTERM).
+    the signal, records the crash and stops the server as it exits (SIGTERM). Noted the moment it is
+    spawned, not once it answers: a command killed while its server still started (migrating a new
+    home's Prefect database) left it running for good, unnoted.
     """
     import prefect.server.api.server as prefect_server
 
@@ -187,9 +187,12 @@ def _start_server_in_its_own_session(server) -> None:
         real = prefect_server.subprocess
         prefect_server.subprocess = SimpleNamespace(Popen=partial(real.Popen, start_new_session=True))
         try:
-            return spawn()
+            process = spawn()
         finally:
             prefect_server.subprocess = real
+        if home is not None:
+            _note_server(home, process.pid)
+        return process
 
     server._run_uvicorn_command = spawn_in_own_session
     server.start()

@@ -148,6 +148,29 @@ def test_the_next_command_stops_the_temporary_server_a_killed_command_left_runni
     assert not _running(server)
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def test_a_command_killed_while_its_server_still_starts_leaves_it_for_the_next_command_to_stop(home):
+    # its server was noted only once it answered: killed while the server migrated the new home's Prefect database,
+    # the command left it running for good, and the next command's server started beside it
+    import time
+
+    env = _embedded_env(home)
+    run = subprocess.Popen([CANDOR, "ingest"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (servers := _servers_started_by(run.pid)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run.kill()   # kill -9 as soon as the server is spawned, long before it answers
+    run.wait()
+    assert len(servers) == 1
+    (server,) = servers
+    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    deadline = time.monotonic() + 10
+    while _running(server) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(server)
+
+
 def test_ctrl_c_stops_the_command_at_once_with_exit_130_and_the_next_run_goes_on(settings, home):
     # Ctrl-C signals the terminal's whole process group: Prefect's temporary server died with the command's
     # first breath, and the command, its API gone, retried for minutes and exited 1 with connection tracebacks
