@@ -29,6 +29,18 @@ def test_commands_started_together_on_a_new_home_queue_instead_of_failing(home):
     assert not any("Traceback" in out for out in outputs)
 
 
+def test_a_command_waits_two_minutes_for_a_temporary_server_slow_to_start_on_a_busy_machine(home):
+    # Prefect waits 20 s for its temporary server; on the 2-core machine at load 7 a new home's server (migrating
+    # its Prefect database) took longer, and `candor ingest` failed: "Timed out while attempting to connect to
+    # ephemeral Prefect API server" (three times in one audit, before any Candor work)
+    read = "import tasks; from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as s; print(s.value())"
+    run = subprocess.run([sys.executable, "-c", read], env=_embedded_env(home), capture_output=True, text=True, timeout=60)
+    assert float(run.stdout) >= 120, run.stdout + run.stderr
+    mine = subprocess.run([sys.executable, "-c", read], env={**_embedded_env(home),
+                          "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "45"}, capture_output=True, text=True, timeout=60)
+    assert float(mine.stdout) == 45   # a user's own setting stays
+
+
 def test_a_flow_on_a_warehouse_that_cannot_be_opened_says_why_in_one_line(home):
     (home / "warehouse").mkdir()
     (home / "warehouse" / "candor.duckdb").write_text("not a database")
