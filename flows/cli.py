@@ -11,8 +11,10 @@ import signal
 import sys
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from types import SimpleNamespace
+from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -161,34 +163,42 @@ def _start_embedded_prefect() -> None:
         log.info("another Candor process is starting Prefect's temporary server on %s; waiting for it", home)
         lock.acquire()
     except OSError:  # a home this user cannot write in: Prefect's own start says what is wrong
-        _start_server_deaf_to_ctrl_c(SubprocessASGIServer())
+        _start_server_in_its_own_session(SubprocessASGIServer(), None)
         return
     try:
         _stop_servers_of_killed_commands(home)
-        server = SubprocessASGIServer()
-        _start_server_deaf_to_ctrl_c(server)
-        _note_server(home, server.server_process.pid)
+        _start_server_in_its_own_session(SubprocessASGIServer(), home)
     finally:
         lock.release()
 
 
-SERVER_START_MIN_S = 120   # the least time the temporary server is given to start (docs/operations.md)
+def _start_server_in_its_own_session(server, home: Path | None) -> None:
+    """Starts Prefect's temporary server in a session of its own, noted in `home` (None: not noted) as it spawns.
 
-
-def _start_server_deaf_to_ctrl_c(server) -> None:
-    """Starts Prefect's temporary server with SIGINT blocked in it (a child inherits the signal mask).
-
-    Ctrl-C signals the terminal's whole foreground process group: the server died at once, and the
-    command, its API gone, retried for minutes and exited 1 with connection tracebacks. Now Ctrl-C
-    reaches the command alone, which records the crash and stops the server (SIGTERM) as it exits.
+    A signal sent to the command's whole process group — Ctrl-C in a terminal, `timeout`'s SIGTERM, the
+    SIGHUP of a closed terminal — reached the server too: it died at once, and the command, its API gone,
+    retried for minutes and ended with connection tracebacks. In its own session only the command gets
+    the signal, records the crash and stops the server as it exits (SIGTERM). Noted the moment it is
+    spawned, not once it answers: a command killed while its server still started (migrating a new
+    home's Prefect database) left it running for good, unnoted.
     """
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+    import prefect.server.api.server as prefect_server
 
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:   # Prefect's 20 s default failed nightlies on a loaded 2-core host: a slow start is no reason to fail
-        server.start(timeout=max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), SERVER_START_MIN_S))
-    finally:   # a Ctrl-C pressed meanwhile is delivered here, to the command
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    spawn = server._run_uvicorn_command   # Prefect calls it again when the port it chose is taken
+
+    def spawn_in_own_session():
+        real = prefect_server.subprocess
+        prefect_server.subprocess = SimpleNamespace(Popen=partial(real.Popen, start_new_session=True))
+        try:
+            process = spawn()
+        finally:
+            prefect_server.subprocess = real
+        if home is not None:
+            _note_server(home, process.pid)
+        return process
+
+    server._run_uvicorn_command = spawn_in_own_session
+    server.start()
 
 
 _SERVER_APP = b"prefect.server.api.server:create_app"   # in the command line of Prefect's temporary server
@@ -231,41 +241,88 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
         note.unlink(missing_ok=True)
 
 
+# the signals that stop a run, as the interrupted line names them; the exit code is 128 + the signal's number
+_STOP_SIGNALS = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+
+
+@contextmanager
+def _noting_signals_prefect_handles(interrupts: list, ours) -> Iterator[None]:
+    """Notes each stop signal whichever Python handler runs for it, and interrupts the main thread as Ctrl-C
+    does when that handler is not `ours`.
+
+    A flow run puts Prefect's SIGTERM handler in place of ours; it raises TerminationSignal wherever the
+    main thread is: in a DuckDB query it became "Query interrupted" (the command failed, exit 1, with
+    tracebacks), in a finalizer it was ignored and the run went on to its end. The interpreter writes
+    each signal's number to the wakeup fd whatever the handler; a thread reading it notes the signal.
+    """
+    import _thread
+    import socket
+    import threading
+
+    read, write = socket.socketpair()
+    write.setblocking(False)
+    previous = signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while data := read.recv(64):   # b"" once `write` is closed
+            for signum in data:
+                if signum in _STOP_SIGNALS and signum != signal.SIGINT and signal.getsignal(signum) is not ours:
+                    interrupts.append(signum)
+                    _thread.interrupt_main()   # our SIGINT handler: KeyboardInterrupt, as Ctrl-C
+
+    watcher = threading.Thread(target=watch, name="candor-stop-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        write.close()
+        watcher.join(timeout=1)
+        read.close()
+
+
 def _run(flow, title: str, suffix: str = "", **params):
     """Runs a flow and prints its summary; a failed run prints what it did finish, then the reason."""
     import duckdb
-    from prefect.exceptions import PrefectException
+    from prefect.exceptions import PrefectException, TerminationSignal
 
     interrupts = []
 
-    def on_ctrl_c(signum, frame):  # DuckDB turns the KeyboardInterrupt of a running query into "Query interrupted"
+    def on_stop(signum, frame):  # DuckDB turns the KeyboardInterrupt of a running query into "Query interrupted"
         interrupts.append(signum)
         signal.default_int_handler(signum, frame)
 
-    previous = signal.getsignal(signal.SIGINT)
-    if previous not in (signal.SIG_IGN, None):   # a job started with SIGINT ignored (nohup, `&` in a script) keeps ignoring it
-        signal.signal(signal.SIGINT, on_ctrl_c)
+    # SIGTERM (`timeout`, systemd's stop, `kill`) and SIGHUP (a closed terminal) stop a run as Ctrl-C does;
+    # a signal the job was started ignoring (SIGINT under `&` in a script, SIGHUP under nohup) stays ignored
+    previous = {signum: signal.getsignal(signum) for signum in _STOP_SIGNALS}
+    for signum, handler in previous.items():
+        if handler not in (signal.SIG_IGN, None):
+            signal.signal(signum, on_stop)
     try:
-        with console.status(f"running {title} flow…"):
+        with console.status(f"running {title} flow…"), _noting_signals_prefect_handles(interrupts, on_stop):
             _start_embedded_prefect()
             result = flow(**params)
     except ConfigError as exc:
         _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None
-    # duckdb.Error, OSError: the machine's part (a full disk, an I/O error), one line like the rest
-    except (KeyboardInterrupt, RuntimeError, ValueError, AssertionError, PrefectException, duckdb.Error, OSError) as exc:
-        if interrupts or isinstance(exc, KeyboardInterrupt):
-            _error(f"{title} interrupted", "stopped by Ctrl-C (SIGINT); what it committed before stays (each file or "
-                   "batch of API pages, each resolve run, each segment step commits on its own), the rest was rolled back; "
-                   "the next run goes on from there")
-            raise typer.Exit(130) from None
+    # duckdb.Error, OSError: the machine's part (a full disk, an I/O error), one line like the rest;
+    # TerminationSignal: Prefect's own SIGTERM handler, which a flow run installs over ours while it runs
+    except (KeyboardInterrupt, TerminationSignal, RuntimeError, ValueError, AssertionError, PrefectException,
+            duckdb.Error, OSError) as exc:
+        if interrupts or isinstance(exc, (KeyboardInterrupt, TerminationSignal)):
+            signum = interrupts[0] if interrupts else getattr(exc, "signal", signal.SIGINT)
+            _error(f"{title} interrupted", f"stopped by {_STOP_SIGNALS[signum]}; what it committed before stays (each "
+                   "file or batch of API pages, each resolve run, each segment step commits on its own), the rest was "
+                   "rolled back; the next run goes on from there")
+            raise typer.Exit(128 + signum) from None
         if getattr(exc, "results", None) is not None:
             _show(title, exc.results, suffix)
         _error(f"{title} failed", exc)
         raise typer.Exit(1) from None
     finally:
-        if previous not in (signal.SIG_IGN, None):
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            if handler not in (signal.SIG_IGN, None):
+                signal.signal(signum, handler)
     _show(title, result, suffix)
     return result
 

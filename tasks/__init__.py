@@ -18,6 +18,9 @@ def _embedded_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks,flows")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    # Prefect waits 20 s for its temporary server: on a busy machine a new home's server (migrating its
+    # database) took longer, and the command failed before any work
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if "PREFECT_HOME" not in os.environ and "PREFECT_API_URL" not in os.environ:
         # the home as Settings reads it: the environment, else .env in the working folder
         home = os.environ.get("CANDOR_HOME") or _dotenv_home() or PROJECT_ROOT / "data"

@@ -23,7 +23,7 @@ from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar, transaction
+from tasks.warehouse import scalar, select, transaction
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +388,15 @@ def ingest_file(
     return result
 
 
+def warn_of_unnamed_sources(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Warns of each source staging still holds that sources.yaml no longer names (a source renamed or removed)."""
+    for name, records in select(con, "staging/unnamed_sources", {"names": names}).itertuples(index=False):
+        log.warning("staging holds %d record(s) of source %s, which sources.yaml no longer names: renamed or removed? "
+                    "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its "
+                    "records again under its new name); retire the old name as docs/operations.md says (Renaming a "
+                    "source)", records, name)
+
+
 def ingest(
     con: duckdb.DuckDBPyConnection, settings: Settings, only: list[str] | None = None,
     on_file: Callable[[FileResult], None] | None = None,
@@ -396,7 +405,9 @@ def ingest(
     # Imported here: the API runner builds on this module's write_batch.
     from tasks.sources.api import ingest_api
 
-    sources = select_sources(load_sources(settings.config_dir), only)
+    configured = load_sources(settings.config_dir)
+    warn_of_unnamed_sources(con, [s.name for s in configured])
+    sources = select_sources(configured, only)
     results = []
     for source in sources:
         if source.kind not in FILE_KINDS:

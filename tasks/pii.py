@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
@@ -45,8 +46,20 @@ _QUOTED = re.compile(r"['\"](?:.*['\"]|[\s\S]*?['\"]|.*$)", re.MULTILINE)
 
 def mask_quoted(text: str) -> str:
     """Hides what a database error quotes (DuckDB quotes the value a cast or parse failed on: a name,
-    an address), keeping the rest of the message: `Could not convert string '***' to INT32`."""
-    return _QUOTED.sub("'***'", text)
+    an address), keeping the rest of the message: `Could not convert string '***' to INT32`. A quoted
+    absolute path in an existing folder (but the root) stays (`Could not write file '/…/candor.duckdb.wal': File
+    too large`): it says which file failed, and it is no record's value (emails in it are masked before)."""
+    return _QUOTED.sub(lambda m: m.group() if _is_a_path(m.group()[1:-1]) else "'***'", text)
+
+
+def _is_a_path(text: str) -> bool:
+    """Whether the text is an absolute path in an existing folder but the root (a file DuckDB failed to
+    write may be gone by the time the error is masked: a write-ahead log rolled back)."""
+    path = Path(text)
+    try:
+        return path.is_absolute() and path.parent != path.parent.parent and path.parent.is_dir()
+    except (OSError, ValueError):   # too long for the system, or a NUL byte
+        return False
 
 
 class MaskedError(Exception):

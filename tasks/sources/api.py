@@ -358,11 +358,18 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
     gone: list[dict] = []
     caught_up = True
     if run.full:
-        missing = [rid for (rid,) in con.execute("""
-            select source_record_id from staging.candidate_records where source_name = ?
-              and source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = ?)
-            order by 1
-        """, [source.name, source.name]).fetchall()]
+        # records with staged stage rows count too: a quarantined candidate's stage rows are staged without it
+        # (the guard below counts only the staged candidates among them)
+        unseen = dict(con.execute("""
+            select source_record_id, bool_or(staged) from (
+                select source_record_id, true as staged from staging.candidate_records where source_name = ?
+                union all
+                select split_part(source_record_id, ':', 2), false from staging.stage_changes
+                where source_name = ? and starts_with(source_record_id, 'app:'))
+            where source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = ?)
+            group by 1 order by 1
+        """, [source.name, source.name, source.name]).fetchall())
+        missing = list(unseen)
         still_there = connector.existing(missing) if missing else []
         if still_there:
             stream = next(s for s in connector.streams if not connector.is_delete_stream(s))
@@ -375,10 +382,11 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
         # of the records staged when the scan started: those it staged itself (another account's) do not count
         staged = run.staged if run.staged is not None else scalar(
             con, "select count(*) from staging.candidate_records where source_name = ?", [source.name])
-        if len(gone) > source.max_delete_share * staged:  # the run stays open: the next one ends it again
+        gone_staged = sum(unseen[d["id"]] for d in gone)
+        if gone_staged > source.max_delete_share * staged:  # the run stays open: the next one ends it again
             raise ApiError(
-                f"{source.name}: the full scan finds {len(gone)} of {staged} staged records gone "
-                f"({len(gone) / staged:.0%} > max_delete_share {source.max_delete_share:.0%}): an API listing "
+                f"{source.name}: the full scan finds {gone_staged} of {staged} staged records gone "
+                f"({gone_staged / staged:.0%} > max_delete_share {source.max_delete_share:.0%}): an API listing "
                 f"nothing, a key that sees another account? Nothing was deleted; the next run checks again. If they "
                 f"are gone, raise max_delete_share for {source.name} in sources.yaml")
     elif connector.pages_shift:

@@ -312,6 +312,27 @@ def test_deleted_and_merged_candidates_are_found_by_the_periodic_full_scan(home,
         run_checks(con)
 
 
+def test_a_deleted_candidate_that_was_quarantined_loses_its_staged_stage_rows_at_the_full_scan(home, fake):
+    # its stage rows are staged apart from it (they need no email); the full scan looked for gone records among the
+    # staged candidates only, so those of a quarantined candidate deleted or merged in Greenhouse stayed for good
+    settings = configure(home, fake.url, reconcile_every_h=0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = warehouse_state(con)
+    quarantined = {r[0] for r in before["quarantine"]} - {r[0] for r in before["staged"]}
+    gone = next(cid for cid in sorted(fake.candidates) if str(cid) in quarantined
+                and any(r[0].startswith(f"app:{cid}:") for r in before["stages"]))
+    fake.delete(gone)
+    rescan = configure(home, fake.url, now=NOW + timedelta(hours=1), reconcile_every_h=0)
+    with writer(rescan) as con:
+        ingest(con, rescan)
+        after = warehouse_state(con)
+        assert [r for r in after["stages"] if r[0].startswith(f"app:{gone}:")] == []
+        assert after["stages"] == [r for r in before["stages"] if not r[0].startswith(f"app:{gone}:")]
+        assert after["staged"] == before["staged"]
+        run_checks(con)
+
+
 def test_a_full_scan_quarantines_again_only_what_it_did_not_quarantine_before(home, fake):
     # a full scan lists every record again: one quarantined before with the same payload under the
     # same rule stays quarantined without a new row, and still counts as read and quarantined

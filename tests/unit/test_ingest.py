@@ -1158,3 +1158,26 @@ def test_an_address_typed_in_full_width_characters_is_the_ascii_address_it_spell
         assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
             ("SJ-2", "ann.lee@example.com"), ("SJ-4", "jose@x.io")]
         assert scalar(con, "select count(*) from staging.quarantine") == 0
+
+
+def test_a_source_renamed_in_sources_yaml_is_named_in_a_warning_while_staging_still_holds_its_old_name(settings, home, caplog):
+    # a rename (or a removal) was silent: the records staged under the old name stayed contactable, updated and
+    # deleted by nothing, and the renamed source staged them all again (docs/operations.md, Renaming a source)
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+    config = home / "config" / "sources.yaml"
+    config.write_text(config.read_text().replace("- name: stackjobs", "- name: stack_jobs"))
+    caplog.set_level(logging.WARNING, logger="tasks.ingest")
+    with writer(settings) as con:
+        ingest(con, settings, ["stack_jobs"])
+    [warning] = [r.getMessage() for r in caplog.records if "stackjobs" in r.getMessage()]
+    assert "staging holds 3 record(s) of source stackjobs, which sources.yaml no longer names" in warning
+    caplog.clear()
+    config.write_text(config.read_text().replace("- name: stack_jobs", "- name: stackjobs"))   # renamed back
+    with writer(settings) as con:
+        ingest(con, settings)
+    assert [r.getMessage() for r in caplog.records if "no longer names" in r.getMessage()] == [
+        "staging holds 3 record(s) of source stack_jobs, which sources.yaml no longer names: renamed or removed? "
+        "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its records "
+        "again under its new name); retire the old name as docs/operations.md says (Renaming a source)"]

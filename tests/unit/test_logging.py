@@ -106,3 +106,28 @@ def test_a_deployment_run_sends_candors_own_log_lines_to_prefect():
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=notebook_env, capture_output=True,
                          text=True, check=True).stdout.split()
     assert out[1:] == ["False", "False"]
+
+
+def test_a_database_error_keeps_the_path_of_the_file_it_could_not_write_and_still_hides_a_value(tmp_path):
+    # a full disk during a batch said `ingest failed: … Could not write file '***': File too large`: which file
+    # (the warehouse, its WAL, a temporary spill) was what the reader needed, and a path is no candidate's value
+    import duckdb
+
+    from tasks.pii import masked
+
+    wal = tmp_path / "warehouse" / "candor.duckdb.wal"
+    wal.parent.mkdir()   # the file itself is gone once its write was rolled back
+
+    @masked
+    def fails(exc):
+        raise exc
+
+    with pytest.raises(duckdb.IOException) as full:
+        fails(duckdb.IOException(f"Failed to commit: Could not write file '{wal}': File too large"))
+    assert str(full.value) == f"Failed to commit: Could not write file '{wal}': File too large"
+    with pytest.raises(duckdb.ConversionException) as cast:
+        fails(duckdb.ConversionException("Could not convert string 'Zelda Quixote' to INT32"))
+    assert str(cast.value) == "Could not convert string '***' to INT32"
+    with pytest.raises(duckdb.ConversionException) as rooted:   # a value that looks like a path: in no folder but the root
+        fails(duckdb.ConversionException("Could not convert string '/Zelda Quixote' to INT32"))
+    assert str(rooted.value) == "Could not convert string '***' to INT32"
