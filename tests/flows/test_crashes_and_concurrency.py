@@ -183,74 +183,19 @@ def test_a_command_killed_while_its_server_still_starts_leaves_it_for_the_next_c
     assert not _running(server)
 
 
-def test_ctrl_c_stops_the_command_at_once_with_exit_130_and_the_next_run_goes_on(settings, home):
-    # Ctrl-C signals the terminal's whole process group: Prefect's temporary server died with the command's
-    # first breath, and the command, its API gone, retried for minutes and exited 1 with connection tracebacks
+def _signal_while_it_waits_on_the_lock(settings, env: dict[str, str], command: str, signum: int):
+    """Runs `candor COMMAND` in a process group of its own, as a terminal or `timeout` starts it, while this
+    process holds the warehouse lock; once it says it waits, sends `signum` to its group.
+    Returns (exit code, seconds from the signal to its exit, its output, the servers it had started)."""
     import signal
     import time
-
-    from tasks.warehouse import writer
-
-    env = _embedded_env(home)
-    with writer(settings):   # the command waits on the warehouse lock, its Prefect server up
-        run = subprocess.Popen([CANDOR, "ingest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True,   # a terminal's foreground group, Ctrl-C not ignored
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        seen = []
-        for line in run.stdout:
-            seen.append(line)
-            if "is locked by" in line:
-                break
-        os.killpg(run.pid, signal.SIGINT)
-        interrupted = time.monotonic()
-        try:
-            rest = run.communicate(timeout=60)[0]
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            rest = run.communicate()[0]
-        waited = time.monotonic() - interrupted
-    output = "".join(seen) + rest
-    assert (run.returncode, waited < 30) == (130, True), output[-3000:]
-    assert "interrupted" in output and "ConnectError" not in output and "Traceback" not in output, output[-3000:]
-    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
-
-
-def test_ctrl_c_on_a_look_up_waiting_for_the_lock_exits_130_as_the_flows_do(settings, home):
-    # the flows say what stopped them; a look-up interrupted while waiting for the lock exited 130 without a word
-    import signal
 
     from tasks.warehouse import writer
 
     with writer(settings):
-        run = subprocess.Popen([CANDOR, "status"], env=_embedded_env(home), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        run = subprocess.Popen([CANDOR, command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True,   # a terminal's foreground group: no signal ignored
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        seen = []
-        for line in run.stdout:
-            seen.append(line)
-            if "is locked by" in line:
-                break
-        os.killpg(run.pid, signal.SIGINT)
-        output = "".join(seen) + run.communicate(timeout=60)[0]
-    assert run.returncode == 130, output
-    assert "status interrupted" in output and "Aborted" not in output, output
-
-
-@pytest.mark.parametrize(("signum", "code", "name"), [(15, 143, "SIGTERM"), (1, 129, "SIGHUP")])
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
-def test_sigterm_to_the_process_group_stops_the_command_like_ctrl_c_and_its_server_with_it(settings, home, signum, code, name):
-    # `timeout 4h candor nightly`, a closed terminal: the signal reached Prefect's temporary server too, and the
-    # command, its API gone, retried it for minutes (cut at 60 s, it ended after 201 s) with connection tracebacks
-    import signal
-    import time
-
-    from tasks.warehouse import writer
-
-    env = _embedded_env(home)
-    with writer(settings):   # the command waits on the warehouse lock, its Prefect server up
-        run = subprocess.Popen([CANDOR, "ingest"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)   # its own group, as `timeout` makes one
         seen = []
         for line in run.stdout:
             seen.append(line)
@@ -258,20 +203,38 @@ def test_sigterm_to_the_process_group_stops_the_command_like_ctrl_c_and_its_serv
                 break
         servers = _servers_started_by(run.pid)
         os.killpg(run.pid, signum)
-        stopped = time.monotonic()
+        sent = time.monotonic()
         try:
             rest = run.communicate(timeout=60)[0]
         except subprocess.TimeoutExpired:
             os.killpg(run.pid, signal.SIGKILL)
             rest = run.communicate()[0]
-        waited = time.monotonic() - stopped
-    output = "".join(seen) + rest
-    assert (run.returncode, waited < 30) == (code, True), output[-3000:]
+        return run.returncode, time.monotonic() - sent, "".join(seen) + rest, servers
+
+
+@pytest.mark.parametrize(("signum", "code", "name"), [(2, 130, "Ctrl-C (SIGINT)"), (15, 143, "SIGTERM"), (1, 129, "SIGHUP")])
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def test_a_stop_signal_to_the_process_group_stops_the_command_at_once_and_its_server_with_it(settings, home, signum, code, name):
+    # Ctrl-C, `timeout 4h candor nightly`, a closed terminal signal the whole process group: Prefect's temporary
+    # server died with the command's first breath, and the command, its API gone, retried it for minutes (cut at
+    # 60 s, it ended after 201 s; Ctrl-C: exit 1) with connection tracebacks
+    env = _embedded_env(home)
+    returncode, waited, output, servers = _signal_while_it_waits_on_the_lock(settings, env, "ingest", signum)
+    assert (returncode, waited < 30) == (code, True), output[-3000:]
     assert f"stopped by {name}" in output and "ConnectError" not in output and "Traceback" not in output, output[-3000:]
     assert len(servers) == 1 and not _running(servers[0])   # stopped by the command, not left behind
     rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
     assert "left running" not in rerun.stderr
+
+
+def test_ctrl_c_on_a_look_up_waiting_for_the_lock_exits_130_as_the_flows_do(settings, home):
+    # the flows say what stopped them; a look-up interrupted while waiting for the lock exited 130 without a word
+    import signal
+
+    returncode, _, output, _ = _signal_while_it_waits_on_the_lock(settings, _embedded_env(home), "status", signal.SIGINT)
+    assert returncode == 130, output
+    assert "status interrupted" in output and "Aborted" not in output, output
 
 
 def test_sigterm_during_a_warehouse_query_of_a_flow_run_stops_it_as_interrupted_not_failed(prefect_harness, capsys):
