@@ -156,6 +156,12 @@ def load_batch(
         return result
 
 
+# each record's last delete (an API's, or a full export leaving it out) in raw, for the source bound as `?`:
+# a record listed again after it lands in raw and quarantine again
+_LAST_DELETES = ("select source_record_id, max(ingested_at) as deleted_at from raw.source_records "
+                 "where source_name = ? and op = 'delete' group by all")
+
+
 def delete_absent_records(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, path: str, settings: Settings, staged: int,
     apply: bool = True,
@@ -177,12 +183,11 @@ def delete_absent_records(
         ).fetchall()]
         # records quarantine holds back (never staged, or not since) that the list leaves out are gone too:
         # a delete row each, once, so `candor status` stops counting them; they do not count against the share
-        held = [rid for (rid,) in con.execute("""
+        held = [rid for (rid,) in con.execute(f"""
             select q.source_record_id
             from (select source_record_id, max(quarantined_at) as quarantined_at from staging.quarantine
                   where source_name = ? and source_record_id is not null group by all) q
-            left join (select source_record_id, max(ingested_at) as deleted_at from raw.source_records
-                       where source_name = ? and op = 'delete' group by all) d using (source_record_id)
+            left join ({_LAST_DELETES}) d using (source_record_id)
             anti join batch_present p using (source_record_id)
             anti join (select source_record_id from staging.candidate_records where source_name = ?) s
                 using (source_record_id)
@@ -231,13 +236,12 @@ def write_batch(
             from batch_staged s join batch_read b using (row_number)
             anti join batch_quarantine q using (row_number)
         """)
-        con.execute("""
+        con.execute(f"""
             insert into raw.source_records
                 (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
             select ?, b.source_record_id, 'upsert', b.payload::json, b.sha, ?, b.row_number, ?, ?
             from (select *, sha256(payload) as sha from batch_read) b
-            left join (select source_record_id, max(ingested_at) as deleted_at from raw.source_records
-                       where source_name = ? and op = 'delete' group by all) d on d.source_record_id = b.source_record_id
+            left join ({_LAST_DELETES}) d on d.source_record_id = b.source_record_id
             -- a version landed before lands again when its record was deleted since (listed again)
             anti join (select source_record_id, payload_sha256, ingested_at from raw.source_records where source_name = ?) r
                 on r.source_record_id is not distinct from b.source_record_id and r.payload_sha256 = b.sha

@@ -134,6 +134,18 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+def _the_next_command_stops(env: dict[str, str], server: int) -> None:
+    """Runs `candor ingest` and asserts it succeeds and stops the server a killed command left (within 10 s)."""
+    import time
+
+    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    deadline = time.monotonic() + 10
+    while _running(server) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(server)
+
+
 def test_the_next_command_stops_the_temporary_server_a_killed_command_left_running(settings, home):
     import time
 
@@ -152,12 +164,7 @@ def test_the_next_command_stops_the_temporary_server_a_killed_command_left_runni
     (server,) = servers
     time.sleep(1)
     assert _running(server)
-    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
-    deadline = time.monotonic() + 10
-    while _running(server) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _running(server)
+    _the_next_command_stops(env, server)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
@@ -175,12 +182,7 @@ def test_a_command_killed_while_its_server_still_starts_leaves_it_for_the_next_c
     run.wait()
     assert len(servers) == 1
     (server,) = servers
-    rerun = subprocess.run([CANDOR, "ingest"], env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
-    deadline = time.monotonic() + 10
-    while _running(server) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _running(server)
+    _the_next_command_stops(env, server)
 
 
 def _signal_while_it_waits_on_the_lock(settings, env: dict[str, str], command: str, signum: int):
