@@ -133,7 +133,6 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 def _the_next_command_stops(env: dict[str, str], server: int) -> None:
     """Runs `candor ingest` and asserts it succeeds and stops the server a killed command left (within 10 s)."""
     import time
@@ -146,6 +145,7 @@ def _the_next_command_stops(env: dict[str, str], server: int) -> None:
     assert not _running(server)
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
 def test_the_next_command_stops_the_temporary_server_a_killed_command_left_running(settings, home):
     import time
 
