@@ -197,12 +197,13 @@ def _signal_while_it_waits_on_the_lock(settings, env: dict[str, str], command: s
     import signal
     import time
 
+    from flows.cli import _STOP_SIGNALS
     from tasks.warehouse import writer
 
     with writer(settings):
         run = subprocess.Popen([CANDOR, command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True,   # a terminal's foreground group: no signal ignored
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               start_new_session=True,   # a terminal's foreground group: no stop signal ignored
+                               preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in _STOP_SIGNALS])
         seen = []
         for line in run.stdout:
             seen.append(line)
@@ -213,9 +214,10 @@ def _signal_while_it_waits_on_the_lock(settings, env: dict[str, str], command: s
         sent = time.monotonic()
         try:
             rest = run.communicate(timeout=60)[0]
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            rest = run.communicate()[0]
+        except subprocess.TimeoutExpired:   # its server, in a session of its own, holds the output pipe open too
+            for pid in [run.pid, *servers]:
+                os.killpg(pid, signal.SIGKILL)
+            rest = run.communicate(timeout=60)[0]
         return run.returncode, time.monotonic() - sent, "".join(seen) + rest, servers
 
 
