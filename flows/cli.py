@@ -173,44 +173,69 @@ def _start_embedded_prefect() -> None:
 
 
 def _start_server_in_its_own_session(server, home: Path | None) -> None:
-    """Starts Prefect's temporary server in a session of its own, noted in `home` (None: not noted) as it spawns.
+    """Starts Prefect's temporary server in a session of its own, noted in `home` (None: not noted) before it spawns.
 
     A signal sent to the command's whole process group — Ctrl-C in a terminal, `timeout`'s SIGTERM, the
     SIGHUP of a closed terminal — reached the server too: it died at once, and the command, its API gone,
     retried for minutes and ended with connection tracebacks. In its own session only the command gets
-    the signal, records the crash and stops the server as it exits (SIGTERM). Noted the moment it is
-    spawned, not once it answers: a command killed while its server still started (migrating a new
-    home's Prefect database) left it running for good, unnoted.
+    the signal, records the crash and stops the server as it exits (SIGTERM). Noted before it is spawned,
+    not once it answers: a command killed while its server still started (migrating a new home's Prefect
+    database) left it running for good, unnoted; the server carries the command's pid in its environment
+    (`CANDOR_SERVER_OF`), so one spawned just before a kill is found too.
     """
     import prefect.server.api.server as prefect_server
 
     spawn = server._run_uvicorn_command   # Prefect calls it again when the port it chose is taken
+    marker = {_SERVER_OF: str(os.getpid())}
+
+    def popen(*args, env=None, **kwargs):
+        return real.Popen(*args, env={**(os.environ if env is None else env), **marker}, start_new_session=True, **kwargs)
 
     def spawn_in_own_session():
-        real = prefect_server.subprocess
-        prefect_server.subprocess = SimpleNamespace(Popen=partial(real.Popen, start_new_session=True))
+        if home is not None:
+            _note_server(home, f"starting-{os.getpid()}")
+        prefect_server.subprocess = SimpleNamespace(Popen=popen)
         try:
             process = spawn()
         finally:
             prefect_server.subprocess = real
         if home is not None:
-            _note_server(home, process.pid)
+            _note_server(home, str(process.pid))
+            (home / "candor-servers" / f"starting-{os.getpid()}").unlink(missing_ok=True)
         return process
 
+    real = prefect_server.subprocess
     server._run_uvicorn_command = spawn_in_own_session
     server.start()
 
 
 _SERVER_APP = b"prefect.server.api.server:create_app"   # in the command line of Prefect's temporary server
+_SERVER_OF = "CANDOR_SERVER_OF"   # in its environment: the pid of the Candor command that spawned it
 
 
-def _note_server(home: Path, server_pid: int) -> None:
-    """Notes this process's temporary server in PREFECT_HOME/candor-servers/<server pid> (holding this
-    process's pid), for the next command to stop if this one is killed before it can."""
-    note = home / "candor-servers" / str(server_pid)
+def _note_server(home: Path, name: str) -> None:
+    """Notes this process's temporary server in PREFECT_HOME/candor-servers/NAME (the server's pid, or
+    starting-<this pid> while it spawns), holding this process's pid, for the next command to stop if this
+    one is killed before it can; written whole or not at all."""
+    note = home / "candor-servers" / name
     note.parent.mkdir(exist_ok=True)
-    note.write_text(str(os.getpid()))
+    partial = note.with_name(f".{name}.partial")
+    partial.write_text(str(os.getpid()))
+    partial.replace(note)
     atexit.register(note.unlink, missing_ok=True)   # Prefect stops the server itself at a normal exit
+
+
+def _servers_spawned_by(command: int) -> list[int]:
+    """Prefect temporary servers whose environment names `command` as the Candor command that spawned them."""
+    marker = f"{_SERVER_OF}={command}".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if _SERVER_APP in (proc / "cmdline").read_bytes() and marker in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
 
 
 def _stop_servers_of_killed_commands(home: Path) -> None:
@@ -218,9 +243,11 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
     scheduler's timeout) before Prefect could stop them at exit: each held ~200 MB for good.
 
     A server is stopped only while its note says its command is gone and /proc shows the process is
-    still Prefect's server (a pid is not taken on trust); elsewhere the notes are only tidied.
+    still Prefect's server (a pid is not taken on trust); elsewhere the notes are only tidied. A command
+    killed as it spawned its server left only its starting-<pid> note: its server is found by the
+    command's pid in the server's environment.
     """
-    for note in (home / "candor-servers").glob("[0-9]*"):
+    for note in [*(home / "candor-servers").glob("[0-9]*"), *(home / "candor-servers").glob("starting-[0-9]*")]:
         try:
             command = int(note.read_text())
             os.kill(command, 0)
@@ -229,15 +256,18 @@ def _stop_servers_of_killed_commands(home: Path) -> None:
             pass
         except (OSError, ValueError):
             continue
-        try:
-            is_server = _SERVER_APP in Path(f"/proc/{note.name}/cmdline").read_bytes()
-        except OSError:
-            is_server = False
-        if is_server:
-            os.kill(int(note.name), signal.SIGTERM)
+        if note.name.startswith("starting-"):
+            servers = _servers_spawned_by(command)
+        else:
+            try:
+                servers = [int(note.name)] if _SERVER_APP in Path(f"/proc/{note.name}/cmdline").read_bytes() else []
+            except OSError:
+                servers = []
+        for server in servers:
+            os.kill(server, signal.SIGTERM)
             log.warning(
                 "stopped Prefect's temporary server (pid %s) that a killed Candor command (pid %d) left running",
-                note.name, command)
+                server, command)
         note.unlink(missing_ok=True)
 
 
