@@ -180,12 +180,7 @@ def test_a_command_killed_while_its_server_still_starts_leaves_it_for_the_next_c
     deadline = time.monotonic() + 60
     while not (servers := _servers_started_by(run.pid)) and time.monotonic() < deadline:
         time.sleep(0.02)
-    # and noted: a millisecond after the spawn (a kill within it is not covered), while a new home's server
-    # takes seconds to answer; before, the note came only once it answered, so none is there within 0.5 s
-    note, noted_by = home / ".prefect" / "candor-servers" / str(servers[0] if servers else 0), time.monotonic() + 0.5
-    while not (note.exists() and note.read_text()) and time.monotonic() < noted_by:
-        time.sleep(0.005)
-    run.kill()   # kill -9 as soon as the server is spawned and noted, long before it answers
+    run.kill()   # kill -9 as soon as the server is spawned (noted before it, or only after: either), long before it answers
     run.wait()
     assert len(servers) == 1
     (server,) = servers
