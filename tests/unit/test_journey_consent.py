@@ -57,6 +57,13 @@ CASES = [
      lambda c, p: (person(c, p, email=f"p{p}+cv@example.com"),
                    c.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
                              [f"p{p}@example.com", at(1)])), False, "erasure_request"),
+    # the event's address read as staging reads addresses: an opt-out in another spelling left the person contactable
+    ("unsubscribed by the address in another spelling", "email",
+     lambda c, p: (person(c, p, email="anna@xn--mller-kva.de"),
+                   event(c, "u", "unsubscribed", at(1), address="mailto:Anna@MÜLLER.de")), False, "unsubscribed"),
+    ("hard bounce on the address used, in capitals", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"P{p}@Example.COM")),
+     False, "hard_bounce"),
     ("hard bounce on a +tag address only (a server may take no +tags)", "email",
      lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"p{p}+jobs@example.com")),
      True, "not_opted_out"),
