@@ -10,7 +10,7 @@ with unmatched as (
 targets as (  -- read and matched as sql/core/suppressions.sql reads and matches a request's addresses
     select request_id, core.mailbox(staging.email_address(email)) as mailbox from unmatched where email is not null
     union all
-    select request_id, core.mailbox(phone) from unmatched where phone is not null
+    select request_id, staging.phone_key(phone) from unmatched where phone is not null
 ),
 matched as (
     select distinct t.request_id, a.person_id
