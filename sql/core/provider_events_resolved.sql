@@ -27,4 +27,4 @@ left join core.person_successors m
   on m.person_id = k.person_id and m.is_merged
 -- each person once per mailbox: a person known by anna@ and anna+jobs@ gets an event for either once
 left join (select distinct person_id, channel, mailbox from core.person_addresses) a
-  on k.person_id is null and a.channel = k.channel and a.mailbox = core.mailbox(k.address)
+  on k.person_id is null and a.channel = k.channel and a.mailbox = core.inbox(k.address)
