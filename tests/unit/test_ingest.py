@@ -1171,3 +1171,23 @@ def test_a_source_renamed_in_sources_yaml_is_named_in_a_warning_while_staging_st
         "staging holds 3 record(s) of source stack_jobs, which sources.yaml no longer names: renamed or removed? "
         "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its records "
         "again under its new name); retire the old name as docs/operations.md says (Renaming a source)"]
+
+
+def test_an_address_at_an_internationalised_domain_is_staged_in_its_idna_form_and_links_its_ascii_spelling(settings, home):
+    # anna@müller.de was quarantined as email_syntax, while anna@xn--mller-kva.de (the same mailbox, as mail
+    # servers and most forms write it) was staged: one person's two applications could never link
+    write(home, "stackjobs", "idn.csv", "\n".join([
+        HEADER,
+        "SJ-1,Anna,Müller,anna@müller.de,,,,,DE,,,,,,,,",
+        "SJ-2,Anna,Müller,Anna@XN--MLLER-KVA.DE,,,,,DE,,,,,,,,",
+        'SJ-3,Anna,Müller,"Anna <anna@MÜLLER.de>",,,,,DE,,,,,,,,',
+        "SJ-4,Zoë,Lang,zoë@example.com,,,,,FR,,,,,,,,",  # a non-ASCII local part needs SMTPUTF8: still quarantined
+    ]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1", "anna@xn--mller-kva.de"), ("SJ-2", "anna@xn--mller-kva.de"), ("SJ-3", "anna@xn--mller-kva.de")]
+        assert con.execute("select source_record_id, rule from staging.quarantine").fetchall() == [("SJ-4", "email_syntax")]
+        resolve(con, settings)
+        assert scalar(con, "select count(distinct person_id) from core.identity_links") == 1
+        run_checks(con)
