@@ -1208,6 +1208,29 @@ def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
             ("a:1", 1), ("b:1", 1)]
 
 
+def test_migration_050_gives_stored_splink_edges_the_model_version_of_the_run_that_made_them(settings):
+    from tasks.warehouse import migrate
+
+    vickie = {"first": "vickie", "last": "rivers", "city": "New York", "title": "nurse"}
+    tom = {"first": "tom", "last": "berg", "city": "Oslo", "title": "welder"}
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", **vickie, "email": "v@a.io"}, {"key": "b:1", **vickie, "email": "v@b.io"})
+        resolve(con, later(settings, 0))
+        con.execute("insert into meta.identity_models select 2, 'trained', trained_at, record_count, model_json, null "
+                    "from meta.identity_models where version = 1")
+        stage(con, {"key": "a:2", **tom, "email": "t@a.io"}, {"key": "b:2", **tom, "email": "t@b.io"})
+        resolve(con, later(settings, 1))
+        edges = "select record_key_l, model_version from core.identity_edges where rule = 'splink' order by 1"
+        assert con.execute(edges).fetchall() == [("a:1", 1), ("a:2", 2)]
+        # as stored before: no version; a run at the same time as run 2 (a fixed clock) makes its edges ambiguous
+        con.execute("alter table core.identity_edges drop column model_version")
+        con.execute("insert into meta.identity_runs (run_id, started_at, finished_at, model_version) "
+                    "select 3, started_at, finished_at, 1 from meta.identity_runs where run_id = 2")
+        con.execute("delete from meta.schema_migrations where version = '050_identity_edges_model_version'")
+        assert migrate(con) == ["050_identity_edges_model_version"]
+        assert con.execute(edges).fetchall() == [("a:1", 1), ("a:2", None)]
+
+
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
     """An incremental run hands Splink only records sql/core/identity_neighbours.sql finds: each
     blocking rule needs an `exists` there at least as loose, or incremental runs would miss its pairs."""
