@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import StepTimer, utcnow
+from tasks.renames import apply_renames
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
@@ -396,9 +397,9 @@ def warn_of_unnamed_sources(con: duckdb.DuckDBPyConnection, names: list[str]) ->
     """Warns of each source staging still holds that sources.yaml no longer names (a source renamed or removed)."""
     for name, records in select(con, "staging/unnamed_sources", {"names": names}).itertuples(index=False):
         log.warning("staging holds %d record(s) of source %s, which sources.yaml no longer names: renamed or removed? "
-                    "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its "
-                    "records again under its new name); retire the old name as docs/operations.md says (Renaming a "
-                    "source)", records, name)
+                    "They stay staged and contactable, updated and deleted by nothing; a renamed source says "
+                    "`renamed_from: %s` in sources.yaml (docs/operations.md, Renaming a source), a removed one is "
+                    "retired as docs/operations.md says (Removing a source)", records, name, name)
 
 
 def ingest(
@@ -410,6 +411,7 @@ def ingest(
     from tasks.sources.api import ingest_api
 
     configured = load_sources(settings.config_dir)
+    apply_renames(con, configured, settings.config_dir, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])
     sources = select_sources(configured, only)
     results = []

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tasks.config import ConfigError, load_model
+from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.settings import iana_zone
 
 # Canonical candidate fields a mapping may target (issue #2), plus the few the kinds need.
@@ -37,6 +37,9 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    renamed_from: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]*$",
+        description="the source's earlier name: the next ingest moves its records, files, cursors and quarantine to this one")
     kind: Literal["csv", "jsonl", "json", "referrals", "ats_status", "greenhouse", "lever"]
     channel: Literal["job_board", "referral", "ats", "career_site", "agency", "event"]
     path: str | None = Field(default=None, description="glob under inbox/, or an absolute glob (a drop folder elsewhere)")
@@ -159,7 +162,36 @@ class SourcesFile(BaseModel):
 
 def load_sources(config_dir: Path) -> list[SourceConfig]:
     """Reads config/sources.yaml; raises ConfigError naming file, line and field."""
-    return load_model(config_dir / "sources.yaml", SourcesFile).sources
+    path = config_dir / "sources.yaml"
+    sources = load_model(path, SourcesFile).sources
+    _check_renames(path, sources)
+    return sources
+
+
+def _check_renames(path: Path, sources: list[SourceConfig]) -> None:
+    """Each `renamed_from` names another source, no two the same one, and not one still configured as it is
+    (its records would move away while it goes on reading its files or API); sources swapping names each name
+    the other. Raises ConfigError naming file and line."""
+    names = {s.name: s for s in sources}
+    olds = [s.renamed_from for s in sources if s.renamed_from]
+    problems = []
+    for i, source in enumerate(sources):
+        old = source.renamed_from
+        if old is None:
+            continue
+        if old == source.name:
+            problem = "names the source itself"
+        elif olds.count(old) > 1:
+            problem = f"{old} is renamed to two sources ({', '.join(s.name for s in sources if s.renamed_from == old)})"
+        elif old in names and not names[old].renamed_from:
+            problem = (f"{old} is still a source of sources.yaml: drop {old}'s entry (the rename moves its records to "
+                       f"{source.name}), or give {old} a renamed_from too (names swapped in one change)")
+        else:
+            continue
+        problems.append(f"{path}:{line_of(read_yaml(path)[1], ('sources', i, 'renamed_from')) or 1}: "
+                        f"sources.{i}.renamed_from: {problem}")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def select_sources(sources: list[SourceConfig], only: list[str] | None) -> list[SourceConfig]:
