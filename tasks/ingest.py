@@ -24,7 +24,7 @@ from tasks.sources.files import FileError, read_file
 from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar, select, transaction
+from tasks.warehouse import scalar, select, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -184,17 +184,9 @@ def delete_absent_records(
         ).fetchall()]
         # records quarantine holds back (never staged, or not since) that the list leaves out are gone too:
         # a delete row each, once, so `candor status` stops counting them; they do not count against the share
-        held = [rid for (rid,) in con.execute(f"""
-            select q.source_record_id
-            from (select source_record_id, max(quarantined_at) as quarantined_at from staging.quarantine
-                  where source_name = ? and source_record_id is not null group by all) q
-            left join ({_LAST_DELETES}) d using (source_record_id)
-            anti join batch_present p using (source_record_id)
-            anti join (select source_record_id from staging.candidate_records where source_name = ?) s
-                using (source_record_id)
-            where d.deleted_at is null or d.deleted_at < q.quarantined_at
-            order by 1
-        """, [source.name, source.name, source.name]).fetchall()]
+        held = [rid for (rid,) in con.execute(
+            f"select source_record_id from ({sql_text('staging/held_back_records')}) "
+            f"anti join batch_present using (source_record_id) order by 1", {"source": source.name}).fetchall()]
         share = source.max_delete_share
         if len(absent) > share * staged:
             raise FileError(

@@ -40,7 +40,7 @@ from tasks.sources.http import ApiError, RetryPolicy, api_key, client
 from tasks.sources.registry import SourceConfig
 from tasks.staging import stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar, transaction
+from tasks.warehouse import scalar, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -359,16 +359,20 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
     caught_up = True
     if run.full:
         # records with staged stage rows count too: a quarantined candidate's stage rows are staged without it
-        # (the guard below counts only the staged candidates among them)
-        unseen = dict(con.execute("""
+        # (the guard below counts only the staged candidates among them); so do candidates quarantine holds back
+        # (no stage rows: no application, or only quarantined ones), which `candor status` counts until deleted
+        unseen = dict(con.execute(f"""
             select source_record_id, bool_or(staged) from (
-                select source_record_id, true as staged from staging.candidate_records where source_name = ?
+                select source_record_id, true as staged from staging.candidate_records where source_name = $source
                 union all
                 select split_part(source_record_id, ':', 2), false from staging.stage_changes
-                where source_name = ? and starts_with(source_record_id, 'app:'))
-            where source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = ?)
+                where source_name = $source and starts_with(source_record_id, 'app:')
+                union all
+                select source_record_id, false from ({sql_text('staging/held_back_records')})
+                where not starts_with(source_record_id, 'app:'))
+            where source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = $source)
             group by 1 order by 1
-        """, [source.name, source.name, source.name]).fetchall())
+        """, {"source": source.name}).fetchall())
         missing = list(unseen)
         still_there = connector.existing(missing) if missing else []
         if still_there:

@@ -333,6 +333,31 @@ def test_a_deleted_candidate_that_was_quarantined_loses_its_staged_stage_rows_at
         run_checks(con)
 
 
+def test_a_candidate_only_ever_quarantined_that_the_full_scan_no_longer_lists_is_no_longer_held_back(home, fake):
+    # the full scan deleted staged candidates and those with staged stage rows; one only ever in quarantine (a broken
+    # email, no application) that Greenhouse deleted or merged went on counting in `candor status` as held back
+    cid = min(fake.candidates)
+    fake.update(cid, NOW - timedelta(days=1), email_addresses=[{"value": "not-an-address", "type": "personal"}],
+                phone_numbers=[], applications=[])
+    settings = configure(home, fake.url, reconcile_every_h=0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = warehouse_state(con)
+        held = quarantine_by_rule(con)
+    assert ("greenhouse", "email_syntax") in [(s, r) for s, r, _ in held]
+    assert str(cid) not in {r[0] for r in before["staged"]} | {r[0].split(":")[1] for r in before["stages"]}
+    fake.delete(cid)
+    for hours in (1, 2):  # a second full scan without it deletes it no second time
+        rescan = configure(home, fake.url, now=NOW + timedelta(hours=hours), reconcile_every_h=0)
+        with writer(rescan) as con:
+            report = ingest(con, rescan)
+            assert report.summary_rows()[0]["deleted"] == 0 and not report.failures  # no staged record deleted
+            assert quarantine_by_rule(con) == [(s, r, n - (r == "email_syntax")) for s, r, n in held if n - (r == "email_syntax")]
+            assert con.execute("select op from raw.source_records where source_record_id = ? order by ingested_at",
+                               [str(cid)]).fetchall() == [("upsert",), ("delete",)]
+            run_checks(con)
+
+
 def test_a_full_scan_quarantines_again_only_what_it_did_not_quarantine_before(home, fake):
     # a full scan lists every record again: one quarantined before with the same payload under the
     # same rule stays quarantined without a new row, and still counts as read and quarantined
