@@ -546,6 +546,36 @@ def test_an_application_dated_in_the_future_quarantines_its_stage_rows_not_its_c
                            [f"app:{cid}:{typo['id']}:"]).fetchall() == [("changed_at_not_future", 2)]
 
 
+def test_stage_rows_only_ever_quarantined_go_with_their_application_or_candidate(home, fake):
+    # stale stage rows and a deleted candidate's stage rows were looked for among the staged ones only: the
+    # quarantined rows of an application dated 2062 went on counting in `candor status` as held back after the
+    # recruiter deleted that application, or Greenhouse the candidate
+    ids = [c for c, v in sorted(fake.candidates.items()) if len(v["applications"]) == 1 and v["applications"][0]["status"] == "active"][:2]
+    typos = {}
+    for cid in ids:
+        real = fake.candidates[cid]["applications"][0]
+        typos[cid] = {**real, "id": real["id"] + 5_000_000, "applied_at": "2062-03-01T10:00:00Z", "last_activity_at": "2062-03-01T10:00:00Z"}
+        fake.update(cid, NOW - timedelta(hours=1), applications=[real, typos[cid]])
+    settings = configure(home, fake.url, reconcile_every_h=24)
+    with writer(settings) as con:
+        ingest(con, settings)
+        held = dict(((s, r), n) for s, r, n in quarantine_by_rule(con))
+    assert held[("greenhouse", "changed_at_not_future")] == 4  # two stage rows per application
+    fake.update(ids[0], NOW + timedelta(minutes=30), applications=[fake.candidates[ids[0]]["applications"][0]])
+    fake.delete(ids[1])
+    for hours in (1, 25):  # an incremental run sees the application go, the next full scan the candidate
+        later = configure(home, fake.url, now=NOW + timedelta(hours=hours), reconcile_every_h=24)
+        with writer(later) as con:
+            ingest(con, later)
+            quarantined = [i for (i,) in con.execute(
+                "select source_record_id from staging.quarantine where rule = 'changed_at_not_future'").fetchall()]
+            assert {(s, r): n for s, r, n in quarantine_by_rule(con)}.get(("greenhouse", "changed_at_not_future")) == (
+                2 if hours == 1 else None)
+            assert con.execute("select count(*) from raw.source_records where op = 'delete' and source_record_id in "
+                               "(select unnest(?::varchar[]))", [quarantined]).fetchone()[0] == (2 if hours == 1 else 4)
+            run_checks(con)
+
+
 def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
     # a tag added later restages the candidate, and an HR note moves the application's last activity,
     # which Greenhouse dates the current stage and Hired by: the journey's "first reached" times stay
