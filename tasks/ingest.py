@@ -18,10 +18,10 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import StepTimer, utcnow
-from tasks.renames import apply_renames
+from tasks.renames import apply_renames, retire_sources
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources_file, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
 from tasks.warehouse import scalar, select, sql_text, transaction
@@ -402,8 +402,10 @@ def ingest(
     # Imported here: the API runner builds on this module's write_batch.
     from tasks.sources.api import ingest_api
 
-    configured = load_sources(settings.config_dir)
+    read = load_sources_file(settings.config_dir)
+    configured = read.sources
     apply_renames(con, configured, settings.config_dir, settings)
+    retire_sources(con, read.retired, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])
     sources = select_sources(configured, only)
     results = []

@@ -1,4 +1,5 @@
-"""Renames sources in the warehouse as sources.yaml's `renamed_from` says, once, in one transaction.
+"""Renames sources in the warehouse as sources.yaml's `renamed_from` says, once, in one transaction, and
+retires the sources its `retired` list names.
 
 A source's name is part of its records' keys (`name:id`): raw, staging, quarantine, files, cursors,
 identity links, match keys and edges. Ingest applies each pending rename before it reads any source,
@@ -10,6 +11,7 @@ notes each rename applied: leaving `renamed_from` in sources.yaml changes nothin
 from __future__ import annotations
 
 import logging
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -20,7 +22,7 @@ from tasks.identity.overrides import FILE_NAME as OVERRIDES_FILE
 from tasks.identity.overrides import read_overrides
 from tasks.settings import Settings
 from tasks.sources.registry import SourceConfig
-from tasks.warehouse import scalar, transaction
+from tasks.warehouse import scalar, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +87,25 @@ def apply_renames(con: duckdb.DuckDBPyConnection, sources: list[SourceConfig], c
         # a rename whose old name holds nothing (applied before, the key removed and written again) moves nothing
         taken = [(old, new, rows, files) for old, new in renames if new not in leaving and old in holding
                  for rows, files in [con.execute(
-                     "select (select count(*) from raw.source_records where source_name = $n), "
-                     "(select count(*) from meta.ingested_files where source_name = $n) "
-                     "+ (select count(*) from meta.watermarks where source_name = $n)", {"n": new}).fetchone()]
+                     f"select (select count(*) from staging.candidate_records where source_name = $source) "
+                     f"+ (select count(*) from staging.stage_changes where source_name = $source) "
+                     f"+ (select count(*) from ({sql_text('staging/held_back_records')})), "
+                     f"(select count(*) from meta.ingested_files where source_name = $source) "
+                     f"+ (select count(*) from meta.watermarks where source_name = $source)", {"source": new}).fetchone()]
                  if rows or files]
-        if taken:
+        if taken:  # raw keeps a retired source's rows (append-only): they are history, not data of its own
             raise ConfigError("\n".join(
-                f"sources.yaml: cannot rename {old} to {new}: the warehouse still holds {new}'s own data ({rows} raw "
-                f"row(s), {files} file(s) and cursor(s)); retire {new} first (docs/operations.md, Removing a source), "
+                f"sources.yaml: cannot rename {old} to {new}: the warehouse still holds {new}'s own data ({rows} "
+                f"record(s) staged or held back, {files} file(s) and cursor(s)); retire {new} first (one run with "
+                f"{old}'s entry as it was and `retired: [{new}]`: docs/operations.md, Removing a source), "
                 f"or give {new} a renamed_from too if the two names are swapped" for old, new, rows, files in taken))
+        seq = scalar(con, "select coalesce(max(seq), 0) + 1 from meta.source_renames")
+        # a new name's own history (a source retired under it: raw versions and deletes, quarantine) is put under
+        # another name first: its deletes would otherwise read as deletions of the renamed source's records
+        targets = [new for old, new in renames if new not in leaving and old in holding]
+        for table in ("raw.source_records", "staging.quarantine"):
+            con.execute(f"update {table} set source_name = source_name || ' (retired before rename ' || $seq || ')' "
+                        f"where list_contains($targets, source_name)", {"targets": targets, "seq": seq})
         records = dict(con.execute("select source_name, count(*) from staging.candidate_records "
                                    "where list_contains($old, source_name) group by all", {"old": params["old"]}).fetchall())
         for table in NAMED_TABLES:
@@ -108,7 +120,6 @@ def apply_renames(con: duckdb.DuckDBPyConnection, sources: list[SourceConfig], c
         con.execute("update core.persons set sources = list_sort(list_distinct("
                     "list_transform(sources, lambda s: coalesce(map($old, $new)[s], s)))) "
                     "where list_has_any(sources, $old)", params)
-        seq = scalar(con, "select coalesce(max(seq), 0) + 1 from meta.source_renames")
         con.execute("insert into meta.source_renames select ?, unnest(?::varchar[]), unnest(?::varchar[]), "
                     "unnest(?::bigint[]), ?", [seq, params["old"], params["new"],
                                                [records.get(o, 0) for o in params["old"]], utcnow(settings)])
@@ -116,3 +127,46 @@ def apply_renames(con: duckdb.DuckDBPyConnection, sources: list[SourceConfig], c
         log.info("source %s renamed to %s: its %d staged record(s), files, cursors, quarantine and identity links "
                  "go by the new name", old, new, records.get(old, 0))
     return renames
+
+
+def retire_sources(con: duckdb.DuckDBPyConnection, names: list[str], settings: Settings) -> dict[str, int]:
+    """Deletes what the warehouse still holds of the sources sources.yaml retires, in one transaction; returns
+    the staged records deleted per source. Each staged record and stage row, and each record quarantine holds
+    back, gets a raw op='delete' row (payload {"id", "source_retired": true}); staged records go through
+    staging.deleted_records, so the next resolve takes them out of their persons; the source's files, cursors and
+    seen ids are forgotten, so a source added back under the name reads its files (or its API) again."""
+    if not names:
+        return {}
+    params = {"names": names}
+    with transaction(con):
+        con.execute("""
+            create or replace temp table retired_ids as
+            select source_name, source_record_id from staging.candidate_records where list_contains($names, source_name)
+            union
+            select source_name, source_record_id from staging.stage_changes where list_contains($names, source_name)
+        """, params)
+        for name in names:  # a source at a time (a retirement names a few), its held-back records at once
+            con.execute(f"insert into retired_ids select $source, source_record_id from "
+                        f"({sql_text('staging/held_back_records')}) except select * from retired_ids", {"source": name})
+        if not scalar(con, "select count(*) from retired_ids") and not scalar(
+                con, "select count(*) from meta.ingested_files where list_contains($names, source_name)", params):
+            return {}
+        con.execute("""
+            insert into raw.source_records
+                (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
+            select source_name, source_record_id, 'delete', payload::json, sha256(payload), 'sources.yaml (retired)', null,
+                   $batch, $now
+            from (select *, json_object('id', source_record_id, 'source_retired', true)::varchar as payload from retired_ids)
+        """, {"batch": str(uuid.uuid4()), "now": utcnow(settings)})
+        con.execute("insert into staging.deleted_records (source_name, source_record_id, deleted_at) "
+                    "select source_name, source_record_id, $now from staging.candidate_records "
+                    "where list_contains($names, source_name)", {**params, "now": utcnow(settings)})
+        staged = dict(con.execute("select source_name, count(*) from staging.candidate_records "
+                                  "where list_contains($names, source_name) group by all", params).fetchall())
+        for table in ("staging.candidate_records", "staging.stage_changes", "meta.ingested_files", "meta.watermarks",
+                      "meta.api_seen_ids"):
+            con.execute(f"delete from {table} where list_contains($names, source_name)", params)
+    for name in names:
+        log.info("source %s retired: its %d staged record(s) deleted (the next resolve takes them out of their persons), "
+                 "its stage rows and held-back records too; its files and cursors forgotten", name, staged.get(name, 0))
+    return staged

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -150,6 +150,8 @@ class SourcesFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     sources: list[SourceConfig]
+    # sources removed for good: ingest deletes what the warehouse still holds of them (tasks/renames.py)
+    retired: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> "SourcesFile":
@@ -162,10 +164,21 @@ class SourcesFile(BaseModel):
 
 def load_sources(config_dir: Path) -> list[SourceConfig]:
     """Reads config/sources.yaml; raises ConfigError naming file, line and field."""
+    return load_sources_file(config_dir).sources
+
+
+def load_sources_file(config_dir: Path) -> SourcesFile:
+    """Reads config/sources.yaml whole (its sources and the names it retires); raises ConfigError naming file, line and field."""
     path = config_dir / "sources.yaml"
-    sources = load_model(path, SourcesFile).sources
-    _check_renames(path, sources)
-    return sources
+    read = load_model(path, SourcesFile)
+    _check_renames(path, read.sources)
+    configured = {s.name for s in read.sources} | {s.renamed_from for s in read.sources if s.renamed_from}
+    taken = [(i, name) for i, name in enumerate(read.retired) if name in configured]
+    if taken:
+        node = read_yaml(path)[1]
+        raise ConfigError("\n".join(f"{path}:{line_of(node, ('retired', i)) or 1}: retired: {name} is a source of "
+                                    f"sources.yaml (or renamed from): a source added back leaves `retired`" for i, name in taken))
+    return read
 
 
 def _check_renames(path: Path, sources: list[SourceConfig]) -> None:

@@ -1273,7 +1273,7 @@ def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_t
     config.write_text(original.replace("  - name: boardtwo\n", "  - name: boardtwo\n    renamed_from: stackjobs\n")
                       .replace("  - name: stackjobs\n", "  - name: gone_board\n"))
     with writer(settings) as con, pytest.raises(ConfigError, match="cannot rename stackjobs to boardtwo: the warehouse "
-                                                                   r"still holds boardtwo's own data \(1 raw row"):
+                                                                   r"still holds boardtwo's own data \(1 record\(s\) staged or held back, 1 file"):
         ingest(con, settings)
     with writer(settings) as con:
         assert source_rows(con) == rows
@@ -1282,7 +1282,7 @@ def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_t
     with pytest.raises(ConfigError, match=r"sources.yaml:\d+: sources.7.renamed_from: stackjobs is still a source"):
         load_sources(settings.config_dir)
     rename_in_config(home, ("stackjobs", "stack_jobs"))
-    with pytest.raises(ConfigError, match=r"sources.yaml:10: sources.0.renamed_from: stackjobs is renamed to two "
+    with pytest.raises(ConfigError, match=r"sources.yaml:\d+: sources.0.renamed_from: stackjobs is renamed to two "
                                           r"sources \(stack_jobs, boardtwo\)"):
         load_sources(settings.config_dir)
     # a pair of identity_overrides.yaml naming the old name: an error naming file and line, before anything is renamed
@@ -1297,3 +1297,59 @@ def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_t
         check_config(settings)
     with writer(settings) as con:
         assert source_rows(con) == rows
+
+
+def test_a_retired_source_leaves_nothing_held_or_counted_and_added_back_loads_its_files_again(settings, home):
+    """Retired by hand (docs/operations.md: staging rows deleted), a source went on counting its files and
+    quarantine in `candor status`, and added back under its name it skipped its files as loaded: no record came back."""
+    bad = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD, bad]) + "\n")
+    config = home / "config" / "sources.yaml"
+    original = config.read_text()
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        raw = scalar(con, "select count(*) from raw.source_records")
+    entry = "  - name: stackjobs\n" + original.split("  - name: stackjobs\n", 1)[1].split("\n\n", 1)[0] + "\n\n"
+    config.write_text(original.replace(entry, "") + "retired: [stackjobs]\n")
+    for _ in range(2):  # the second run finds nothing left to retire
+        with writer(settings) as con:
+            ingest(con, settings)
+            assert [t for t, n, c in source_rows(con) if n == "stackjobs" and t.startswith(("staging", "meta"))] == [
+                "staging.quarantine", "staging.deleted_records"]  # quarantine keeps what it held, no longer held back
+            assert (files_by_status(con), quarantine_by_rule(con)) == ([], [])
+            assert scalar(con, "select count(*) from raw.source_records where op = 'delete'") == 4  # 3 staged, 1 held back
+            result = resolve(con, settings)
+            assert scalar(con, "select count(*) from core.identity_links") == 0
+            run_checks(con)
+    assert (result.records_removed, result.retired) == (0, 0)
+    with pytest.raises(ConfigError, match=r"sources.yaml:\d+: retired: stackjobs is a source of sources.yaml"):
+        config.write_text(original + "retired: [stackjobs]\n")
+        load_sources(settings.config_dir)
+    config.write_text(original)  # added back: its file is read again, its records staged and held back again
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select count(*) from staging.candidate_records").fetchone()[0] == 3
+        assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
+        assert files_by_status(con) == [("stackjobs", "loaded", 1)]
+        assert scalar(con, "select count(*) from raw.source_records") == raw + 4 + 4  # 4 delete rows, 4 listed again
+        assert resolve(con, settings).records_total == 3
+        run_checks(con)
+    # renamed without renamed_from, a run stages every record twice; retiring the new name for one run, then
+    # renaming, leaves each record staged once under the new name
+    config.write_text(original.replace("- name: stackjobs\n", "- name: stack_jobs\n"))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert scalar(con, "select count(*) from staging.candidate_records") == 6
+    config.write_text(original + "retired: [stack_jobs]\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    config.write_text(config.read_text().replace("retired: [stack_jobs]\n", ""))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_name, count(*) from staging.candidate_records group by 1").fetchall() == [
+            ("stack_jobs", 3)]
+        assert quarantine_by_rule(con) == [("stack_jobs", "contact_present", 1)]
+        resolve(con, settings)
+        run_checks(con)
