@@ -229,6 +229,27 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
         run_checks(con)
 
 
+def test_a_renamed_source_goes_on_incrementally_from_its_watermark_with_its_records_and_quarantine(home, fake):
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before, held = warehouse_state(con), quarantine_by_rule(con)
+        cursors = con.execute("select cursor_name, value from meta.watermarks order by 1").fetchall()
+    fake.requests.clear()
+    renamed = configure(home, fake.url, now=NOW + timedelta(hours=6), name="gh_main", renamed_from="greenhouse")
+    with writer(renamed) as con:
+        report = ingest(con, renamed)
+        # incremental from the old watermark, not a first full load: nothing read again
+        assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}] * 2
+        assert report.summary_rows()[0]["read"] == 0
+        assert warehouse_state(con) == before
+        assert quarantine_by_rule(con) == [("gh_main", r, n) for _, r, n in held]
+        assert con.execute("select cursor_name, value from meta.watermarks where cursor_name <> 'watermark' "
+                           "and source_name = 'gh_main' order by 1").fetchall() == [c for c in cursors if c[0] != "watermark"]
+        assert con.execute("select distinct source_name from staging.stage_changes").fetchall() == [("gh_main",)]
+        run_checks(con)
+
+
 def test_an_api_clock_behind_candors_dates_the_watermark_so_no_update_is_missed(home, fake):
     # updated_after compares updated_at, a time on Greenhouse's clock: with the watermark on Candor's, a
     # candidate updated just after a run started on an API whose clock runs 10 minutes behind was older
