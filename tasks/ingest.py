@@ -21,7 +21,7 @@ from tasks.clock import StepTimer, utcnow
 from tasks.renames import apply_renames, retire_sources
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources_file, select_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources_file, natural_key, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
 from tasks.warehouse import scalar, select, sql_text, transaction
@@ -322,7 +322,8 @@ def ingest_file(
     """Ingests one file unless its content was loaded before; unreadable files are reported, not raised.
 
     `newest`: no later file of the source is in the inbox; only then does a full export delete the
-    records it leaves out (an older one read late, a failed file tried again, is not the current list).
+    records it leaves out. A full export older than the one last read as the current list (a failed file
+    fixed and dropped again late) is skipped with a warning: it is no current list, nor current versions.
     """
     display = str(path)
     try:
@@ -343,6 +344,16 @@ def ingest_file(
                            "where source_name = ? and rows_deleted_absent is not null", [sha, source.name])
     if seen:
         return FileResult(source.name, display, "skipped")
+    if source.full_export:
+        # an export older (by name) than the one read as the current list is superseded: read, it put its older
+        # versions back in staging and staged again the records the newer list left out (read as the list, deleted
+        # the newer list's new records too)
+        current = scalar(con, "select arg_max(file_path, (finished_at, rowid)) from meta.ingested_files "
+                              "where source_name = ? and rows_deleted_absent is not null", [source.name])
+        if current and natural_key(Path(current).name) > natural_key(path.name):
+            log.warning("%s: older than %s, read as the current list of %s: superseded, not read (move it out of "
+                        "the inbox)", display, Path(current).name, source.name)
+            return FileResult(source.name, display, "skipped")
     timer = StepTimer(display, log, STEP_LOG_MIN_S)
     try:
         read = read_file(con, path, source)

@@ -31,6 +31,11 @@ FILE_KEYS = ("path", "delimiter", "encoding")
 API_KEYS = ("base_url", "api_key_env", "api_key_secret", "per_page", "overlap_s", "reconcile_every_h")
 
 
+def natural_key(text: str) -> list:
+    """Sort key of a file name or path in natural order: numbers compare as numbers (2026-9-30 before 2026-10-01)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
 class SourceConfig(BaseModel):
     """One source: a file drop under inbox/ (csv, jsonl, json, referrals, ats_status) or an ATS API."""
 
@@ -141,8 +146,7 @@ class SourceConfig(BaseModel):
         path = self.path or ""
         pattern = path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
         found = [Path(p) for p in glob.glob(pattern, recursive=True)]
-        return sorted((p for p in found if p.is_file()),
-                      key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))])
+        return sorted((p for p in found if p.is_file()), key=lambda p: natural_key(str(p)))
 
 
 class SourcesFile(BaseModel):

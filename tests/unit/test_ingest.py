@@ -977,13 +977,36 @@ def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_o
         assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
             ("SJ-1",), ("SJ-2",)]
         assert "1 row(s) could not be read: no record absent from it is deleted" in caplog.text
-    # an export older than the newest one (by name), read late, adds its records and deletes none
+    # an export older than the current list (by name), read late, deletes none and brings back none of the
+    # records a newer list left out (SJ-3): it is skipped (it added them until 2026-11-27)
     write(home, "stackjobs", "2026-10-31.csv", "\n".join([HEADER, GOOD[2]]) + "\n")
     with writer(settings) as con:
         report = ingest(con, settings, ["stackjobs"])
-        assert [(f.file.rsplit("/", 1)[1], f.rows_deleted) for f in report.files if f.status == "loaded"] == [
-            ("2026-10-31.csv", 0)]
-        assert scalar(con, "select count(*) from staging.candidate_records") == 3
+        assert [f.status for f in report.files] == ["skipped"] * 4
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1",), ("SJ-2",)]
+        run_checks(con)
+
+
+def test_a_full_export_older_than_the_current_list_read_late_neither_undoes_its_updates_nor_brings_back_what_it_left_out(
+        settings, home, caplog):
+    """A failed export fixed and dropped again after a newer one was read as the list was loaded: its older
+    versions replaced the newer ones in staging, and the records the newer list had left out were staged again."""
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER.replace(",", ";"), *GOOD]) + "\n")  # fails: delimiter
+    changed = GOOD[0].replace("Jose.Nunez@Gmail.com", "jose@new.io")
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, changed, GOOD[2]]) + "\n")
+    staged = "select source_record_id, email from staging.candidate_records order by 1"
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["failed", "loaded"]
+        current = con.execute(staged).fetchall()
+    assert current == [("SJ-1", "jose@new.io"), ("SJ-3", None)]
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")  # fixed, dropped again
+    (home / "inbox" / "stackjobs" / "2026-11-02.csv").unlink()  # archived: the late one is alone in the inbox
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["skipped"]
+        assert con.execute(staged).fetchall() == current
+        assert "2026-11-01.csv: older than 2026-11-02.csv, read as the current list of stackjobs" in caplog.text
         run_checks(con)
 
 
