@@ -1053,6 +1053,18 @@ def test_a_quarantined_record_a_full_export_no_longer_lists_is_no_longer_held_ba
         run_checks(con)
 
 
+def test_status_counts_a_row_without_an_id_that_every_export_sends_again_once(settings, home):
+    """A row without an id was counted once per file and line: a nightly export sending the same broken row
+    counted one more record held back every night."""
+    noid = GOOD[1].replace("SJ-2,", ",", 1)
+    for day in (1, 2, 3):
+        write(home, "stackjobs", f"2026-11-0{day}.csv", "\n".join([HEADER, GOOD[0], noid] + [GOOD[2]] * (day == 3)) + "\n")
+    write(home, "stackjobs", "2026-11-04.csv", "\n".join([HEADER, GOOD[0], noid.replace("ann@x.io", "ann@y.io")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert quarantine_by_rule(con) == [("stackjobs", "record_id_present", 2)]  # two different rows
+
+
 def test_status_shows_a_file_failed_then_loaded_as_loaded_under_a_frozen_clock(settings, home):
     """files_by_status picked each file's latest attempt by started_at alone: under CANDOR_NOW (a test,
     a replay) every attempt has the same time, and a cut export loaded after raising the share showed failed."""
