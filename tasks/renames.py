@@ -85,19 +85,25 @@ def apply_renames(con: duckdb.DuckDBPyConnection, sources: list[SourceConfig], c
                                               "union select distinct source_name from raw.source_records where list_contains($old, source_name)",
                                               {"old": params["old"]}).fetchall()}
         # a rename whose old name holds nothing (applied before, the key removed and written again) moves nothing
+        for old, new in renames:
+            if old not in holding:
+                log.warning("sources.yaml renames %s to %s, but the warehouse holds nothing of %s: nothing to move "
+                            "(misspelt, or renamed before)", old, new, old)
         taken = [(old, new, rows, files) for old, new in renames if new not in leaving and old in holding
                  for rows, files in [con.execute(
                      f"select (select count(*) from staging.candidate_records where source_name = $source) "
                      f"+ (select count(*) from staging.stage_changes where source_name = $source) "
-                     f"+ (select count(*) from ({sql_text('staging/held_back_records')})), "
+                     f"+ (select count(*) from ({sql_text('staging/held_back_records')})) "
+                     f"+ (select count(*) from core.identity_links where source_name = $source), "
                      f"(select count(*) from meta.ingested_files where source_name = $source) "
                      f"+ (select count(*) from meta.watermarks where source_name = $source)", {"source": new}).fetchone()]
                  if rows or files]
         if taken:  # raw keeps a retired source's rows (append-only): they are history, not data of its own
             raise ConfigError("\n".join(
                 f"sources.yaml: cannot rename {old} to {new}: the warehouse still holds {new}'s own data ({rows} "
-                f"record(s) staged or held back, {files} file(s) and cursor(s)); retire {new} first (one run with "
-                f"{old}'s entry as it was and `retired: [{new}]`: docs/operations.md, Removing a source), "
+                f"record(s) staged, held back or linked, {files} file(s) and cursor(s)); retire {new} first (one "
+                f"ingest with {old}'s entry as it was and `retired: [{new}]`, then `candor resolve`: docs/operations.md, "
+                f"Removing a source), "
                 f"or give {new} a renamed_from too if the two names are swapped" for old, new, rows, files in taken))
         seq = scalar(con, "select coalesce(max(seq), 0) + 1 from meta.source_renames")
         # a new name's own history (a source retired under it: raw versions and deletes, quarantine) is put under
@@ -149,7 +155,8 @@ def retire_sources(con: duckdb.DuckDBPyConnection, names: list[str], settings: S
             con.execute(f"insert into retired_ids select $source, source_record_id from "
                         f"({sql_text('staging/held_back_records')}) except select * from retired_ids", {"source": name})
         if not scalar(con, "select count(*) from retired_ids") and not scalar(
-                con, "select count(*) from meta.ingested_files where list_contains($names, source_name)", params):
+                con, "select (select count(*) from meta.ingested_files where list_contains($names, source_name)) "
+                     "+ (select count(*) from meta.watermarks where list_contains($names, source_name))", params):
             return {}
         con.execute("""
             insert into raw.source_records

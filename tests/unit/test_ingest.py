@@ -1308,7 +1308,7 @@ def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_t
     config.write_text(original.replace("  - name: boardtwo\n", "  - name: boardtwo\n    renamed_from: stackjobs\n")
                       .replace("  - name: stackjobs\n", "  - name: gone_board\n"))
     with writer(settings) as con, pytest.raises(ConfigError, match="cannot rename stackjobs to boardtwo: the warehouse "
-                                                                   r"still holds boardtwo's own data \(1 record\(s\) staged or held back, 1 file"):
+                                                                   r"still holds boardtwo's own data \(2 record\(s\) staged, held back or linked, 1 file"):
         ingest(con, settings)
     with writer(settings) as con:
         assert source_rows(con) == rows
@@ -1376,15 +1376,23 @@ def test_a_retired_source_leaves_nothing_held_or_counted_and_added_back_loads_it
     with writer(settings) as con:
         ingest(con, settings)
         assert scalar(con, "select count(*) from staging.candidate_records") == 6
+        resolve(con, settings)
     config.write_text(original + "retired: [stack_jobs]\n")
     with writer(settings) as con:
         ingest(con, settings)
     rename_in_config(home, ("stackjobs", "stack_jobs"))
     config.write_text(config.read_text().replace("retired: [stack_jobs]\n", ""))
+    # its links go with the next resolve: renamed onto before, the renamed records' links would go with them
+    with writer(settings) as con, pytest.raises(ConfigError, match=r"still holds stack_jobs's own data \(3 record\(s\) "
+                                                                   r"staged, held back or linked"):
+        ingest(con, settings)
     with writer(settings) as con:
+        resolve(con, settings)
         ingest(con, settings)
         assert con.execute("select source_name, count(*) from staging.candidate_records group by 1").fetchall() == [
             ("stack_jobs", 3)]
         assert quarantine_by_rule(con) == [("stack_jobs", "contact_present", 1)]
         resolve(con, settings)
+        assert con.execute("select source_name, count(*) from core.identity_links group by 1").fetchall() == [
+            ("stack_jobs", 3)]
         run_checks(con)
