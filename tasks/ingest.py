@@ -18,12 +18,13 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import StepTimer, utcnow
+from tasks.renames import apply_renames, retire_sources
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources, select_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources_file, natural_key, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar, select, transaction
+from tasks.warehouse import scalar, select, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -183,17 +184,9 @@ def delete_absent_records(
         ).fetchall()]
         # records quarantine holds back (never staged, or not since) that the list leaves out are gone too:
         # a delete row each, once, so `candor status` stops counting them; they do not count against the share
-        held = [rid for (rid,) in con.execute(f"""
-            select q.source_record_id
-            from (select source_record_id, max(quarantined_at) as quarantined_at from staging.quarantine
-                  where source_name = ? and source_record_id is not null group by all) q
-            left join ({_LAST_DELETES}) d using (source_record_id)
-            anti join batch_present p using (source_record_id)
-            anti join (select source_record_id from staging.candidate_records where source_name = ?) s
-                using (source_record_id)
-            where d.deleted_at is null or d.deleted_at < q.quarantined_at
-            order by 1
-        """, [source.name, source.name, source.name]).fetchall()]
+        held = [rid for (rid,) in con.execute(
+            f"select source_record_id from ({sql_text('staging/held_back_records')}) "
+            f"anti join batch_present using (source_record_id) order by 1", {"source": source.name}).fetchall()]
         share = source.max_delete_share
         if len(absent) > share * staged:
             raise FileError(
@@ -329,7 +322,8 @@ def ingest_file(
     """Ingests one file unless its content was loaded before; unreadable files are reported, not raised.
 
     `newest`: no later file of the source is in the inbox; only then does a full export delete the
-    records it leaves out (an older one read late, a failed file tried again, is not the current list).
+    records it leaves out. A full export older than the one last read as the current list (a failed file
+    fixed and dropped again late) is skipped with a warning: it is no current list, nor current versions.
     """
     display = str(path)
     try:
@@ -350,6 +344,16 @@ def ingest_file(
                            "where source_name = ? and rows_deleted_absent is not null", [sha, source.name])
     if seen:
         return FileResult(source.name, display, "skipped")
+    if source.full_export:
+        # an export older (by name) than the one read as the current list is superseded: read, it put its older
+        # versions back in staging and staged again the records the newer list left out (read as the list, deleted
+        # the newer list's new records too)
+        current = scalar(con, "select arg_max(file_path, (finished_at, rowid)) from meta.ingested_files "
+                              "where source_name = ? and rows_deleted_absent is not null", [source.name])
+        if current and natural_key(Path(current).name) > natural_key(path.name):
+            log.warning("%s: older than %s, read as the current list of %s: superseded, not read (move it out of "
+                        "the inbox)", display, Path(current).name, source.name)
+            return FileResult(source.name, display, "skipped")
     timer = StepTimer(display, log, STEP_LOG_MIN_S)
     try:
         read = read_file(con, path, source)
@@ -396,9 +400,9 @@ def warn_of_unnamed_sources(con: duckdb.DuckDBPyConnection, names: list[str]) ->
     """Warns of each source staging still holds that sources.yaml no longer names (a source renamed or removed)."""
     for name, records in select(con, "staging/unnamed_sources", {"names": names}).itertuples(index=False):
         log.warning("staging holds %d record(s) of source %s, which sources.yaml no longer names: renamed or removed? "
-                    "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its "
-                    "records again under its new name); retire the old name as docs/operations.md says (Renaming a "
-                    "source)", records, name)
+                    "They stay staged and contactable, updated and deleted by nothing; a renamed source says "
+                    "`renamed_from: %s` in sources.yaml (docs/operations.md, Renaming a source), a removed one is "
+                    "retired as docs/operations.md says (Removing a source)", records, name, name)
 
 
 def ingest(
@@ -409,7 +413,10 @@ def ingest(
     # Imported here: the API runner builds on this module's write_batch.
     from tasks.sources.api import ingest_api
 
-    configured = load_sources(settings.config_dir)
+    read = load_sources_file(settings.config_dir)
+    configured = read.sources
+    apply_renames(con, configured, settings.config_dir, settings)
+    retire_sources(con, read.retired, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])
     sources = select_sources(configured, only)
     results = []

@@ -8,6 +8,7 @@ from tasks.identity.overrides import read_overrides
 from tasks.journey.consent import read_do_not_contact
 from tasks.journey.segments import check_segments, load_segments
 from tasks.journey.stages import load_stage_map
+from tasks.renames import check_overrides_renamed
 from tasks.settings import Settings, load_settings
 from tasks.sources.registry import load_sources
 
@@ -20,7 +21,8 @@ def check_config(settings: Settings | None = None) -> None:
     failed the night after ingest and resolve had committed. Each segment's `where:` is bound against an
     empty core.segment_people (check_segments: a column it names must exist, it must be a boolean);
     identity_overrides.yaml is read as written (YAML, keys, record key form; a typo there failed the night
-    after ingest had committed); resolve checks its records against staging, which tonight's ingest may add to.
+    after ingest had committed), and none of its records may name a source sources.yaml renames away
+    (renamed_from); resolve checks its records against staging, which tonight's ingest may add to.
     """
     settings = settings or load_settings()
     config = settings.config_dir
@@ -31,6 +33,11 @@ def check_config(settings: Settings | None = None) -> None:
                          "overrides": lambda: read_overrides(config)}.items():
         try:
             read[name] = reader()
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if not problems:
+        try:
+            check_overrides_renamed(config, read["sources"])
         except ConfigError as exc:
             problems.append(str(exc))
     if problems:

@@ -22,12 +22,13 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """Returns (source, rule, records) for the records quarantine still holds back: a record quarantined
-    again by every re-sent export counts once (a row without an id: once per file and line), and a
+    again by every re-sent export counts once (a row without an id: once per content, or per file and line when
+    it could not be read at all), and a
     record whose source sent a version that was staged after it was quarantined, or deleted it since (an API's
     deletion, a full export no longer listing it), counts no more."""
     return con.execute("""
         select q.source_name, q.rule,
-               count(distinct coalesce(q.source_record_id, q.file_path || ':' || q.row_number)) as records
+               count(distinct coalesce(q.source_record_id, q.payload_sha256, q.file_path || ':' || q.row_number)) as records
         from staging.quarantine q
         where not exists (select 1 from staging.candidate_records s where s.source_name = q.source_name
                             and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)

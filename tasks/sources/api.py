@@ -40,7 +40,7 @@ from tasks.sources.http import ApiError, RetryPolicy, api_key, client
 from tasks.sources.registry import SourceConfig
 from tasks.staging import stage
 from tasks.validate import validate_batch
-from tasks.warehouse import scalar, transaction
+from tasks.warehouse import scalar, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -160,16 +160,17 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
     con.execute("create or replace temp table batch_deletes as select unnest(?::varchar[]) as source_record_id, "
                 "unnest(?::varchar[]) as payload, unnest(?::varchar[]) as stage_prefix",
                 [ids, payloads, [stage_row_prefix(i) for i in ids]])
-    # Stage rows of a deleted record go too, each with its own delete event.
-    con.execute("""
+    # Stage rows of a deleted record go too, each with its own delete event: staged ones, and those quarantine
+    # holds back (`candor status` counts them until they are deleted)
+    con.execute(f"""
         create or replace temp table batch_delete_ids as
         select source_record_id, payload from batch_deletes
         union all
-        select s.source_record_id, json_object('id', s.source_record_id, 'deleted_with', d.source_record_id)::varchar
-        from staging.stage_changes s join batch_deletes d
-          on starts_with(s.source_record_id, d.stage_prefix)
-        where s.source_name = ?
-    """, [source.name])
+        select distinct s.source_record_id, json_object('id', s.source_record_id, 'deleted_with', d.source_record_id)::varchar
+        from (select source_record_id from staging.stage_changes where source_name = $source
+              union all select source_record_id from ({sql_text('staging/held_back_records')})) s
+        join batch_deletes d on starts_with(s.source_record_id, d.stage_prefix)
+    """, {"source": source.name})
     con.execute("""
         insert into raw.source_records
             (source_name, source_record_id, op, payload, payload_sha256, file_path, row_number, batch_id, ingested_at)
@@ -219,15 +220,17 @@ def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_
     Stage rows are `app:<record id>:…` (stage_row_prefix), so their record is the id's second part."""
     if not changed:  # a page of unchanged records (a full scan of a quiet source) reads no stage rows
         return
-    con.execute("""
+    # staged stage rows, and those quarantine holds back (an application dated 2062), which `candor status` counts
+    con.execute(f"""
         create or replace temp table batch_stale_stages as
-        select s.source_record_id,
+        select distinct s.source_record_id,
                json_object('id', s.source_record_id, 'no_longer_given_by', split_part(s.source_record_id, ':', 2))::varchar as payload
-        from staging.stage_changes as s
-        where s.source_name = ? and starts_with(s.source_record_id, 'app:')
-          and split_part(s.source_record_id, ':', 2) in (select unnest(?::varchar[]))
-          and s.source_record_id not in (select unnest(?::varchar[]))
-    """, [source.name, changed, [str(r["id"]) for r in stage_rows]])
+        from (select source_record_id from staging.stage_changes where source_name = $source
+              union all select source_record_id from ({sql_text('staging/held_back_records')})) as s
+        where starts_with(s.source_record_id, 'app:')
+          and split_part(s.source_record_id, ':', 2) in (select unnest($changed::varchar[]))
+          and s.source_record_id not in (select unnest($given::varchar[]))
+    """, {"source": source.name, "changed": changed, "given": [str(r["id"]) for r in stage_rows]})
     if not scalar(con, "select count(*) from batch_stale_stages"):
         return
     con.execute("""
@@ -359,16 +362,20 @@ def _finish(con, source: SourceConfig, connector, run: Run, settings: Settings) 
     caught_up = True
     if run.full:
         # records with staged stage rows count too: a quarantined candidate's stage rows are staged without it
-        # (the guard below counts only the staged candidates among them)
-        unseen = dict(con.execute("""
+        # (the guard below counts only the staged candidates among them); so do candidates quarantine holds back
+        # (no stage rows: no application, or only quarantined ones), which `candor status` counts until deleted
+        unseen = dict(con.execute(f"""
             select source_record_id, bool_or(staged) from (
-                select source_record_id, true as staged from staging.candidate_records where source_name = ?
+                select source_record_id, true as staged from staging.candidate_records where source_name = $source
                 union all
                 select split_part(source_record_id, ':', 2), false from staging.stage_changes
-                where source_name = ? and starts_with(source_record_id, 'app:'))
-            where source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = ?)
+                where source_name = $source and starts_with(source_record_id, 'app:')
+                union all
+                select source_record_id, false from ({sql_text('staging/held_back_records')})
+                where not starts_with(source_record_id, 'app:'))
+            where source_record_id not in (select source_record_id from meta.api_seen_ids where source_name = $source)
             group by 1 order by 1
-        """, [source.name, source.name, source.name]).fetchall())
+        """, {"source": source.name}).fetchall())
         missing = list(unseen)
         still_there = connector.existing(missing) if missing else []
         if still_there:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import glob
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from tasks.config import ConfigError, load_model
+from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.settings import iana_zone
 
 # Canonical candidate fields a mapping may target (issue #2), plus the few the kinds need.
@@ -31,12 +31,20 @@ FILE_KEYS = ("path", "delimiter", "encoding")
 API_KEYS = ("base_url", "api_key_env", "api_key_secret", "per_page", "overlap_s", "reconcile_every_h")
 
 
+def natural_key(text: str) -> list:
+    """Sort key of a file name or path in natural order: numbers compare as numbers (2026-9-30 before 2026-10-01)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
 class SourceConfig(BaseModel):
     """One source: a file drop under inbox/ (csv, jsonl, json, referrals, ats_status) or an ATS API."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    renamed_from: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]*$",
+        description="the source's earlier name: the next ingest moves its records, files, cursors and quarantine to this one")
     kind: Literal["csv", "jsonl", "json", "referrals", "ats_status", "greenhouse", "lever"]
     channel: Literal["job_board", "referral", "ats", "career_site", "agency", "event"]
     path: str | None = Field(default=None, description="glob under inbox/, or an absolute glob (a drop folder elsewhere)")
@@ -138,8 +146,7 @@ class SourceConfig(BaseModel):
         path = self.path or ""
         pattern = path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
         found = [Path(p) for p in glob.glob(pattern, recursive=True)]
-        return sorted((p for p in found if p.is_file()),
-                      key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(p))])
+        return sorted((p for p in found if p.is_file()), key=lambda p: natural_key(str(p)))
 
 
 class SourcesFile(BaseModel):
@@ -147,6 +154,8 @@ class SourcesFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     sources: list[SourceConfig]
+    # sources removed for good: ingest deletes what the warehouse still holds of them (tasks/renames.py)
+    retired: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> "SourcesFile":
@@ -159,7 +168,47 @@ class SourcesFile(BaseModel):
 
 def load_sources(config_dir: Path) -> list[SourceConfig]:
     """Reads config/sources.yaml; raises ConfigError naming file, line and field."""
-    return load_model(config_dir / "sources.yaml", SourcesFile).sources
+    return load_sources_file(config_dir).sources
+
+
+def load_sources_file(config_dir: Path) -> SourcesFile:
+    """Reads config/sources.yaml whole (its sources and the names it retires); raises ConfigError naming file, line and field."""
+    path = config_dir / "sources.yaml"
+    read = load_model(path, SourcesFile)
+    _check_renames(path, read.sources)
+    configured = {s.name for s in read.sources} | {s.renamed_from for s in read.sources if s.renamed_from}
+    taken = [(i, name) for i, name in enumerate(read.retired) if name in configured]
+    if taken:
+        node = read_yaml(path)[1]
+        raise ConfigError("\n".join(f"{path}:{line_of(node, ('retired', i)) or 1}: retired: {name} is a source of "
+                                    f"sources.yaml (or renamed from): a source added back leaves `retired`" for i, name in taken))
+    return read
+
+
+def _check_renames(path: Path, sources: list[SourceConfig]) -> None:
+    """Each `renamed_from` names another source, no two the same one, and not one still configured as it is
+    (its records would move away while it goes on reading its files or API); sources swapping names each name
+    the other. Raises ConfigError naming file and line."""
+    names = {s.name: s for s in sources}
+    olds = [s.renamed_from for s in sources if s.renamed_from]
+    problems = []
+    for i, source in enumerate(sources):
+        old = source.renamed_from
+        if old is None:
+            continue
+        if old == source.name:
+            problem = "names the source itself"
+        elif olds.count(old) > 1:
+            problem = f"{old} is renamed to two sources ({', '.join(s.name for s in sources if s.renamed_from == old)})"
+        elif old in names and not names[old].renamed_from:
+            problem = (f"{old} is still a source of sources.yaml: drop {old}'s entry (the rename moves its records to "
+                       f"{source.name}), or give {old} a renamed_from too (names swapped in one change)")
+        else:
+            continue
+        problems.append(f"{path}:{line_of(read_yaml(path)[1], ('sources', i, 'renamed_from')) or 1}: "
+                        f"sources.{i}.renamed_from: {problem}")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 def select_sources(sources: list[SourceConfig], only: list[str] | None) -> list[SourceConfig]:

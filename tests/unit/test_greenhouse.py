@@ -229,6 +229,27 @@ def test_incremental_run_fetches_only_changed_records_with_overlap(home, fake):
         run_checks(con)
 
 
+def test_a_renamed_source_goes_on_incrementally_from_its_watermark_with_its_records_and_quarantine(home, fake):
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before, held = warehouse_state(con), quarantine_by_rule(con)
+        cursors = con.execute("select cursor_name, value from meta.watermarks order by 1").fetchall()
+    fake.requests.clear()
+    renamed = configure(home, fake.url, now=NOW + timedelta(hours=6), name="gh_main", renamed_from="greenhouse")
+    with writer(renamed) as con:
+        report = ingest(con, renamed)
+        # incremental from the old watermark, not a first full load: nothing read again
+        assert fake.data_requests(PATH) == [{"per_page": "25", "updated_after": "2026-11-20T11:59:00Z"}] * 2
+        assert report.summary_rows()[0]["read"] == 0
+        assert warehouse_state(con) == before
+        assert quarantine_by_rule(con) == [("gh_main", r, n) for _, r, n in held]
+        assert con.execute("select cursor_name, value from meta.watermarks where cursor_name <> 'watermark' "
+                           "and source_name = 'gh_main' order by 1").fetchall() == [c for c in cursors if c[0] != "watermark"]
+        assert con.execute("select distinct source_name from staging.stage_changes").fetchall() == [("gh_main",)]
+        run_checks(con)
+
+
 def test_an_api_clock_behind_candors_dates_the_watermark_so_no_update_is_missed(home, fake):
     # updated_after compares updated_at, a time on Greenhouse's clock: with the watermark on Candor's, a
     # candidate updated just after a run started on an API whose clock runs 10 minutes behind was older
@@ -331,6 +352,31 @@ def test_a_deleted_candidate_that_was_quarantined_loses_its_staged_stage_rows_at
         assert after["stages"] == [r for r in before["stages"] if not r[0].startswith(f"app:{gone}:")]
         assert after["staged"] == before["staged"]
         run_checks(con)
+
+
+def test_a_candidate_only_ever_quarantined_that_the_full_scan_no_longer_lists_is_no_longer_held_back(home, fake):
+    # the full scan deleted staged candidates and those with staged stage rows; one only ever in quarantine (a broken
+    # email, no application) that Greenhouse deleted or merged went on counting in `candor status` as held back
+    cid = min(fake.candidates)
+    fake.update(cid, NOW - timedelta(days=1), email_addresses=[{"value": "not-an-address", "type": "personal"}],
+                phone_numbers=[], applications=[])
+    settings = configure(home, fake.url, reconcile_every_h=0)
+    with writer(settings) as con:
+        ingest(con, settings)
+        before = warehouse_state(con)
+        held = quarantine_by_rule(con)
+    assert ("greenhouse", "email_syntax") in [(s, r) for s, r, _ in held]
+    assert str(cid) not in {r[0] for r in before["staged"]} | {r[0].split(":")[1] for r in before["stages"]}
+    fake.delete(cid)
+    for hours in (1, 2):  # a second full scan without it deletes it no second time
+        rescan = configure(home, fake.url, now=NOW + timedelta(hours=hours), reconcile_every_h=0)
+        with writer(rescan) as con:
+            report = ingest(con, rescan)
+            assert report.summary_rows()[0]["deleted"] == 0 and not report.failures  # no staged record deleted
+            assert quarantine_by_rule(con) == [(s, r, n - (r == "email_syntax")) for s, r, n in held if n - (r == "email_syntax")]
+            assert con.execute("select op from raw.source_records where source_record_id = ? order by ingested_at",
+                               [str(cid)]).fetchall() == [("upsert",), ("delete",)]
+            run_checks(con)
 
 
 def test_a_full_scan_quarantines_again_only_what_it_did_not_quarantine_before(home, fake):
@@ -519,6 +565,36 @@ def test_an_application_dated_in_the_future_quarantines_its_stage_rows_not_its_c
                            ).fetchone() == (datetime.fromisoformat(real["applied_at"].replace("Z", "+00:00")), str(real["jobs"][0]["id"]))
         assert con.execute("select rule, count(*) from staging.quarantine where starts_with(source_record_id, ?) group by rule",
                            [f"app:{cid}:{typo['id']}:"]).fetchall() == [("changed_at_not_future", 2)]
+
+
+def test_stage_rows_only_ever_quarantined_go_with_their_application_or_candidate(home, fake):
+    # stale stage rows and a deleted candidate's stage rows were looked for among the staged ones only: the
+    # quarantined rows of an application dated 2062 went on counting in `candor status` as held back after the
+    # recruiter deleted that application, or Greenhouse the candidate
+    ids = [c for c, v in sorted(fake.candidates.items()) if len(v["applications"]) == 1 and v["applications"][0]["status"] == "active"][:2]
+    typos = {}
+    for cid in ids:
+        real = fake.candidates[cid]["applications"][0]
+        typos[cid] = {**real, "id": real["id"] + 5_000_000, "applied_at": "2062-03-01T10:00:00Z", "last_activity_at": "2062-03-01T10:00:00Z"}
+        fake.update(cid, NOW - timedelta(hours=1), applications=[real, typos[cid]])
+    settings = configure(home, fake.url, reconcile_every_h=24)
+    with writer(settings) as con:
+        ingest(con, settings)
+        held = dict(((s, r), n) for s, r, n in quarantine_by_rule(con))
+    assert held[("greenhouse", "changed_at_not_future")] == 4  # two stage rows per application
+    fake.update(ids[0], NOW + timedelta(minutes=30), applications=[fake.candidates[ids[0]]["applications"][0]])
+    fake.delete(ids[1])
+    for hours in (1, 25):  # an incremental run sees the application go, the next full scan the candidate
+        later = configure(home, fake.url, now=NOW + timedelta(hours=hours), reconcile_every_h=24)
+        with writer(later) as con:
+            ingest(con, later)
+            quarantined = [i for (i,) in con.execute(
+                "select source_record_id from staging.quarantine where rule = 'changed_at_not_future'").fetchall()]
+            assert {(s, r): n for s, r, n in quarantine_by_rule(con)}.get(("greenhouse", "changed_at_not_future")) == (
+                2 if hours == 1 else None)
+            assert con.execute("select count(*) from raw.source_records where op = 'delete' and source_record_id in "
+                               "(select unnest(?::varchar[]))", [quarantined]).fetchone()[0] == (2 if hours == 1 else 4)
+            run_checks(con)
 
 
 def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):

@@ -1208,7 +1208,7 @@ def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
             ("a:1", 1), ("b:1", 1)]
 
 
-def test_migration_050_gives_stored_splink_edges_the_model_version_of_the_run_that_made_them(settings):
+def test_migration_053_gives_stored_splink_edges_the_model_version_of_the_run_that_made_them(settings):
     from tasks.warehouse import migrate
 
     vickie = {"first": "vickie", "last": "rivers", "city": "New York", "title": "nurse"}

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tasks.config import ConfigError
 from tasks.identity.resolve import resolve
 from tasks.ingest import FileResult, IngestReport, ingest
+from tasks.preflight import check_config
+from tasks.sources.registry import load_sources
 from tasks.status import files_by_status, quarantine_by_rule
 from tasks.warehouse import run_checks, scalar, writer
 
@@ -974,13 +977,36 @@ def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_o
         assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
             ("SJ-1",), ("SJ-2",)]
         assert "1 row(s) could not be read: no record absent from it is deleted" in caplog.text
-    # an export older than the newest one (by name), read late, adds its records and deletes none
+    # an export older than the current list (by name), read late, deletes none and brings back none of the
+    # records a newer list left out (SJ-3): it is skipped (it added them until 2026-11-27)
     write(home, "stackjobs", "2026-10-31.csv", "\n".join([HEADER, GOOD[2]]) + "\n")
     with writer(settings) as con:
         report = ingest(con, settings, ["stackjobs"])
-        assert [(f.file.rsplit("/", 1)[1], f.rows_deleted) for f in report.files if f.status == "loaded"] == [
-            ("2026-10-31.csv", 0)]
-        assert scalar(con, "select count(*) from staging.candidate_records") == 3
+        assert [f.status for f in report.files] == ["skipped"] * 4
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1",), ("SJ-2",)]
+        run_checks(con)
+
+
+def test_a_full_export_older_than_the_current_list_read_late_neither_undoes_its_updates_nor_brings_back_what_it_left_out(
+        settings, home, caplog):
+    """A failed export fixed and dropped again after a newer one was read as the list was loaded: its older
+    versions replaced the newer ones in staging, and the records the newer list had left out were staged again."""
+    full_export(home)
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER.replace(",", ";"), *GOOD]) + "\n")  # fails: delimiter
+    changed = GOOD[0].replace("Jose.Nunez@Gmail.com", "jose@new.io")
+    write(home, "stackjobs", "2026-11-02.csv", "\n".join([HEADER, changed, GOOD[2]]) + "\n")
+    staged = "select source_record_id, email from staging.candidate_records order by 1"
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["failed", "loaded"]
+        current = con.execute(staged).fetchall()
+    assert current == [("SJ-1", "jose@new.io"), ("SJ-3", None)]
+    write(home, "stackjobs", "2026-11-01.csv", "\n".join([HEADER, *GOOD]) + "\n")  # fixed, dropped again
+    (home / "inbox" / "stackjobs" / "2026-11-02.csv").unlink()  # archived: the late one is alone in the inbox
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["skipped"]
+        assert con.execute(staged).fetchall() == current
+        assert "2026-11-01.csv: older than 2026-11-02.csv, read as the current list of stackjobs" in caplog.text
         run_checks(con)
 
 
@@ -1025,6 +1051,18 @@ def test_a_quarantined_record_a_full_export_no_longer_lists_is_no_longer_held_ba
                            "order by ingested_at").fetchall() == [("upsert",), ("delete",), ("upsert",)]
         assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
         run_checks(con)
+
+
+def test_status_counts_a_row_without_an_id_that_every_export_sends_again_once(settings, home):
+    """A row without an id was counted once per file and line: a nightly export sending the same broken row
+    counted one more record held back every night."""
+    noid = GOOD[1].replace("SJ-2,", ",", 1)
+    for day in (1, 2, 3):
+        write(home, "stackjobs", f"2026-11-0{day}.csv", "\n".join([HEADER, GOOD[0], noid] + [GOOD[2]] * (day == 3)) + "\n")
+    write(home, "stackjobs", "2026-11-04.csv", "\n".join([HEADER, GOOD[0], noid.replace("ann@x.io", "ann@y.io")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert quarantine_by_rule(con) == [("stackjobs", "record_id_present", 2)]  # two different rows
 
 
 def test_status_shows_a_file_failed_then_loaded_as_loaded_under_a_frozen_clock(settings, home):
@@ -1169,8 +1207,9 @@ def test_a_source_renamed_in_sources_yaml_is_named_in_a_warning_while_staging_st
         ingest(con, settings)
     assert [r.getMessage() for r in caplog.records if "no longer names" in r.getMessage()] == [
         "staging holds 3 record(s) of source stack_jobs, which sources.yaml no longer names: renamed or removed? "
-        "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its records "
-        "again under its new name); retire the old name as docs/operations.md says (Renaming a source)"]
+        "They stay staged and contactable, updated and deleted by nothing; a renamed source says `renamed_from: "
+        "stack_jobs` in sources.yaml (docs/operations.md, Renaming a source), a removed one is retired as "
+        "docs/operations.md says (Removing a source)"]
 
 
 def test_an_address_at_an_internationalised_domain_is_staged_in_its_idna_form_and_links_its_ascii_spelling(settings, home):
@@ -1211,3 +1250,189 @@ def test_a_full_name_written_last_name_first_is_keyed_in_the_order_of_separate_n
                         "SJ-1": "zoe muller"}
         assert con.execute("select full_name, first_name, last_name from staging.candidate_records "
                            "where source_record_id = 'ET-3'").fetchall() == [("da Silva, Ana Maria", "Ana Maria", "da Silva")]
+
+
+def rename_in_config(home: Path, *renames: tuple[str, str]) -> None:
+    """Renames sources in the home's sources.yaml, each `- name: OLD` to `- name: NEW` with `renamed_from: OLD`."""
+    config = home / "config" / "sources.yaml"
+    text = config.read_text()
+    for old, new in renames:  # through a placeholder: a swap renames each name once
+        text = text.replace(f"  - name: {old}\n", f"  - name: @{new}\n    renamed_from: {old}\n", 1)
+    config.write_text(text.replace("- name: @", "- name: "))
+
+
+def source_rows(con) -> list[tuple]:
+    """(table, source name, rows) for every table keyed by source name, and the record keys the identity tables hold."""
+    tables = ("raw.source_records", "staging.candidate_records", "staging.stage_changes", "staging.quarantine",
+              "staging.deleted_records", "meta.ingested_files", "meta.watermarks", "core.identity_links", "core.identity_keys")
+    rows = [(t, *r) for t in tables for r in con.execute(f"select source_name, count(*) from {t} group by 1 order by 1").fetchall()]
+    keys = con.execute("select split_part(k, ':', 1), count(*) from (select record_key as k from core.identity_links union all "
+                       "select record_key from core.identity_keys union all select ats_person_id from core.identity_keys "
+                       "union all select unnest([record_key_l, record_key_r]) from core.identity_edges) "
+                       "where k is not null group by 1 order by 1").fetchall()
+    return rows + [("record keys", *k) for k in keys]
+
+
+def test_a_source_renamed_with_renamed_from_keeps_its_records_persons_files_quarantine_and_cursors(settings, home):
+    """A rename made the source a new one: every record staged twice, files read again, cursors and
+    quarantine left behind under the old name, records of the old name updated by nothing."""
+    bad = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD, bad]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        con.execute("insert into meta.watermarks values ('stackjobs', 'watermark', '2026-11-01T00:00:00+00:00', now())")
+        resolve(con, settings)
+        persons = con.execute("select source_record_id, person_id from core.identity_links order by 1").fetchall()
+        # the same export sent again is one more file, and nothing more
+        before = [(t, n.replace("stackjobs", "stack_jobs"), c + (t == "meta.ingested_files")) for t, n, c in source_rows(con)]
+        sources = con.execute("select person_id, sources from core.persons order by 1").fetchall()
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, *GOOD, bad]) + "\n\n")  # the same export again
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert source_rows(con) == before  # nothing staged twice, nothing left under the old name
+        assert con.execute("select source_name, value from meta.watermarks").fetchall() == [
+            ("stack_jobs", "2026-11-01T00:00:00+00:00")]
+        assert quarantine_by_rule(con) == [("stack_jobs", "contact_present", 1)]
+        assert files_by_status(con) == [("stack_jobs", "loaded", 2)]
+        result = resolve(con, settings)
+        assert (result.records_scored, result.records_removed, result.persons_created) == (0, 0, 0)
+        assert con.execute("select source_record_id, person_id from core.identity_links order by 1").fetchall() == persons
+        assert con.execute("select person_id, sources from core.persons order by 1").fetchall() == [
+            (p, ["stack_jobs"]) for p, s in sources]
+        assert con.execute("select old_name, new_name from meta.source_renames").fetchall() == [("stackjobs", "stack_jobs")]
+        run_checks(con)
+        after = source_rows(con)
+    with writer(settings) as con:  # a second run changes nothing
+        ingest(con, settings)
+        assert source_rows(con) == after
+        assert scalar(con, "select count(*) from meta.source_renames") == 1
+
+
+def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_the_old_name(settings, home):
+    config = home / "config" / "sources.yaml"
+    stackjobs = config.read_text().split("  - name: stackjobs\n", 1)[1].split("\n\n", 1)[0]
+    config.write_text(config.read_text() + "\n  - name: boardtwo\n" + stackjobs.replace("stackjobs/", "boardtwo/") + "\n")
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    write(home, "boardtwo", "a.csv", "\n".join([HEADER, GOOD[0].replace("SJ-1", "BT-1")]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        persons = con.execute("select source_record_id, person_id from core.identity_links order by 1").fetchall()
+        rows = source_rows(con)
+    staged = "select source_name, count(*) from staging.candidate_records group by 1 order by 1"
+    original = config.read_text()
+    rename_in_config(home, ("stackjobs", "boardtwo"), ("boardtwo", "stackjobs"))  # swapped in one change
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute(staged).fetchall() == [("boardtwo", 3), ("stackjobs", 1)]
+        assert scalar(con, "select source_name from staging.candidate_records where source_record_id = 'BT-1'") == "stackjobs"
+        ingest(con, settings)  # the same sources.yaml again: swapped once, not back
+        assert con.execute(staged).fetchall() == [("boardtwo", 3), ("stackjobs", 1)]
+        assert resolve(con, settings).records_scored == 0
+        run_checks(con)
+    swapped = config.read_text()
+    config.write_text(swapped.replace("    renamed_from: stackjobs\n", "").replace("    renamed_from: boardtwo\n", ""))
+    with writer(settings) as con:  # renamed_from dropped once the swap is done: nothing changes
+        ingest(con, settings)
+        assert con.execute(staged).fetchall() == [("boardtwo", 3), ("stackjobs", 1)]
+    rename_in_config(home, ("boardtwo", "stackjobs"), ("stackjobs", "boardtwo"))  # and swapped back
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert source_rows(con) == rows
+        assert con.execute("select source_record_id, person_id from core.identity_links order by 1").fetchall() == persons
+    config.write_text(original)
+    with writer(settings) as con:
+        ingest(con, settings)
+    # renaming onto a name that holds data of its own: an error naming both, nothing renamed
+    config.write_text(original.replace("  - name: boardtwo\n", "  - name: boardtwo\n    renamed_from: stackjobs\n")
+                      .replace("  - name: stackjobs\n", "  - name: gone_board\n"))
+    with writer(settings) as con, pytest.raises(ConfigError, match="cannot rename stackjobs to boardtwo: the warehouse "
+                                                                   r"still holds boardtwo's own data \(2 record\(s\) staged, held back or linked, 1 file"):
+        ingest(con, settings)
+    with writer(settings) as con:
+        assert source_rows(con) == rows
+    # a source renamed while it is still configured, or renamed to two: errors naming file and line
+    config.write_text(original.replace("  - name: boardtwo\n", "  - name: boardtwo\n    renamed_from: stackjobs\n"))
+    with pytest.raises(ConfigError, match=r"sources.yaml:\d+: sources.7.renamed_from: stackjobs is still a source"):
+        load_sources(settings.config_dir)
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    with pytest.raises(ConfigError, match=r"sources.yaml:\d+: sources.0.renamed_from: stackjobs is renamed to two "
+                                          r"sources \(stack_jobs, boardtwo\)"):
+        load_sources(settings.config_dir)
+    # a pair of identity_overrides.yaml naming the old name: an error naming file and line, before anything is renamed
+    config.write_text(original)
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    (home / "config" / "identity_overrides.yaml").write_text("must_link:\n  - [stackjobs:SJ-1, boardtwo:BT-1]\n")
+    with writer(settings) as con, pytest.raises(ConfigError, match=r"identity_overrides.yaml:2: must_link.0: stackjobs:SJ-1 "
+                                                                   "names source stackjobs, renamed to stack_jobs in "
+                                                                   "sources.yaml: write stack_jobs:SJ-1"):
+        ingest(con, settings)
+    with pytest.raises(ConfigError, match="write stack_jobs:SJ-1"):
+        check_config(settings)
+    with writer(settings) as con:
+        assert source_rows(con) == rows
+
+
+def test_a_retired_source_leaves_nothing_held_or_counted_and_added_back_loads_its_files_again(settings, home):
+    """Retired by hand (docs/operations.md: staging rows deleted), a source went on counting its files and
+    quarantine in `candor status`, and added back under its name it skipped its files as loaded: no record came back."""
+    bad = GOOD[1].replace("SJ-2,Ann,Lee,ann@x.io", "SJ-4,No,Contact,")
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD, bad]) + "\n")
+    config = home / "config" / "sources.yaml"
+    original = config.read_text()
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        raw = scalar(con, "select count(*) from raw.source_records")
+    entry = "  - name: stackjobs\n" + original.split("  - name: stackjobs\n", 1)[1].split("\n\n", 1)[0] + "\n\n"
+    config.write_text(original.replace(entry, "") + "retired: [stackjobs]\n")
+    for _ in range(2):  # the second run finds nothing left to retire
+        with writer(settings) as con:
+            ingest(con, settings)
+            assert [t for t, n, c in source_rows(con) if n == "stackjobs" and t.startswith(("staging", "meta"))] == [
+                "staging.quarantine", "staging.deleted_records"]  # quarantine keeps what it held, no longer held back
+            assert (files_by_status(con), quarantine_by_rule(con)) == ([], [])
+            assert scalar(con, "select count(*) from raw.source_records where op = 'delete'") == 4  # 3 staged, 1 held back
+            result = resolve(con, settings)
+            assert scalar(con, "select count(*) from core.identity_links") == 0
+            run_checks(con)
+    assert (result.records_removed, result.retired) == (0, 0)
+    with pytest.raises(ConfigError, match=r"sources.yaml:\d+: retired: stackjobs is a source of sources.yaml"):
+        config.write_text(original + "retired: [stackjobs]\n")
+        load_sources(settings.config_dir)
+    config.write_text(original)  # added back: its file is read again, its records staged and held back again
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select count(*) from staging.candidate_records").fetchone()[0] == 3
+        assert quarantine_by_rule(con) == [("stackjobs", "contact_present", 1)]
+        assert files_by_status(con) == [("stackjobs", "loaded", 1)]
+        assert scalar(con, "select count(*) from raw.source_records") == raw + 4 + 4  # 4 delete rows, 4 listed again
+        assert resolve(con, settings).records_total == 3
+        run_checks(con)
+    # renamed without renamed_from, a run stages every record twice; retiring the new name for one run, then
+    # renaming, leaves each record staged once under the new name
+    config.write_text(original.replace("- name: stackjobs\n", "- name: stack_jobs\n"))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert scalar(con, "select count(*) from staging.candidate_records") == 6
+        resolve(con, settings)
+    config.write_text(original + "retired: [stack_jobs]\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    config.write_text(config.read_text().replace("retired: [stack_jobs]\n", ""))
+    # its links go with the next resolve: renamed onto before, the renamed records' links would go with them
+    with writer(settings) as con, pytest.raises(ConfigError, match=r"still holds stack_jobs's own data \(3 record\(s\) "
+                                                                   r"staged, held back or linked"):
+        ingest(con, settings)
+    with writer(settings) as con:
+        resolve(con, settings)
+        ingest(con, settings)
+        assert con.execute("select source_name, count(*) from staging.candidate_records group by 1").fetchall() == [
+            ("stack_jobs", 3)]
+        assert quarantine_by_rule(con) == [("stack_jobs", "contact_present", 1)]
+        resolve(con, settings)
+        assert con.execute("select source_name, count(*) from core.identity_links group by 1").fetchall() == [
+            ("stack_jobs", 3)]
+        run_checks(con)
