@@ -61,7 +61,8 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
         "raw": fulls,
         "first_name": [f for _, f, _ in parts], "last_name": [l for _, _, l in parts],
         "first_name_key": [nz.name_key(f) for _, f, _ in parts], "last_name_key": [nz.name_key(l) for _, _, l in parts],
-        "full_name_key": [nz.name_key(b) for b, _, _ in parts],
+        # first then last, whatever order the name was written in: "Müller, Zoë" is keyed as "Zoë Müller" is
+        "full_name_key": [nz.name_key(" ".join(p for p in (f, l) if p)) for _, f, l in parts],
     }, dtype=object), dict.fromkeys(["raw", "first_name", "last_name", "first_name_key", "last_name_key", "full_name_key"],
                                     "varchar"))
     phones = pd.Series(_distinct(con, "phone"), dtype=object)

@@ -4,6 +4,7 @@ behind it; `candor compare A B`: how a run sees two records, linked or not."""
 from __future__ import annotations
 
 import json
+import math
 
 import duckdb
 import pandas as pd
@@ -37,12 +38,14 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         with members as (
             select record_key from core.identity_links where person_id = ?
         )
-        select e.record_key_l as record_a, e.record_key_r as record_b, e.rule, round(e.score, 4) as score, e.detail
+        select e.record_key_l as record_a, e.record_key_r as record_b, e.rule, round(e.score, 4) as score,
+               e.model_version as model, e.score as exact_score, e.detail
         from core.identity_edges as e
         where e.record_key_l in (select record_key from members) and e.record_key_r in (select record_key from members)
         order by e.rule, e.score desc nulls first, record_a, record_b
     """, [person_id]).df()
-    evidence["detail"] = [_weights(d) for d in evidence["detail"]]
+    evidence["detail"] = [_weights(d, score) for d, score in zip(evidence["detail"], evidence.pop("exact_score"))]
+    evidence = evidence.astype({"model": "Int64"})  # a rule edge was scored by no model
     # the reviewer's decisions on its records, as the last run applied them: a cannot-link is no edge, so
     # without this a part split off by one showed nothing of why it stands apart from the other part
     overrides = con.execute("""
@@ -66,7 +69,9 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
     live = next((s for s, merged in successors if merged), None)
     # persons a split took records on to since: a must-link taken out again parts the merged records from the survivor
     split_off = [s for s, merged in successors if not merged]
-    return {"person": person.to_dict("records"), "records": records.to_dict("records"),
+    # read, not current_model(): explain writes nothing, and a warehouse never resolved has no model stored yet
+    model = scalar(con, "select max(version) from meta.identity_models")
+    return {"person": person.to_dict("records"), "records": records.to_dict("records"), "model": model,
             "evidence": evidence.to_dict("records"), "overrides": overrides.to_dict("records"),
             "history": history.to_dict("records"),
             "gone": None if len(person) else _gone(history, person_id, live, split_off)}
@@ -116,12 +121,17 @@ def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: li
     return f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}{since}; see {see}"
 
 
-def _weights(detail: str | None) -> str:
-    """Splink's per-field match weights (log2 Bayes factors) as `name +9.1, city -4.0`; fields with no data left out."""
+def _weights(detail: str | None, score: float | None = None) -> str:
+    """Splink's prior and per-field match weights (log2 odds and Bayes factors) and their sum, the match
+    weight, as `prior -15.28, name +14.21, city +5.15 = +4.08`; fields with no data left out. An edge stored
+    before the prior was kept (2026-11-27) has it derived from its score, when the score is below 1."""
     if not detail:
         return ""
     weights = json.loads(detail)
-    return ", ".join(f"{k} {v:+.1f}" for k, v in weights.items() if v)
+    if "prior" not in weights and score is not None and 0 < score < 1:
+        weights = {"prior": round(math.log2(score / (1 - score)) - sum(weights.values()), 2), **weights}
+    terms = ", ".join(f"{k} {v:+.2f}" for k, v in weights.items() if v or k == "prior")
+    return f"{terms} = {sum(weights.values()):+.2f}" if "prior" in weights else terms
 
 
 def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, record_b: str) -> dict:
@@ -216,6 +226,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                "shared, no evidence": ", ".join(unused),
                "blocked": any(b["pairs them"] for b in blocks),
                "splink probability": round(float(score), 4), "threshold": settings.identity_match_threshold,
+               "model": version,
                "first names clearly different": bool(differ),
                # the prior for this warehouse's size plus the field weights: 0 is even odds
                "match weight": round(float(weight), 2),

@@ -340,12 +340,14 @@ def splink_linker(con: duckdb.DuckDBPyConnection, model: dict, table: str):
 
 
 def field_weights_sql(frame) -> str:
-    """A json_object() argument list of a Splink prediction's per-field match weights, each field's
-    frequency adjustment folded into it."""
+    """A json_object() argument list of a Splink prediction's prior and per-field match weights (each
+    field's frequency adjustment folded into it), rounded to 0.01 so that they add up to the match weight."""
     names = [c.unquote().name for c in frame.columns]
     weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
                for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
-    return ", ".join(f"'{field}', round({expr}, 2)" for field, expr in weights.items())
+    # the prior's log2 odds for the warehouse's size: the match weight less the fields, as rounded
+    prior = f"round(match_weight, 2) - ({' + '.join(f'round({expr}, 2)' for expr in weights.values())})"
+    return ", ".join([f"'prior', round({prior}, 2)", *(f"'{field}', round({expr}, 2)" for field, expr in weights.items())])
 
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
@@ -725,7 +727,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.records_scored = scalar(con, "select count(*) from identity_scored")
     result.records_refreshed = scalar(con, "select count(*) from identity_changes where change = 'refreshed'")
     result.records_removed = scalar(con, "select count(*) from identity_changes where change = 'gone'")
-    con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at from identity_new_edges", [now])
+    con.execute("insert into core.identity_edges by name select *, ?::timestamptz as created_at, "
+                "case when rule = 'splink' then ?::integer end as model_version from identity_new_edges", [now, version])
 
     added, removed = _override_changes(con, overrides)
     records = _affected(con, overrides, added, removed)

@@ -1171,3 +1171,23 @@ def test_a_source_renamed_in_sources_yaml_is_named_in_a_warning_while_staging_st
         "staging holds 3 record(s) of source stack_jobs, which sources.yaml no longer names: renamed or removed? "
         "They stay staged and contactable, updated and deleted by nothing (a renamed source stages its records "
         "again under its new name); retire the old name as docs/operations.md says (Renaming a source)"]
+
+
+def test_a_full_name_written_last_name_first_is_keyed_in_the_order_of_separate_name_fields(settings, home):
+    """"Müller, Zoë" was keyed "muller zoe": never the exact name of Zoë Müller's other records (Splink
+    took them for a nickname), and a rare full name among the comma writers, which weighed more."""
+    write(home, "eurotalent", "e.csv",
+          "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+          "ET-1;Müller, Zoë;zm@web.de;;Köln;50667;Deutschland;;;2026-02-01\n"
+          "ET-2;Dr. Müller, Zoë;zm2@web.de;;Köln;50667;Deutschland;;;2026-02-01\n"
+          "ET-3;da Silva, Ana Maria;ams@web.de;;Köln;50667;Deutschland;;;2026-02-01\n"
+          "ET-4;Dr. Berg;berg@berg.de;;Köln;50667;Deutschland;;;2026-02-01\n",
+          encoding="latin-1")
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, "SJ-1,Zoë,Müller,zm3@x.io,,,,,,,,,,,,,"]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        keys = dict(con.execute("select source_record_id, full_name_key from staging.candidate_records").fetchall())
+        assert keys == {"ET-1": "zoe muller", "ET-2": "zoe muller", "ET-3": "ana maria da silva", "ET-4": "berg",
+                        "SJ-1": "zoe muller"}
+        assert con.execute("select full_name, first_name, last_name from staging.candidate_records "
+                           "where source_record_id = 'ET-3'").fetchall() == [("da Silva, Ana Maria", "Ana Maria", "da Silva")]
