@@ -37,11 +37,16 @@ def _level(sql: str, label: str) -> dict:
     return {"sql_condition": sql, "label_for_charts": label}
 
 
-TF_COLUMNS = ["full_name_key", "last_name_key"]
+# the columns whose exact match weighs less the more records share the value (sql/core/identity_term_frequencies.sql)
+TF_COLUMNS = ["full_name_key", "last_name_key", "city_key", "postal_key", "company_key"]
+# of them, a place or an employer held by at most COMMON_MIN records counts as held by COMMON_MIN + 1, but
+# never as more common than the model's exact match says: in a small warehouse every value is common
+COMMON_TF_COLUMNS = {"city_key", "postal_key", "company_key"}
+COMMON_MIN = 10
 
 
-def _tf(col: str) -> dict:
-    return {"tf_adjustment_column": col, "tf_adjustment_weight": 1.0}
+def _tf(col: str, **more) -> dict:
+    return {"tf_adjustment_column": col, "tf_adjustment_weight": 1.0, **more}
 
 
 ELSE = {"sql_condition": "else", "label_for_charts": "different"}
@@ -79,15 +84,19 @@ def comparisons() -> list[dict]:
         _level("levenshtein(phone_l, phone_r) <= 2", "1-2 digits differ"),
         ELSE,
     ]
-    postal = [_null("postal_key"), _level("postal_key_l = postal_key_r", "exact"),
+    # a place or an employer most records share (a regional agency's candidates) says little: an exact
+    # match weighs by how many records share the value, as a name does
+    postal = [_null("postal_key"), {**_level("postal_key_l = postal_key_r", "exact"), **_tf("postal_key")},
               _level("left(postal_key_l, 3) = left(postal_key_r, 3)", "same area"), ELSE]
-    city = [_null("city_key"), _level("city_key_l = city_key_r", "exact"), ELSE]
+    city = [_null("city_key"), {**_level("city_key_l = city_key_r", "exact"), **_tf("city_key")}, ELSE]
     employer = [
         {"sql_condition": "(company_key_l is null and email_org_l is null) or (company_key_r is null and email_org_r is null)",
          "label_for_charts": "missing", "is_null_level": True},
-        _level("company_key_l = company_key_r or email_org_l = email_org_r "
-               "or (length(email_org_r) >= 4 and starts_with(company_key_l, email_org_r)) "
-               "or (length(email_org_l) >= 4 and starts_with(company_key_r, email_org_l))", "same employer"),
+        {**_level("company_key_l = company_key_r or email_org_l = email_org_r "
+                  "or (length(email_org_r) >= 4 and starts_with(company_key_l, email_org_r)) "
+                  "or (length(email_org_l) >= 4 and starts_with(company_key_r, email_org_l))", "same employer"),
+         # by the company's frequency (the level is no single-column exact match: its own u is the base)
+         **_tf("company_key", disable_tf_exact_match_detection=True)},
         _level(_jw("company_key", 0.88), "close"),
         ELSE,
     ]

@@ -22,8 +22,8 @@ from splink import DuckDBAPI, Linker
 
 from tasks.clock import StepTimer, utcnow
 from tasks.identity import cluster as clustering
-from tasks.identity.model import (BLOCKING_KEYS, DEFAULT_MODEL_PATH, RARE_NAME_MAX, TF_COLUMNS, NothingToTrain,
-                                  blocking_rules, for_size, regularize, train)
+from tasks.identity.model import (BLOCKING_KEYS, COMMON_MIN, COMMON_TF_COLUMNS, DEFAULT_MODEL_PATH, RARE_NAME_MAX,
+                                  TF_COLUMNS, NothingToTrain, blocking_rules, for_size, regularize, train)
 from tasks.identity.freemail import free_mail_frame, placeholder_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
@@ -332,9 +332,17 @@ def splink_linker(con: duckdb.DuckDBPyConnection, model: dict, table: str):
     # the settings are ours and validated when a model is trained; validating them again costs 0.1 s a run
     linker = Linker(frame, model, validate_settings=False, log_level=logging.WARNING)
     con.execute(f"create or replace temp table identity_tf as {sql_text('core/identity_term_frequencies')}")
-    for column in TF_COLUMNS:
+    # a model stored before a column was adjusted by frequency scores as it did: only its own columns,
+    # each with the u of the first (most specific) level adjusted by it
+    exact_u = {level["tf_adjustment_column"]: level.get("u_probability") for comparison in model["comparisons"]
+               for level in reversed(comparison["comparison_levels"]) if level.get("tf_adjustment_column")}
+    for column in (c for c in TF_COLUMNS if c in exact_u):
+        # a place or employer held by few records counts as held by COMMON_MIN + 1, but never as more common
+        # than the model's exact match (its u): in a handful of records every value is common
+        tf = (f"if(holders > {COMMON_MIN}, tf, least(tf * {COMMON_MIN + 1} / holders, {exact_u[column] or 1.0}))"
+              if column in COMMON_TF_COLUMNS else "tf")
         con.execute(f"create or replace temp table identity_tf_{column} as "
-                    f"select value as {column}, tf as tf_{column} from identity_tf where column_name = ?", [column])
+                    f"select value as {column}, {tf} as tf_{column} from identity_tf where column_name = ?", [column])
         linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
     return db_api, linker, frame
 
