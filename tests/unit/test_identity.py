@@ -802,7 +802,6 @@ def test_explain_shows_weights_that_add_up_to_the_score_and_the_model_version_th
     weight, whose probability is the stored score; a link scored before a new model shows the version that
     scored it, not the current one. Explain showed the field weights alone (+17.8 for a score of 0.85)."""
     import math
-    import re
 
     settings = later(settings, 0)
     vickie = {"first": "vickie", "last": "rivers", "city": "New York", "title": "nurse"}
@@ -1266,8 +1265,6 @@ def test_migration_053_gives_stored_splink_edges_the_model_version_of_the_run_th
 def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
     """An incremental run hands Splink only records sql/core/identity_neighbours.sql finds: each
     blocking rule needs an `exists` there at least as loose, or incremental runs would miss its pairs."""
-    import re
-
     from tasks.identity.model import blocking_rules
     from tasks.warehouse import sql_text
 
