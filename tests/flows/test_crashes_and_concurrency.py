@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,25 @@ def _embedded_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(CANDOR_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
     return env
+
+
+@pytest.fixture(scope="module")
+def prefect_db(tmp_path_factory) -> Path:
+    """Prefect's database, migrated once for this module's tests (the server of a command on a new home
+    migrates it first, seconds of every start)."""
+    prefect_home = tmp_path_factory.mktemp("prefect-home")
+    upgrade = [str(Path(sys.executable).with_name("prefect")), "server", "database", "upgrade", "-y"]
+    subprocess.run(upgrade, env={**_embedded_env(prefect_home), "PREFECT_HOME": str(prefect_home)},
+                   check=True, capture_output=True, timeout=300)
+    return prefect_home / "prefect.db"
+
+
+@pytest.fixture
+def migrated_prefect(home: Path, prefect_db: Path) -> None:
+    """Puts the migrated Prefect database in the test's CANDOR_HOME: for tests of what a command does once its
+    server is up (the tests of a new home's start go without)."""
+    (home / ".prefect").mkdir()
+    shutil.copy(prefect_db, home / ".prefect" / "prefect.db")
 
 
 def test_commands_started_together_on_a_new_home_queue_instead_of_failing(home):
@@ -43,6 +63,7 @@ def test_a_command_waits_two_minutes_for_a_temporary_server_slow_to_start_on_a_b
     assert float(mine.stdout) == 45   # a user's own setting stays
 
 
+@pytest.mark.usefixtures("migrated_prefect")
 def test_a_flow_on_a_warehouse_that_cannot_be_opened_says_why_in_one_line(home):
     (home / "warehouse").mkdir()
     (home / "warehouse" / "candor.duckdb").write_text("not a database")
@@ -148,6 +169,7 @@ def _the_next_command_stops(env: dict[str, str], server: int) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+@pytest.mark.usefixtures("migrated_prefect")
 def test_the_next_command_stops_the_temporary_server_a_killed_command_left_running(settings, home):
     import time
 
@@ -242,6 +264,7 @@ def _signal_while_it_waits_on_the_lock(settings, env: dict[str, str], command: s
 
 @pytest.mark.parametrize(("signum", "code", "name"), [(2, 130, "Ctrl-C (SIGINT)"), (15, 143, "SIGTERM"), (1, 129, "SIGHUP")])
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes through /proc")
+@pytest.mark.usefixtures("migrated_prefect")
 def test_a_stop_signal_to_the_process_group_stops_the_command_at_once_and_its_server_with_it(settings, home, signum, code, name):
     # Ctrl-C, `timeout 4h candor nightly`, a closed terminal signal the whole process group: Prefect's temporary
     # server died with the command's first breath, and the command, its API gone, retried it for minutes (cut at
@@ -291,6 +314,7 @@ def test_sigterm_during_a_warehouse_query_of_a_flow_run_stops_it_as_interrupted_
     assert "long query interrupted: stopped by SIGTERM" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("migrated_prefect")
 def test_a_full_disk_fails_the_command_with_its_reason_in_one_line_and_the_next_run_loads_the_rest(settings, home):
     # DuckDB's errors (a full disk, an I/O error) left the CLI as an uncaught traceback, no "ingest failed: …" line
     import resource
