@@ -14,11 +14,11 @@ suppressions as materialized (  -- the view once, not once per branch below
     select person_id, address, channel, reason from core.suppressions
 ),
 by_address as materialized (
-    select channel, reason, if(reason = 'hard_bounce', address, core.inbox(address)) as mailbox
+    select channel, reason, if(reason = 'hard_bounce', address, core.mailbox(address)) as mailbox
     from suppressions where address is not null
 ),
-tagged as (           -- the few addresses that are not their own inbox (a +tag, googlemail, a dotted Gmail address)
-    select person_id, channel, core.inbox(address) as mailbox from grid where core.inbox(address) <> address
+tagged as (           -- the few addresses that are not their own mailbox
+    select person_id, channel, core.mailbox(address) as mailbox from grid where core.mailbox(address) <> address
 ),
 matched as (
     select g.person_id, g.channel, s.reason

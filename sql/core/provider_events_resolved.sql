@@ -3,12 +3,7 @@
 -- merged into since; else every person known by its address); key (provider_event_id, person_id);
 -- person_id null when nobody matches the address
 with keyed as (
-    -- an email address as staging keeps it (sql/schema/050: lowercased, no mailto:, IDNA domain), or an opt-out
-    -- or bounce in another spelling (Anna@MÜLLER.de) matched no staged address; only where an address is
-    -- matched on (no person id, or a suppressing kind), so the bulk of delivered/opened events pays nothing
-    select e.* replace (if(e.channel = 'email' and (e.person_id is null or e.event_kind in
-                                                    ('unsubscribed', 'resubscribed', 'bounced_hard', 'spam_report')),
-                           coalesce(staging.email_address(e.address), e.address), e.address) as address),
+    select e.*,
            -- opt_out | opt_in for an SMS that is exactly a keyword; Twilio fails a message with error 21610
            -- when the recipient replied STOP to the sender (status callback ErrorCode, message resource
            -- error_code): the STOP Twilio honours, whether or not its inbound SMS reached us
@@ -27,4 +22,4 @@ left join core.person_successors m
   on m.person_id = k.person_id and m.is_merged
 -- each person once per mailbox: a person known by anna@ and anna+jobs@ gets an event for either once
 left join (select distinct person_id, channel, mailbox from core.person_addresses) a
-  on k.person_id is null and a.channel = k.channel and a.mailbox = core.inbox(k.address)
+  on k.person_id is null and a.channel = k.channel and a.mailbox = core.mailbox(k.address)

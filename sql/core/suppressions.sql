@@ -18,7 +18,7 @@ unsubscribes as (      -- lifted by a later re-subscribe from the same person or
       and not exists (
           select 1 from events r
           where r.event_kind = 'resubscribed' and r.occurred_at > u.occurred_at
-            and (r.person_id = u.person_id or core.inbox(r.address) = core.inbox(u.address)))
+            and (r.person_id = u.person_id or core.mailbox(r.address) = core.mailbox(u.address)))
 ),
 sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a later START/YES/UNSTOP from the same phone
     select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
@@ -51,19 +51,19 @@ erasure_targets as (
     union all
     select request_id, requested_at, null, staging.email_address(email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/044)
     union all
-    select request_id, requested_at, null, staging.phone_key(phone) from raw.erasure_requests where phone is not null  -- sql/schema/051
+    select request_id, requested_at, null, phone from raw.erasure_requests where phone is not null
 ),
 erasures as (          -- an address named in a request suppresses every person known by it
     select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,
            'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source
     from erasure_targets t
-    left join core.person_addresses a on t.address is not null and a.mailbox = core.inbox(t.address)
+    left join core.person_addresses a on t.address is not null and a.mailbox = core.mailbox(t.address)
 ),
 do_not_contact as (
     select a.person_id, d.address, 'all' as channel, 'do_not_contact' as reason,
            d.added_at as created_at, 'do_not_contact.csv' as source
     from core.do_not_contact d
-    left join core.person_addresses a on a.mailbox = core.inbox(d.address) and a.channel = d.channel
+    left join core.person_addresses a on a.mailbox = core.mailbox(d.address) and a.channel = d.channel
 ),
 suppressed as (
     select * from unsubscribes

@@ -19,9 +19,9 @@ renamed as (
         -- stays in email_raw); it was quarantined. Not an address after other words: 'john smith@x.io'
         -- is a typo, and smith@x.io may be someone else's
         case when regexp_matches(b.email_one, '[\s;,<>()]')
-             then coalesce(staging.email_idna(rtrim(coalesce(nullif(regexp_extract(b.email_one, '^([^\s<>;,()"]+@[^\s<>;,()"]+)[\s;,(]', 1), ''),
-                                                             nullif(regexp_extract(b.email_one, '<([^\s<>;,()"]+@[^\s<>;,()"]+)>', 1), '')), '.')),
-                           b.email_one)  -- the address taken out in IDNA form, as staging.email_address gives a lone one (050)
+             then coalesce(rtrim(coalesce(nullif(regexp_extract(b.email_one, '^([^\s<>;,()"]+@[^\s<>;,()"]+)[\s;,(]', 1), ''),
+                                          nullif(regexp_extract(b.email_one, '<([^\s<>;,()"]+@[^\s<>;,()"]+)>', 1), '')), '.'),
+                           b.email_one)
              else b.email_one end as email_norm,
         staging.parse_time(b.applied_at, $day_first, $timezone) as applied_ts,  -- sql/schema/049
         regexp_extract(trim(b.linkedin_url), '(?i)linkedin\.com/in/([^/?#\s]+)', 1) as linkedin_slug

@@ -138,22 +138,6 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
         con.execute("drop table dnc_listed")
     finally:
         con.unregister("dnc_frame")
-    # the views read a request's addresses live, in SQL, where no region can be applied: a phone written without
-    # its +country code (or with an extension) equals no staged E.164 number; it is named here, not dropped silently
-    unreadable = [r for (r,) in con.execute(
-        "select request_id from raw.erasure_requests where phone is not null "
-        "and not regexp_full_match(staging.phone_key(phone), '\\+[1-9][0-9]{6,14}') order by 1").fetchall()]
-    if unreadable:
-        log.warning("erasure request(s) %s: the phone is not written with + and its country code (spaces, dots, "
-                    "dashes and brackets between the digits are fine; no extension), so it suppresses no one by phone",
-                    ", ".join(unreadable))
-    # so is an email staging would quarantine (a name around it, two addresses): the list refuses such a line
-    unreadable = [r for (r,) in con.execute(
-        "select request_id from raw.erasure_requests where email is not null "
-        "and not regexp_full_match(coalesce(staging.email_address(email), ''), ?) order by 1", [EMAIL_REGEX]).fetchall()]
-    if unreadable:
-        log.warning("erasure request(s) %s: the email is not one email address as staging reads it (nothing around "
-                    "it), so it suppresses no one by email", ", ".join(unreadable))
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),

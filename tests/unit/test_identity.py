@@ -1239,7 +1239,7 @@ def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
             ("a:1", 1), ("b:1", 1)]
 
 
-def test_migration_053_gives_stored_splink_edges_the_model_version_of_the_run_that_made_them(settings):
+def test_migration_050_gives_stored_splink_edges_the_model_version_of_the_run_that_made_them(settings):
     from tasks.warehouse import migrate
 
     vickie = {"first": "vickie", "last": "rivers", "city": "New York", "title": "nurse"}
@@ -1257,8 +1257,8 @@ def test_migration_053_gives_stored_splink_edges_the_model_version_of_the_run_th
         con.execute("alter table core.identity_edges drop column model_version")
         con.execute("insert into meta.identity_runs (run_id, started_at, finished_at, model_version) "
                     "select 3, started_at, finished_at, 1 from meta.identity_runs where run_id = 2")
-        con.execute("delete from meta.schema_migrations where version = '053_identity_edges_model_version'")
-        assert migrate(con) == ["053_identity_edges_model_version"]
+        con.execute("delete from meta.schema_migrations where version = '050_identity_edges_model_version'")
+        assert migrate(con) == ["050_identity_edges_model_version"]
         assert con.execute(edges).fetchall() == [("a:1", 1), ("a:2", None)]
 
 

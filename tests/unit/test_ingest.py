@@ -1212,26 +1212,6 @@ def test_a_source_renamed_in_sources_yaml_is_named_in_a_warning_while_staging_st
         "docs/operations.md says (Removing a source)"]
 
 
-def test_an_address_at_an_internationalised_domain_is_staged_in_its_idna_form_and_links_its_ascii_spelling(settings, home):
-    # anna@müller.de was quarantined as email_syntax, while anna@xn--mller-kva.de (the same mailbox, as mail
-    # servers and most forms write it) was staged: one person's two applications could never link
-    write(home, "stackjobs", "idn.csv", "\n".join([
-        HEADER,
-        "SJ-1,Anna,Müller,anna@müller.de,,,,,DE,,,,,,,,",
-        "SJ-2,Anna,Müller,Anna@XN--MLLER-KVA.DE,,,,,DE,,,,,,,,",
-        'SJ-3,Anna,Müller,"Anna <anna@MÜLLER.de>",,,,,DE,,,,,,,,',
-        "SJ-4,Zoë,Lang,zoë@example.com,,,,,FR,,,,,,,,",  # a non-ASCII local part needs SMTPUTF8: still quarantined
-    ]) + "\n")
-    with writer(settings) as con:
-        ingest(con, settings)
-        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
-            ("SJ-1", "anna@xn--mller-kva.de"), ("SJ-2", "anna@xn--mller-kva.de"), ("SJ-3", "anna@xn--mller-kva.de")]
-        assert con.execute("select source_record_id, rule from staging.quarantine").fetchall() == [("SJ-4", "email_syntax")]
-        resolve(con, settings)
-        assert scalar(con, "select count(distinct person_id) from core.identity_links") == 1
-        run_checks(con)
-
-
 def test_a_full_name_written_last_name_first_is_keyed_in_the_order_of_separate_name_fields(settings, home):
     """"Müller, Zoë" was keyed "muller zoe": never the exact name of Zoë Müller's other records (Splink
     took them for a nickname), and a rare full name among the comma writers, which weighed more."""

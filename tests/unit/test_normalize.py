@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-from functools import cache
-
 import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -115,26 +112,3 @@ def test_a_display_name_keeps_no_invisible_character_a_spreadsheet_or_form_left_
     assert nz.display_name("\ufeffLee\u2060 Smith\u200b") == "Lee Smith"
     assert nz.display_name("\u200b") == ""
     assert nz.display_name("Mehr\u200cdad") == "Mehr\u200cdad"   # a zero-width non-joiner is spelling (Persian)
-
-
-
-@cache
-def _warehouse():
-    from tests.journey_fixtures import warehouse
-    return warehouse()
-
-
-@settings(max_examples=40, deadline=None)
-@given(labels=st.lists(st.text(alphabet=st.characters(codec="utf-8", categories=["Ll", "Lo", "Nd"]) | st.sampled_from("-abc"),
-                               min_size=1, max_size=63).filter(lambda s: not s.isascii()), min_size=1, max_size=50))
-def test_an_internationalised_domain_is_staged_in_its_idna_form(labels):
-    # sql/schema/050: each label's Punycode as RFC 3492 (Python's punycode codec) spells it, after `xn--`
-    got = _warehouse().execute("select [staging.email_address('Anna@' || l || '.de') for l in ?]", [labels]).fetchone()[0]
-    assert got == ["anna@xn--" + unicodedata.normalize("NFC", label.lower()).encode("punycode").decode() + ".de"
-                   for label in labels]
-
-
-def test_known_internationalised_domains_are_their_idna_a_labels():
-    for domain in ("müller.de", "münchen.de", "bücher.example", "παράδειγμα.gr", "例え.jp", "xn--mller-kva.de"):
-        assert _warehouse().execute("select staging.email_address(?)", [f"a@{domain.upper()}."]).fetchone()[0] == \
-            "a@" + domain.encode("idna").decode()
