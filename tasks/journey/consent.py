@@ -21,6 +21,7 @@ from tasks.identity.resolve import scope_records
 from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone
 from tasks.settings import Settings
+from tasks.staging import idna_addresses
 from tasks.validate import EMAIL_REGEX
 from tasks.warehouse import build, scalar, select, view
 
@@ -109,6 +110,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
                    added_at, is_dated, note, line
             from dnc_frame
         """)
+        idna_addresses(con, "dnc_listed", ["address"])  # anna@müller.de is anna@xn--mller-kva.de, as staged
         # a line staging would quarantine as email_syntax (a name around the address, two addresses, a
         # domain cut short) can equal no staged address: listed, it suppressed nobody without a word
         bad = con.execute("select line from dnc_listed where channel = 'email' "

@@ -290,3 +290,14 @@ def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings
                                                     4: (False, "spam_report")}
     assert con.execute("select person_id from core.provider_events_resolved "
                        "where provider_event_id = 'c'").fetchall() == [(1,)]
+
+
+def test_a_do_not_contact_line_at_an_internationalised_domain_suppresses_its_person(settings, home):
+    # staging keeps anna@müller.de as anna@xn--mller-kva.de (nz.email_idna); the list must read it so: the
+    # line was refused as no email address
+    con = warehouse()
+    person(con, 1, email="anna@xn--mller-kva.de")
+    person(con, 3)
+    (home / "config" / "do_not_contact.csv").write_text("address\nAnna@Müller.de\n", encoding="utf-8")
+    refresh_consent(con, settings)
+    assert may_contact(con, [1, 3], "email") == {1: (False, "do_not_contact"), 3: (True, "not_opted_out")}
