@@ -49,7 +49,7 @@ erasure_targets as (
     from core.erasure_persons as e join raw.erasure_requests as r using (request_id)
     where e.person_id is not null
     union all
-    select request_id, requested_at, null, staging.email_address(email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/044)
+    select request_id, requested_at, null, coalesce(email_norm, email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/052)
     union all
     select request_id, requested_at, null, phone from raw.erasure_requests where phone is not null
 ),

@@ -79,6 +79,34 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DNC_COLUMNS)
 
 
+def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
+    """Reads each provider event's and erasure request's address not read before as staging reads addresses
+    -> raw.provider_events.address_norm, raw.erasure_requests.email_norm; returns the distinct emails read.
+
+    These tables are written by others (webhooks, an operator), so the consent step, each resolve run and
+    may_contact key what arrived since: staging.email_address in SQL, an internationalised domain in Python
+    (idna_addresses), once per distinct address; the live views then compare stored columns only.
+    """
+    con.execute("update raw.provider_events set address_norm = address "
+                "where address_norm is null and channel <> 'email' and address is not null")
+    con.execute("""
+        create or replace temp table address_keys as
+        select raw, staging.email_address(raw) as email
+        from (select address as raw from raw.provider_events where address_norm is null and address is not null
+              union
+              select email from raw.erasure_requests where email_norm is null and email is not null)
+    """)
+    keyed = scalar(con, "select count(*) from address_keys")
+    if keyed:
+        idna_addresses(con, "address_keys", ["email"])
+        con.execute("update raw.provider_events set address_norm = coalesce(k.email, k.raw) from address_keys as k "
+                    "where raw.provider_events.address_norm is null and raw.provider_events.address = k.raw")
+        con.execute("update raw.erasure_requests set email_norm = coalesce(k.email, k.raw) from address_keys as k "
+                    "where raw.erasure_requests.email_norm is null and raw.erasure_requests.email = k.raw")
+    con.execute("drop table address_keys")
+    return keyed
+
+
 def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuilds core.person_addresses for every person and (re)creates the consent views; returns its rows.
 
@@ -140,6 +168,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
         con.execute("drop table dnc_listed")
     finally:
         con.unregister("dnc_frame")
+    key_addresses(con)
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),
@@ -155,6 +184,7 @@ def may_contact(con: duckdb.DuckDBPyConnection, person_ids: list[int], channel: 
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
+    key_addresses(con)  # what providers and operators wrote since the last consent step
     if not scalar(con, "select count(*) from duckdb_views() where schema_name = 'core' "
                        "and view_name = 'contactability'"):
         create_views(con)

@@ -57,6 +57,13 @@ CASES = [
      lambda c, p: (person(c, p, email=f"p{p}+cv@example.com"),
                    c.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
                              [f"p{p}@example.com", at(1)])), False, "erasure_request"),
+    # the event's address read as staging reads addresses: an opt-out in another spelling left the person contactable
+    ("unsubscribed by the address in another spelling", "email",
+     lambda c, p: (person(c, p, email="anna@xn--mller-kva.de"),
+                   event(c, "u", "unsubscribed", at(1), address="mailto:Anna@MÜLLER.de")), False, "unsubscribed"),
+    ("hard bounce on the address used, in capitals", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"P{p}@Example.COM")),
+     False, "hard_bounce"),
     ("hard bounce on a +tag address only (a server may take no +tags)", "email",
      lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"p{p}+jobs@example.com")),
      True, "not_opted_out"),
@@ -292,12 +299,18 @@ def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings
                        "where provider_event_id = 'c'").fetchall() == [(1,)]
 
 
-def test_a_do_not_contact_line_at_an_internationalised_domain_suppresses_its_person(settings, home):
-    # staging keeps anna@müller.de as anna@xn--mller-kva.de (nz.email_idna); the list must read it so: the
-    # line was refused as no email address
+def test_a_do_not_contact_line_or_erasure_request_at_an_internationalised_domain_suppresses_its_person(settings, home):
+    # staging keeps anna@müller.de as anna@xn--mller-kva.de (nz.email_idna); the list and the requests must
+    # read it so: the line was refused as no email address and the request matched nobody
     con = warehouse()
     person(con, 1, email="anna@xn--mller-kva.de")
+    person(con, 2, email="bert@xn--bcher-kva.example")
     person(con, 3)
     (home / "config" / "do_not_contact.csv").write_text("address\nAnna@Müller.de\n", encoding="utf-8")
     refresh_consent(con, settings)
-    assert may_contact(con, [1, 3], "email") == {1: (False, "do_not_contact"), 3: (True, "not_opted_out")}
+    # a request recorded after the consent step: may_contact reads it before it answers
+    con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
+                ["bert@BÜCHER.example", at(1)])
+    assert may_contact(con, [1, 2, 3], "email") == {1: (False, "do_not_contact"), 2: (False, "erasure_request"),
+                                                    3: (True, "not_opted_out")}
+    assert con.execute("select email_norm from raw.erasure_requests").fetchall() == [("bert@xn--bcher-kva.example",)]
