@@ -51,7 +51,7 @@ erasure_targets as (
     union all
     select request_id, requested_at, null, coalesce(email_norm, email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/052)
     union all
-    select request_id, requested_at, null, phone from raw.erasure_requests where phone is not null
+    select request_id, requested_at, null, coalesce(phone_norm, phone) from raw.erasure_requests where phone is not null  -- E.164 (053)
 ),
 erasures as (          -- an address named in a request suppresses every person known by it
     select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,

@@ -19,7 +19,7 @@ import pandas as pd
 from tasks.config import ConfigError
 from tasks.identity.resolve import scope_records
 from tasks.journey.events import CHANNELS
-from tasks.normalize import parse_phone
+from tasks.normalize import parse_phone, phone_frame
 from tasks.settings import Settings
 from tasks.staging import idna_addresses
 from tasks.validate import EMAIL_REGEX
@@ -81,7 +81,8 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
 
 def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
     """Reads each provider event's and erasure request's address not read before as staging reads addresses
-    -> raw.provider_events.address_norm, raw.erasure_requests.email_norm; returns the distinct emails read.
+    -> raw.provider_events.address_norm, raw.erasure_requests.email_norm and phone_norm (E.164; null when the
+    phone is no number written with its +country code); returns the distinct emails read.
 
     These tables are written by others (webhooks, an operator), so the consent step, each resolve run and
     may_contact key what arrived since: staging.email_address in SQL, an internationalised domain in Python
@@ -104,6 +105,17 @@ def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("update raw.erasure_requests set email_norm = coalesce(k.email, k.raw) from address_keys as k "
                     "where raw.erasure_requests.email_norm is null and raw.erasure_requests.email = k.raw")
     con.execute("drop table address_keys")
+    # a request's phone as staging reads phones, with + and its country code (may_contact knows no region)
+    phones = pd.Series([p for (p,) in con.execute("select distinct phone from raw.erasure_requests "
+                                                  "where phone_norm is null and phone is not null").fetchall()], dtype=object)
+    if len(phones):
+        con.register("phone_keys", pd.DataFrame({"raw": phones, "phone": phone_frame(phones, "ZZ")["phone"].to_numpy()}))
+        try:
+            con.execute("update raw.erasure_requests set phone_norm = k.phone from phone_keys as k "
+                        "where raw.erasure_requests.phone_norm is null and raw.erasure_requests.phone = k.raw "
+                        "and k.phone is not null")
+        finally:
+            con.unregister("phone_keys")
     return keyed
 
 
@@ -169,6 +181,14 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     finally:
         con.unregister("dnc_frame")
     key_addresses(con)
+    # a phone no region can be assumed for (none is: a request names a person anywhere) equals no staged E.164
+    # number; named here by request id (no phone in the log), not dropped silently
+    unread = [r for (r,) in con.execute("select request_id from raw.erasure_requests "
+                                        "where phone is not null and phone_norm is null order by 1").fetchall()]
+    if unread:
+        log.warning("erasure request(s) %s: the phone is not a number written with + and its country code (spaces, "
+                    "dots, dashes and brackets between the digits are fine), so it suppresses no one by phone",
+                    ", ".join(unread))
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),

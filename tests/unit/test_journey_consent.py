@@ -75,6 +75,11 @@ CASES = [
     ("spam report", "email", lambda c, p: (person(c, p), event(c, "s", "spam_report", at(1), person_id=p)),
      False, "spam_report"),
     ("erasure request blocks email", "email", erasure, False, "erasure_request"),
+    # a phone typed as people write it: the request matched nobody and the person stayed contactable everywhere
+    ("erasure request by the phone as typed", "email",
+     lambda c, p: (mobile(c, p),
+                   c.execute("insert into raw.erasure_requests (request_id, phone, requested_at) values ('R1', ?, ?)",
+                             ["+1 (415) 555-0123", at(1)])), False, "erasure_request"),
     ("erasure request blocks sms", "sms", erasure, False, "erasure_request"),
     ("sms needs explicit consent", "sms", lambda c, p: mobile(c, p), False, "sms_consent_missing"),
     ("sms consent on a record", "sms", lambda c, p: (mobile(c, p), record(c, p, "A", consent_sms=True)),
@@ -314,3 +319,18 @@ def test_a_do_not_contact_line_or_erasure_request_at_an_internationalised_domain
     assert may_contact(con, [1, 2, 3], "email") == {1: (False, "do_not_contact"), 2: (False, "erasure_request"),
                                                     3: (True, "not_opted_out")}
     assert con.execute("select email_norm from raw.erasure_requests").fetchall() == [("bert@xn--bcher-kva.example",)]
+
+
+def test_an_erasure_request_by_a_phone_without_its_country_code_is_named_in_a_warning(settings, caplog):
+    # no region can be assumed for a request: (415) 555-0123 suppressed no one, and nothing said so
+    con = warehouse()
+    mobile(con, 1)
+    con.execute("insert into raw.erasure_requests (request_id, phone, requested_at) values "
+                "('R1', '(415) 555-0123', ?), ('R2', '+1 415-555-0123', ?), ('R3', '+1 415 555 01', ?)",
+                [at(1)] * 3)
+    with caplog.at_level("WARNING", logger="tasks.journey.consent"):
+        refresh_consent(con, settings)
+    [warning] = [r.getMessage() for r in caplog.records if "erasure" in r.getMessage()]
+    assert warning.startswith("erasure request(s) R1, R3: the phone is not a number written with + and its country code")
+    assert "555" not in warning
+    assert may_contact(con, [1], "sms") == {1: (False, "erasure_request")}   # R2, written with +1, holds
