@@ -5,7 +5,8 @@
 with keyed as (
     -- the address as staging reads it (sql/schema/052, stored by key_addresses): an opt-out or bounce for
     -- P1@Example.COM or mailto:anna@MÜLLER.de matched no staged address
-    select e.* exclude (address_norm) replace (coalesce(e.address_norm, e.address) as address),
+    select e.* exclude (address_norm, mailbox) replace (coalesce(e.address_norm, e.address) as address),
+           coalesce(e.mailbox, e.address) as mailbox,  -- the inbox it delivers to (sql/schema/054), stored with it
            -- opt_out | opt_in for an SMS that is exactly a keyword; Twilio fails a message with error 21610
            -- when the recipient replied STOP to the sender (status callback ErrorCode, message resource
            -- error_code): the STOP Twilio honours, whether or not its inbound SMS reached us
@@ -22,6 +23,7 @@ select k.* exclude (person_id),
 from keyed k
 left join core.person_successors m
   on m.person_id = k.person_id and m.is_merged
--- each person once per mailbox: a person known by anna@ and anna+jobs@ gets an event for either once
+-- each person once per mailbox: a person known by anna@ and anna+jobs@ (or anna.b@ and annab@gmail.com) gets an
+-- event for either once
 left join (select distinct person_id, channel, mailbox from core.person_addresses) a
-  on k.person_id is null and a.channel = k.channel and a.mailbox = core.mailbox(k.address)
+  on k.person_id is null and a.channel = k.channel and a.mailbox = k.mailbox

@@ -81,13 +81,17 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
 
 def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
     """Reads each provider event's and erasure request's address not read before as staging reads addresses
-    -> raw.provider_events.address_norm, raw.erasure_requests.email_norm and phone_norm (E.164; null when the
-    phone is no number written with its +country code); returns the distinct emails read.
+    -> raw.provider_events.address_norm and mailbox (its inbox), raw.erasure_requests.email_norm, email_mailbox and
+    phone_norm (E.164; null when the phone is no number written with its +country code); returns the distinct emails read.
 
     These tables are written by others (webhooks, an operator), so the consent step, each resolve run and
     may_contact key what arrived since: staging.email_address in SQL, an internationalised domain in Python
     (idna_addresses), once per distinct address; the live views then compare stored columns only.
     """
+    if not scalar(con, "select exists (select 1 from raw.provider_events where address is not null and mailbox is null) "
+                       "or exists (select 1 from raw.erasure_requests where email is not null and email_mailbox is null "
+                       "           or phone is not null and phone_norm is null)"):
+        return 0  # nothing new: one query per may_contact
     con.execute("update raw.provider_events set address_norm = address "
                 "where address_norm is null and channel <> 'email' and address is not null")
     con.execute("""
@@ -105,6 +109,15 @@ def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("update raw.erasure_requests set email_norm = coalesce(k.email, k.raw) from address_keys as k "
                     "where raw.erasure_requests.email_norm is null and raw.erasure_requests.email = k.raw")
     con.execute("drop table address_keys")
+    # the inbox each delivers to (core.inbox, sql/schema/054), which the views match on; the mailbox computed first
+    con.execute("update raw.provider_events set mailbox = if(channel = 'email', core.inbox(k.m), address_norm) "
+                "from (select provider_event_id, core.mailbox(address_norm) as m from raw.provider_events "
+                "      where mailbox is null and address_norm is not null) as k "
+                "where raw.provider_events.provider_event_id = k.provider_event_id")
+    con.execute("update raw.erasure_requests set email_mailbox = core.inbox(k.m) "
+                "from (select request_id, core.mailbox(email_norm) as m from raw.erasure_requests "
+                "      where email_mailbox is null and email_norm is not null) as k "
+                "where raw.erasure_requests.request_id = k.request_id")
     # a request's phone as staging reads phones, with + and its country code (may_contact knows no region)
     phones = pd.Series([p for (p,) in con.execute("select distinct phone from raw.erasure_requests "
                                                   "where phone_norm is null and phone is not null").fetchall()], dtype=object)
@@ -175,7 +188,9 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
             group by address, channel
         """)
         con.execute("delete from core.do_not_contact")
-        con.execute("insert into core.do_not_contact select * from dnc_new")
+        con.execute("insert into core.do_not_contact (address, channel, added_at, note, mailbox) "
+                    "select address, channel, added_at, note, if(channel = 'email', core.inbox(m), address) "
+                    "from (select *, core.mailbox(address) as m from dnc_new)")  # its inbox (sql/schema/054)
         con.execute("drop table dnc_new")
         con.execute("drop table dnc_listed")
     finally:

@@ -61,6 +61,10 @@ CASES = [
     ("unsubscribed by the address in another spelling", "email",
      lambda c, p: (person(c, p, email="anna@xn--mller-kva.de"),
                    event(c, "u", "unsubscribed", at(1), address="mailto:Anna@MÜLLER.de")), False, "unsubscribed"),
+    # Gmail delivers anna.berg@ and annaberg@ to one inbox: an opt-out from it held only for the spelling it came from
+    ("unsubscribed from the same Gmail inbox spelt with dots", "email",
+     lambda c, p: (person(c, p, email="annaberg@gmail.com"),
+                   event(c, "u", "unsubscribed", at(1), address="anna.berg+news@googlemail.com")), False, "unsubscribed"),
     ("hard bounce on the address used, in capitals", "email",
      lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"P{p}@Example.COM")),
      False, "hard_bounce"),
@@ -334,3 +338,13 @@ def test_an_erasure_request_by_a_phone_without_its_country_code_is_named_in_a_wa
     assert warning.startswith("erasure request(s) R1, R3: the phone is not a number written with + and its country code")
     assert "555" not in warning
     assert may_contact(con, [1], "sms") == {1: (False, "erasure_request")}   # R2, written with +1, holds
+
+
+def test_a_do_not_contact_line_holds_for_every_spelling_of_a_gmail_inbox_and_only_there(settings, home):
+    # identity links keep Gmail's dots (docs/identity.md); a suppression must not be weaker than what Gmail delivers
+    con = warehouse()
+    person(con, 1, email="anna.berg@gmail.com")
+    person(con, 2, email="annaberg@example.com")
+    (home / "config" / "do_not_contact.csv").write_text("address\nAnnaBerg@gmail.com\nanna.berg@example.com\n")
+    refresh_consent(con, settings)
+    assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
