@@ -204,6 +204,13 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
         log.warning("erasure request(s) %s: the phone is not a number written with + and its country code (spaces, "
                     "dots, dashes and brackets between the digits are fine), so it suppresses no one by phone",
                     ", ".join(unread))
+    # so is an email staging would quarantine (a name around it, two addresses): the list refuses such a line
+    unread = [r for (r,) in con.execute("select request_id from raw.erasure_requests where email is not null "
+                                        "and not regexp_full_match(coalesce(email_norm, ''), ?) order by 1",
+                                        [EMAIL_REGEX]).fetchall()]
+    if unread:
+        log.warning("erasure request(s) %s: the email is not one email address as staging reads it (nothing around "
+                    "it), so it suppresses no one by email", ", ".join(unread))
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),

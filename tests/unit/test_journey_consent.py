@@ -348,3 +348,19 @@ def test_a_do_not_contact_line_holds_for_every_spelling_of_a_gmail_inbox_and_onl
     (home / "config" / "do_not_contact.csv").write_text("address\nAnnaBerg@gmail.com\nanna.berg@example.com\n")
     refresh_consent(con, settings)
     assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
+
+
+def test_an_erasure_request_by_an_email_staging_could_not_read_is_named_in_a_warning(settings, caplog):
+    # a name copied along with the address, two addresses: the request equalled no staged address and
+    # suppressed no one, without a word (a do-not-contact line so written is an error naming its line)
+    con = warehouse()
+    person(con, 1)
+    con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values "
+                "('R1', 'Anna Quixote <p1@example.com>', ?), ('R2', 'p1@example.com; p2@example.com', ?), "
+                "('R3', ' P1@Example.com ', ?)", [at(1)] * 3)
+    with caplog.at_level("WARNING", logger="tasks.journey.consent"):
+        refresh_consent(con, settings)
+    [warning] = [r.getMessage() for r in caplog.records if "erasure" in r.getMessage()]
+    assert warning.startswith("erasure request(s) R1, R2: the email is not one email address")
+    assert "Quixote" not in warning and "example" not in warning
+    assert may_contact(con, [1], "email") == {1: (False, "erasure_request")}   # R3 holds
