@@ -221,8 +221,9 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
 def may_contact(con: duckdb.DuckDBPyConnection, person_ids: list[int], channel: str) -> dict[int, tuple[bool, str]]:
     """Answers "may we contact these persons on this channel now?": person_id -> (is_allowed, reason).
 
-    Set-based, for senders to call inside the transaction that claims their messages. A person
-    unknown to core.persons is not allowed (reason `unknown_person`).
+    Set-based, for senders to call inside the transaction that claims their messages (a read-write
+    connection: it first stores the reading of the events and erasure requests written since, key_addresses,
+    one query when there are none). A person unknown to core.persons is not allowed (reason `unknown_person`).
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
