@@ -12,6 +12,7 @@ import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
+import idna
 import pandas as pd
 import phonenumbers
 import pycountry
@@ -191,6 +192,21 @@ def phone_abroad_frame(raw: pd.Series, countries: pd.Series, region: str) -> pd.
     columns = ["raw", "country", "phone", "phone_country", "phone_type"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns, dtype=object)
     return out.loc[out["phone"].notna(), columns].reset_index(drop=True)
+
+
+# -- email -------------------------------------------------------------------------------------
+
+def email_idna(address: str) -> str:
+    """An address at an internationalised domain with that domain in its IDNA form, as mail servers write it
+    ('anna@müller.de' -> 'anna@xn--mller-kva.de': IDNA 2008 with the UTS 46 mapping, so case and width fold);
+    any other value as given (an ASCII domain, no @, a domain IDNA refuses: staging then quarantines it)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except UnicodeError:  # idna.IDNAError is one
+        return address
 
 
 # -- names -------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Normalizes the batch in `batch_read` into `batch_staged`: SQL for the bulk, Python per distinct value.
 
-Values that need a library (phones via phonenumbers, names via unidecode, countries via pycountry)
-are parsed once per distinct value in Python and joined back as lookup tables; everything else is
-one set-based SQL model (sql/staging/candidate_batch.sql, sql/staging/stage_change_batch.sql).
+Values that need a library (phones via phonenumbers, names via unidecode, countries via pycountry,
+internationalised email domains via idna) are parsed once per distinct value in Python and joined
+back as lookup tables; everything else is one set-based SQL model (sql/staging/candidate_batch.sql, sql/staging/stage_change_batch.sql).
 """
 
 from __future__ import annotations
@@ -79,6 +79,26 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
               {"raw": "varchar", "code": "varchar"})
 
 
+def idna_addresses(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> int:
+    """Rewrites each address in table.columns at an internationalised domain into its IDNA form (nz.email_idna),
+    once per distinct address, after staging.email_address read it in SQL; returns the distinct addresses read.
+
+    Only values holding a non-ASCII character (more bytes than characters) reach Python: one scan per
+    column for the rest, which are left as they are.
+    """
+    union = " union ".join(f"select {c} as raw from {table} where strlen({c}) <> length({c})" for c in columns)
+    values = [v for (v,) in con.execute(union).fetchall()]
+    if not values:
+        return 0
+    _register(con, "idna_lookup", pd.DataFrame({"raw": values, "email": [nz.email_idna(v) for v in values]}, dtype=object),
+              {"raw": "varchar", "email": "varchar"})
+    for column in columns:
+        con.execute(f"update {table} set {column} = l.email from idna_lookup as l "
+                    f"where {table}.{column} = l.raw and l.email <> l.raw")
+    con.execute("drop table idna_lookup")
+    return len(values)
+
+
 def ensure_canonical_columns(con: duckdb.DuckDBPyConnection) -> None:
     """Adds every canonical field the source does not map to batch_read, as NULL text (and `not_text`,
     which only the JSON readers fill: files.load_objects)."""
@@ -115,10 +135,12 @@ def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime, d
     if source.kind == "ats_status":
         con.execute(f"create or replace temp table batch_staged as {sql_text('staging/stage_change_batch')}",
                     {"now": now, "day_first": source.date_order == "dmy", "timezone": source.timezone})
+        idna_addresses(con, "batch_staged", ["email"])
         return placeholders
     build_lookups(con, source.phone_region or default_region)
     con.execute(
         f"create or replace temp table batch_staged as {sql_text('staging/candidate_batch')}",
         {"now": now, "day_first": source.date_order == "dmy", "timezone": source.timezone, "true_words": sorted(nz.TRUE_WORDS), "false_words": sorted(nz.FALSE_WORDS)},
     )
+    idna_addresses(con, "batch_staged", ["email", "referrer_email"])
     return placeholders

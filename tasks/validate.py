@@ -17,7 +17,8 @@ from tasks.normalize import FALSE_WORDS, TRUE_WORDS
 
 log = logging.getLogger(__name__)
 
-EMAIL_REGEX = r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}$"
+# a top-level domain of letters, or an internationalised one in its IDNA form (.рф is .xn--p1ai: nz.email_idna)
+EMAIL_REGEX = r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.(?:[a-z]{2,}|xn--[a-z0-9-]*[a-z0-9])$"
 LINKEDIN_REGEX = r"(?i)^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/in/[^/?#\s]+/?(?:[?#].*)?$"
 CONSENT_WORDS = sorted(TRUE_WORDS | FALSE_WORDS)
 DATE_MESSAGE = ("not a date/time Candor reads (ISO 8601, epoch seconds or ms, dd.mm.yyyy, yyyy/mm/dd, "

@@ -18,8 +18,8 @@ by_any_ats_id as (     -- for sources of stage rows only (an ats_status file): a
     select ats_person_id, min(person_id) as person_id, count(distinct person_id) as persons
     from linked where ats_person_id is not null group by all
 ),
-by_email as (
-    select email, min(person_id) as person_id, count(distinct person_id) as persons
+by_email as (         -- the mailbox an address reaches (sql/schema/031), as identity rules and suppressions compare
+    select core.mailbox(email) as mailbox, min(person_id) as person_id, count(distinct person_id) as persons
     from linked where email is not null group by all
 ),
 observations as (
@@ -50,7 +50,7 @@ matched as (
     from observations o
     left join stage_map m on m.stage_key = o.source_stage
     left join by_ats a using (source_name, source_record_id, kind)
-    left join by_email e on e.email = o.email
+    left join by_email e on e.mailbox = core.mailbox(o.email)
 )
 select source_name, source_record_id, kind, ats_person_id, email, job_id, source_stage, stage,
        occurred_at, person_id, match_rule,

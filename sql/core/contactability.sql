@@ -1,4 +1,4 @@
--- inputs: core.persons (the address a sender uses), core.suppressions, core.consents
+-- inputs: core.persons (the address a sender uses), core.person_addresses (its inbox), core.suppressions, core.consents
 -- grain: one row per person per channel (email, sms); key (person_id, channel)
 -- rule (docs/journey.md): suppressed -> no; SMS needs explicit consent and a mobile; email unless revoked
 with grid as (
@@ -7,18 +7,21 @@ with grid as (
     from core.persons p
     cross join (values ('email'), ('sms')) c(channel)
 ),
--- suppressions by address: an opt-out or erasure holds for the mailbox the address reaches
--- (anna+jobs@ is anna@); a hard bounce only for the address that bounced (a server without +tags
--- bounces anna+jobs@ and delivers to anna@)
+-- suppressions by address: an opt-out or erasure holds for the inbox the address delivers to
+-- (anna+jobs@ is anna@, anna.b@gmail.com is annab@gmail.com); a hard bounce only for the address that bounced
+-- (a server without +tags bounces anna+jobs@ and delivers to anna@): core.suppressions.mailbox, stored forms only
 suppressions as materialized (  -- the view once, not once per branch below
-    select person_id, address, channel, reason from core.suppressions
+    select person_id, address, channel, reason, mailbox from core.suppressions
 ),
 by_address as materialized (
-    select channel, reason, if(reason = 'hard_bounce', address, core.mailbox(address)) as mailbox
-    from suppressions where address is not null
+    select channel, reason, mailbox
+    from suppressions where mailbox is not null
 ),
-tagged as (           -- the few addresses that are not their own mailbox
-    select person_id, channel, core.mailbox(address) as mailbox from grid where core.mailbox(address) <> address
+tagged as (           -- the few addresses that are not their own inbox (core.person_addresses.mailbox, sql/schema/054)
+    select g.person_id, g.channel, a.mailbox
+    from grid g join core.person_addresses a
+      on a.person_id = g.person_id and a.channel = g.channel and a.address = g.address
+    where a.mailbox <> g.address
 ),
 matched as (
     select g.person_id, g.channel, s.reason

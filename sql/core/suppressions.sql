@@ -1,7 +1,9 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
 --         core.erasure_persons, core.do_not_contact, core.person_addresses, core.person_successors; lifted ones
 --         (re-subscribe, SMS START) drop out
--- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key.
+-- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key. mailbox: what
+-- it holds for by address, the inbox the address delivers to (sql/schema/054; a hard bounce: the address itself),
+-- read from the stored columns (key_addresses, core.do_not_contact, core.person_addresses): no macro in this view.
 -- A suppression of a person (unsubscribe, spam report, erasure request by person id, or by an address
 -- the person was known by when a resolve run first matched it) holds for every live person their
 -- records went to (merges and splits); one by address (STOP, do-not-contact, erasure by address) holds
@@ -12,17 +14,17 @@ with events as (
 ),
 unsubscribes as (      -- lifted by a later re-subscribe from the same person or address
     select u.person_id, u.address, 'email' as channel, 'unsubscribed' as reason,
-           u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source
+           u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source, u.mailbox
     from events u
     where u.event_kind = 'unsubscribed'
       and not exists (
           select 1 from events r
           where r.event_kind = 'resubscribed' and r.occurred_at > u.occurred_at
-            and (r.person_id = u.person_id or core.mailbox(r.address) = core.mailbox(u.address)))
+            and (r.person_id = u.person_id or r.mailbox = u.mailbox))
 ),
 sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a later START/YES/UNSTOP from the same phone
     select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
-           o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source
+           o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source, o.mailbox
     from events o
     where o.keyword_action = 'opt_out'
       and not exists (
@@ -32,38 +34,40 @@ sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a late
 ),
 hard_bounces as (      -- the address is dead, not the person: other addresses stay usable
     select null::bigint as person_id, address, 'email' as channel, 'hard_bounce' as reason,
-           occurred_at as created_at, provider || ':' || provider_event_id as source
+           occurred_at as created_at, provider || ':' || provider_event_id as source, address as mailbox
     from events
     where event_kind = 'bounced_hard' and address is not null
 ),
 spam_reports as (
     select person_id, address, 'email' as channel, 'spam_report' as reason,
-           occurred_at as created_at, provider || ':' || provider_event_id as source
+           occurred_at as created_at, provider || ':' || provider_event_id as source, mailbox
     from events
     where event_kind = 'spam_report'
 ),
 erasure_targets as (
-    select request_id, requested_at, person_id, null as address from raw.erasure_requests where person_id is not null
+    select request_id, requested_at, person_id, null as address, null as mailbox from raw.erasure_requests where person_id is not null
     union all  -- the persons a request by address reached when first matched: it holds for them as for a person id
-    select e.request_id, r.requested_at, e.person_id, null
+    select e.request_id, r.requested_at, e.person_id, null, null
     from core.erasure_persons as e join raw.erasure_requests as r using (request_id)
     where e.person_id is not null
+    union all  -- as staged (sql/schema/052), and its inbox (054)
+    select request_id, requested_at, null, coalesce(email_norm, email), coalesce(email_mailbox, email_norm, email)
+    from raw.erasure_requests where email is not null
     union all
-    select request_id, requested_at, null, staging.email_address(email) from raw.erasure_requests where email is not null  -- as staged (sql/schema/044)
-    union all
-    select request_id, requested_at, null, phone from raw.erasure_requests where phone is not null
+    select request_id, requested_at, null, coalesce(phone_norm, phone), coalesce(phone_norm, phone)  -- E.164 (053)
+    from raw.erasure_requests where phone is not null
 ),
 erasures as (          -- an address named in a request suppresses every person known by it
     select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,
-           'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source
+           'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source, t.mailbox
     from erasure_targets t
-    left join core.person_addresses a on t.address is not null and a.mailbox = core.mailbox(t.address)
+    left join core.person_addresses a on t.mailbox is not null and a.mailbox = t.mailbox
 ),
 do_not_contact as (
     select a.person_id, d.address, 'all' as channel, 'do_not_contact' as reason,
-           d.added_at as created_at, 'do_not_contact.csv' as source
+           d.added_at as created_at, 'do_not_contact.csv' as source, coalesce(d.mailbox, d.address) as mailbox
     from core.do_not_contact d
-    left join core.person_addresses a on a.mailbox = core.mailbox(d.address) and a.channel = d.channel
+    left join core.person_addresses a on a.mailbox = coalesce(d.mailbox, d.address) and a.channel = d.channel
 ),
 suppressed as (
     select * from unsubscribes
@@ -74,11 +78,11 @@ suppressed as (
     union all select * from do_not_contact
 )
 select distinct if(person_id in (select person_id from core.persons), person_id, null) as person_id,
-       address, channel, reason, created_at, source
+       address, channel, reason, created_at, source, mailbox
 from (
     select * from suppressed
     union all
-    select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source
+    select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source, s.mailbox
     from suppressed as s
     join core.person_successors as x on x.person_id = s.person_id
     where (s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null))

@@ -837,8 +837,11 @@ def _match_erasures(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     """Records in core.erasure_persons the persons each erasure request by address not matched before
     reaches now (sql/core/erasure_persons.sql), so that it keeps holding for them after this or a
     later run takes the address off them (an ATS anonymizes the record on the same request)."""
+    from tasks.journey.consent import key_addresses  # consent imports this module (scope_records)
+
     if scalar(con, "select count(*) from raw.erasure_requests where (email is not null or phone is not null) "
                    "and request_id not in (select request_id from core.erasure_persons)"):
+        key_addresses(con)  # a request's address as staging reads it (raw.erasure_requests.email_norm)
         con.execute(f"insert into core.erasure_persons by name {sql_text('core/erasure_persons')}", {"now": now})
 
 

@@ -19,8 +19,9 @@ import pandas as pd
 from tasks.config import ConfigError
 from tasks.identity.resolve import scope_records
 from tasks.journey.events import CHANNELS
-from tasks.normalize import parse_phone
+from tasks.normalize import parse_phone, phone_frame
 from tasks.settings import Settings
+from tasks.staging import idna_addresses
 from tasks.validate import EMAIL_REGEX
 from tasks.warehouse import build, scalar, select, view
 
@@ -78,6 +79,59 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DNC_COLUMNS)
 
 
+def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
+    """Reads each provider event's and erasure request's address not read before as staging reads addresses
+    -> raw.provider_events.address_norm and mailbox (its inbox), raw.erasure_requests.email_norm, email_mailbox and
+    phone_norm (E.164; null when the phone is no number written with its +country code); returns the distinct emails read.
+
+    These tables are written by others (webhooks, an operator), so the consent step, each resolve run and
+    may_contact key what arrived since: staging.email_address in SQL, an internationalised domain in Python
+    (idna_addresses), once per distinct address; the live views then compare stored columns only.
+    """
+    if not scalar(con, "select exists (select 1 from raw.provider_events where address is not null and mailbox is null) "
+                       "or exists (select 1 from raw.erasure_requests where email is not null and email_mailbox is null "
+                       "           or phone is not null and phone_norm is null)"):
+        return 0  # nothing new: one query per may_contact
+    con.execute("update raw.provider_events set address_norm = address "
+                "where address_norm is null and channel <> 'email' and address is not null")
+    con.execute("""
+        create or replace temp table address_keys as
+        select raw, staging.email_address(raw) as email
+        from (select address as raw from raw.provider_events where address_norm is null and address is not null
+              union
+              select email from raw.erasure_requests where email_norm is null and email is not null)
+    """)
+    keyed = scalar(con, "select count(*) from address_keys")
+    if keyed:
+        idna_addresses(con, "address_keys", ["email"])
+        con.execute("update raw.provider_events set address_norm = coalesce(k.email, k.raw) from address_keys as k "
+                    "where raw.provider_events.address_norm is null and raw.provider_events.address = k.raw")
+        con.execute("update raw.erasure_requests set email_norm = coalesce(k.email, k.raw) from address_keys as k "
+                    "where raw.erasure_requests.email_norm is null and raw.erasure_requests.email = k.raw")
+    con.execute("drop table address_keys")
+    # the inbox each delivers to (core.inbox, sql/schema/054), which the views match on; the mailbox computed first
+    con.execute("update raw.provider_events set mailbox = if(channel = 'email', core.inbox(k.m), address_norm) "
+                "from (select provider_event_id, core.mailbox(address_norm) as m from raw.provider_events "
+                "      where mailbox is null and address_norm is not null) as k "
+                "where raw.provider_events.provider_event_id = k.provider_event_id")
+    con.execute("update raw.erasure_requests set email_mailbox = core.inbox(k.m) "
+                "from (select request_id, core.mailbox(email_norm) as m from raw.erasure_requests "
+                "      where email_mailbox is null and email_norm is not null) as k "
+                "where raw.erasure_requests.request_id = k.request_id")
+    # a request's phone as staging reads phones, with + and its country code (may_contact knows no region)
+    phones = pd.Series([p for (p,) in con.execute("select distinct phone from raw.erasure_requests "
+                                                  "where phone_norm is null and phone is not null").fetchall()], dtype=object)
+    if len(phones):
+        con.register("phone_keys", pd.DataFrame({"raw": phones, "phone": phone_frame(phones, "ZZ")["phone"].to_numpy()}))
+        try:
+            con.execute("update raw.erasure_requests set phone_norm = k.phone from phone_keys as k "
+                        "where raw.erasure_requests.phone_norm is null and raw.erasure_requests.phone = k.raw "
+                        "and k.phone is not null")
+        finally:
+            con.unregister("phone_keys")
+    return keyed
+
+
 def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuilds core.person_addresses for every person and (re)creates the consent views; returns its rows.
 
@@ -109,6 +163,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
                    added_at, is_dated, note, line
             from dnc_frame
         """)
+        idna_addresses(con, "dnc_listed", ["address"])  # anna@müller.de is anna@xn--mller-kva.de, as staged
         # a line staging would quarantine as email_syntax (a name around the address, two addresses, a
         # domain cut short) can equal no staged address: listed, it suppressed nobody without a word
         bad = con.execute("select line from dnc_listed where channel = 'email' "
@@ -133,11 +188,29 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
             group by address, channel
         """)
         con.execute("delete from core.do_not_contact")
-        con.execute("insert into core.do_not_contact select * from dnc_new")
+        con.execute("insert into core.do_not_contact (address, channel, added_at, note, mailbox) "
+                    "select address, channel, added_at, note, if(channel = 'email', core.inbox(m), address) "
+                    "from (select *, core.mailbox(address) as m from dnc_new)")  # its inbox (sql/schema/054)
         con.execute("drop table dnc_new")
         con.execute("drop table dnc_listed")
     finally:
         con.unregister("dnc_frame")
+    key_addresses(con)
+    # a phone no region can be assumed for (none is: a request names a person anywhere) equals no staged E.164
+    # number; named here by request id (no phone in the log), not dropped silently
+    unread = [r for (r,) in con.execute("select request_id from raw.erasure_requests "
+                                        "where phone is not null and phone_norm is null order by 1").fetchall()]
+    if unread:
+        log.warning("erasure request(s) %s: the phone is not a number written with + and its country code (spaces, "
+                    "dots, dashes and brackets between the digits are fine), so it suppresses no one by phone",
+                    ", ".join(unread))
+    # so is an email staging would quarantine (a name around it, two addresses): the list refuses such a line
+    unread = [r for (r,) in con.execute("select request_id from raw.erasure_requests where email is not null "
+                                        "and not regexp_full_match(coalesce(email_norm, ''), ?) order by 1",
+                                        [EMAIL_REGEX]).fetchall()]
+    if unread:
+        log.warning("erasure request(s) %s: the email is not one email address as staging reads it (nothing around "
+                    "it), so it suppresses no one by email", ", ".join(unread))
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),
@@ -148,11 +221,13 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
 def may_contact(con: duckdb.DuckDBPyConnection, person_ids: list[int], channel: str) -> dict[int, tuple[bool, str]]:
     """Answers "may we contact these persons on this channel now?": person_id -> (is_allowed, reason).
 
-    Set-based, for senders to call inside the transaction that claims their messages. A person
-    unknown to core.persons is not allowed (reason `unknown_person`).
+    Set-based, for senders to call inside the transaction that claims their messages (a read-write
+    connection: it first stores the reading of the events and erasure requests written since, key_addresses,
+    one query when there are none). A person unknown to core.persons is not allowed (reason `unknown_person`).
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; expected one of {CHANNELS}")
+    key_addresses(con)  # what providers and operators wrote since the last consent step
     if not scalar(con, "select count(*) from duckdb_views() where schema_name = 'core' "
                        "and view_name = 'contactability'"):
         create_views(con)

@@ -1416,3 +1416,28 @@ def test_a_retired_source_leaves_nothing_held_or_counted_and_added_back_loads_it
         assert con.execute("select source_name, count(*) from core.identity_links group by 1").fetchall() == [
             ("stack_jobs", 3)]
         run_checks(con)
+
+
+def test_an_address_at_an_internationalised_domain_is_staged_in_its_idna_form_and_links_its_ascii_spelling(settings, home):
+    # anna@müller.de was quarantined as email_syntax, while anna@xn--mller-kva.de (the same mailbox, as mail
+    # servers and most forms write it) was staged: one person's two applications could never link
+    write(home, "stackjobs", "idn.csv", "\n".join([
+        HEADER,
+        "SJ-1,Anna,Müller,anna@müller.de,,,,,DE,,,,,,,,",
+        "SJ-2,Anna,Müller,Anna@XN--MLLER-KVA.DE,,,,,DE,,,,,,,,",
+        'SJ-3,Anna,Müller,"Anna <anna@MÜLLER.de>",,,,,DE,,,,,,,,',
+        "SJ-4,Zoë,Lang,zoë@example.com,,,,,FR,,,,,,,,",  # a non-ASCII local part needs SMTPUTF8: still quarantined
+        "SJ-5,Ivan,Petrov,ivan@пример.рф,,,,,RU,,,,,,,,",  # an internationalised top-level domain too
+    ]) + "\n")
+    write(home, "ats_status", "s.csv", "event_id,candidate_id,candidate_email,job_id,stage,changed_at\n"
+                                       "E-1,,Anna@Müller.DE,J-1,Offer,2026-05-03\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-1", "anna@xn--mller-kva.de"), ("SJ-2", "anna@xn--mller-kva.de"), ("SJ-3", "anna@xn--mller-kva.de"),
+            ("SJ-5", "ivan@xn--e1afmkfd.xn--p1ai")]
+        assert con.execute("select source_record_id, rule from staging.quarantine").fetchall() == [("SJ-4", "email_syntax")]
+        assert con.execute("select email from staging.stage_changes").fetchall() == [("anna@xn--mller-kva.de",)]
+        resolve(con, settings)
+        assert scalar(con, "select count(distinct person_id) from core.identity_links") == 2
+        run_checks(con)

@@ -57,6 +57,17 @@ CASES = [
      lambda c, p: (person(c, p, email=f"p{p}+cv@example.com"),
                    c.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
                              [f"p{p}@example.com", at(1)])), False, "erasure_request"),
+    # the event's address read as staging reads addresses: an opt-out in another spelling left the person contactable
+    ("unsubscribed by the address in another spelling", "email",
+     lambda c, p: (person(c, p, email="anna@xn--mller-kva.de"),
+                   event(c, "u", "unsubscribed", at(1), address="mailto:Anna@MÜLLER.de")), False, "unsubscribed"),
+    # Gmail delivers anna.berg@ and annaberg@ to one inbox: an opt-out from it held only for the spelling it came from
+    ("unsubscribed from the same Gmail inbox spelt with dots", "email",
+     lambda c, p: (person(c, p, email="annaberg@gmail.com"),
+                   event(c, "u", "unsubscribed", at(1), address="anna.berg+news@googlemail.com")), False, "unsubscribed"),
+    ("hard bounce on the address used, in capitals", "email",
+     lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"P{p}@Example.COM")),
+     False, "hard_bounce"),
     ("hard bounce on a +tag address only (a server may take no +tags)", "email",
      lambda c, p: (person(c, p), event(c, "b", "bounced_hard", at(1), address=f"p{p}+jobs@example.com")),
      True, "not_opted_out"),
@@ -68,6 +79,11 @@ CASES = [
     ("spam report", "email", lambda c, p: (person(c, p), event(c, "s", "spam_report", at(1), person_id=p)),
      False, "spam_report"),
     ("erasure request blocks email", "email", erasure, False, "erasure_request"),
+    # a phone typed as people write it: the request matched nobody and the person stayed contactable everywhere
+    ("erasure request by the phone as typed", "email",
+     lambda c, p: (mobile(c, p),
+                   c.execute("insert into raw.erasure_requests (request_id, phone, requested_at) values ('R1', ?, ?)",
+                             ["+1 (415) 555-0123", at(1)])), False, "erasure_request"),
     ("erasure request blocks sms", "sms", erasure, False, "erasure_request"),
     ("sms needs explicit consent", "sms", lambda c, p: mobile(c, p), False, "sms_consent_missing"),
     ("sms consent on a record", "sms", lambda c, p: (mobile(c, p), record(c, p, "A", consent_sms=True)),
@@ -290,3 +306,61 @@ def test_suppressions_and_events_follow_a_person_into_merges_and_splits(settings
                                                     4: (False, "spam_report")}
     assert con.execute("select person_id from core.provider_events_resolved "
                        "where provider_event_id = 'c'").fetchall() == [(1,)]
+
+
+def test_a_do_not_contact_line_or_erasure_request_at_an_internationalised_domain_suppresses_its_person(settings, home):
+    # staging keeps anna@müller.de as anna@xn--mller-kva.de (nz.email_idna); the list and the requests must
+    # read it so: the line was refused as no email address and the request matched nobody
+    con = warehouse()
+    person(con, 1, email="anna@xn--mller-kva.de")
+    person(con, 2, email="bert@xn--bcher-kva.example")
+    person(con, 3)
+    (home / "config" / "do_not_contact.csv").write_text("address\nAnna@Müller.de\n", encoding="utf-8")
+    refresh_consent(con, settings)
+    # a request recorded after the consent step: may_contact reads it before it answers
+    con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', ?, ?)",
+                ["bert@BÜCHER.example", at(1)])
+    assert may_contact(con, [1, 2, 3], "email") == {1: (False, "do_not_contact"), 2: (False, "erasure_request"),
+                                                    3: (True, "not_opted_out")}
+    assert con.execute("select email_norm from raw.erasure_requests").fetchall() == [("bert@xn--bcher-kva.example",)]
+
+
+def test_an_erasure_request_by_a_phone_without_its_country_code_is_named_in_a_warning(settings, caplog):
+    # no region can be assumed for a request: (415) 555-0123 suppressed no one, and nothing said so
+    con = warehouse()
+    mobile(con, 1)
+    con.execute("insert into raw.erasure_requests (request_id, phone, requested_at) values "
+                "('R1', '(415) 555-0123', ?), ('R2', '+1 415-555-0123', ?), ('R3', '+1 415 555 01', ?)",
+                [at(1)] * 3)
+    with caplog.at_level("WARNING", logger="tasks.journey.consent"):
+        refresh_consent(con, settings)
+    [warning] = [r.getMessage() for r in caplog.records if "erasure" in r.getMessage()]
+    assert warning.startswith("erasure request(s) R1, R3: the phone is not a number written with + and its country code")
+    assert "555" not in warning
+    assert may_contact(con, [1], "sms") == {1: (False, "erasure_request")}   # R2, written with +1, holds
+
+
+def test_a_do_not_contact_line_holds_for_every_spelling_of_a_gmail_inbox_and_only_there(settings, home):
+    # identity links keep Gmail's dots (docs/identity.md); a suppression must not be weaker than what Gmail delivers
+    con = warehouse()
+    person(con, 1, email="anna.berg@gmail.com")
+    person(con, 2, email="annaberg@example.com")
+    (home / "config" / "do_not_contact.csv").write_text("address\nAnnaBerg@gmail.com\nanna.berg@example.com\n")
+    refresh_consent(con, settings)
+    assert may_contact(con, [1, 2], "email") == {1: (False, "do_not_contact"), 2: (True, "not_opted_out")}
+
+
+def test_an_erasure_request_by_an_email_staging_could_not_read_is_named_in_a_warning(settings, caplog):
+    # a name copied along with the address, two addresses: the request equalled no staged address and
+    # suppressed no one, without a word (a do-not-contact line so written is an error naming its line)
+    con = warehouse()
+    person(con, 1)
+    con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values "
+                "('R1', 'Anna Quixote <p1@example.com>', ?), ('R2', 'p1@example.com; p2@example.com', ?), "
+                "('R3', ' P1@Example.com ', ?)", [at(1)] * 3)
+    with caplog.at_level("WARNING", logger="tasks.journey.consent"):
+        refresh_consent(con, settings)
+    [warning] = [r.getMessage() for r in caplog.records if "erasure" in r.getMessage()]
+    assert warning.startswith("erasure request(s) R1, R2: the email is not one email address")
+    assert "Quixote" not in warning and "example" not in warning
+    assert may_contact(con, [1], "email") == {1: (False, "erasure_request")}   # R3 holds

@@ -124,6 +124,19 @@ def test_ats_rows_match_by_email_and_unmapped_or_unmatched_are_reported(con, set
     assert con.execute("select count(*) from core.stage_events where stage = 'offered'").fetchone()[0] == 0
 
 
+
+def test_ats_rows_match_by_the_mailbox_their_email_reaches_as_identity_rules_do(con, settings):
+    # a +tag or googlemail.com is the same mailbox for identity links and suppressions (core.mailbox());
+    # stage rows compared the address as written and left the person's interview unmatched_person
+    person(con, 7)
+    record(con, 7, "SJ-7", email="ana@gmail.com", staged_at=at(0))
+    person(con, 8)
+    record(con, 8, "SJ-8", email="bo+jobs@example.com", staged_at=at(0))
+    stage_change(con, "EV-7", "Phone Screen", at(2), email="ana+greenhouse@googlemail.com")
+    stage_change(con, "EV-8", "Offer", at(2), email="bo@example.com")
+    assert derive(con, settings) == []
+    assert (stages_of(con, 7)["furthest_stage"], stages_of(con, 8)["furthest_stage"]) == ("interviewing", "offered")
+
 def test_a_stage_name_listed_in_stages_yaml_is_mapped_however_the_source_spells_its_case_and_ends(con, settings, home):
     # stages.yaml keys were casefolded and stripped of any whitespace in Python, the ATS's names lowercased and
     # trimmed of spaces in SQL: 'Abschlußgespräch' (casefold: ss) and 'HIRED<tab>' stayed unmapped even when listed

@@ -112,3 +112,14 @@ def test_a_display_name_keeps_no_invisible_character_a_spreadsheet_or_form_left_
     assert nz.display_name("\ufeffLee\u2060 Smith\u200b") == "Lee Smith"
     assert nz.display_name("\u200b") == ""
     assert nz.display_name("Mehr\u200cdad") == "Mehr\u200cdad"   # a zero-width non-joiner is spelling (Persian)
+
+
+def test_known_internationalised_domains_are_their_idna_a_labels():
+    # staging keeps an address at an internationalised domain in the form mail servers use (tasks/staging.py)
+    for domain in ("müller.de", "münchen.de", "bücher.example", "παράδειγμα.gr", "例え.jp", "пример.рф"):
+        assert nz.email_idna(f"a@{domain}") == "a@" + domain.encode("idna").decode()
+    assert nz.email_idna("a@MÜLLER.DE") == nz.email_idna("a@müller.de") == "a@xn--mller-kva.de"
+    assert nz.email_idna("a@straße.de") == "a@xn--strae-oqa.de"   # IDNA 2008: ß is a letter of its own, not ss
+    # an ASCII address, a non-ASCII local part, no @, or a domain IDNA refuses stay as given (email_syntax)
+    for value in ("a@xn--mller-kva.de", "zoë@example.com", "müller.de", "a@mü ller.de", "a@-müller.de"):
+        assert nz.email_idna(value) == value
