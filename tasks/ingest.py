@@ -21,7 +21,7 @@ from tasks.clock import StepTimer, utcnow
 from tasks.renames import apply_renames, retire_sources
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources_file, natural_key, select_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, check_shared_files, load_sources_file, natural_key, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
 from tasks.warehouse import scalar, select, sql_text, transaction
@@ -415,6 +415,7 @@ def ingest(
 
     read = load_sources_file(settings.config_dir)
     configured = read.sources
+    check_shared_files(settings.config_dir, configured, settings.inbox_dir)
     apply_renames(con, configured, settings.config_dir, settings)
     retire_sources(con, read.retired, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])
