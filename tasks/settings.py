@@ -34,7 +34,8 @@ def iana_zone(value: str) -> str:
 class Settings(BaseSettings):
     """Every knob Candor has. Misspelt CANDOR_* variables are rejected at start."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    # nan passed no bound check by its own account ("should be less than 1"), inf made a wait of no end
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", allow_inf_nan=False)
 
     home: Path = Field(default=PROJECT_ROOT / "data", description="Holds config/, warehouse/, inbox/, marts/.")
     lock_timeout_s: float = Field(default=600.0, ge=0, description="How long a writer waits for the warehouse lock.")
@@ -113,11 +114,14 @@ NOT_SETTINGS = {"CANDOR_PROJECT_DIR"}  # prefect.yaml's pull step: the folder de
 
 
 def _reason(err: dict) -> str:
-    """A validation error in words: a pattern mismatch says what the setting takes, not the regular expression."""
+    """A validation error in words, quoting the value: a pattern mismatch says what the setting takes, not the
+    regular expression."""
     field = Settings.model_fields.get(str(err["loc"][0]))
     if err["type"] == "string_pattern_mismatch" and field is not None and field.description:
         return f"{err['input']!r} is not of the form it takes: {field.description}"
-    return err["msg"]
+    if err["type"] == "finite_number":
+        return f"{err['input']!r} is not a finite number"
+    return f"{err['input']!r}: {err['msg']}" if isinstance(err["input"], str) else err["msg"]
 
 
 def _origin(var: str, env_file: Path) -> str:

@@ -173,3 +173,24 @@ def test_a_setting_from_an_old_env_file_is_rejected_naming_the_file_and_line(tmp
         load_settings(env_file=env)
     assert str(raised.value).startswith(f"unknown setting(s) CANDOR_LOCK_TIMOUT_S (environment), "
                                         f"CANDOR_MATCH_THRESHOLD ({env}:3); known: ")
+
+
+@pytest.mark.parametrize("name", ["CANDOR_IDENTITY_MATCH_THRESHOLD", "CANDOR_MAX_BAD_FRACTION", "CANDOR_LOCK_TIMEOUT_S",
+                                  "CANDOR_API_TIMEOUT_S", "CANDOR_API_BACKOFF_BASE_S", "CANDOR_API_REQUEST_MAX_S"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_number_setting_that_is_not_a_finite_number_says_so_quoting_the_value(tmp_path, monkeypatch, name, value):
+    # nan was 'Input should be less than 1' (or 'greater than or equal to 0'): it is neither, it is no number;
+    # inf passed for the timeouts and waits (CANDOR_API_BACKOFF_MAX_S=inf with CANDOR_API_BACKOFF_BASE_S=inf:
+    # a retry's sleep Python refuses with an OverflowError, mid-run)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == f"invalid settings: {name} (environment): {value!r} is not a finite number"
+
+
+def test_a_number_out_of_range_is_quoted_with_the_range(tmp_path, monkeypatch):
+    monkeypatch.setenv("CANDOR_IDENTITY_MATCH_THRESHOLD", "1.5")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == ("invalid settings: CANDOR_IDENTITY_MATCH_THRESHOLD (environment): '1.5': "
+                                 "Input should be less than 1")
