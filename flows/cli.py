@@ -519,13 +519,12 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
 
 @app.command()
 def status() -> None:
-    """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
+    """Show what the warehouse holds: rows per table, files per source, quarantine by rule.
+
+    Exits 1 when there is no warehouse yet, or it is busy or unreadable (as every look-up does)."""
     settings = _settings()
     from tasks.status import api_cursors, files_by_status, quarantine_by_rule, table_counts
 
-    if not settings.warehouse_path.exists():
-        console.print(f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
-        return
     with _warehouse(settings, "status") as con:
         console.print(f"warehouse: {settings.warehouse_path}")
         _print_rows("tables", [{"table": t, "rows": n} for t, n in table_counts(con)])

@@ -49,8 +49,9 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     from tasks.warehouse import writer
 
     runner = CliRunner()
-    # a look-up in a home with no warehouse yet says so and creates none
-    for command in (["explain", "1"], ["models"], ["compare", "a:1", "b:1"]):
+    # a look-up in a home with no warehouse yet says so and creates none; status too, which exited 0 (a cron
+    # check `candor status || alert` passed on a home whose warehouse was gone, or on a CANDOR_HOME set wrong)
+    for command in (["explain", "1"], ["models"], ["compare", "a:1", "b:1"], ["status"]):
         missing = runner.invoke(app, command)
         assert missing.exit_code == 1 and "no warehouse yet at" in missing.output, command
     assert not settings.warehouse_path.exists()
