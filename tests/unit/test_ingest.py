@@ -1008,6 +1008,14 @@ def test_a_full_export_older_than_the_current_list_read_late_neither_undoes_its_
         assert con.execute(staged).fetchall() == current
         assert "2026-11-01.csv: older than 2026-11-02.csv, read as the current list of stackjobs" in caplog.text
         run_checks(con)
+    # said once, and kept where `candor status` shows it: the warning came again on every run while the file stayed
+    caplog.clear()
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["skipped"]
+        assert "older than" not in caplog.text
+        assert files_by_status(con) == [("stackjobs", "failed", 1), ("stackjobs", "loaded", 1), ("stackjobs", "superseded", 1)]
+        assert con.execute(staged).fetchall() == current
+        run_checks(con)
 
 
 def test_a_full_export_replacing_every_record_fails_however_many_new_records_it_brings(settings, home):
