@@ -483,9 +483,9 @@ def explain(person: Annotated[str, typer.Argument(
         console.print(found["gone"])
     _print_rows(f"person {person_id}", found["person"])
     _print_rows("records", found["records"])
-    _print_rows(f"evidence (detail: the prior's log2 odds plus the field weights, log2 Bayes factors, = the match "
-                f"weight, whose probability is the score; model: the version that scored the pair; current: "
-                f"{found['model']})", found["evidence"])
+    _print_rows(f"evidence (detail: a rule's value both records hold; Splink's prior log2 odds plus the field weights, "
+                f"log2 Bayes factors, = the match weight, whose probability is the score; model: the version that "
+                f"scored the pair; current: {found['model']})", found["evidence"])
     if found["overrides"]:
         _print_rows("overrides (identity_overrides.yaml) naming its records", found["overrides"])
     _print_rows("history", found["history"])
