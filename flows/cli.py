@@ -407,9 +407,13 @@ def generate(
 
     settings = _settings()
     out = out or settings.inbox_dir
-    with console.status(f"generating {candidates:,} candidates into {out}…"):
-        # dated by the one clock: CANDOR_NOW when set, else today's midnight UTC (tasks/generate.py)
-        counts = write_feeds(out, candidates, seed, settings.now)
+    try:
+        with console.status(f"generating {candidates:,} candidates into {out}…"):
+            # dated by the one clock: CANDOR_NOW when set, else today's midnight UTC (tasks/generate.py)
+            counts = write_feeds(out, candidates, seed, settings.now)
+    except OSError as exc:  # an --out under a file, a read-only mount, a full disk: one line, not a traceback
+        _error("generate failed", f"{exc.filename or out}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
     _print_rows("generated", [{"file": k, "records": v} for k, v in counts.items()])
 
 

@@ -92,6 +92,19 @@ def test_generate_writes_into_the_home_inbox_by_default(settings):
     assert sorted(p.parent.name for p in settings.inbox_dir.rglob("*.csv"))  # feeds landed where ingest reads
 
 
+def test_generate_into_a_folder_it_cannot_make_is_a_one_line_error(settings, tmp_path):
+    # an --out under a file (or a read-only mount) ended in a FileNotFoundError/NotADirectoryError traceback
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    (tmp_path / "feeds").write_text("a file, not a folder")
+    result = CliRunner().invoke(app, ["generate", "--candidates", "5", "--out", str(tmp_path / "feeds" / "x")])
+    assert result.exit_code == 1 and not isinstance(result.exception, OSError), result.exception
+    assert f"generate failed: {tmp_path / 'feeds' / 'x'}" in result.output and "Not a directory" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_generate_dates_the_feeds_by_the_configured_clock(settings, tmp_path):
     # CANDOR_NOW moves the whole pipeline's clock: feeds dated by the machine's were all in the future
     # of a clock set back (every applicant quarantined as applied_at_not_future), and a replay of another day differed
