@@ -357,7 +357,18 @@ def _run(flow, title: str, suffix: str = "", **params):
     return result
 
 
-@app.command()
+# what each command's exit code means, in its --help (cron and systemd read them; docs/operations.md has the detail)
+_EXITS_RUN = ("Exit codes: 0 the run completed; 1 it failed (a bad file or API source after the good rows were kept, a "
+              "data check, a busy or unusable warehouse, a full disk; what committed before stays); 2 a usage or "
+              "configuration error, found before anything is written (docs/operations.md has the exceptions); "
+              "130 Ctrl-C, 143 SIGTERM, 129 SIGHUP: stopped, what each step committed stays.")
+_EXITS_LOOKUP = ("Exit codes: 0 shown; 1 no warehouse yet, a busy or unreadable one (explain, compare: or an unknown person "
+                 "or record); "
+                 "2 a usage or configuration error; 130 Ctrl-C while waiting for the warehouse. It writes nothing.")
+_EXITS_GENERATE = "Exit codes: 0 the feeds are written; 1 a folder it could not write; 2 a usage or configuration error."
+
+
+@app.command(epilog=_EXITS_RUN)
 def ingest(
     source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
 ) -> None:
@@ -375,7 +386,7 @@ def ingest(
     _run(ingest_flow, "ingest", sources=source or None)
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def nightly() -> None:
     """Run the whole nightly pipeline once (ingest and every later stage)."""
     _settings()
@@ -384,7 +395,7 @@ def nightly() -> None:
     _run(nightly_flow, "nightly")
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def segment(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show sizes and entered/exited counts; write nothing.")] = False,
 ) -> None:
@@ -395,7 +406,7 @@ def segment(
     _run(segment_flow, "segment", suffix=" (dry run, nothing written)" if dry_run else "", dry_run=dry_run)
 
 
-@app.command()
+@app.command(epilog=_EXITS_GENERATE)
 def generate(
     candidates: Annotated[int, typer.Option(help="How many true persons to draw.", min=1)] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
@@ -417,7 +428,7 @@ def generate(
     _print_rows("generated", [{"file": k, "records": v} for k, v in counts.items()])
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def resolve(
     train: Annotated[bool, typer.Option("--train", help="First re-estimate the matching model on this warehouse "
                                         "(unsupervised) and store it as a new version; it scores new and changed "
@@ -448,7 +459,7 @@ def resolve(
     _run(resolve_flow, "resolve", train=train, rescore=rescore, use_model=version)
 
 
-@app.command()
+@app.command(epilog=_EXITS_LOOKUP)
 def models() -> None:
     """List the identity model versions: the shipped default, each --train and --use-model, and the runs that used each."""
     settings = _settings()
@@ -462,7 +473,7 @@ def models() -> None:
     _print_rows("identity model versions (the newest scores the next run)", rows)
 
 
-@app.command()
+@app.command(epilog=_EXITS_LOOKUP)
 def explain(person: Annotated[str, typer.Argument(
         metavar="PERSON_ID|SOURCE:ID",
         help="A person_id from core.persons, or a record key source:id (as `candor compare` takes): its person.")]) -> None:
@@ -496,7 +507,7 @@ def explain(person: Annotated[str, typer.Argument(
 
 
 # help in rich mode keeps a docstring's line breaks, in the command list too: one line per paragraph
-@app.command(help="Show how a run sees two records, linked or not, and why.\n\n"
+@app.command(epilog=_EXITS_LOOKUP, help="Show how a run sees two records, linked or not, and why.\n\n"
              "Their persons, the rule that links them (and shared identifiers that count for nothing, and why), "
              "the blocking rules that pair them for Splink, and Splink's probability and per-field weights.")
 def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:id (as `candor explain` lists them).")],
@@ -521,11 +532,9 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
                       "(a must_link override in identity_overrides.yaml joins them)")
 
 
-@app.command()
+@app.command(epilog=_EXITS_LOOKUP)
 def status() -> None:
-    """Show what the warehouse holds: rows per table, files per source, quarantine by rule.
-
-    Exits 1 when there is no warehouse yet, or it is busy or unreadable (as every look-up does)."""
+    """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
     settings = _settings()
     from tasks.status import api_cursors, files_by_status, quarantine_by_rule, table_counts
 
@@ -540,7 +549,7 @@ def status() -> None:
                         [{"source": s, "cursor": c, "value": v, "updated_at": str(u)} for s, c, v, u in cursors])
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def demo() -> None:
     """Copy the bundled samples into the inbox and run the nightly pipeline on them."""
     settings = _settings()

@@ -82,6 +82,20 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output
 
 
+def test_every_commands_help_gives_its_exit_codes(settings):
+    # cron and systemd read the exit code; no --help said what any of them meant (docs/operations.md did)
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        shown = CliRunner().invoke(app, [name, "--help"])
+        text = " ".join(shown.output.split())  # as wrapped for the terminal
+        assert shown.exit_code == 0 and "Exit codes: 0 " in text, (name, text)
+        assert "2 a usage or configuration error" in text and ("130 Ctrl-C" in text or name == "generate"), (name, text)
+
+
 def test_generate_writes_into_the_home_inbox_by_default(settings):
     from typer.testing import CliRunner
 
