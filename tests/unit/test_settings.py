@@ -113,6 +113,21 @@ def test_files_are_read_in_natural_name_order_under_the_inbox_or_an_absolute_glo
     assert [p.name for p in relative.files(tmp_path / "sftp")] == ["c_2026-9-30.csv", "c_2026-10-01.csv", "c_2026-10-1b.csv"]
 
 
+def test_a_misspelt_key_holding_a_block_is_named_on_its_own_line(tmp_path):
+    # the error named the line of the key's first item, the line after the typo
+    from tasks.identity.overrides import read_overrides
+
+    (tmp_path / "identity_overrides.yaml").write_text("# reviewed 2026-11-27\nmust_links:\n  - [a:1, b:2]\n")
+    with pytest.raises(ConfigError) as err:
+        read_overrides(tmp_path)
+    assert str(err.value) == f"{tmp_path / 'identity_overrides.yaml'}:2: must_links: Extra inputs are not permitted"
+    (tmp_path / "sources.yaml").write_text("sources:\n  - name: board\n    kind: csv\n    channel: job_board\n"
+                                           "    path: 'b/*.csv'\n    mapings:\n      source_record_id: id\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert f"{tmp_path / 'sources.yaml'}:6: sources.0.mapings: Extra inputs are not permitted" in str(err.value)
+
+
 def test_invalid_yaml_names_the_line(tmp_path):
     (tmp_path / "sources.yaml").write_text("sources:\n  - name: [unclosed\n")
     with pytest.raises(ConfigError, match=r"sources\.yaml:\d+:\d+: invalid YAML"):
