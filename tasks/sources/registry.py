@@ -39,7 +39,8 @@ def natural_key(text: str) -> list:
 class SourceConfig(BaseModel):
     """One source: a file drop under inbox/ (csv, jsonl, json, referrals, ats_status) or an ATS API."""
 
-    model_config = ConfigDict(extra="forbid")
+    # .nan broke a bound it is on neither side of; reconcile_every_h: .inf failed a run (timedelta(hours=inf))
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     renamed_from: str | None = Field(

@@ -87,6 +87,19 @@ def test_a_folder_for_path_a_base_url_without_scheme_or_a_bad_json_path_is_an_er
     assert f"{tmp_path / 'sources.yaml'}:2: {message}" in str(err.value)
 
 
+@pytest.mark.parametrize("key, value", [("reconcile_every_h", ".inf"), ("reconcile_every_h", ".nan"),
+                                        ("max_delete_share", ".nan")])
+def test_a_number_in_sources_yaml_that_is_not_finite_is_refused_as_such(tmp_path, key, value):
+    # reconcile_every_h: .inf passed and the run after the first full scan failed on timedelta(hours=inf)
+    # (OverflowError); .nan was refused as 'Input should be greater than or equal to 0'
+    (tmp_path / "sources.yaml").write_text("sources:\n  - name: board\n    kind: greenhouse\n    channel: ats\n"
+                                           "    base_url: https://h.example/v1\n    api_key_env: GH_KEY\n"
+                                           f"    {key}: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert str(err.value) == f"{tmp_path / 'sources.yaml'}:7: sources.0.{key}: Input should be a finite number"
+
+
 @pytest.mark.parametrize("base_url", ["https://gh-9f3KEY:@harvest.greenhouse.io/v1", "gh-9f3KEY@harvest.greenhouse.io/v1",
                                       "https://user:gh-9f3KEY@harvest.greenhouse.io/v1"])
 def test_a_base_url_holding_the_key_is_refused_without_repeating_it(tmp_path, base_url):
