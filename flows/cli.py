@@ -70,14 +70,17 @@ def _settings():
 def _warehouse(settings, command: str):
     """The warehouse for the look-up `command`: one that exists, opened under the writer lock; a busy or
     unreadable file, or a Ctrl-C while waiting for it (exit 130), is a one-line error, not a traceback."""
-    from tasks.warehouse import WarehouseBusy, WarehouseUnavailable, writer
+    from tasks.warehouse import WarehouseBusy, WarehouseOutOfMemory, WarehouseUnavailable, writer
 
     if not settings.warehouse_path.exists():
         _error("error", f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
         raise typer.Exit(1)
     stack = ExitStack()
-    try:  # only opening is caught: an error of the look-up itself keeps its own message
+    try:  # only opening is caught (and running out of memory): an error of the look-up itself keeps its own message
         con = stack.enter_context(writer(settings))
+    except WarehouseOutOfMemory as exc:  # CANDOR_DUCKDB_MEMORY_LIMIT too low even to migrate: a traceback before
+        _error(f"{command} failed", exc)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         _error(f"{command} interrupted", "stopped by Ctrl-C (SIGINT) while waiting for the warehouse; it read and wrote nothing")
         raise typer.Exit(130) from None
@@ -87,8 +90,12 @@ def _warehouse(settings, command: str):
     except WarehouseUnavailable as exc:
         _error("error", exc)
         raise typer.Exit(1) from None
-    with stack:
-        yield con
+    try:
+        with stack:
+            yield con
+    except WarehouseOutOfMemory as exc:  # the look-up's query ran out: the setting to raise, in one line
+        _error(f"{command} failed", exc)
+        raise typer.Exit(1) from None
 
 
 # Summary keys whose plain name would not say what their rows are, and what an empty table means.
