@@ -222,3 +222,18 @@ def test_a_number_out_of_range_is_quoted_with_the_range(tmp_path, monkeypatch):
         load_settings(env_file=tmp_path / "missing.env")
     assert str(raised.value) == ("invalid settings: CANDOR_IDENTITY_MATCH_THRESHOLD (environment): '1.5': "
                                  "Input should be less than 1")
+
+
+def test_an_empty_home_or_a_thread_count_no_machine_has_is_refused(tmp_path, monkeypatch):
+    # CANDOR_HOME= (a unit's `CANDOR_HOME=${UNSET}`) made the working folder the home; CANDOR_DUCKDB_THREADS=100000
+    # passed and `candor status` spun at 100% of a core for 39 minutes before it was killed
+    monkeypatch.setenv("CANDOR_HOME", "")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == "invalid settings: CANDOR_HOME (environment): '': an empty home; set it to a folder"
+    monkeypatch.delenv("CANDOR_HOME")
+    monkeypatch.setenv("CANDOR_DUCKDB_THREADS", "100000")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == ("invalid settings: CANDOR_DUCKDB_THREADS (environment): '100000': "
+                                 "Input should be less than or equal to 1024")
