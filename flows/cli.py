@@ -70,14 +70,17 @@ def _settings():
 def _warehouse(settings, command: str):
     """The warehouse for the look-up `command`: one that exists, opened under the writer lock; a busy or
     unreadable file, or a Ctrl-C while waiting for it (exit 130), is a one-line error, not a traceback."""
-    from tasks.warehouse import WarehouseBusy, WarehouseUnavailable, writer
+    from tasks.warehouse import WarehouseBusy, WarehouseOutOfMemory, WarehouseUnavailable, writer
 
     if not settings.warehouse_path.exists():
         _error("error", f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
         raise typer.Exit(1)
     stack = ExitStack()
-    try:  # only opening is caught: an error of the look-up itself keeps its own message
+    try:  # only opening is caught (and running out of memory): an error of the look-up itself keeps its own message
         con = stack.enter_context(writer(settings))
+    except WarehouseOutOfMemory as exc:  # CANDOR_DUCKDB_MEMORY_LIMIT too low even to migrate: a traceback before
+        _error(f"{command} failed", exc)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         _error(f"{command} interrupted", "stopped by Ctrl-C (SIGINT) while waiting for the warehouse; it read and wrote nothing")
         raise typer.Exit(130) from None
@@ -87,8 +90,12 @@ def _warehouse(settings, command: str):
     except WarehouseUnavailable as exc:
         _error("error", exc)
         raise typer.Exit(1) from None
-    with stack:
-        yield con
+    try:
+        with stack:
+            yield con
+    except WarehouseOutOfMemory as exc:  # the look-up's query ran out: the setting to raise, in one line
+        _error(f"{command} failed", exc)
+        raise typer.Exit(1) from None
 
 
 # Summary keys whose plain name would not say what their rows are, and what an empty table means.
@@ -357,7 +364,18 @@ def _run(flow, title: str, suffix: str = "", **params):
     return result
 
 
-@app.command()
+# what each command's exit code means, in its --help (cron and systemd read them; docs/operations.md has the detail)
+_EXITS_RUN = ("Exit codes: 0 the run completed; 1 it failed (a bad file or API source after the good rows were kept, a "
+              "data check, a busy or unusable warehouse, a full disk; what committed before stays); 2 a usage or "
+              "configuration error, found before anything is written (docs/operations.md has the exceptions); "
+              "130 Ctrl-C, 143 SIGTERM, 129 SIGHUP: stopped, what each step committed stays.")
+_EXITS_LOOKUP = ("Exit codes: 0 shown; 1 no warehouse yet, a busy or unreadable one (explain, compare: or an unknown person "
+                 "or record); "
+                 "2 a usage or configuration error; 130 Ctrl-C while waiting for the warehouse. It writes nothing.")
+_EXITS_GENERATE = "Exit codes: 0 the feeds are written; 1 a folder it could not write; 2 a usage or configuration error."
+
+
+@app.command(epilog=_EXITS_RUN)
 def ingest(
     source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
 ) -> None:
@@ -375,7 +393,7 @@ def ingest(
     _run(ingest_flow, "ingest", sources=source or None)
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def nightly() -> None:
     """Run the whole nightly pipeline once (ingest and every later stage)."""
     _settings()
@@ -384,7 +402,7 @@ def nightly() -> None:
     _run(nightly_flow, "nightly")
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def segment(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show sizes and entered/exited counts; write nothing.")] = False,
 ) -> None:
@@ -395,7 +413,7 @@ def segment(
     _run(segment_flow, "segment", suffix=" (dry run, nothing written)" if dry_run else "", dry_run=dry_run)
 
 
-@app.command()
+@app.command(epilog=_EXITS_GENERATE)
 def generate(
     candidates: Annotated[int, typer.Option(help="How many true persons to draw.", min=1)] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
@@ -407,13 +425,17 @@ def generate(
 
     settings = _settings()
     out = out or settings.inbox_dir
-    with console.status(f"generating {candidates:,} candidates into {out}…"):
-        # dated by the one clock: CANDOR_NOW when set, else today's midnight UTC (tasks/generate.py)
-        counts = write_feeds(out, candidates, seed, settings.now)
+    try:
+        with console.status(f"generating {candidates:,} candidates into {out}…"):
+            # dated by the one clock: CANDOR_NOW when set, else today's midnight UTC (tasks/generate.py)
+            counts = write_feeds(out, candidates, seed, settings.now)
+    except OSError as exc:  # an --out under a file, a read-only mount, a full disk: one line, not a traceback
+        _error("generate failed", f"{exc.filename or out}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
     _print_rows("generated", [{"file": k, "records": v} for k, v in counts.items()])
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def resolve(
     train: Annotated[bool, typer.Option("--train", help="First re-estimate the matching model on this warehouse "
                                         "(unsupervised) and store it as a new version; it scores new and changed "
@@ -444,7 +466,7 @@ def resolve(
     _run(resolve_flow, "resolve", train=train, rescore=rescore, use_model=version)
 
 
-@app.command()
+@app.command(epilog=_EXITS_LOOKUP)
 def models() -> None:
     """List the identity model versions: the shipped default, each --train and --use-model, and the runs that used each."""
     settings = _settings()
@@ -458,7 +480,7 @@ def models() -> None:
     _print_rows("identity model versions (the newest scores the next run)", rows)
 
 
-@app.command()
+@app.command(epilog=_EXITS_LOOKUP)
 def explain(person: Annotated[str, typer.Argument(
         metavar="PERSON_ID|SOURCE:ID",
         help="A person_id from core.persons, or a record key source:id (as `candor compare` takes): its person.")]) -> None:
@@ -483,16 +505,16 @@ def explain(person: Annotated[str, typer.Argument(
         console.print(found["gone"])
     _print_rows(f"person {person_id}", found["person"])
     _print_rows("records", found["records"])
-    _print_rows(f"evidence (detail: the prior's log2 odds plus the field weights, log2 Bayes factors, = the match "
-                f"weight, whose probability is the score; model: the version that scored the pair; current: "
-                f"{found['model']})", found["evidence"])
+    _print_rows(f"evidence (detail: a rule's value both records hold; Splink's prior log2 odds plus the field weights, "
+                f"log2 Bayes factors, = the match weight, whose probability is the score; model: the version that "
+                f"scored the pair; current: {found['model']})", found["evidence"])
     if found["overrides"]:
         _print_rows("overrides (identity_overrides.yaml) naming its records", found["overrides"])
     _print_rows("history", found["history"])
 
 
 # help in rich mode keeps a docstring's line breaks, in the command list too: one line per paragraph
-@app.command(help="Show how a run sees two records, linked or not, and why.\n\n"
+@app.command(epilog=_EXITS_LOOKUP, help="Show how a run sees two records, linked or not, and why.\n\n"
              "Their persons, the rule that links them (and shared identifiers that count for nothing, and why), "
              "the blocking rules that pair them for Splink, and Splink's probability and per-field weights.")
 def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:id (as `candor explain` lists them).")],
@@ -517,15 +539,12 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
                       "(a must_link override in identity_overrides.yaml joins them)")
 
 
-@app.command()
+@app.command(epilog=_EXITS_LOOKUP)
 def status() -> None:
     """Show what the warehouse holds: rows per table, files per source, quarantine by rule."""
     settings = _settings()
     from tasks.status import api_cursors, files_by_status, quarantine_by_rule, table_counts
 
-    if not settings.warehouse_path.exists():
-        console.print(f"no warehouse yet at {settings.warehouse_path}; run `candor ingest` or `make demo`")
-        return
     with _warehouse(settings, "status") as con:
         console.print(f"warehouse: {settings.warehouse_path}")
         _print_rows("tables", [{"table": t, "rows": n} for t, n in table_counts(con)])
@@ -537,7 +556,7 @@ def status() -> None:
                         [{"source": s, "cursor": c, "value": v, "updated_at": str(u)} for s, c, v, u in cursors])
 
 
-@app.command()
+@app.command(epilog=_EXITS_RUN)
 def demo() -> None:
     """Copy the bundled samples into the inbox and run the nightly pipeline on them."""
     settings = _settings()

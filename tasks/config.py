@@ -22,10 +22,13 @@ class ConfigError(MaskedError, ValueError):
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
 
-def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
-    """Walks a composed YAML node along a pydantic error location, as deep as it goes."""
-    for key in loc:
+def _node_at(node: yaml.Node, loc: tuple, key_itself: bool = False) -> yaml.Node:
+    """Walks a composed YAML node along a pydantic error location, as deep as it goes; `key_itself`: the last
+    step's key, not its value (a misspelt key holding a block starts on the line before its value)."""
+    for i, key in enumerate(loc):
         if isinstance(node, yaml.MappingNode):
+            if key_itself and i == len(loc) - 1:
+                return next((k for k, _ in node.value if k.value == str(key)), node)
             match = next((v for k, v in node.value if k.value == str(key)), None)
             if match is None:
                 match = next((k for k, _ in node.value if k.value == str(key)), None)
@@ -38,11 +41,11 @@ def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
     return node
 
 
-def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
-    """Returns the 1-based line of the YAML node at `loc`, if the document has one."""
+def line_of(node: yaml.Node | None, loc: tuple, key_itself: bool = False) -> int | None:
+    """Returns the 1-based line of the YAML node at `loc` (of its key, with `key_itself`), if the document has one."""
     if node is None:
         return None
-    return _node_at(node, loc).start_mark.line + 1
+    return _node_at(node, loc, key_itself).start_mark.line + 1
 
 
 def read_yaml(path: Path) -> tuple[object, yaml.Node | None]:
@@ -123,5 +126,6 @@ def load_model(path: Path, model: type[M]) -> M:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             field = ".".join(str(p) for p in loc) or "(document)"
-            lines.append(f"{path}:{line_of(node, loc) or 1}: {field}: {err['msg']}")
+            line = line_of(node, loc, key_itself=err["type"] == "extra_forbidden")  # the misspelt key's line
+            lines.append(f"{path}:{line or 1}: {field}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None

@@ -18,10 +18,11 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import StepTimer, utcnow
+from tasks.pii import mask_text
 from tasks.renames import apply_renames, retire_sources
 from tasks.settings import Settings
 from tasks.sources.files import FileError, read_file
-from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, load_sources_file, natural_key, select_sources
+from tasks.sources.registry import API_KINDS, FILE_KINDS, SourceConfig, check_shared_files, load_sources_file, natural_key, select_sources
 from tasks.staging import CANDIDATE_COLUMNS, STAGE_CHANGE_COLUMNS, stage
 from tasks.validate import validate_batch
 from tasks.warehouse import scalar, select, sql_text, transaction
@@ -323,7 +324,8 @@ def ingest_file(
 
     `newest`: no later file of the source is in the inbox; only then does a full export delete the
     records it leaves out. A full export older than the one last read as the current list (a failed file
-    fixed and dropped again late) is skipped with a warning: it is no current list, nor current versions.
+    fixed and dropped again late) is skipped with a warning, once (noted as `superseded` in
+    meta.ingested_files): it is no current list, nor current versions.
     """
     display = str(path)
     try:
@@ -351,8 +353,16 @@ def ingest_file(
         current = scalar(con, "select arg_max(file_path, (finished_at, rowid)) from meta.ingested_files "
                               "where source_name = ? and rows_deleted_absent is not null", [source.name])
         if current and natural_key(Path(current).name) > natural_key(path.name):
-            log.warning("%s: older than %s, read as the current list of %s: superseded, not read (move it out of "
-                        "the inbox)", display, Path(current).name, source.name)
+            # said once and noted (`candor status` counts it as superseded): the warning came on every run it stayed
+            if not scalar(con, "select count(*) from meta.ingested_files where source_name = ? and file_sha256 = ? "
+                               "and status = 'superseded'", [source.name, sha]):
+                message = (f"{display}: older than {Path(current).name}, read as the current list of {source.name}: "
+                           f"superseded, not read (move it out of the inbox)")
+                log.warning("%s", message)
+                now = utcnow(settings)
+                con.execute("insert into meta.ingested_files (file_sha256, source_name, file_path, batch_id, "
+                            "started_at, finished_at, status, error) values (?, ?, ?, ?, ?, ?, 'superseded', ?)",
+                            [sha, source.name, display, str(uuid.uuid4()), now, now, mask_text(message)])
             return FileResult(source.name, display, "skipped")
     timer = StepTimer(display, log, STEP_LOG_MIN_S)
     try:
@@ -415,6 +425,7 @@ def ingest(
 
     read = load_sources_file(settings.config_dir)
     configured = read.sources
+    check_shared_files(settings.config_dir, configured, settings.inbox_dir)
     apply_renames(con, configured, settings.config_dir, settings)
     retire_sources(con, read.retired, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])

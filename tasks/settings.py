@@ -34,7 +34,8 @@ def iana_zone(value: str) -> str:
 class Settings(BaseSettings):
     """Every knob Candor has. Misspelt CANDOR_* variables are rejected at start."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+    # nan passed no bound check by its own account ("should be less than 1"), inf made a wait of no end
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", allow_inf_nan=False)
 
     home: Path = Field(default=PROJECT_ROOT / "data", description="Holds config/, warehouse/, inbox/, marts/.")
     lock_timeout_s: float = Field(default=600.0, ge=0, description="How long a writer waits for the warehouse lock.")
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
         default="2GB", pattern=r"(?i)^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$",
         description="DuckDB memory_limit, a number and a unit (500MB, 6GB, 4GiB); beyond it DuckDB spills to "
                     "warehouse/*.tmp (raise it for big identity runs).")
-    duckdb_threads: int = Field(default=0, ge=0, description="DuckDB threads; 0 lets DuckDB choose.")
+    duckdb_threads: int = Field(default=0, ge=0, le=1024, description="DuckDB threads; 0 lets DuckDB choose.")
     api_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one API request (Greenhouse, Lever).")
     api_max_attempts: int = Field(default=5, ge=1, description="Attempts per API request before giving up (5xx, timeouts, 429).")
     api_backoff_base_s: float = Field(default=1.0, ge=0, description="First retry wait; doubles per attempt.")
@@ -71,6 +72,14 @@ class Settings(BaseSettings):
         default=1000, ge=2, description="Records sharing a blocking rule's keys (name and city, last name and "
                                         "employer…) with more records than this are not paired by that rule: "
                                         "it would pair every two of them. Other rules still pair them.")
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _not_empty(cls, value):
+        # an empty CANDOR_HOME (a unit's CANDOR_HOME=${UNSET}) read as the working folder
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("an empty home; set it to a folder")
+        return value
 
     @field_validator("org_timezone")
     @classmethod
@@ -113,11 +122,17 @@ NOT_SETTINGS = {"CANDOR_PROJECT_DIR"}  # prefect.yaml's pull step: the folder de
 
 
 def _reason(err: dict) -> str:
-    """A validation error in words: a pattern mismatch says what the setting takes, not the regular expression."""
+    """A validation error in words, quoting the value: a pattern mismatch says what the setting takes, not the
+    regular expression."""
     field = Settings.model_fields.get(str(err["loc"][0]))
     if err["type"] == "string_pattern_mismatch" and field is not None and field.description:
         return f"{err['input']!r} is not of the form it takes: {field.description}"
-    return err["msg"]
+    if err["type"] == "finite_number":
+        return f"{err['input']!r} is not a finite number"
+    message = err["msg"].removeprefix("Value error, ")  # a validator of ours words its own message
+    if not isinstance(err["input"], str) or repr(err["input"]) in message:
+        return message
+    return f"{err['input']!r}: {message}"
 
 
 def _origin(var: str, env_file: Path) -> str:

@@ -37,14 +37,26 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
     evidence = con.execute("""
         with members as (
             select record_key from core.identity_links where person_id = ?
+        ), keys as (
+            select record_key, email, phone, linkedin_url, ats_person_id from core.identity_keys
+            where record_key in (select record_key from members)
         )
         select e.record_key_l as record_a, e.record_key_r as record_b, e.rule, round(e.score, 4) as score,
-               e.model_version as model, e.score as exact_score, e.detail
+               e.model_version as model, e.score as exact_score, e.detail,
+               -- the value a rule edge rests on, as the rule compares it (an email: the mailbox it reaches)
+               case when e.rule = 'email' and a.email = b.email then 'both reach the mailbox ' || a.email
+                    when e.rule = 'phone' and a.phone = b.phone then 'both hold ' || a.phone
+                    when e.rule = 'linkedin' and a.linkedin_url = b.linkedin_url then 'both hold ' || a.linkedin_url
+                    when e.rule = 'ats_person_id' and a.ats_person_id = b.ats_person_id then 'both hold ' || a.ats_person_id
+               end as shared
         from core.identity_edges as e
+        left join keys as a on a.record_key = e.record_key_l
+        left join keys as b on b.record_key = e.record_key_r
         where e.record_key_l in (select record_key from members) and e.record_key_r in (select record_key from members)
         order by e.rule, e.score desc nulls first, record_a, record_b
     """, [person_id]).df()
-    evidence["detail"] = [_weights(d, score) for d, score in zip(evidence["detail"], evidence.pop("exact_score"))]
+    evidence["detail"] = [shared if isinstance(shared, str) else _weights(d, score)
+                          for d, score, shared in zip(evidence["detail"], evidence.pop("exact_score"), evidence.pop("shared"))]
     evidence = evidence.astype({"model": "Int64"})  # a rule edge was scored by no model
     # the reviewer's decisions on its records, as the last run applied them: a cannot-link is no edge, so
     # without this a part split off by one showed nothing of why it stands apart from the other part

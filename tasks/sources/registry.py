@@ -39,7 +39,8 @@ def natural_key(text: str) -> list:
 class SourceConfig(BaseModel):
     """One source: a file drop under inbox/ (csv, jsonl, json, referrals, ats_status) or an ATS API."""
 
-    model_config = ConfigDict(extra="forbid")
+    # .nan broke a bound it is on neither side of; reconcile_every_h: .inf failed a run (timedelta(hours=inf))
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     renamed_from: str | None = Field(
@@ -207,6 +208,30 @@ def _check_renames(path: Path, sources: list[SourceConfig]) -> None:
             continue
         problems.append(f"{path}:{line_of(read_yaml(path)[1], ('sources', i, 'renamed_from')) or 1}: "
                         f"sources.{i}.renamed_from: {problem}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def check_shared_files(config_dir: Path, sources: list[SourceConfig], inbox: Path) -> None:
+    """No file in the inbox is read by two candidate sources (or two ats_status ones): each would stage its
+    records under its own name, every record twice. A candidate source and an ats_status source may read one
+    export (candidates and their stage changes). Raises ConfigError naming file, line, both sources and a file."""
+    path = config_dir / "sources.yaml"
+    claimed: dict[tuple[bool, Path], int] = {}
+    problems = []
+    for i, source in enumerate(sources):
+        if source.kind not in FILE_KINDS:
+            continue
+        shared = {}
+        for file in source.files(inbox):
+            first = claimed.setdefault((source.kind == "ats_status", file.resolve()), i)
+            if first != i:
+                shared.setdefault(first, file)
+        for first, file in shared.items():
+            node = read_yaml(path)[1]
+            problems.append(f"{path}:{line_of(node, ('sources', i, 'path')) or 1}: sources.{i}.path: {file} is matched "
+                            f"by {sources[first].name} (line {line_of(node, ('sources', first, 'path')) or 1}) too: "
+                            f"both would stage its records, each under its own name; narrow one of the two globs")
     if problems:
         raise ConfigError("\n".join(problems))
 

@@ -49,13 +49,18 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     from tasks.warehouse import writer
 
     runner = CliRunner()
-    # a look-up in a home with no warehouse yet says so and creates none
-    for command in (["explain", "1"], ["models"], ["compare", "a:1", "b:1"]):
+    # a look-up in a home with no warehouse yet says so and creates none; status too, which exited 0 (a cron
+    # check `candor status || alert` passed on a home whose warehouse was gone, or on a CANDOR_HOME set wrong)
+    for command in (["explain", "1"], ["models"], ["compare", "a:1", "b:1"], ["status"]):
         missing = runner.invoke(app, command)
         assert missing.exit_code == 1 and "no warehouse yet at" in missing.output, command
     assert not settings.warehouse_path.exists()
     with writer(settings):
         pass
+    # DuckDB out of memory in a look-up (CANDOR_DUCKDB_MEMORY_LIMIT set too low) was a traceback
+    starved = runner.invoke(app, ["status"], env={"CANDOR_DUCKDB_MEMORY_LIMIT": "0GB"})
+    assert starved.exit_code == 1 and isinstance(starved.exception, SystemExit), starved.exception
+    assert "status failed: DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT=0GB" in starved.output
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, duckdb
         con = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
@@ -81,6 +86,20 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output
 
 
+def test_every_commands_help_gives_its_exit_codes(settings):
+    # cron and systemd read the exit code; no --help said what any of them meant (docs/operations.md did)
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        shown = CliRunner().invoke(app, [name, "--help"])
+        text = " ".join(shown.output.split())  # as wrapped for the terminal
+        assert shown.exit_code == 0 and "Exit codes: 0 " in text, (name, text)
+        assert "2 a usage or configuration error" in text and ("130 Ctrl-C" in text or name == "generate"), (name, text)
+
+
 def test_generate_writes_into_the_home_inbox_by_default(settings):
     from typer.testing import CliRunner
 
@@ -89,6 +108,19 @@ def test_generate_writes_into_the_home_inbox_by_default(settings):
     result = CliRunner().invoke(app, ["generate", "--candidates", "5", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert sorted(p.parent.name for p in settings.inbox_dir.rglob("*.csv"))  # feeds landed where ingest reads
+
+
+def test_generate_into_a_folder_it_cannot_make_is_a_one_line_error(settings, tmp_path):
+    # an --out under a file (or a read-only mount) ended in a FileNotFoundError/NotADirectoryError traceback
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    (tmp_path / "feeds").write_text("a file, not a folder")
+    result = CliRunner().invoke(app, ["generate", "--candidates", "5", "--out", str(tmp_path / "feeds" / "x")])
+    assert result.exit_code == 1 and not isinstance(result.exception, OSError), result.exception
+    assert f"generate failed: {tmp_path / 'feeds' / 'x'}" in result.output and "Not a directory" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_generate_dates_the_feeds_by_the_configured_clock(settings, tmp_path):

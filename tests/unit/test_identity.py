@@ -797,6 +797,19 @@ def test_compare_tells_why_two_records_are_or_are_not_one_person(settings, home)
         assert (kept_apart["same person"], kept_apart["override"], kept_apart["rule"]) == (False, "cannot_link", "email")
 
 
+def test_explain_names_the_value_a_rule_link_rests_on(settings):
+    """A rule edge showed its rule and nothing else: two records with different emails on screen
+    (ann+jobs@x.io, ann@googlemail.com) linked by `email`, and no word of the mailbox both reach."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann+jobs@googlemail.com"},
+              {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@gmail.com", "phone": "+14155550101"},
+              {"key": "c:1", "first": "annie", "last": "lee", "phone": "+14155550101"})
+        resolve(con, later(settings, 0))
+        found = explain(con, person_of(con)["a:1"])
+        assert [(e["record_a"], e["record_b"], e["rule"], e["detail"]) for e in found["evidence"]] == [
+            ("a:1", "b:1", "email", "both reach the mailbox ann@gmail.com"), ("b:1", "c:1", "phone", "both hold +14155550101")]
+
+
 def test_explain_shows_weights_that_add_up_to_the_score_and_the_model_version_that_scored_them(settings):
     """The prior (for the warehouse's size when the pair was scored) plus the field weights is the match
     weight, whose probability is the stored score; a link scored before a new model shows the version that

@@ -1008,6 +1008,14 @@ def test_a_full_export_older_than_the_current_list_read_late_neither_undoes_its_
         assert con.execute(staged).fetchall() == current
         assert "2026-11-01.csv: older than 2026-11-02.csv, read as the current list of stackjobs" in caplog.text
         run_checks(con)
+    # said once, and kept where `candor status` shows it: the warning came again on every run while the file stayed
+    caplog.clear()
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["skipped"]
+        assert "older than" not in caplog.text
+        assert files_by_status(con) == [("stackjobs", "failed", 1), ("stackjobs", "loaded", 1), ("stackjobs", "superseded", 1)]
+        assert con.execute(staged).fetchall() == current
+        run_checks(con)
 
 
 def test_a_full_export_replacing_every_record_fails_however_many_new_records_it_brings(settings, home):
@@ -1441,3 +1449,28 @@ def test_an_address_at_an_internationalised_domain_is_staged_in_its_idna_form_an
         resolve(con, settings)
         assert scalar(con, "select count(distinct person_id) from core.identity_links") == 2
         run_checks(con)
+
+
+def test_two_sources_whose_paths_match_the_same_file_are_refused_before_anything_is_written(settings, home):
+    """A second source whose glob also matched stackjobs' files staged each of their records twice, once
+    under each name (two persons' worth of records for one person), without a word."""
+    config = home / "config" / "sources.yaml"
+    text = config.read_text()
+    stackjobs = text[text.index("  - name: stackjobs\n"):text.index("  - name: eurotalent\n")]
+    config.write_text(text + stackjobs.replace("name: stackjobs", "name: stackjobs_all").replace(
+        '"stackjobs/*.csv"', '"**/*.csv"'))
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    line = next(i for i, row in enumerate(config.read_text().splitlines(), start=1) if row.strip() == 'path: "**/*.csv"')
+    with writer(settings) as con:
+        with pytest.raises(ConfigError, match=rf"sources.yaml:{line}: sources.7.path: .*stackjobs/a.csv is matched by "
+                                              rf"stackjobs \(line 16\) too"):
+            ingest(con, settings)
+        assert counts(con) == (0, 0, 0)
+    # a candidate source and an ats_status source reading one export (candidates and their stages) is no overlap
+    config.write_text(text + stackjobs.replace("name: stackjobs", "name: stackjobs_all").replace(
+        '"stackjobs/*.csv"', '"ats_status/*.csv"'))
+    write(home, "ats_status", "s.csv", "\n".join([HEADER + ",event_id,candidate_id,candidate_email,stage,changed_at",
+                                                  GOOD[1] + ",E-1,SJ-2,ann@x.io,Screen,2026-01-02"]) + "\n")
+    with writer(settings) as con:
+        assert sorted((f.source, f.status) for f in ingest(con, settings).files) == [
+            ("ats_status", "loaded"), ("stackjobs", "loaded"), ("stackjobs_all", "loaded")]

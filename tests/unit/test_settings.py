@@ -87,6 +87,19 @@ def test_a_folder_for_path_a_base_url_without_scheme_or_a_bad_json_path_is_an_er
     assert f"{tmp_path / 'sources.yaml'}:2: {message}" in str(err.value)
 
 
+@pytest.mark.parametrize("key, value", [("reconcile_every_h", ".inf"), ("reconcile_every_h", ".nan"),
+                                        ("max_delete_share", ".nan")])
+def test_a_number_in_sources_yaml_that_is_not_finite_is_refused_as_such(tmp_path, key, value):
+    # reconcile_every_h: .inf passed and the run after the first full scan failed on timedelta(hours=inf)
+    # (OverflowError); .nan was refused as 'Input should be greater than or equal to 0'
+    (tmp_path / "sources.yaml").write_text("sources:\n  - name: board\n    kind: greenhouse\n    channel: ats\n"
+                                           "    base_url: https://h.example/v1\n    api_key_env: GH_KEY\n"
+                                           f"    {key}: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert str(err.value) == f"{tmp_path / 'sources.yaml'}:7: sources.0.{key}: Input should be a finite number"
+
+
 @pytest.mark.parametrize("base_url", ["https://gh-9f3KEY:@harvest.greenhouse.io/v1", "gh-9f3KEY@harvest.greenhouse.io/v1",
                                       "https://user:gh-9f3KEY@harvest.greenhouse.io/v1"])
 def test_a_base_url_holding_the_key_is_refused_without_repeating_it(tmp_path, base_url):
@@ -111,6 +124,21 @@ def test_files_are_read_in_natural_name_order_under_the_inbox_or_an_absolute_glo
     absolute, relative = load_sources(tmp_path)
     assert [p.name for p in absolute.files(tmp_path / "inbox")] == ["c_2026-9-30.csv", "c_2026-10-01.csv", "c_2026-10-1b.csv"]
     assert [p.name for p in relative.files(tmp_path / "sftp")] == ["c_2026-9-30.csv", "c_2026-10-01.csv", "c_2026-10-1b.csv"]
+
+
+def test_a_misspelt_key_holding_a_block_is_named_on_its_own_line(tmp_path):
+    # the error named the line of the key's first item, the line after the typo
+    from tasks.identity.overrides import read_overrides
+
+    (tmp_path / "identity_overrides.yaml").write_text("# reviewed 2026-11-27\nmust_links:\n  - [a:1, b:2]\n")
+    with pytest.raises(ConfigError) as err:
+        read_overrides(tmp_path)
+    assert str(err.value) == f"{tmp_path / 'identity_overrides.yaml'}:2: must_links: Extra inputs are not permitted"
+    (tmp_path / "sources.yaml").write_text("sources:\n  - name: board\n    kind: csv\n    channel: job_board\n"
+                                           "    path: 'b/*.csv'\n    mapings:\n      source_record_id: id\n")
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert f"{tmp_path / 'sources.yaml'}:6: sources.0.mapings: Extra inputs are not permitted" in str(err.value)
 
 
 def test_invalid_yaml_names_the_line(tmp_path):
@@ -173,3 +201,39 @@ def test_a_setting_from_an_old_env_file_is_rejected_naming_the_file_and_line(tmp
         load_settings(env_file=env)
     assert str(raised.value).startswith(f"unknown setting(s) CANDOR_LOCK_TIMOUT_S (environment), "
                                         f"CANDOR_MATCH_THRESHOLD ({env}:3); known: ")
+
+
+@pytest.mark.parametrize("name", ["CANDOR_IDENTITY_MATCH_THRESHOLD", "CANDOR_MAX_BAD_FRACTION", "CANDOR_LOCK_TIMEOUT_S",
+                                  "CANDOR_API_TIMEOUT_S", "CANDOR_API_BACKOFF_BASE_S", "CANDOR_API_REQUEST_MAX_S"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_number_setting_that_is_not_a_finite_number_says_so_quoting_the_value(tmp_path, monkeypatch, name, value):
+    # nan was 'Input should be less than 1' (or 'greater than or equal to 0'): it is neither, it is no number;
+    # inf passed for the timeouts and waits (CANDOR_API_BACKOFF_MAX_S=inf with CANDOR_API_BACKOFF_BASE_S=inf:
+    # a retry's sleep Python refuses with an OverflowError, mid-run)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == f"invalid settings: {name} (environment): {value!r} is not a finite number"
+
+
+def test_a_number_out_of_range_is_quoted_with_the_range(tmp_path, monkeypatch):
+    monkeypatch.setenv("CANDOR_IDENTITY_MATCH_THRESHOLD", "1.5")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == ("invalid settings: CANDOR_IDENTITY_MATCH_THRESHOLD (environment): '1.5': "
+                                 "Input should be less than 1")
+
+
+def test_an_empty_home_or_a_thread_count_no_machine_has_is_refused(tmp_path, monkeypatch):
+    # CANDOR_HOME= (a unit's `CANDOR_HOME=${UNSET}`) made the working folder the home; CANDOR_DUCKDB_THREADS=100000
+    # passed and `candor status` spun at 100% of a core for 39 minutes before it was killed
+    monkeypatch.setenv("CANDOR_HOME", "")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == "invalid settings: CANDOR_HOME (environment): '': an empty home; set it to a folder"
+    monkeypatch.delenv("CANDOR_HOME")
+    monkeypatch.setenv("CANDOR_DUCKDB_THREADS", "100000")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(env_file=tmp_path / "missing.env")
+    assert str(raised.value) == ("invalid settings: CANDOR_DUCKDB_THREADS (environment): '100000': "
+                                 "Input should be less than or equal to 1024")
