@@ -81,6 +81,14 @@ class Settings(BaseSettings):
             raise ValueError("an empty home; set it to a folder")
         return value
 
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _some_memory(cls, value: str) -> str:
+        # 0GB passed the pattern and then failed every statement ("failed to allocate data of size 16.0 KiB")
+        if float(re.match(r"\s*([\d.]+)", value).group(1)) == 0:
+            raise ValueError(f"{value.strip()!r} leaves DuckDB no memory at all; give a size such as 2GB (the default)")
+        return value
+
     @field_validator("org_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

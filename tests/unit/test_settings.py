@@ -179,6 +179,8 @@ def test_default_config_loads():
 
 
 @pytest.mark.parametrize("name, value, says", [("CANDOR_DUCKDB_MEMORY_LIMIT", "6", "a number and a unit (500MB, 6GB, 4GiB)"),
+                                               ("CANDOR_DUCKDB_MEMORY_LIMIT", "0GB", "'0GB' leaves DuckDB no memory at all"),
+                                               ("CANDOR_DUCKDB_MEMORY_LIMIT", "0.0 MiB", "'0.0 MiB' leaves DuckDB no memory"),
                                                ("CANDOR_DEFAULT_REGION", "Britain", "(ISO 3166 alpha-2)")])
 def test_a_value_of_the_wrong_form_is_explained_in_words_not_as_a_regular_expression(tmp_path, monkeypatch, name, value,
                                                                                       says):
