@@ -58,9 +58,9 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     with writer(settings):
         pass
     # DuckDB out of memory in a look-up (CANDOR_DUCKDB_MEMORY_LIMIT set too low) was a traceback
-    starved = runner.invoke(app, ["status"], env={"CANDOR_DUCKDB_MEMORY_LIMIT": "0GB"})
+    starved = runner.invoke(app, ["status"], env={"CANDOR_DUCKDB_MEMORY_LIMIT": "1KB"})
     assert starved.exit_code == 1 and isinstance(starved.exception, SystemExit), starved.exception
-    assert "status failed: DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT=0GB" in starved.output
+    assert "status failed: DuckDB ran out of memory under CANDOR_DUCKDB_MEMORY_LIMIT=1KB" in starved.output
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, duckdb
         con = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
