@@ -212,6 +212,13 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
         or coalesce(len(list_intersect(list_filter(string_split(full_l, ' '), lambda w: length(w) >= 2),
                                        string_split(full_r, ' '))) > 0, false)
     """)
+    # a placeholder (test@test.com, noreply@acme.io) is nobody's address, and a referral's candidate address that is
+    # its referrer's own is the referrer's: no match key (identity_keys.sql), never the golden email (persons.sql)
+    con.execute("""
+        create or replace temp macro identity_own_mailbox(mailbox, referrer_email) as
+        if(split_part(mailbox, '@', 1) in (select local_part from identity_placeholder_mail)
+           or mailbox = core.mailbox(referrer_email), null, mailbox)
+    """)
     con.execute("""
         create or replace temp macro identity_first_names_differ(first_l, canon_l, last_l, first_r, canon_r, last_r) as
         -- the first names taken as whole names: no word in common, no nickname, Jaro-Winkler < 0.8

@@ -1018,6 +1018,28 @@ def test_golden_record_survivorship(settings):
     assert not row["consent_email"]                      # one "no" wins
 
 
+def test_the_golden_email_is_never_a_placeholder_nor_the_referrers_own_address(settings):
+    """A placeholder (test@gmail.com) and a referral's candidate address that is its referrer's own are
+    nobody's, or the referrer's (identity_keys.sql gives them no key): the sender writes to the golden
+    email, so they must not beat the person's own work address, nor stand in for a missing one."""
+    later_day = T0 + timedelta(days=1)
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@acme.io", "phone": "+14155550102",
+                    "applied_at": T0},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "test+x@gmail.com", "phone": "+14155550102",
+               "applied_at": later_day},
+              {"key": "r:1", "first": "ann", "last": "lee", "email": "ann@lee-consulting.com", "phone": "+14155550103",
+               "applied_at": T0},
+              {"key": "r:2", "first": "ann", "last": "lee", "email": "bob.smith+ref@gmail.com", "phone": "+14155550103",
+               "channel": "referral", "referrer_email": "bob.smith@gmail.com", "referrer_name": "Bob Smith",
+               "applied_at": later_day},
+              {"key": "r:3", "first": "cy", "last": "ong", "email": "bob.smith@gmail.com", "channel": "referral",
+               "referrer_email": "bob.smith@gmail.com", "referrer_name": "Bob Smith", "applied_at": later_day})
+        resolve(con, later(settings, 0))
+        golden = dict(con.execute("select display_name, email from core.persons").fetchall())
+    assert golden == {"Kim Park": "kim@acme.io", "Ann Lee": "ann@lee-consulting.com", "Cy Ong": None}
+
+
 def test_referral_credit_names_one_referrer_from_one_record(settings):
     """The earliest referral record that names a referrer gives all its fields; a referral channel
     naming nobody only dates the referral."""
