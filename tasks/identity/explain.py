@@ -80,7 +80,8 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         "order by successor_id", [person_id]).fetchall()
     live = next((s for s, merged in successors if merged), None)
     # persons a split took records on to since: a must-link taken out again parts the merged records from the survivor
-    split_off = [s for s, merged in successors if not merged]
+    # (not the person it lives on as, which a part split off and merged back into reaches both ways)
+    split_off = [s for s, merged in successors if not merged and s != live]
     # read, not current_model(): explain writes nothing, and a warehouse never resolved has no model stored yet
     model = scalar(con, "select max(version) from meta.identity_models")
     return {"person": person.to_dict("records"), "records": records.to_dict("records"), "model": model,

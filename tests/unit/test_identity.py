@@ -31,7 +31,7 @@ from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
 from tasks.sources.registry import SourceConfig
-from tasks.warehouse import CheckFailed, migrations, run_checks, writer
+from tasks.warehouse import CheckFailed, migrations, run_checks, sql_text, writer
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
@@ -288,6 +288,42 @@ def test_an_id_merged_by_a_must_link_taken_out_again_is_explained_with_where_its
         # before, it said only "merged into person {kim} (must_link); see `candor explain {kim}`", which holds none of it
         assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); splits since took "
                                             f"records on to person {now}; see `candor explain {kim}`, `candor explain {now}`")
+
+
+def test_an_id_merged_into_a_person_that_split_earlier_lives_on_only_where_its_records_went(settings, home):
+    """Kim's person split once (a cannot-link); weeks later a new record merges Zed's id into Kim's.
+    Zed's records never went to the part that left before: the history is followed forward in time only."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102"},
+              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102"},
+              {"key": "z:1", "first": "kim", "last": "park", "email": "kpark@work.example"})
+        resolve(con, later(settings, 0))
+        kim, zed = person_of(con)["a:1"], person_of(con)["z:1"]
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+        resolve(con, later(settings, 1))
+        part = person_of(con)["a:2"]
+        stage(con, {"key": "c:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "c:2", "first": "kim", "last": "park", "email": "kpark@work.example"},
+              {"key": "c:3", "first": "kim", "last": "park", "email": "kim@example.org", "linkedin": "linkedin.com/in/kp"},
+              {"key": "c:4", "first": "kim", "last": "park", "email": "kpark@work.example", "linkedin": "linkedin.com/in/kp"})
+        resolve(con, later(settings, 2))
+        assert {person_of(con)[k] for k in ("a:1", "z:1", "c:1", "c:2")} == {kim} and person_of(con)["a:2"] == part
+        assert history(con) == [("split", kim, part, "cannot_link"), ("merge", zed, kim, "new_evidence")]
+        successors = con.execute(f"select successor_id, is_merged from ({sql_text('core/person_successors')}) "
+                                 "where person_id = ? order by all", [zed]).fetchall()
+        # before, Kim's earlier split was followed too: an unsubscribe of Zed's held for the part a:2 is
+        assert successors == [(kim, True)]
+        gone = f"person {zed} was merged into person {kim} (new_evidence); see `candor explain {kim}`"
+        assert explain(con, zed)["gone"] == gone
+        # Zed's records split off Kim's person and are merged back: they live on in Kim's, as said before
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n  - [a:1, z:1]\n")
+        resolve(con, later(settings, 3))
+        assert person_of(con)["c:2"] == person_of(con)["z:1"] not in (kim, zed, part)
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+        resolve(con, later(settings, 4))
+        assert person_of(con)["z:1"] == kim
+        # before: "…; splits since took records on to person {kim}; see `candor explain {kim}`, `candor explain {kim}`"
+        assert explain(con, zed)["gone"] == gone
 
 
 def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(settings):
