@@ -908,6 +908,14 @@ def test_explain_shows_weights_that_add_up_to_the_score_and_the_model_version_th
     # a second block under the same key: YAML loaders keep the last and drop the first without a word
     ("must_link:\n  - [a:1, a:2]\nmust_link:\n  - [a:3, x:404]\n",
      "identity_overrides.yaml:3: 'must_link' is given twice (first on line 1)"),
+    # a pair of one or three values: said "must_link.0.1: Field required" or "Tuple should have at most 2 items
+    # after validation, not 3", naming no record; values that are no record key are not repeated
+    ("must_link:\n  - [a:1 a:2]\n", "identity_overrides.yaml:2: must_link.0: Value error, a pair is a list of two "
+     "records, [source:id, source:id]; this one holds 1 value(s): a:1, a:2 (a comma missing between them?)"),
+    ("cannot_link:\n  - [a:1, a:2, juergen.k@example.com]\n", "identity_overrides.yaml:2: cannot_link.0: Value error, "
+     "a pair is a list of two records, [source:id, source:id]; this one holds 3 value(s): a:1, a:2"),
+    ("must_link:\n  - a:1, a:3\n", "identity_overrides.yaml:2: must_link.0: Value error, a pair is a list of two records, "
+     "[source:id, source:id]; this one holds text, not a list: a:1, a:3"),
     # not UTF-8: the place, not the text (a comment may hold a name and an address)
     ("# J\u00fcrgen, juergen.k@example.com\nmust_link: []\n".encode("latin-1"),
      "identity_overrides.yaml:1:4: not UTF-8 text (byte 0xfc)"),
