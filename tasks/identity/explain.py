@@ -106,6 +106,13 @@ def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError
     if unresolved:
         return KeyError(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
                         f"yet: run `candor resolve` first")
+    # a record its source deleted was "no current record", as if the key were mistyped
+    deleted = con.execute(
+        "select source_name || ':' || source_record_id as k, max(deleted_at) from staging.deleted_records "
+        "where k in (select unnest(?::varchar[])) group by k order by k", [missing]).fetchall()
+    if deleted:
+        return KeyError("; ".join(f"record {k} was deleted by its source on {at:%Y-%m-%d %H:%M} UTC (an API delete, "
+                                  f"or a full export that left it out): no person holds it now" for k, at in deleted))
     return KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
                     f"`candor explain PERSON_ID` lists them)")
 

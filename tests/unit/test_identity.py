@@ -1673,5 +1673,13 @@ def test_explain_takes_a_record_key_and_shows_the_person_it_is_in(settings):
     assert unresolved.exit_code == 1 and "record c:1 is staged but no resolve run has taken it in yet" in unresolved.output
     unknown = runner.invoke(app, ["explain", "c:2"])
     assert unknown.exit_code == 1 and "no current record c:2" in unknown.output
+    # a record its source deleted since: said "no current record a:1", as for a mistyped key
+    with writer(later(settings, 1)) as con:
+        source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+    for command in (["explain", "a:1"], ["compare", "a:1", "b:1"]):
+        deleted = runner.invoke(app, command)
+        assert deleted.exit_code == 1 and "record a:1 was deleted by its source on 2026-03-02 00:00 UTC" in deleted.output
     typo = runner.invoke(app, ["explain", "ann"])
     assert typo.exit_code == 2 and "a person id (a number) or a record key source:id" in typo.output
