@@ -54,10 +54,12 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
         max(seen_at) as last_seen_at,
         coalesce(bool_or(is_referral), false) as is_referred,
         -- referral credit: every field from the earliest record that names a referrer (arg_min skips
-        -- nulls, and gave one referrer's name with a later referrer's email)
-        arg_min_null(referrer_email, recency) filter (where names_referrer) as first_referrer_email,
-        arg_min_null(referrer_name, recency) filter (where names_referrer) as first_referrer_name,
-        arg_min_null(referrer_employee_id, recency) filter (where names_referrer) as first_referrer_employee_id,
+        -- nulls, and gave one referrer's name with a later referrer's email), earliest as first_seen_at
+        -- (by recency, a referral with no date staged again after an edit went behind a later referrer's)
+        arg_min_null(referrer_email, (first_seen_at, recency)) filter (where names_referrer) as first_referrer_email,
+        arg_min_null(referrer_name, (first_seen_at, recency)) filter (where names_referrer) as first_referrer_name,
+        arg_min_null(referrer_employee_id, (first_seen_at, recency)) filter (where names_referrer)
+            as first_referrer_employee_id,
         min(first_seen_at) filter (where is_referral) as referred_at,
         -- most restrictive: any "no" wins, then any "yes"; null only when no record says
         case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,

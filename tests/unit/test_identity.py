@@ -1084,6 +1084,26 @@ def test_the_golden_email_is_never_a_placeholder_nor_the_referrers_own_address(s
     assert golden == {"Kim Park": "kim@acme.io", "Ann Lee": "ann@lee-consulting.com", "Cy Ong": None}
 
 
+def test_referral_credit_stays_with_the_first_referrer_when_the_first_referral_is_staged_again(settings):
+    """Alice's referral names no submission date; Bob refers the same candidate five days later. A note
+    edited on Alice's referral on day 10 restages it: the credit stays hers, as the referral date does."""
+    alice = {"key": "r:1", "first": "jo", "last": "doe", "email": "jo@example.org", "channel": "referral",
+             "referrer_name": "Alice Early", "referrer_email": "alice@corp.example", "sha": "v1", "at": T0}
+    with writer(later(settings, 0)) as con:
+        stage(con, alice)
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "r:2", "first": "jo", "last": "doe", "email": "jo@example.org", "channel": "referral",
+                    "referrer_name": "Bob Late", "referrer_email": "bob@corp.example", "applied_at": T0 + timedelta(days=5),
+                    "at": T0 + timedelta(days=5)})
+        resolve(con, later(settings, 5))
+        credit = "select first_referrer_name, first_referrer_email, referred_at from core.persons"
+        assert con.execute(credit).fetchall() == [("Alice Early", "alice@corp.example", T0)]
+        stage(con, {**alice, "sha": "v2", "at": T0 + timedelta(days=10)})
+        resolve(con, later(settings, 10))
+        # before, the restaged referral counted from day 10: Bob got the credit, dated by Alice's referral
+        assert con.execute(credit).fetchall() == [("Alice Early", "alice@corp.example", T0)]
+
+
 def test_referral_credit_names_one_referrer_from_one_record(settings):
     """The earliest referral record that names a referrer gives all its fields; a referral channel
     naming nobody only dates the referral."""
