@@ -126,8 +126,10 @@ def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: li
         return f"person {person_id} has no records any more"
     last_run = own[own["merged_at"] == own["merged_at"].max()]
     merges, splits = last_run[last_run["kind"] == "merge"], last_run[last_run["kind"] == "split"]
-    if merges.empty:
-        return f"person {person_id} has no records any more ({last_run.iloc[-1]['reason']})"
+    if merges.empty:  # retired: records split off before live on elsewhere (and the id's suppressions hold there)
+        since = f"; splits took records on to person {', '.join(map(str, split_off))}" if split_off else ""
+        see = f"; see {', '.join(f'`candor explain {p}`' for p in split_off)}" if split_off else ""
+        return f"person {person_id} has no records any more ({last_run.iloc[-1]['reason']}){since}{see}"
     # one run can merge an id away and split some of its records off to other persons
     into = merges.iloc[0]["into_person_id"]
     also = "".join(f"; {r.record_count} record(s) went to person {r.into_person_id} ({r.reason})"

@@ -992,6 +992,25 @@ def test_records_without_identifiers_are_singletons_and_deletes_retire_people(se
         assert person_of(con)["a:1"] == person_of(con)["a:2"]
 
 
+def test_a_retired_id_is_explained_with_the_persons_its_records_were_split_off_to(settings, home):
+    """Kim's person split by a cannot-link; later Kim's own record is deleted and the id retires. Its
+    explanation said only "no records any more", not that a part of it lives on (and its suppressions with it)."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 0))
+        kim = person_of(con)["a:1"]
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+        resolve(con, later(settings, 1))
+        part = person_of(con)["a:2"]
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 2))
+        resolve(con, later(settings, 2))
+        assert person_of(con) == {"a:2": part}
+        assert explain(con, kim)["gone"] == (f"person {kim} has no records any more (records_gone); splits took records "
+                                             f"on to person {part}; see `candor explain {part}`")
+
+
 def test_a_cannot_link_left_out_with_its_deleted_record_is_the_reason_its_parts_merge(settings, home):
     source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
     (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:3]\n")
