@@ -195,7 +195,9 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     names agree. And the macro identity_first_names_differ(first, canon, last, first, canon, last):
     true when both records carry a first and a last name and the first names alone are clearly
     different (identity_names_agree on them), neither is the other's initial, and the names are not
-    swapped (each first name close to the other's last name): two Sørensens at one clinic."""
+    swapped (each first name close to the other's last name): two Sørensens at one clinic. And the macro
+    identity_own_mailbox(mailbox, referrer_email): the mailbox, or null for a placeholder or the referrer's own
+    address (the match keys and the golden email skip both)."""
     con.register("identity_nicknames", nickname_frame())
     con.register("identity_free_mail", free_mail_frame())
     con.register("identity_placeholder_mail", placeholder_mail_frame())
