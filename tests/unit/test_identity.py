@@ -194,15 +194,21 @@ def test_cannot_link_splits_and_must_link_joins(settings, home):
     assert reasons == [("split", ids["b:9"], ids["a:1"], "override_removed")]
 
 
-def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
-    with writer(later(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
-        resolve(con, later(settings, 0))
-        old = person_of(con)["a:1"]
+def two_kims_split(con, settings: Settings, home) -> tuple[int, int]:
+    """Two records of Kim Park by one email, resolved on day 0, then a cannot-link between them resolved
+    on day 1 -> (the id a:1 keeps, the new id of the part holding a:2)."""
+    stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+          {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+    resolve(con, later(settings, 0))
+    old = person_of(con)["a:1"]
     (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    resolve(con, later(settings, 1))
+    return old, person_of(con)["a:2"]
+
+
+def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
     with writer(later(settings, 1)) as con:
-        resolve(con, later(settings, 1))
+        old, _ = two_kims_split(con, settings, home)
         after = person_of(con)
         assert after["a:1"] == old and after["a:2"] > old
         assert history(con) == [("split", old, after["a:2"], "cannot_link")]
@@ -997,13 +1003,7 @@ def test_a_retired_id_is_explained_with_the_persons_its_records_were_split_off_t
     explanation said only "no records any more", not that a part of it lives on (and its suppressions with it)."""
     source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
     with writer(later(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
-        resolve(con, later(settings, 0))
-        kim = person_of(con)["a:1"]
-        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
-        resolve(con, later(settings, 1))
-        part = person_of(con)["a:2"]
+        kim, part = two_kims_split(con, settings, home)
         apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 2))
         resolve(con, later(settings, 2))
         assert person_of(con) == {"a:2": part}
