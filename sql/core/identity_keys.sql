@@ -1,7 +1,7 @@
 -- Inputs: staging.candidate_records, temp identity_scored (new/changed records), $since (a change
 -- sequence all of them lie above, 0 to read all of staging),
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains),
--- temp identity_placeholder_mail (local parts typed for "no email"). Grain: one row per scored record with the match
+-- macro identity_own_mailbox (register_lookups: a placeholder's or a referral's referrer's address is none). Grain: one row per scored record with the match
 -- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches). Key: record_key (source_name:source_record_id).
 with mailboxes as (
     select s.*, core.mailbox(s.email) as mailbox  -- the mailbox it reaches (sql/schema/031)
@@ -11,12 +11,11 @@ with mailboxes as (
 ),
 staged as (
     -- a placeholder (test@test.com, noreply@acme.io) is nobody's address, and a referral's own referrer
-    -- address in its candidate's field is the referrer's: no key, no local part, no employer; under
-    -- CANDOR_IDENTITY_MAX_KEY_SHARE holders whose names agreed by one word were one person
+    -- address in its candidate's field is the referrer's (macro identity_own_mailbox): no key, no local
+    -- part, no employer; under CANDOR_IDENTITY_MAX_KEY_SHARE holders whose names agreed by one word were one person
     select m.* exclude (mailbox), p.mailbox_address, split_part(p.mailbox_address, '@', 2) as domain
     from mailboxes as m,
-    lateral (select if(split_part(m.mailbox, '@', 1) in (select local_part from identity_placeholder_mail)
-                       or m.mailbox = core.mailbox(m.referrer_email), null, m.mailbox) as mailbox_address) as p
+    lateral (select identity_own_mailbox(m.mailbox, m.referrer_email) as mailbox_address) as p
 ),
 records as (
     select

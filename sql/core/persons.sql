@@ -1,6 +1,6 @@
 -- Inputs: temp person_records (sql/core/person_records.sql: the records of the persons in scope and
--- their staging rows), staging.candidate_records, temp identity_free_mail (personal mailbox domains);
--- $now. Grain: one golden record per person in scope that still has records.
+-- their staging rows), staging.candidate_records, temp identity_free_mail (personal mailbox domains),
+-- macro identity_own_mailbox (register_lookups); $now. Grain: one golden record per person in scope that still has records.
 -- Key: person_id. Survivorship rules are documented in docs/identity.md; ties between records go to
 -- the greater record key, so a golden record does not depend on the order records are read in.
 with records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
@@ -10,6 +10,9 @@ with records as (  -- the wide columns joined by row id, which DuckDB pushes dow
            -- until then: it was first seen no later than the run that first linked it
            coalesce(s.applied_at, least(s.staged_at, l.first_linked_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
+           -- a placeholder (test@gmail.com) or a referral's referrer's own address is not the person's: the
+           -- sender writes to the golden email (it was Bob's when he typed his address for Ann, and personal)
+           s.email is not null and identity_own_mailbox(core.mailbox(s.email), s.referrer_email) is not null as is_own_email,
            coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
            names_referrer or s.channel = 'referral' as is_referral
     from person_records as l
@@ -33,7 +36,7 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
         -- arg_max_null where a field must come from the same record as another (names, phone type)
         arg_max_null(first_name, name_rank) filter (where first_name is not null or last_name is not null) as first_name,
         arg_max_null(last_name, name_rank) filter (where first_name is not null or last_name is not null) as last_name,
-        arg_max(email, email_rank) filter (where email is not null) as email,
+        arg_max(email, email_rank) filter (where is_own_email) as email,
         arg_max(phone, phone_rank) filter (where phone is not null) as phone,
         arg_max_null(phone_type, phone_rank) filter (where phone is not null) as phone_type,
         -- the most recent record that says where the person is, taken as a whole
@@ -51,10 +54,12 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
         max(seen_at) as last_seen_at,
         coalesce(bool_or(is_referral), false) as is_referred,
         -- referral credit: every field from the earliest record that names a referrer (arg_min skips
-        -- nulls, and gave one referrer's name with a later referrer's email)
-        arg_min_null(referrer_email, recency) filter (where names_referrer) as first_referrer_email,
-        arg_min_null(referrer_name, recency) filter (where names_referrer) as first_referrer_name,
-        arg_min_null(referrer_employee_id, recency) filter (where names_referrer) as first_referrer_employee_id,
+        -- nulls, and gave one referrer's name with a later referrer's email), earliest as first_seen_at
+        -- (by recency, a referral with no date staged again after an edit went behind a later referrer's)
+        arg_min_null(referrer_email, (first_seen_at, recency)) filter (where names_referrer) as first_referrer_email,
+        arg_min_null(referrer_name, (first_seen_at, recency)) filter (where names_referrer) as first_referrer_name,
+        arg_min_null(referrer_employee_id, (first_seen_at, recency)) filter (where names_referrer)
+            as first_referrer_employee_id,
         min(first_seen_at) filter (where is_referral) as referred_at,
         -- most restrictive: any "no" wins, then any "yes"; null only when no record says
         case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,

@@ -80,7 +80,8 @@ def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
         "order by successor_id", [person_id]).fetchall()
     live = next((s for s, merged in successors if merged), None)
     # persons a split took records on to since: a must-link taken out again parts the merged records from the survivor
-    split_off = [s for s, merged in successors if not merged]
+    # (not the person it lives on as, which a part split off and merged back into reaches both ways)
+    split_off = [s for s, merged in successors if not merged and s != live]
     # read, not current_model(): explain writes nothing, and a warehouse never resolved has no model stored yet
     model = scalar(con, "select max(version) from meta.identity_models")
     return {"person": person.to_dict("records"), "records": records.to_dict("records"), "model": model,
@@ -105,6 +106,13 @@ def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError
     if unresolved:
         return KeyError(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
                         f"yet: run `candor resolve` first")
+    # a record its source deleted was "no current record", as if the key were mistyped
+    deleted = con.execute(
+        "select source_name || ':' || source_record_id as k, max(deleted_at) from staging.deleted_records "
+        "where k in (select unnest(?::varchar[])) group by k order by k", [missing]).fetchall()
+    if deleted:
+        return KeyError("; ".join(f"record {k} was deleted by its source on {at:%Y-%m-%d %H:%M} UTC (an API delete, "
+                                  f"or a full export that left it out): no person holds it now" for k, at in deleted))
     return KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
                     f"`candor explain PERSON_ID` lists them)")
 
@@ -118,8 +126,10 @@ def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: li
         return f"person {person_id} has no records any more"
     last_run = own[own["merged_at"] == own["merged_at"].max()]
     merges, splits = last_run[last_run["kind"] == "merge"], last_run[last_run["kind"] == "split"]
-    if merges.empty:
-        return f"person {person_id} has no records any more ({last_run.iloc[-1]['reason']})"
+    if merges.empty:  # retired: records split off before live on elsewhere (and the id's suppressions hold there)
+        since = f"; splits took records on to person {', '.join(map(str, split_off))}" if split_off else ""
+        see = f"; see {', '.join(f'`candor explain {p}`' for p in split_off)}" if split_off else ""
+        return f"person {person_id} has no records any more ({last_run.iloc[-1]['reason']}){since}{see}"
     # one run can merge an id away and split some of its records off to other persons
     into = merges.iloc[0]["into_person_id"]
     also = "".join(f"; {r.record_count} record(s) went to person {r.into_person_id} ({r.reason})"

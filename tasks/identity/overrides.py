@@ -11,6 +11,7 @@ record its source deleted is reported and left out.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,24 @@ def _text_key(value: object) -> object:
     return value
 
 
+# a token that can only be a record key: source:id, no blank, no @ (an email, a name or a phone is not repeated)
+_KEY_FORM = re.compile(r"[\w.-]+:[\w./-]+")
+
+
+def _two_records(value: object) -> object:
+    # a pair of the wrong length said "must_link.0.1: Field required" or "Tuple should have at most 2 items",
+    # naming neither the records nor the likely slip (a missing comma: `[a:1 b:2]` is one value)
+    values = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else None
+    if values is None or (len(values) == 2 and not isinstance(value, str)):
+        return value
+    named = [token for v in values if isinstance(v, str) for token in re.split(r"[\s,]+", v) if _KEY_FORM.fullmatch(token)]
+    held = "text, not a list" if isinstance(value, str) else f"{len(values)} value(s)"
+    raise ValueError(f"a pair is a list of two records, [source:id, source:id]; this one holds {held}"
+                     + (f": {', '.join(named)}" if named else "")
+                     + (" (a comma missing between them?)" if isinstance(value, list) and len(values) == 1
+                        and len(named) > 1 else ""))
+
+
 def _distinct(pair: tuple[str, str]) -> tuple[str, str]:
     if pair[0] == pair[1]:
         raise ValueError(f"a record paired with itself: {pair[0]!r}")
@@ -52,7 +71,7 @@ def _distinct(pair: tuple[str, str]) -> tuple[str, str]:
 
 
 RecordKey = Annotated[str, BeforeValidator(_text_key), AfterValidator(_record_key)]
-Pair = Annotated[tuple[RecordKey, RecordKey], AfterValidator(_distinct)]
+Pair = Annotated[tuple[RecordKey, RecordKey], BeforeValidator(_two_records), AfterValidator(_distinct)]
 # a key left with no pairs (its last pair deleted) is an empty list
 Pairs = Annotated[list[Pair], BeforeValidator(lambda v: [] if v is None else v)]
 

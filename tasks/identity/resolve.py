@@ -195,7 +195,9 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     names agree. And the macro identity_first_names_differ(first, canon, last, first, canon, last):
     true when both records carry a first and a last name and the first names alone are clearly
     different (identity_names_agree on them), neither is the other's initial, and the names are not
-    swapped (each first name close to the other's last name): two Sørensens at one clinic."""
+    swapped (each first name close to the other's last name): two Sørensens at one clinic. And the macro
+    identity_own_mailbox(mailbox, referrer_email): the mailbox, or null for a placeholder or the referrer's own
+    address (the match keys and the golden email skip both)."""
     con.register("identity_nicknames", nickname_frame())
     con.register("identity_free_mail", free_mail_frame())
     con.register("identity_placeholder_mail", placeholder_mail_frame())
@@ -211,6 +213,13 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
         or jaro_winkler_similarity(last_l, first_r) >= 0.8
         or coalesce(len(list_intersect(list_filter(string_split(full_l, ' '), lambda w: length(w) >= 2),
                                        string_split(full_r, ' '))) > 0, false)
+    """)
+    # a placeholder (test@test.com, noreply@acme.io) is nobody's address, and a referral's candidate address that is
+    # its referrer's own is the referrer's: no match key (identity_keys.sql), never the golden email (persons.sql)
+    con.execute("""
+        create or replace temp macro identity_own_mailbox(mailbox, referrer_email) as
+        if(split_part(mailbox, '@', 1) in (select local_part from identity_placeholder_mail)
+           or mailbox = core.mailbox(referrer_email), null, mailbox)
     """)
     con.execute("""
         create or replace temp macro identity_first_names_differ(first_l, canon_l, last_l, first_r, canon_r, last_r) as

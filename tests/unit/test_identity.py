@@ -31,7 +31,7 @@ from tasks.ingest import ingest
 from tasks.settings import Settings
 from tasks.sources.api import apply_deletes
 from tasks.sources.registry import SourceConfig
-from tasks.warehouse import CheckFailed, migrations, run_checks, writer
+from tasks.warehouse import CheckFailed, migrations, run_checks, sql_text, writer
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
@@ -194,15 +194,21 @@ def test_cannot_link_splits_and_must_link_joins(settings, home):
     assert reasons == [("split", ids["b:9"], ids["a:1"], "override_removed")]
 
 
-def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
-    with writer(later(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
-        resolve(con, later(settings, 0))
-        old = person_of(con)["a:1"]
+def two_kims_split(con, settings: Settings, home) -> tuple[int, int]:
+    """Two records of Kim Park by one email, resolved on day 0, then a cannot-link between them resolved
+    on day 1 -> (the id a:1 keeps, the new id of the part holding a:2)."""
+    stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+          {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+    resolve(con, later(settings, 0))
+    old = person_of(con)["a:1"]
     (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    resolve(con, later(settings, 1))
+    return old, person_of(con)["a:2"]
+
+
+def test_cannot_link_split_gives_the_younger_part_a_new_id(settings, home):
     with writer(later(settings, 1)) as con:
-        resolve(con, later(settings, 1))
+        old, _ = two_kims_split(con, settings, home)
         after = person_of(con)
         assert after["a:1"] == old and after["a:2"] > old
         assert history(con) == [("split", old, after["a:2"], "cannot_link")]
@@ -288,6 +294,42 @@ def test_an_id_merged_by_a_must_link_taken_out_again_is_explained_with_where_its
         # before, it said only "merged into person {kim} (must_link); see `candor explain {kim}`", which holds none of it
         assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); splits since took "
                                             f"records on to person {now}; see `candor explain {kim}`, `candor explain {now}`")
+
+
+def test_an_id_merged_into_a_person_that_split_earlier_lives_on_only_where_its_records_went(settings, home):
+    """Kim's person split once (a cannot-link); weeks later a new record merges Zed's id into Kim's.
+    Zed's records never went to the part that left before: the history is followed forward in time only."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102"},
+              {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102"},
+              {"key": "z:1", "first": "kim", "last": "park", "email": "kpark@work.example"})
+        resolve(con, later(settings, 0))
+        kim, zed = person_of(con)["a:1"], person_of(con)["z:1"]
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+        resolve(con, later(settings, 1))
+        part = person_of(con)["a:2"]
+        stage(con, {"key": "c:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+              {"key": "c:2", "first": "kim", "last": "park", "email": "kpark@work.example"},
+              {"key": "c:3", "first": "kim", "last": "park", "email": "kim@example.org", "linkedin": "linkedin.com/in/kp"},
+              {"key": "c:4", "first": "kim", "last": "park", "email": "kpark@work.example", "linkedin": "linkedin.com/in/kp"})
+        resolve(con, later(settings, 2))
+        assert {person_of(con)[k] for k in ("a:1", "z:1", "c:1", "c:2")} == {kim} and person_of(con)["a:2"] == part
+        assert history(con) == [("split", kim, part, "cannot_link"), ("merge", zed, kim, "new_evidence")]
+        successors = con.execute(f"select successor_id, is_merged from ({sql_text('core/person_successors')}) "
+                                 "where person_id = ? order by all", [zed]).fetchall()
+        # before, Kim's earlier split was followed too: an unsubscribe of Zed's held for the part a:2 is
+        assert successors == [(kim, True)]
+        gone = f"person {zed} was merged into person {kim} (new_evidence); see `candor explain {kim}`"
+        assert explain(con, zed)["gone"] == gone
+        # Zed's records split off Kim's person and are merged back: they live on in Kim's, as said before
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n  - [a:1, z:1]\n")
+        resolve(con, later(settings, 3))
+        assert person_of(con)["c:2"] == person_of(con)["z:1"] not in (kim, zed, part)
+        (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+        resolve(con, later(settings, 4))
+        assert person_of(con)["z:1"] == kim
+        # before: "…; splits since took records on to person {kim}; see `candor explain {kim}`, `candor explain {kim}`"
+        assert explain(con, zed)["gone"] == gone
 
 
 def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(settings):
@@ -872,6 +914,14 @@ def test_explain_shows_weights_that_add_up_to_the_score_and_the_model_version_th
     # a second block under the same key: YAML loaders keep the last and drop the first without a word
     ("must_link:\n  - [a:1, a:2]\nmust_link:\n  - [a:3, x:404]\n",
      "identity_overrides.yaml:3: 'must_link' is given twice (first on line 1)"),
+    # a pair of one or three values: said "must_link.0.1: Field required" or "Tuple should have at most 2 items
+    # after validation, not 3", naming no record; values that are no record key are not repeated
+    ("must_link:\n  - [a:1 a:2]\n", "identity_overrides.yaml:2: must_link.0: Value error, a pair is a list of two "
+     "records, [source:id, source:id]; this one holds 1 value(s): a:1, a:2 (a comma missing between them?)"),
+    ("cannot_link:\n  - [a:1, a:2, juergen.k@example.com]\n", "identity_overrides.yaml:2: cannot_link.0: Value error, "
+     "a pair is a list of two records, [source:id, source:id]; this one holds 3 value(s): a:1, a:2"),
+    ("must_link:\n  - a:1, a:3\n", "identity_overrides.yaml:2: must_link.0: Value error, a pair is a list of two records, "
+     "[source:id, source:id]; this one holds text, not a list: a:1, a:3"),
     # not UTF-8: the place, not the text (a comment may hold a name and an address)
     ("# J\u00fcrgen, juergen.k@example.com\nmust_link: []\n".encode("latin-1"),
      "identity_overrides.yaml:1:4: not UTF-8 text (byte 0xfc)"),
@@ -948,6 +998,19 @@ def test_records_without_identifiers_are_singletons_and_deletes_retire_people(se
         assert person_of(con)["a:1"] == person_of(con)["a:2"]
 
 
+def test_a_retired_id_is_explained_with_the_persons_its_records_were_split_off_to(settings, home):
+    """Kim's person split by a cannot-link; later Kim's own record is deleted and the id retires. Its
+    explanation said only "no records any more", not that a part of it lives on (and its suppressions with it)."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    with writer(later(settings, 0)) as con:
+        kim, part = two_kims_split(con, settings, home)
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 2))
+        resolve(con, later(settings, 2))
+        assert person_of(con) == {"a:2": part}
+        assert explain(con, kim)["gone"] == (f"person {kim} has no records any more (records_gone); splits took records "
+                                             f"on to person {part}; see `candor explain {part}`")
+
+
 def test_a_cannot_link_left_out_with_its_deleted_record_is_the_reason_its_parts_merge(settings, home):
     source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
     (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:3]\n")
@@ -1016,6 +1079,48 @@ def test_golden_record_survivorship(settings):
     assert row["first_seen_at"] == T0 and row["last_seen_at"] == T0 + timedelta(days=5)
     assert row["is_referred"] and row["first_referrer_email"] == "ref@acme.example"
     assert not row["consent_email"]                      # one "no" wins
+
+
+def test_the_golden_email_is_never_a_placeholder_nor_the_referrers_own_address(settings):
+    """A placeholder (test@gmail.com) and a referral's candidate address that is its referrer's own are
+    nobody's, or the referrer's (identity_keys.sql gives them no key): the sender writes to the golden
+    email, so they must not beat the person's own work address, nor stand in for a missing one."""
+    later_day = T0 + timedelta(days=1)
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@acme.io", "phone": "+14155550102",
+                    "applied_at": T0},
+              {"key": "a:2", "first": "kim", "last": "park", "email": "test+x@gmail.com", "phone": "+14155550102",
+               "applied_at": later_day},
+              {"key": "r:1", "first": "ann", "last": "lee", "email": "ann@lee-consulting.com", "phone": "+14155550103",
+               "applied_at": T0},
+              {"key": "r:2", "first": "ann", "last": "lee", "email": "bob.smith+ref@gmail.com", "phone": "+14155550103",
+               "channel": "referral", "referrer_email": "bob.smith@gmail.com", "referrer_name": "Bob Smith",
+               "applied_at": later_day},
+              {"key": "r:3", "first": "cy", "last": "ong", "email": "bob.smith@gmail.com", "channel": "referral",
+               "referrer_email": "bob.smith@gmail.com", "referrer_name": "Bob Smith", "applied_at": later_day})
+        resolve(con, later(settings, 0))
+        golden = dict(con.execute("select display_name, email from core.persons").fetchall())
+    assert golden == {"Kim Park": "kim@acme.io", "Ann Lee": "ann@lee-consulting.com", "Cy Ong": None}
+
+
+def test_referral_credit_stays_with_the_first_referrer_when_the_first_referral_is_staged_again(settings):
+    """Alice's referral names no submission date; Bob refers the same candidate five days later. A note
+    edited on Alice's referral on day 10 restages it: the credit stays hers, as the referral date does."""
+    alice = {"key": "r:1", "first": "jo", "last": "doe", "email": "jo@example.org", "channel": "referral",
+             "referrer_name": "Alice Early", "referrer_email": "alice@corp.example", "sha": "v1", "at": T0}
+    with writer(later(settings, 0)) as con:
+        stage(con, alice)
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "r:2", "first": "jo", "last": "doe", "email": "jo@example.org", "channel": "referral",
+                    "referrer_name": "Bob Late", "referrer_email": "bob@corp.example", "applied_at": T0 + timedelta(days=5),
+                    "at": T0 + timedelta(days=5)})
+        resolve(con, later(settings, 5))
+        credit = "select first_referrer_name, first_referrer_email, referred_at from core.persons"
+        assert con.execute(credit).fetchall() == [("Alice Early", "alice@corp.example", T0)]
+        stage(con, {**alice, "sha": "v2", "at": T0 + timedelta(days=10)})
+        resolve(con, later(settings, 10))
+        # before, the restaged referral counted from day 10: Bob got the credit, dated by Alice's referral
+        assert con.execute(credit).fetchall() == [("Alice Early", "alice@corp.example", T0)]
 
 
 def test_referral_credit_names_one_referrer_from_one_record(settings):
@@ -1607,5 +1712,13 @@ def test_explain_takes_a_record_key_and_shows_the_person_it_is_in(settings):
     assert unresolved.exit_code == 1 and "record c:1 is staged but no resolve run has taken it in yet" in unresolved.output
     unknown = runner.invoke(app, ["explain", "c:2"])
     assert unknown.exit_code == 1 and "no current record c:2" in unknown.output
+    # a record its source deleted since: said "no current record a:1", as for a mistyped key
+    with writer(later(settings, 1)) as con:
+        source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+    for command in (["explain", "a:1"], ["compare", "a:1", "b:1"]):
+        deleted = runner.invoke(app, command)
+        assert deleted.exit_code == 1 and "record a:1 was deleted by its source on 2026-03-02 00:00 UTC" in deleted.output
     typo = runner.invoke(app, ["explain", "ann"])
     assert typo.exit_code == 2 and "a person id (a number) or a record key source:id" in typo.output
