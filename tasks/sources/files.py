@@ -462,6 +462,21 @@ def _repeated_key(number: int, obj: object, text: str) -> tuple | None:
     return number, "malformed_json", None, text[:200], f"key {obj.key!r} given twice"
 
 
+def _check_not_a_wrapper(path: Path, doc: dict, source: SourceConfig) -> None:
+    """Raises FileError when a JSON document's object holds none of the mapped fields and a list of
+    objects under a key (`{"results": [...]}`): it wraps the records, it is none. Read as one record
+    it was one row without an id, under CANDOR_MIN_BAD_ROWS: the run passed and its records were in no count."""
+    if any(as_text(extract(doc, json_path)) is not None for json_path in source.mapping.values()):
+        return
+    lists = [(key, len(value)) for key, value in doc.items()
+             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)]
+    if lists:
+        key, n = max(lists, key=lambda kv: kv[1])
+        raise FileError(f"{path}:1:1: the document is an object holding none of the mapped fields, and {key!r} holds a "
+                        f"list of {n} objects: records wrapped in an object? Drop the file as the array of records "
+                        f"itself (`[{{...}}, …]`), or one record per file")
+
+
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
     text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
@@ -492,6 +507,8 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             doc = json.loads(text, object_pairs_hook=_object)
         except json.JSONDecodeError as exc:
             raise FileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        if isinstance(doc, dict):
+            _check_not_a_wrapper(path, doc, source)
         items = doc if isinstance(doc, list) else [doc]
         for number, obj in enumerate(items, start=1):
             if repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):

@@ -1474,3 +1474,23 @@ def test_two_sources_whose_paths_match_the_same_file_are_refused_before_anything
     with writer(settings) as con:
         assert sorted((f.source, f.status) for f in ingest(con, settings).files) == [
             ("ats_status", "loaded"), ("stackjobs", "loaded"), ("stackjobs_all", "loaded")]
+
+
+def test_a_json_document_wrapping_its_records_in_an_object_fails_naming_the_list_not_one_quarantined_row(settings, home):
+    """`{"results": [five resumes]}` was read as one record without an id: read 1, quarantined 1 (no
+    record id, no contact), one bad row is under CANDOR_MIN_BAD_ROWS, so the run passed with exit 0 and
+    the five candidates were in no count. A single record in its own file still loads."""
+    resumes = [{"meta": {"id": f"CS-{i}"}, "basics": {"name": f"Ann Lee {i}", "email": f"c{i}@x.io"}} for i in range(1, 6)]
+    write(home, "resumes", "a_wrapped.json", json.dumps({"results": resumes, "count": 5}))
+    write(home, "resumes", "b_single.json", json.dumps(resumes[0]))
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        wrapped, single = report.files
+        assert wrapped.status == "failed", (wrapped.rows_read, wrapped.rows_quarantined)
+        assert "a_wrapped.json:1:1: " in wrapped.error and "'results' holds a list of 5 objects" in wrapped.error
+        assert report.failures and wrapped.error in report.failures[0]
+        assert (single.status, single.rows_staged) == ("loaded", 1)
+        assert counts(con) == (1, 1, 0)
+    write(home, "resumes", "a_wrapped.json", json.dumps(resumes))  # exported again as the array itself
+    with writer(settings) as con:
+        assert [(f.status, f.rows_staged) for f in ingest(con, settings).files] == [("loaded", 5), ("skipped", 0)]
