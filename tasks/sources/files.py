@@ -477,6 +477,36 @@ def _check_not_a_wrapper(path: Path, doc: dict, source: SourceConfig) -> None:
                         f"itself (`[{{...}}, …]`), or one record per file")
 
 
+def _json_values(text: str) -> list | None:
+    """The JSON values a text holds one after another with only whitespace between them, or None."""
+    decoder, blank = json.JSONDecoder(), re.compile(r"[ \t\r\n]*")
+    values, at = [], blank.match(text).end()
+    while at < len(text):
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        values.append(value)
+        at = blank.match(text, at).end()
+    return values
+
+
+def _check_json_lines(path: Path, text: str, lines: int) -> None:
+    """Raises FileError when a JSONL file with broken lines is JSON written otherwise: an array (on one
+    line or several) or values printed over several lines. Read line by line, each of its lines was a
+    quarantined row (5 records: 37 rows), or a one-line array one row, under CANDOR_MIN_BAD_ROWS."""
+    values = _json_values(text)
+    if not values or (len(values) == lines and not all(isinstance(v, list) for v in values)):
+        return  # JSON Lines with broken lines: each is quarantined
+    if len(values) == 1 and isinstance(values[0], list):
+        what = f"one JSON array of {len(values[0])} objects over {lines} line(s)"
+        fix = "read it as a JSON document (`kind: json`; `format: json` for referrals and ats_status)"
+    else:
+        what = f"{len(values)} JSON values written over {lines} lines"
+        fix = "write one object a line (`jq -c .` does)"
+    raise FileError(f"{path}:1:1: {what}, not JSON Lines (one object a line): {fix}")
+
+
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
     text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
@@ -484,9 +514,11 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
     bad: list[tuple] = []
     if source.file_format == "jsonl":
         # lines end at \n only: str.splitlines() also splits at U+2028, U+0085 … inside a string value
+        lines = 0
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
+            lines += 1
             try:
                 obj = json.loads(line, object_pairs_hook=_object)
             except json.JSONDecodeError as exc:
@@ -502,6 +534,8 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
                 bad.append(repeated)
                 continue
             objects.append((number, obj))
+        if bad:
+            _check_json_lines(path, text, lines)
     else:
         try:
             doc = json.loads(text, object_pairs_hook=_object)

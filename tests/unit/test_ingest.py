@@ -1494,3 +1494,26 @@ def test_a_json_document_wrapping_its_records_in_an_object_fails_naming_the_list
     write(home, "resumes", "a_wrapped.json", json.dumps(resumes))  # exported again as the array itself
     with writer(settings) as con:
         assert [(f.status, f.rows_staged) for f in ingest(con, settings).files] == [("loaded", 5), ("skipped", 0)]
+
+
+def test_a_json_array_or_pretty_printed_json_dropped_for_a_jsonl_source_fails_saying_so(settings, home):
+    """Each line of a JSON array (or of objects printed over several lines) was a quarantined row of its
+    own: 5 records became `read 37, quarantined 37` of `Extra data` / `Expecting value`; an array on one
+    line was one quarantined row, under CANDOR_MIN_BAD_ROWS, so the run passed. JSON Lines with a broken
+    line still quarantine only that line."""
+    records = [{"id": f"IN-{i}", "applicant": {"fullName": f"Ann Lee {i}", "email": f"a{i}@x.io"}} for i in range(1, 6)]
+    write(home, "indeed", "a_array.jsonl", json.dumps(records, indent=2))
+    write(home, "indeed", "b_one_line.jsonl", json.dumps(records[:2]) + "\n")
+    write(home, "indeed", "c_pretty.jsonl", "\n".join(json.dumps(r, indent=2) for r in records[2:]) + "\n")
+    write(home, "indeed", "d_lines.jsonl", "\n".join([json.dumps(records[0]), '{"id": "IN-9",', '[1, 2]', ""]))
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_name = {Path(f.file).name: f for f in report.files}
+        for name in ("a_array.jsonl", "b_one_line.jsonl", "c_pretty.jsonl"):
+            assert by_name[name].status == "failed", (name, by_name[name].rows_read, by_name[name].rows_quarantined)
+            assert f"{name}:1:1: " in by_name[name].error and "not JSON Lines" in by_name[name].error
+        assert "one JSON array of 5 objects over" in by_name["a_array.jsonl"].error
+        assert "3 JSON values written over" in by_name["c_pretty.jsonl"].error
+        lines = by_name["d_lines.jsonl"]
+        assert (lines.status, lines.rows_read, lines.rows_staged, lines.rows_quarantined) == ("loaded", 3, 1, 2)
+        assert len(report.failures) == 4
