@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,14 @@ from tasks.sources.registry import JSON_PATH_TOKEN, SourceConfig
 from tasks.warehouse import scalar
 
 # The longest field either CSV reader takes (DuckDB's default line limit is 2 MB: a 3 MB pasted CV
-# was malformed on the fast path and staged by the exact one).
+# was malformed on the fast path and staged by the exact one); a longer one quarantines its row.
 MAX_FIELD_BYTES = 10 * 1024 * 1024
 # a NUL byte in the first line or in more than a tenth of this many first bytes: a binary file (a
 # spreadsheet, an archive, UTF-16 without its mark); elsewhere it spoils only the line holding it
 BINARY_SNIFF_BYTES = 8000
-csv.field_size_limit(MAX_FIELD_BYTES)
+# Python's reader raises at its limit, which failed the whole file: it takes any field, and
+# _read_csv_exact quarantines a row holding one over MAX_FIELD_BYTES as DuckDB's reader does
+csv.field_size_limit(sys.maxsize)
 
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
@@ -270,6 +273,14 @@ class _Lines:
         return self.lines[self.next - 1]
 
 
+def _oversized(row: list[str], header: list[str]) -> str | None:
+    """Says which field of a row is over MAX_FIELD_BYTES (in UTF-8), else None."""
+    for name, value in zip(header, row):
+        if len(value) > MAX_FIELD_BYTES // 4 and (size := len(value.encode("utf-8", "surrogatepass"))) > MAX_FIELD_BYTES:
+            return f"column {name!r} holds {size / 2**20:.1f} MB, over the {MAX_FIELD_BYTES >> 20} MB a field may hold"
+    return None
+
+
 def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:
     """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks).
 
@@ -300,6 +311,9 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
                     continue
                 bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
                             f"expected {width} fields, found {len(row)}"))
+                continue
+            if max(map(len, row)) > MAX_FIELD_BYTES // 4 and (big := _oversized(row, header)):
+                bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200], big))
                 continue
             rows.append(row)
             numbers.append(start)

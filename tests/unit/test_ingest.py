@@ -1517,3 +1517,21 @@ def test_a_json_array_or_pretty_printed_json_dropped_for_a_jsonl_source_fails_sa
         lines = by_name["d_lines.jsonl"]
         assert (lines.status, lines.rows_read, lines.rows_staged, lines.rows_quarantined) == ("loaded", 3, 1, 2)
         assert len(report.failures) == 4
+
+
+def test_a_field_over_the_limit_quarantines_its_row_in_both_csv_readers_not_the_whole_file(settings, home):
+    """Python's csv reader (taken when a field spans lines) raised `field larger than field limit` on an
+    11 MB field: the whole file failed and none of its good rows loaded, where DuckDB's reader
+    quarantined only that row."""
+    huge = "x" * (11 * 1024 * 1024)
+    rows = [GOOD[1], GOOD[1].replace("SJ-2", "SJ-4").replace(",go,", f',"{huge}",'), GOOD[1].replace("SJ-2", "SJ-6")]
+    write(home, "stackjobs", "fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    spanning = GOOD[1].replace("SJ-2", "SJ-5").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "exact.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.status, f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"exact.csv": ("loaded", 4, 3, 1), "fast.csv": ("loaded", 3, 2, 1)}
+        exact = con.execute("select row_number, rule, left(value, 8), message from staging.quarantine "
+                            "where file_path like '%exact.csv'").fetchall()
+        assert exact == [(3, "malformed_row", "EX-4,Ann", "column 'skills' holds 11.0 MB, over the 10 MB a field may hold")]
+        run_checks(con)
