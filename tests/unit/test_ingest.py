@@ -1535,3 +1535,22 @@ def test_a_field_over_the_limit_quarantines_its_row_in_both_csv_readers_not_the_
                             "where file_path like '%exact.csv'").fetchall()
         assert exact == [(3, "malformed_row", "EX-4,Ann", "column 'skills' holds 11.0 MB, over the 10 MB a field may hold")]
         run_checks(con)
+
+
+def test_an_email_of_only_blanks_or_dots_and_no_phone_is_quarantined_as_no_contact_not_staged(settings, home):
+    """An email cell holding a tab, a zero-width space or a lone dot reads as no address (staging.email_address),
+    but contact_present tested the cell as given: the row was staged with neither email nor phone."""
+    rows = [GOOD[1].replace("ann@x.io", "\t").replace(",,LA,", ',"\t",LA,').replace("SJ-2", "T1"),
+            GOOD[1].replace("ann@x.io", "\u200b").replace("SJ-2", "T2"),
+            GOOD[1].replace("ann@x.io", ".").replace("SJ-2", "T3"),
+            GOOD[1].replace("ann@x.io", ".").replace(",,LA,", ",(415) 555-2671,LA,").replace("SJ-2", "T4"),
+            GOOD[1]]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+        assert con.execute("select source_record_id, email, phone from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann@x.io", None), ("T4", None, "+14155552671")]
+        assert con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall() == [
+            ("T1", "phone_valid"), ("T2", "contact_present"), ("T3", "contact_present")]
+        assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (5, 2, 3)
+        run_checks(con)
