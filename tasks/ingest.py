@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -331,6 +332,10 @@ def ingest_file(
     try:
         sha = file_sha256(path)
     except FileNotFoundError:  # moved or deleted (archived, say) since the run listed the inbox
+        if path.is_symlink():  # a link whose target is gone: the export is unread, not moved on
+            error = str(FileError(f"{display}: could not be read: a symbolic link to {os.readlink(path)}, which is not there"))
+            log.error("%s", error)
+            return FileResult(source.name, display, "failed", error=error)
         log.warning("%s: no longer there (moved or deleted since this run listed the inbox); not read", display)
         return FileResult(source.name, display, "skipped")
     except OSError as exc:  # no content hash to record it under: reported by this run, tried again by the next

@@ -1554,3 +1554,24 @@ def test_an_email_of_only_blanks_or_dots_and_no_phone_is_quarantined_as_no_conta
             ("T1", "phone_valid"), ("T2", "contact_present"), ("T3", "contact_present")]
         assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (5, 2, 3)
         run_checks(con)
+
+
+def test_a_symbolic_link_in_the_inbox_is_read_and_one_pointing_nowhere_fails_the_run_naming_it(settings, home):
+    """A link whose target is gone (a share not mounted, an export moved) matched the glob but was no
+    file: it was left out without a word, and the run passed with the export unread."""
+    target = home / "exports" / "today.csv"
+    target.parent.mkdir()
+    target.write_text("\n".join([HEADER, GOOD[1]]) + "\n")
+    (home / "inbox" / "stackjobs").mkdir()
+    (home / "inbox" / "stackjobs" / "a_linked.csv").symlink_to(target)
+    (home / "inbox" / "stackjobs" / "b_dangling.csv").symlink_to(home / "mnt" / "gone.csv")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_name = {Path(f.file).name: f for f in report.files}
+        assert (by_name["a_linked.csv"].status, by_name["a_linked.csv"].rows_staged) == ("loaded", 1)
+        dangling = by_name.get("b_dangling.csv")
+        assert dangling is not None and dangling.status == "failed"
+        assert dangling.error == (f"{home}/inbox/stackjobs/b_dangling.csv: could not be read: a symbolic link to "
+                                  f"{home}/mnt/gone.csv, which is not there")
+        assert report.failures == [dangling.error]
+        assert counts(con) == (1, 1, 0)
