@@ -281,6 +281,18 @@ def _oversized(row: list[str], header: list[str]) -> str | None:
     return None
 
 
+def _quoted_then_blanks(line: str, delimiter: str) -> list[str] | None:
+    """The fields of a line whose only fault in strict CSV is blanks between a closing quote and the
+    delimiter (`"Eng"  ,`), else None."""
+    cleaned = re.sub(rf'(?<!")"[ \t]+(?={re.escape(delimiter)}|\r?\n?$)', '"', line)
+    if cleaned == line:
+        return None
+    try:
+        return next(csv.reader([cleaned], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None
+
+
 def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:
     """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks).
 
@@ -290,35 +302,51 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
     goes on from the line after it, so every later line is a row of its own, staged or quarantined.
     """
     lines = _Lines(text)
-    reader = csv.reader(lines, delimiter=source.delimiter, strict=False)
-    next(reader)
+    # strict: text after a field's closing quote (`"Eng" Lead`) is an error, as it is to DuckDB's reader;
+    # read leniently it was staged as `Eng Lead` here and quarantined there
+    next(csv.reader(lines, delimiter=source.delimiter, strict=False))  # the header, read leniently as _header does
+    reader = csv.reader(lines, delimiter=source.delimiter, strict=True)
     width = len(header)
     rows: list[list[str]] = []
     numbers: list[int] = []
     bad: list[tuple] = []
     prev = lines.next
-    try:
-        for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader starts afresh at its next line
             start, prev = prev + 1, lines.next
-            if len(row) != width:
-                if not row or not any(c.strip() for c in row):
-                    continue  # blank line, not a row
-                if prev > start:
-                    bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
-                                f"a quote opened on this line is not closed (read on to line {prev}: "
-                                f"{len(row)} fields, expected {width}); the lines after it are read as rows"))
-                    lines.next = prev = start
-                    continue
-                bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
-                            f"expected {width} fields, found {len(row)}"))
+            opened = prev > start or "end of data" in str(exc)
+            if not opened and (row := _quoted_then_blanks(lines.lines[start - 1], source.delimiter)):
+                rows.append(row)  # `"Eng"  ,`: blanks after a closing quote, which DuckDB's reader takes too
+                numbers.append(start)
                 continue
-            if max(map(len, row)) > MAX_FIELD_BYTES // 4 and (big := _oversized(row, header)):
-                bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200], big))
+            bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
+                        f"a quote opened on this line is not closed (read on to line {prev}: {exc}); the lines "
+                        f"after it are read as rows" if opened else f"text after the closing quote of a field ({exc})"))
+            if opened:
+                lines.next = prev = start
+            continue
+        start, prev = prev + 1, lines.next
+        if len(row) != width:
+            if not row or not any(c.strip() for c in row):
+                continue  # blank line, not a row
+            if prev > start:
+                bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
+                            f"a quote opened on this line is not closed (read on to line {prev}: "
+                            f"{len(row)} fields, expected {width}); the lines after it are read as rows"))
+                lines.next = prev = start
                 continue
-            rows.append(row)
-            numbers.append(start)
-    except csv.Error as exc:
-        raise FileError(f"{path}:{lines.next}:1: {exc}") from None
+            bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
+                        f"expected {width} fields, found {len(row)}"))
+            continue
+        if max(map(len, row)) > MAX_FIELD_BYTES // 4 and (big := _oversized(row, header)):
+            bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200], big))
+            continue
+        rows.append(row)
+        numbers.append(start)
     names = _columns(header)
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike

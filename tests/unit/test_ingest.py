@@ -1597,3 +1597,26 @@ def test_status_no_longer_counts_the_cut_row_of_an_export_read_while_written_onc
     with writer(settings) as con:
         ingest(con, settings)
         assert quarantine_by_rule(con) == [("stackjobs", "malformed_row", 2)]
+
+
+def test_text_after_a_closing_quote_is_a_malformed_row_in_both_csv_readers(settings, home):
+    """`"Eng" Lead` was quarantined by DuckDB's reader ('unquoted value') and staged as `Eng Lead` by
+    Python's (taken when any field of the file spans lines): one row, two outcomes, by an unrelated row."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}").replace("ann@", f"ann{i}@") for i in range(1, 6)]
+    rows[1] = rows[1].replace(",Eng,Y,", ',"Eng" Lead,Y,')                 # line 3: malformed
+    rows[2] = rows[2].replace(",Eng,Y,", ',"Eng"  ,Y,')                    # blanks after the quote: both readers take it
+    rows[3] = rows[3].replace(",Ann,Lee,", ',Dwayne "The Rock",Johnson,')  # a quote inside a field: literal
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "stackjobs", "slow.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    # a header is read leniently, as before: an unmapped `"notes" x` is the column `notes x`
+    write(home, "stackjobs", "z_header.csv", "\n".join([HEADER + ',"notes" x', spanning.replace("SJ-20", "H-1") + ",n"]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"fast.csv": (5, 4, 1), "slow.csv": (6, 5, 1), "z_header.csv": (1, 1, 0)}
+        assert con.execute("select right(file_path, 8), row_number, rule from staging.quarantine order by 1").fetchall() == [
+            ("fast.csv", 3, "malformed_row"), ("slow.csv", 3, "malformed_row")]
+        assert con.execute("select source_record_id, first_name, current_title from staging.candidate_records "
+                           "where source_record_id in ('SJ-3', 'EX-3', 'SJ-4', 'EX-4') order by 1").fetchall() == [
+            ("EX-3", "Ann", "Eng"), ("EX-4", 'Dwayne "The Rock"', "Eng"), ("SJ-3", "Ann", "Eng"), ("SJ-4", 'Dwayne "The Rock"', "Eng")]
+        run_checks(con)
