@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1619,4 +1620,24 @@ def test_text_after_a_closing_quote_is_a_malformed_row_in_both_csv_readers(setti
         assert con.execute("select source_record_id, first_name, current_title from staging.candidate_records "
                            "where source_record_id in ('SJ-3', 'EX-3', 'SJ-4', 'EX-4') order by 1").fetchall() == [
             ("EX-3", "Ann", "Eng"), ("EX-4", 'Dwayne "The Rock"', "Eng"), ("SJ-3", "Ann", "Eng"), ("SJ-4", 'Dwayne "The Rock"', "Eng")]
+        run_checks(con)
+
+
+def test_a_file_whose_name_is_not_utf8_loads_under_a_readable_name_and_the_run_goes_on(settings, home):
+    """A name written in Latin-1 (`Bewerbungen_M\\xe4rz.csv`, from a zip made on Windows) reached DuckDB as a
+    str with a lone surrogate: `cannot encode str as UTF-8` crashed the whole run with a traceback, and the
+    files after it were not read."""
+    folder = home / "inbox" / "stackjobs"
+    folder.mkdir()
+    (folder / "a.csv").write_text("\n".join([HEADER, GOOD[0]]) + "\n")
+    with open(os.fsencode(folder) + b"/b_M\xe4rz.csv", "wb") as fh:
+        fh.write(("\n".join([HEADER, GOOD[1]]) + "\n").encode())
+    (folder / "c.csv").write_text("\n".join([HEADER, GOOD[2]]) + "\n")
+    with writer(settings) as con:
+        assert [(Path(f.file).name, f.status) for f in ingest(con, settings).files] == [
+            ("a.csv", "loaded"), ("b_M\\xe4rz.csv", "loaded"), ("c.csv", "loaded")]
+        assert scalar(con, "select file_path from staging.candidate_records where source_record_id = 'SJ-2'") == (
+            f"{folder}/b_M\\xe4rz.csv")
+        assert [f.status for f in ingest(con, settings).files] == ["skipped"] * 3
+        assert counts(con) == (3, 3, 0)
         run_checks(con)
