@@ -249,10 +249,38 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     first = {}
     for line, error, text in rejects:
         first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], error.lower()))
+    # DuckDB takes a row with an empty field more than the header as if it had none: a row shifted by a
+    # delimiter in an unquoted value, its last field empty, was staged shifted (the exact reader's rule)
+    shifted = _one_field_more(data, source, len(header), set(bad_lines))
     # a line of nothing but blanks and delimiters is no row, as for the exact reader
     blank = {line for line, _, text in rejects if not (text or "").replace(source.delimiter, "").strip()}
+    blank_kept = {line for line, text in shifted.items() if not text.replace(source.delimiter, "").strip()}
+    if len(shifted) - len(blank_kept) >= accepted - len(blank_kept):
+        shifted = {}  # every row ends with a delimiter the header lacks: a style, as the exact reader takes it
+    if shifted or blank_kept:
+        con.execute("delete from batch_read where row_number in (select unnest(?::bigint[]))", [[*shifted, *blank_kept]])
+        first.update({line: (line, "malformed_row", None, text[:200], f"expected {len(header)} fields, found {len(header) + 1}")
+                      for line, text in shifted.items() if line not in blank_kept})
+    blank |= blank_kept
     return ReadResult(accepted + len(bad_lines) - len(blank),
                       malformed_frame([row for line, row in first.items() if line not in blank]))
+
+
+def _one_field_more(data: bytes, source: SourceConfig, width: int, rejected: set[int]) -> dict[int, str]:
+    """The lines (number: text) of a file read by DuckDB that hold one field more than the header, an empty
+    last one (only lines ending with the delimiter are parsed); `rejected` lines are left out."""
+    encoding = "utf-8" if source.encoding == "utf-8" else "latin-1"
+    found, line, at = {}, 1, 0
+    for match in re.finditer(rb"[^\n]*" + re.escape(source.delimiter.encode(encoding)) + rb"\r?(?=\n|$)", data):
+        line += data.count(b"\n", at, match.start())
+        at = match.start()
+        if line in rejected or line == 1:
+            continue
+        text = match.group().rstrip(b"\r").decode(encoding, "replace")
+        fields = next(csv.reader([text], delimiter=source.delimiter, strict=False), [])
+        if len(fields) == width + 1 and fields[-1] == "":
+            found[line] = text
+    return found
 
 
 class _Lines:
@@ -310,6 +338,7 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
     rows: list[list[str]] = []
     numbers: list[int] = []
     bad: list[tuple] = []
+    trailing: list[tuple[int, list[str]]] = []  # rows with an empty field more than the header
     prev = lines.next
     while True:
         try:
@@ -333,6 +362,9 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
         if len(row) != width:
             if not row or not any(c.strip() for c in row):
                 continue  # blank line, not a row
+            if len(row) == width + 1 and row[-1] == "":
+                trailing.append((start, row))  # a delimiter at its end: a style if every row has it
+                continue
             if prev > start:
                 bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
                             f"a quote opened on this line is not closed (read on to line {prev}: "
@@ -347,6 +379,11 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
             continue
         rows.append(row)
         numbers.append(start)
+    if rows:  # some rows end without that delimiter: those with it are shifted (`go, sql` unquoted)
+        bad.extend((start, "malformed_row", None, source.delimiter.join(row)[:200], f"expected {width} fields, found {width + 1}")
+                   for start, row in trailing)
+    else:  # every row ends with a delimiter the header lacks (a style some exports have), as DuckDB reads it
+        rows, numbers = [row[:-1] for _, row in trailing], [start for start, _ in trailing]
     names = _columns(header)
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike

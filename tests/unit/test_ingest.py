@@ -1641,3 +1641,33 @@ def test_a_file_whose_name_is_not_utf8_loads_under_a_readable_name_and_the_run_g
         assert [f.status for f in ingest(con, settings).files] == ["skipped"] * 3
         assert counts(con) == (3, 3, 0)
         run_checks(con)
+
+
+def test_a_row_shifted_by_an_unquoted_delimiter_is_malformed_in_both_readers_unless_every_row_ends_with_one(settings, home):
+    """DuckDB's reader took a row with one field too many when that field was an empty last one: `go, sql`
+    written without quotes, in a row whose last fields were empty, was staged shifted (skills `go`, job id
+    `sql`), where Python's reader quarantined it (`expected 17 fields, found 18`). A file whose every row
+    ends with a delimiter the header lacks is a style, and both readers take it."""
+    shifted = "SJ-5,Ann,Lee,ann5@x.io,,LA,CA,90001,US,Eng,Acme,,go, sql,,,,"
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}").replace("ann@", f"ann{i}@") for i in range(1, 4)] + [shifted]
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "a_fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "stackjobs", "b_slow.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    style = [r.replace("SJ-", "ST-") + "," for r in rows[:3]]
+    write(home, "stackjobs", "c_style.csv", "\n".join([HEADER, *style]) + "\n")
+    write(home, "stackjobs", "d_style_slow.csv", "\n".join([HEADER, *(r.replace("ST-", "SS-") for r in style), spanning.replace("SJ-", "SS-") + ","]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"a_fast.csv": (4, 3, 1), "b_slow.csv": (5, 4, 1), "c_style.csv": (3, 3, 0), "d_style_slow.csv": (4, 4, 0)}
+        assert con.execute("select right(file_path, 10), row_number, rule, message from staging.quarantine order by 1").fetchall() == [
+            ("a_fast.csv", 5, "malformed_row", "expected 17 fields, found 18"),
+            ("b_slow.csv", 5, "malformed_row", "expected 17 fields, found 18")]
+        assert scalar(con, "select count(*) from staging.candidate_records where job_id = 'sql'") == 0
+        run_checks(con)
+    # a line of delimiters only, one more than the header has, is no row in either reader
+    dots = "," * 17
+    write(home, "stackjobs", "e_fast.csv", "\n".join([HEADER, rows[0].replace("SJ-", "E-"), dots]) + "\n")
+    write(home, "stackjobs", "f_slow.csv", "\n".join([HEADER, rows[0].replace("SJ-", "F-"), dots, spanning.replace("SJ-", "F-")]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert (by_file["e_fast.csv"], by_file["f_slow.csv"]) == ((1, 1, 0), (2, 2, 0))
