@@ -1671,3 +1671,18 @@ def test_a_row_shifted_by_an_unquoted_delimiter_is_malformed_in_both_readers_unl
     with writer(settings) as con:
         by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
         assert (by_file["e_fast.csv"], by_file["f_slow.csv"]) == ((1, 1, 0), (2, 2, 0))
+
+
+def test_status_counts_a_broken_line_that_every_nightly_export_sends_again_once(settings, home):
+    """A line that could not be read (a ragged row, a JSONL line that is no JSON) has no id and no payload: it
+    was counted once per file and line, so a nightly export repeating it counted one more held-back record
+    every night. It counts once per content now, as a row without an id does."""
+    ragged = GOOD[1].replace("SJ-2,", "SJ-2,extra,", 1) + ",x"
+    for day in (1, 2, 3):
+        write(home, "stackjobs", f"2026-11-0{day}.csv", "\n".join([HEADER, GOOD[0].replace("Engineer", f"Eng {day}"), ragged]) + "\n")
+        write(home, "indeed", f"2026-11-0{day}.jsonl", '{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n{not json\n'
+                                                      + ('{"id": "IN-2"\n' if day == 3 else ""))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert scalar(con, "select count(*) from staging.quarantine where rule like 'malformed%'") == 6
+        assert quarantine_by_rule(con) == [("indeed_apply", "malformed_json", 2), ("stackjobs", "malformed_row", 1)]
