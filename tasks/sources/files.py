@@ -248,7 +248,11 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     con.execute("drop table batch_numbered; drop table batch_csv")
     first = {}
     for line, error, text in rejects:
-        first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], error.lower()))
+        message = error.lower()
+        if message in ("missing columns", "too many columns"):  # as the exact reader says it: how many
+            found = len(next(csv.reader([text or ""], delimiter=source.delimiter), []))
+            message = f"expected {len(header)} fields, found {found}"
+        first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], message))
     # DuckDB takes a row with an empty field more than the header as if it had none: a row shifted by a
     # delimiter in an unquoted value, its last field empty, was staged shifted (the exact reader's rule)
     shifted = _one_field_more(data, source, len(header), set(bad_lines))

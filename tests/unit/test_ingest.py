@@ -1686,3 +1686,19 @@ def test_status_counts_a_broken_line_that_every_nightly_export_sends_again_once(
         ingest(con, settings)
         assert scalar(con, "select count(*) from staging.quarantine where rule like 'malformed%'") == 6
         assert quarantine_by_rule(con) == [("indeed_apply", "malformed_json", 2), ("stackjobs", "malformed_row", 1)]
+
+
+def test_both_csv_readers_say_how_many_fields_a_ragged_row_has(settings, home):
+    """DuckDB's reader said only `missing columns` / `too many columns` where Python's said `expected 17
+    fields, found 14`: a cut-off export's last row gave no hint of where it stopped."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}") for i in range(1, 4)]
+    rows[1] = rows[1].rsplit(",", 3)[0]            # 14 fields
+    rows[2] = rows[2] + ",x,y"                     # 19 fields
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "a_fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "stackjobs", "b_slow.csv", "\n".join([HEADER, *rows, spanning]).replace("SJ-", "EX-") + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select right(file_path, 10), row_number, message from staging.quarantine order by 1, 2").fetchall() == [
+            ("a_fast.csv", 3, "expected 17 fields, found 14"), ("a_fast.csv", 4, "expected 17 fields, found 19"),
+            ("b_slow.csv", 3, "expected 17 fields, found 14"), ("b_slow.csv", 4, "expected 17 fields, found 19")]
