@@ -37,6 +37,13 @@ BINARY_SNIFF_BYTES = 8000
 # _read_csv_exact quarantines a row holding one over MAX_FIELD_BYTES as DuckDB's reader does
 csv.field_size_limit(sys.maxsize)
 
+# files that are no text whatever their name says, by their first bytes: what they are and what to do
+PACKED_FORMATS = (
+    (b"\x1f\x8b", "gzip-compressed, not text: decompress it (gunzip) before it is dropped"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one), not text: export the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls), not text: export the sheet as CSV"),
+)
+
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
 
@@ -67,6 +74,9 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     """Raises FileError for empty, binary or wrongly encoded files, with line and column."""
     if not data.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no content either
         raise FileError(f"{path}:1:1: empty file")
+    for magic, what in PACKED_FORMATS:
+        if data.startswith(magic):
+            raise FileError(f"{path}:1:1: {what}")
     head = data[:BINARY_SNIFF_BYTES]
     if b"\x00" in head[: head.find(b"\n") + 1 or len(head)] or head.count(b"\x00") * 10 > len(head):
         offset = data.index(b"\x00")

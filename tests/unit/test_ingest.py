@@ -1182,7 +1182,7 @@ def test_a_nul_byte_in_a_row_quarantines_that_row_and_a_binary_file_still_fails(
             "loaded", 1, 1)
         assert con.execute("select row_number, rule from staging.quarantine where source_name = 'indeed_apply'"
                            ).fetchall() == [(2, "malformed_json")]
-        assert by_file["cv.json"].status == "failed" and "binary content (NUL byte); not a text file" in by_file["cv.json"].error
+        assert by_file["cv.json"].status == "failed" and "cv.json:1:1: a zip archive (an .xlsx workbook is one), not text" in by_file["cv.json"].error
         run_checks(con)
 
 
@@ -1702,3 +1702,22 @@ def test_both_csv_readers_say_how_many_fields_a_ragged_row_has(settings, home):
         assert con.execute("select right(file_path, 10), row_number, message from staging.quarantine order by 1, 2").fetchall() == [
             ("a_fast.csv", 3, "expected 17 fields, found 14"), ("a_fast.csv", 4, "expected 17 fields, found 19"),
             ("b_slow.csv", 3, "expected 17 fields, found 14"), ("b_slow.csv", 4, "expected 17 fields, found 19")]
+
+
+def test_a_compressed_export_or_a_workbook_dropped_as_csv_fails_saying_what_it_is(settings, home):
+    """A gzip export, or a workbook saved under .csv, failed as `binary content (NUL byte); not a text file`:
+    no word of what the file was or what to do with it."""
+    import gzip
+    import zipfile
+
+    text = "\n".join([HEADER, GOOD[1]]) + "\n"
+    write(home, "stackjobs", "a.csv", gzip.compress(text.encode(), mtime=1_700_000_001))
+    workbook = home / "inbox" / "stackjobs" / "b.csv"
+    with zipfile.ZipFile(workbook, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    write(home, "indeed", "c.jsonl", gzip.compress(b'{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n', mtime=1_700_000_001))
+    with writer(settings) as con:
+        errors = {Path(f.file).name: f.error for f in ingest(con, settings).files}
+    assert errors["a.csv"].endswith("a.csv:1:1: gzip-compressed, not text: decompress it (gunzip) before it is dropped")
+    assert errors["b.csv"].endswith("b.csv:1:1: a zip archive (an .xlsx workbook is one), not text: export the sheet as CSV")
+    assert errors["c.jsonl"].endswith("c.jsonl:1:1: gzip-compressed, not text: decompress it (gunzip) before it is dropped")
