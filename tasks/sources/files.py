@@ -285,7 +285,8 @@ def _one_field_more(data: bytes, source: SourceConfig, width: int, rejected: set
     last one (only lines ending with the delimiter are parsed); `rejected` lines are left out."""
     encoding = "utf-8" if source.encoding == "utf-8" else "latin-1"
     found, line, at = {}, 1, 0
-    for match in re.finditer(rb"[^\n]*" + re.escape(source.delimiter.encode(encoding)) + rb"\r?(?=\n|$)", data):
+    # anchored at line starts: unanchored, a long line not ending with the delimiter was scanned from each of its bytes
+    for match in re.finditer(rb"(?m)^[^\n]*" + re.escape(source.delimiter.encode(encoding)) + rb"\r?$", data):
         line += data.count(b"\n", at, match.start())
         at = match.start()
         if line in rejected or line == 1:
