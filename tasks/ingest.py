@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -303,6 +304,12 @@ def write_batch(
     return FileResult(source.name, path, "loaded", rows_read, rows_staged, rows_quarantined, rules)
 
 
+def display_path(path: Path) -> str:
+    """The path as text the warehouse can store: a name's bytes that are not UTF-8 (a Latin-1 name from a zip made
+    on Windows, which Python holds as lone surrogates that DuckDB refuses, crashing the run) written as `\\xe4`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _record_failure(con, source: SourceConfig, path: str, sha: str, error: str, settings: Settings) -> None:
     now = utcnow(settings)
     con.execute("""
@@ -327,10 +334,14 @@ def ingest_file(
     fixed and dropped again late) is skipped with a warning, once (noted as `superseded` in
     meta.ingested_files): it is no current list, nor current versions.
     """
-    display = str(path)
+    display = display_path(path)
     try:
         sha = file_sha256(path)
     except FileNotFoundError:  # moved or deleted (archived, say) since the run listed the inbox
+        if path.is_symlink():  # a link whose target is gone: the export is unread, not moved on
+            error = str(FileError(f"{display}: could not be read: a symbolic link to {os.readlink(path)}, which is not there"))
+            log.error("%s", error)
+            return FileResult(source.name, display, "failed", error=error)
         log.warning("%s: no longer there (moved or deleted since this run listed the inbox); not read", display)
         return FileResult(source.name, display, "skipped")
     except OSError as exc:  # no content hash to record it under: reported by this run, tried again by the next

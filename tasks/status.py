@@ -22,15 +22,24 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
 
 def quarantine_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """Returns (source, rule, records) for the records quarantine still holds back: a record quarantined
-    again by every re-sent export counts once (a row without an id: once per content, or per file and line when
-    it could not be read at all), and a
+    again by every re-sent export counts once (a row without an id: once per content; a line that could not be
+    read at all, once per text), and a
     record whose source sent a version that was staged after it was quarantined, or deleted it since (an API's
-    deletion, a full export no longer listing it), counts no more."""
+    deletion, a full export no longer listing it), counts no more. Nor does a row without an id once a later
+    version of its file (same name) loaded: it read every line again (an export read while still being written,
+    its last row cut off, and then complete)."""
     return con.execute("""
         select q.source_name, q.rule,
-               count(distinct coalesce(q.source_record_id, q.payload_sha256, q.file_path || ':' || q.row_number)) as records
+               -- a line that could not be read has neither id nor payload: its text (value) is its content
+               count(distinct coalesce(q.source_record_id, q.payload_sha256, 'line:' || q.value,
+                                       q.file_path || ':' || q.row_number)) as records
         from staging.quarantine q
-        where not exists (select 1 from staging.candidate_records s where s.source_name = q.source_name
+        -- the file's row of its batch; rowid orders attempts under a frozen clock (files_by_status)
+        left join (select batch_id, rowid as attempt from meta.ingested_files) b using (batch_id)
+        where not (q.source_record_id is null and exists (
+                       select 1 from meta.ingested_files f where f.source_name = q.source_name and f.file_path = q.file_path
+                         and f.status = 'loaded' and f.rowid > b.attempt))
+          and not exists (select 1 from staging.candidate_records s where s.source_name = q.source_name
                             and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)
           and not exists (select 1 from staging.stage_changes s where s.source_name = q.source_name
                             and s.source_record_id = q.source_record_id and s.staged_at > q.quarantined_at)

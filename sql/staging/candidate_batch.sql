@@ -83,7 +83,9 @@ select
     list_filter(tg, lambda x, i: list_position(tg, x) = i) as tags,
     case when list_contains($true_words, n.consent_email_raw) then true when list_contains($false_words, n.consent_email_raw) then false end as consent_email,
     case when list_contains($true_words, n.consent_sms_raw) then true when list_contains($false_words, n.consent_sms_raw) then false end as consent_sms,
-    coalesce(n.email_raw, n.phone_raw) as contact_raw,
+    -- the address read, not the cell: a tab, a zero-width space or a lone dot is no address, and such a row
+    -- without a phone was staged with no contact
+    coalesce(n.email, n.phone_raw) as contact_raw,
     case when n.phone_raw is not null and n.phone is null then n.phone_raw end as phone_invalid,
     coalesce(n.referrer_email, n.referrer_name, n.referrer_employee_id) as referrer_any,
     -- the id on every row that shares it, so a row-wise expectation can flag all of them

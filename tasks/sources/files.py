@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,21 @@ from tasks.sources.registry import JSON_PATH_TOKEN, SourceConfig
 from tasks.warehouse import scalar
 
 # The longest field either CSV reader takes (DuckDB's default line limit is 2 MB: a 3 MB pasted CV
-# was malformed on the fast path and staged by the exact one).
+# was malformed on the fast path and staged by the exact one); a longer one quarantines its row.
 MAX_FIELD_BYTES = 10 * 1024 * 1024
 # a NUL byte in the first line or in more than a tenth of this many first bytes: a binary file (a
 # spreadsheet, an archive, UTF-16 without its mark); elsewhere it spoils only the line holding it
 BINARY_SNIFF_BYTES = 8000
-csv.field_size_limit(MAX_FIELD_BYTES)
+# Python's reader raises at its limit, which failed the whole file: it takes any field, and
+# _read_csv_exact quarantines a row holding one over MAX_FIELD_BYTES as DuckDB's reader does
+csv.field_size_limit(sys.maxsize)
+
+# files that are no text whatever their name says, by their first bytes: what they are and what to do
+PACKED_FORMATS = (
+    (b"\x1f\x8b", "gzip-compressed, not text: decompress it (gunzip) before it is dropped"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one), not text: export the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls), not text: export the sheet as CSV"),
+)
 
 MALFORMED_COLUMNS = ["row_number", "rule", "field", "value", "message"]
 
@@ -64,6 +74,9 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     """Raises FileError for empty, binary or wrongly encoded files, with line and column."""
     if not data.removeprefix(b"\xef\xbb\xbf").strip():  # a byte-order mark alone is no content either
         raise FileError(f"{path}:1:1: empty file")
+    for magic, what in PACKED_FORMATS:
+        if data.startswith(magic):
+            raise FileError(f"{path}:1:1: {what}")
     head = data[:BINARY_SNIFF_BYTES]
     if b"\x00" in head[: head.find(b"\n") + 1 or len(head)] or head.count(b"\x00") * 10 > len(head):
         offset = data.index(b"\x00")
@@ -245,11 +258,44 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     con.execute("drop table batch_numbered; drop table batch_csv")
     first = {}
     for line, error, text in rejects:
-        first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], error.lower()))
+        message = error.lower()
+        if message in ("missing columns", "too many columns"):  # as the exact reader says it: how many
+            found = len(next(csv.reader([text or ""], delimiter=source.delimiter), []))
+            message = f"expected {len(header)} fields, found {found}"
+        first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], message))
+    # DuckDB takes a row with an empty field more than the header as if it had none: a row shifted by a
+    # delimiter in an unquoted value, its last field empty, was staged shifted (the exact reader's rule)
+    shifted = _one_field_more(data, source, len(header), set(bad_lines))
     # a line of nothing but blanks and delimiters is no row, as for the exact reader
     blank = {line for line, _, text in rejects if not (text or "").replace(source.delimiter, "").strip()}
+    blank_kept = {line for line, text in shifted.items() if not text.replace(source.delimiter, "").strip()}
+    if len(shifted) - len(blank_kept) >= accepted - len(blank_kept):
+        shifted = {}  # every row ends with a delimiter the header lacks: a style, as the exact reader takes it
+    if shifted or blank_kept:
+        con.execute("delete from batch_read where row_number in (select unnest(?::bigint[]))", [[*shifted, *blank_kept]])
+        first.update({line: (line, "malformed_row", None, text[:200], f"expected {len(header)} fields, found {len(header) + 1}")
+                      for line, text in shifted.items() if line not in blank_kept})
+    blank |= blank_kept
     return ReadResult(accepted + len(bad_lines) - len(blank),
                       malformed_frame([row for line, row in first.items() if line not in blank]))
+
+
+def _one_field_more(data: bytes, source: SourceConfig, width: int, rejected: set[int]) -> dict[int, str]:
+    """The lines (number: text) of a file read by DuckDB that hold one field more than the header, an empty
+    last one (only lines ending with the delimiter are parsed); `rejected` lines are left out."""
+    encoding = "utf-8" if source.encoding == "utf-8" else "latin-1"
+    found, line, at = {}, 1, 0
+    # anchored at line starts: unanchored, a long line not ending with the delimiter was scanned from each of its bytes
+    for match in re.finditer(rb"(?m)^[^\n]*" + re.escape(source.delimiter.encode(encoding)) + rb"\r?$", data):
+        line += data.count(b"\n", at, match.start())
+        at = match.start()
+        if line in rejected or line == 1:
+            continue
+        text = match.group().rstrip(b"\r").decode(encoding, "replace")
+        fields = next(csv.reader([text], delimiter=source.delimiter, strict=False), [])
+        if len(fields) == width + 1 and fields[-1] == "":
+            found[line] = text
+    return found
 
 
 class _Lines:
@@ -270,6 +316,26 @@ class _Lines:
         return self.lines[self.next - 1]
 
 
+def _oversized(row: list[str], header: list[str]) -> str | None:
+    """Says which field of a row is over MAX_FIELD_BYTES (in UTF-8), else None."""
+    for name, value in zip(header, row):
+        if len(value) > MAX_FIELD_BYTES // 4 and (size := len(value.encode("utf-8", "surrogatepass"))) > MAX_FIELD_BYTES:
+            return f"column {name!r} holds {size / 2**20:.1f} MB, over the {MAX_FIELD_BYTES >> 20} MB a field may hold"
+    return None
+
+
+def _quoted_then_blanks(line: str, delimiter: str) -> list[str] | None:
+    """The fields of a line whose only fault in strict CSV is blanks between a closing quote and the
+    delimiter (`"Eng"  ,`), else None."""
+    cleaned = re.sub(rf'(?<!")"[ \t]+(?={re.escape(delimiter)}|\r?\n?$)', '"', line)
+    if cleaned == line:
+        return None
+    try:
+        return next(csv.reader([cleaned], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None
+
+
 def _read_csv_exact(con, path: Path, text: str, header: list[str], source: SourceConfig) -> ReadResult:
     """Python's csv reader: slower, but knows the line of every row (fields spanning lines, blanks).
 
@@ -279,32 +345,60 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
     goes on from the line after it, so every later line is a row of its own, staged or quarantined.
     """
     lines = _Lines(text)
-    reader = csv.reader(lines, delimiter=source.delimiter, strict=False)
-    next(reader)
+    # strict: text after a field's closing quote (`"Eng" Lead`) is an error, as it is to DuckDB's reader;
+    # read leniently it was staged as `Eng Lead` here and quarantined there
+    next(csv.reader(lines, delimiter=source.delimiter, strict=False))  # the header, read leniently as _header does
+    reader = csv.reader(lines, delimiter=source.delimiter, strict=True)
     width = len(header)
     rows: list[list[str]] = []
     numbers: list[int] = []
     bad: list[tuple] = []
+    trailing: list[tuple[int, list[str]]] = []  # rows with an empty field more than the header
     prev = lines.next
-    try:
-        for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader starts afresh at its next line
             start, prev = prev + 1, lines.next
-            if len(row) != width:
-                if not row or not any(c.strip() for c in row):
-                    continue  # blank line, not a row
-                if prev > start:
-                    bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
-                                f"a quote opened on this line is not closed (read on to line {prev}: "
-                                f"{len(row)} fields, expected {width}); the lines after it are read as rows"))
-                    lines.next = prev = start
-                    continue
-                bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
-                            f"expected {width} fields, found {len(row)}"))
+            opened = prev > start or "end of data" in str(exc)
+            if not opened and (row := _quoted_then_blanks(lines.lines[start - 1], source.delimiter)):
+                rows.append(row)  # `"Eng"  ,`: blanks after a closing quote, which DuckDB's reader takes too
+                numbers.append(start)
                 continue
-            rows.append(row)
-            numbers.append(start)
-    except csv.Error as exc:
-        raise FileError(f"{path}:{lines.next}:1: {exc}") from None
+            bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
+                        f"a quote opened on this line is not closed (read on to line {prev}: {exc}); the lines "
+                        f"after it are read as rows" if opened else f"text after the closing quote of a field ({exc})"))
+            if opened:
+                lines.next = prev = start
+            continue
+        start, prev = prev + 1, lines.next
+        if len(row) != width:
+            if not row or not any(c.strip() for c in row):
+                continue  # blank line, not a row
+            if len(row) == width + 1 and row[-1] == "":
+                trailing.append((start, row))  # a delimiter at its end: a style if every row has it
+                continue
+            if prev > start:
+                bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200],
+                            f"a quote opened on this line is not closed (read on to line {prev}: "
+                            f"{len(row)} fields, expected {width}); the lines after it are read as rows"))
+                lines.next = prev = start
+                continue
+            bad.append((start, "malformed_row", None, source.delimiter.join(row)[:200],
+                        f"expected {width} fields, found {len(row)}"))
+            continue
+        if max(map(len, row)) > MAX_FIELD_BYTES // 4 and (big := _oversized(row, header)):
+            bad.append((start, "malformed_row", None, lines.lines[start - 1].rstrip("\r\n")[:200], big))
+            continue
+        rows.append(row)
+        numbers.append(start)
+    if rows:  # some rows end without that delimiter: those with it are shifted (`go, sql` unquoted)
+        bad.extend((start, "malformed_row", None, source.delimiter.join(row)[:200], f"expected {width} fields, found {width + 1}")
+                   for start, row in trailing)
+    else:  # every row ends with a delimiter the header lacks (a style some exports have), as DuckDB reads it
+        rows, numbers = [row[:-1] for _, row in trailing], [start for start, _ in trailing]
     names = _columns(header)
     frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
     frame = frame.where(frame != "", None)  # as DuckDB's reader does, so both paths hash alike
@@ -462,6 +556,51 @@ def _repeated_key(number: int, obj: object, text: str) -> tuple | None:
     return number, "malformed_json", None, text[:200], f"key {obj.key!r} given twice"
 
 
+def _check_not_a_wrapper(path: Path, doc: dict, source: SourceConfig) -> None:
+    """Raises FileError when a JSON document's object holds none of the mapped fields and a list of
+    objects under a key (`{"results": [...]}`): it wraps the records, it is none. Read as one record
+    it was one row without an id, under CANDOR_MIN_BAD_ROWS: the run passed and its records were in no count."""
+    if any(as_text(extract(doc, json_path)) is not None for json_path in source.mapping.values()):
+        return
+    lists = [(key, len(value)) for key, value in doc.items()
+             if isinstance(value, list) and value and all(isinstance(v, dict) for v in value)]
+    if lists:
+        key, n = max(lists, key=lambda kv: kv[1])
+        raise FileError(f"{path}:1:1: the document is an object holding none of the mapped fields, and {key!r} holds a "
+                        f"list of {n} objects: records wrapped in an object? Drop the file as the array of records "
+                        f"itself (`[{{...}}, …]`), or one record per file")
+
+
+def _json_values(text: str) -> list | None:
+    """The JSON values a text holds one after another with only whitespace between them, or None."""
+    decoder, blank = json.JSONDecoder(), re.compile(r"[ \t\r\n]*")
+    values, at = [], blank.match(text).end()
+    while at < len(text):
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        values.append(value)
+        at = blank.match(text, at).end()
+    return values
+
+
+def _check_json_lines(path: Path, text: str, lines: int) -> None:
+    """Raises FileError when a JSONL file with broken lines is JSON written otherwise: an array (on one
+    line or several) or values printed over several lines. Read line by line, each of its lines was a
+    quarantined row (5 records: 37 rows), or a one-line array one row, under CANDOR_MIN_BAD_ROWS."""
+    values = _json_values(text)
+    if not values or (len(values) == lines and not all(isinstance(v, list) for v in values)):
+        return  # JSON Lines with broken lines: each is quarantined
+    if len(values) == 1 and isinstance(values[0], list):
+        what = f"one JSON array of {len(values[0])} objects over {lines} line(s)"
+        fix = "read it as a JSON document (`kind: json`; `format: json` for referrals and ats_status)"
+    else:
+        what = f"{len(values)} JSON values written over {lines} lines"
+        fix = "write one object a line (`jq -c .` does)"
+    raise FileError(f"{path}:1:1: {what}, not JSON Lines (one object a line): {fix}")
+
+
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
     text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
@@ -469,9 +608,11 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
     bad: list[tuple] = []
     if source.file_format == "jsonl":
         # lines end at \n only: str.splitlines() also splits at U+2028, U+0085 … inside a string value
+        lines = 0
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
+            lines += 1
             try:
                 obj = json.loads(line, object_pairs_hook=_object)
             except json.JSONDecodeError as exc:
@@ -487,11 +628,15 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
                 bad.append(repeated)
                 continue
             objects.append((number, obj))
+        if bad:
+            _check_json_lines(path, text, lines)
     else:
         try:
             doc = json.loads(text, object_pairs_hook=_object)
         except json.JSONDecodeError as exc:
             raise FileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        if isinstance(doc, dict):
+            _check_not_a_wrapper(path, doc, source)
         items = doc if isinstance(doc, list) else [doc]
         for number, obj in enumerate(items, start=1):
             if repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):

@@ -143,11 +143,13 @@ class SourceConfig(BaseModel):
     def files(self, inbox: Path) -> list[Path]:
         """Lists this source's files (under the inbox, or where an absolute glob points) in natural name
         order: numbers in names compare as numbers, so an export of 2026-9-30 is read before one of
-        2026-10-01 and a later file's version of a record wins."""
+        2026-10-01 and a later file's version of a record wins. A symbolic link whose target is gone is
+        listed too: ingest fails it naming the target, where left out it was an export unread without a word."""
         path = self.path or ""
         pattern = path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
         found = [Path(p) for p in glob.glob(pattern, recursive=True)]
-        return sorted((p for p in found if p.is_file()), key=lambda p: natural_key(str(p)))
+        return sorted((p for p in found if p.is_file() or (p.is_symlink() and not p.exists())),
+                      key=lambda p: natural_key(str(p)))
 
 
 class SourcesFile(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1181,7 +1182,7 @@ def test_a_nul_byte_in_a_row_quarantines_that_row_and_a_binary_file_still_fails(
             "loaded", 1, 1)
         assert con.execute("select row_number, rule from staging.quarantine where source_name = 'indeed_apply'"
                            ).fetchall() == [(2, "malformed_json")]
-        assert by_file["cv.json"].status == "failed" and "binary content (NUL byte); not a text file" in by_file["cv.json"].error
+        assert by_file["cv.json"].status == "failed" and "cv.json:1:1: a zip archive (an .xlsx workbook is one), not text" in by_file["cv.json"].error
         run_checks(con)
 
 
@@ -1474,3 +1475,249 @@ def test_two_sources_whose_paths_match_the_same_file_are_refused_before_anything
     with writer(settings) as con:
         assert sorted((f.source, f.status) for f in ingest(con, settings).files) == [
             ("ats_status", "loaded"), ("stackjobs", "loaded"), ("stackjobs_all", "loaded")]
+
+
+def test_a_json_document_wrapping_its_records_in_an_object_fails_naming_the_list_not_one_quarantined_row(settings, home):
+    """`{"results": [five resumes]}` was read as one record without an id: read 1, quarantined 1 (no
+    record id, no contact), one bad row is under CANDOR_MIN_BAD_ROWS, so the run passed with exit 0 and
+    the five candidates were in no count. A single record in its own file still loads."""
+    resumes = [{"meta": {"id": f"CS-{i}"}, "basics": {"name": f"Ann Lee {i}", "email": f"c{i}@x.io"}} for i in range(1, 6)]
+    write(home, "resumes", "a_wrapped.json", json.dumps({"results": resumes, "count": 5}))
+    write(home, "resumes", "b_single.json", json.dumps(resumes[0]))
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        wrapped, single = report.files
+        assert wrapped.status == "failed", (wrapped.rows_read, wrapped.rows_quarantined)
+        assert "a_wrapped.json:1:1: " in wrapped.error and "'results' holds a list of 5 objects" in wrapped.error
+        assert report.failures and wrapped.error in report.failures[0]
+        assert (single.status, single.rows_staged) == ("loaded", 1)
+        assert counts(con) == (1, 1, 0)
+    write(home, "resumes", "a_wrapped.json", json.dumps(resumes))  # exported again as the array itself
+    with writer(settings) as con:
+        assert [(f.status, f.rows_staged) for f in ingest(con, settings).files] == [("loaded", 5), ("skipped", 0)]
+
+
+def test_a_json_array_or_pretty_printed_json_dropped_for_a_jsonl_source_fails_saying_so(settings, home):
+    """Each line of a JSON array (or of objects printed over several lines) was a quarantined row of its
+    own: 5 records became `read 37, quarantined 37` of `Extra data` / `Expecting value`; an array on one
+    line was one quarantined row, under CANDOR_MIN_BAD_ROWS, so the run passed. JSON Lines with a broken
+    line still quarantine only that line."""
+    records = [{"id": f"IN-{i}", "applicant": {"fullName": f"Ann Lee {i}", "email": f"a{i}@x.io"}} for i in range(1, 6)]
+    write(home, "indeed", "a_array.jsonl", json.dumps(records, indent=2))
+    write(home, "indeed", "b_one_line.jsonl", json.dumps(records[:2]) + "\n")
+    write(home, "indeed", "c_pretty.jsonl", "\n".join(json.dumps(r, indent=2) for r in records[2:]) + "\n")
+    write(home, "indeed", "d_lines.jsonl", "\n".join([json.dumps(records[0]), '{"id": "IN-9",', '[1, 2]', ""]))
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_name = {Path(f.file).name: f for f in report.files}
+        for name in ("a_array.jsonl", "b_one_line.jsonl", "c_pretty.jsonl"):
+            assert by_name[name].status == "failed", (name, by_name[name].rows_read, by_name[name].rows_quarantined)
+            assert f"{name}:1:1: " in by_name[name].error and "not JSON Lines" in by_name[name].error
+        assert "one JSON array of 5 objects over" in by_name["a_array.jsonl"].error
+        assert "3 JSON values written over" in by_name["c_pretty.jsonl"].error
+        lines = by_name["d_lines.jsonl"]
+        assert (lines.status, lines.rows_read, lines.rows_staged, lines.rows_quarantined) == ("loaded", 3, 1, 2)
+        assert len(report.failures) == 4
+
+
+def test_a_field_over_the_limit_quarantines_its_row_in_both_csv_readers_not_the_whole_file(settings, home):
+    """Python's csv reader (taken when a field spans lines) raised `field larger than field limit` on an
+    11 MB field: the whole file failed and none of its good rows loaded, where DuckDB's reader
+    quarantined only that row."""
+    huge = "x" * (11 * 1024 * 1024)
+    rows = [GOOD[1], GOOD[1].replace("SJ-2", "SJ-4").replace(",go,", f',"{huge}",'), GOOD[1].replace("SJ-2", "SJ-6")]
+    write(home, "stackjobs", "fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    spanning = GOOD[1].replace("SJ-2", "SJ-5").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "exact.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.status, f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"exact.csv": ("loaded", 4, 3, 1), "fast.csv": ("loaded", 3, 2, 1)}
+        exact = con.execute("select row_number, rule, left(value, 8), message from staging.quarantine "
+                            "where file_path like '%exact.csv'").fetchall()
+        assert exact == [(3, "malformed_row", "EX-4,Ann", "column 'skills' holds 11.0 MB, over the 10 MB a field may hold")]
+        run_checks(con)
+
+
+def test_an_email_of_only_blanks_or_dots_and_no_phone_is_quarantined_as_no_contact_not_staged(settings, home):
+    """An email cell holding a tab, a zero-width space or a lone dot reads as no address (staging.email_address),
+    but contact_present tested the cell as given: the row was staged with neither email nor phone."""
+    rows = [GOOD[1].replace("ann@x.io", "\t").replace(",,LA,", ',"\t",LA,').replace("SJ-2", "T1"),
+            GOOD[1].replace("ann@x.io", "\u200b").replace("SJ-2", "T2"),
+            GOOD[1].replace("ann@x.io", ".").replace("SJ-2", "T3"),
+            GOOD[1].replace("ann@x.io", ".").replace(",,LA,", ",(415) 555-2671,LA,").replace("SJ-2", "T4"),
+            GOOD[1]]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+        assert con.execute("select source_record_id, email, phone from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann@x.io", None), ("T4", None, "+14155552671")]
+        assert con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall() == [
+            ("T1", "phone_valid"), ("T2", "contact_present"), ("T3", "contact_present")]
+        assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (5, 2, 3)
+        run_checks(con)
+
+
+def test_a_symbolic_link_in_the_inbox_is_read_and_one_pointing_nowhere_fails_the_run_naming_it(settings, home):
+    """A link whose target is gone (a share not mounted, an export moved) matched the glob but was no
+    file: it was left out without a word, and the run passed with the export unread."""
+    target = home / "exports" / "today.csv"
+    target.parent.mkdir()
+    target.write_text("\n".join([HEADER, GOOD[1]]) + "\n")
+    (home / "inbox" / "stackjobs").mkdir()
+    (home / "inbox" / "stackjobs" / "a_linked.csv").symlink_to(target)
+    (home / "inbox" / "stackjobs" / "b_dangling.csv").symlink_to(home / "mnt" / "gone.csv")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        by_name = {Path(f.file).name: f for f in report.files}
+        assert (by_name["a_linked.csv"].status, by_name["a_linked.csv"].rows_staged) == ("loaded", 1)
+        dangling = by_name.get("b_dangling.csv")
+        assert dangling is not None and dangling.status == "failed"
+        assert dangling.error == (f"{home}/inbox/stackjobs/b_dangling.csv: could not be read: a symbolic link to "
+                                  f"{home}/mnt/gone.csv, which is not there")
+        assert report.failures == [dangling.error]
+        assert counts(con) == (1, 1, 0)
+
+
+def test_status_no_longer_counts_the_cut_row_of_an_export_read_while_written_once_its_complete_version_loads(settings, home):
+    """A file read while still being written has its last row cut off (malformed_row, no id); its complete
+    version, same name, loads that record. `candor status` went on counting the cut row as a record
+    quarantine holds back, for good: nothing could clear it."""
+    text = "\n".join([HEADER, *GOOD]) + "\n"
+    write(home, "stackjobs", "today.csv", text[:-12])
+    write(home, "stackjobs", "other.csv", "\n".join([HEADER, GOOD[0].replace("SJ-1", "SJ-9")[:-12]]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert quarantine_by_rule(con) == [("stackjobs", "malformed_row", 2)]
+    write(home, "stackjobs", "today.csv", text)
+    with writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["skipped", "loaded"]
+        assert scalar(con, "select count(*) from staging.candidate_records") == 3
+        assert scalar(con, "select count(*) from staging.quarantine") == 2  # kept, as the raw rows are
+        assert quarantine_by_rule(con) == [("stackjobs", "malformed_row", 1)]  # other.csv's, not replaced
+    write(home, "stackjobs", "today.csv", text[:-12] + "\n")  # cut again: its cut row is held back again
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert quarantine_by_rule(con) == [("stackjobs", "malformed_row", 2)]
+
+
+def test_text_after_a_closing_quote_is_a_malformed_row_in_both_csv_readers(settings, home):
+    """`"Eng" Lead` was quarantined by DuckDB's reader ('unquoted value') and staged as `Eng Lead` by
+    Python's (taken when any field of the file spans lines): one row, two outcomes, by an unrelated row."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}").replace("ann@", f"ann{i}@") for i in range(1, 6)]
+    rows[1] = rows[1].replace(",Eng,Y,", ',"Eng" Lead,Y,')                 # line 3: malformed
+    rows[2] = rows[2].replace(",Eng,Y,", ',"Eng"  ,Y,')                    # blanks after the quote: both readers take it
+    rows[3] = rows[3].replace(",Ann,Lee,", ',Dwayne "The Rock",Johnson,')  # a quote inside a field: literal
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "stackjobs", "slow.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    # a header is read leniently, as before: an unmapped `"notes" x` is the column `notes x`
+    write(home, "stackjobs", "z_header.csv", "\n".join([HEADER + ',"notes" x', spanning.replace("SJ-20", "H-1") + ",n"]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"fast.csv": (5, 4, 1), "slow.csv": (6, 5, 1), "z_header.csv": (1, 1, 0)}
+        assert con.execute("select right(file_path, 8), row_number, rule from staging.quarantine order by 1").fetchall() == [
+            ("fast.csv", 3, "malformed_row"), ("slow.csv", 3, "malformed_row")]
+        assert con.execute("select source_record_id, first_name, current_title from staging.candidate_records "
+                           "where source_record_id in ('SJ-3', 'EX-3', 'SJ-4', 'EX-4') order by 1").fetchall() == [
+            ("EX-3", "Ann", "Eng"), ("EX-4", 'Dwayne "The Rock"', "Eng"), ("SJ-3", "Ann", "Eng"), ("SJ-4", 'Dwayne "The Rock"', "Eng")]
+        run_checks(con)
+
+
+def test_a_file_whose_name_is_not_utf8_loads_under_a_readable_name_and_the_run_goes_on(settings, home):
+    """A name written in Latin-1 (`Bewerbungen_M\\xe4rz.csv`, from a zip made on Windows) reached DuckDB as a
+    str with a lone surrogate: `cannot encode str as UTF-8` crashed the whole run with a traceback, and the
+    files after it were not read."""
+    folder = home / "inbox" / "stackjobs"
+    folder.mkdir()
+    (folder / "a.csv").write_text("\n".join([HEADER, GOOD[0]]) + "\n")
+    with open(os.fsencode(folder) + b"/b_M\xe4rz.csv", "wb") as fh:
+        fh.write(("\n".join([HEADER, GOOD[1]]) + "\n").encode())
+    (folder / "c.csv").write_text("\n".join([HEADER, GOOD[2]]) + "\n")
+    with writer(settings) as con:
+        assert [(Path(f.file).name, f.status) for f in ingest(con, settings).files] == [
+            ("a.csv", "loaded"), ("b_M\\xe4rz.csv", "loaded"), ("c.csv", "loaded")]
+        assert scalar(con, "select file_path from staging.candidate_records where source_record_id = 'SJ-2'") == (
+            f"{folder}/b_M\\xe4rz.csv")
+        assert [f.status for f in ingest(con, settings).files] == ["skipped"] * 3
+        assert counts(con) == (3, 3, 0)
+        run_checks(con)
+
+
+def test_a_row_shifted_by_an_unquoted_delimiter_is_malformed_in_both_readers_unless_every_row_ends_with_one(settings, home):
+    """DuckDB's reader took a row with one field too many when that field was an empty last one: `go, sql`
+    written without quotes, in a row whose last fields were empty, was staged shifted (skills `go`, job id
+    `sql`), where Python's reader quarantined it (`expected 17 fields, found 18`). A file whose every row
+    ends with a delimiter the header lacks is a style, and both readers take it."""
+    shifted = "SJ-5,Ann,Lee,ann5@x.io,,LA,CA,90001,US,Eng,Acme,,go, sql,,,,"
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}").replace("ann@", f"ann{i}@") for i in range(1, 4)] + [shifted]
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "a_fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "stackjobs", "b_slow.csv", "\n".join([HEADER, *(r.replace("SJ-", "EX-") for r in rows), spanning]) + "\n")
+    style = [r.replace("SJ-", "ST-") + "," for r in rows[:3]]
+    write(home, "stackjobs", "c_style.csv", "\n".join([HEADER, *style]) + "\n")
+    write(home, "stackjobs", "d_style_slow.csv", "\n".join([HEADER, *(r.replace("ST-", "SS-") for r in style), spanning.replace("SJ-", "SS-") + ","]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert by_file == {"a_fast.csv": (4, 3, 1), "b_slow.csv": (5, 4, 1), "c_style.csv": (3, 3, 0), "d_style_slow.csv": (4, 4, 0)}
+        assert con.execute("select right(file_path, 10), row_number, rule, message from staging.quarantine order by 1").fetchall() == [
+            ("a_fast.csv", 5, "malformed_row", "expected 17 fields, found 18"),
+            ("b_slow.csv", 5, "malformed_row", "expected 17 fields, found 18")]
+        assert scalar(con, "select count(*) from staging.candidate_records where job_id = 'sql'") == 0
+        run_checks(con)
+    # a line of delimiters only, one more than the header has, is no row in either reader
+    dots = "," * 17
+    write(home, "stackjobs", "e_fast.csv", "\n".join([HEADER, rows[0].replace("SJ-", "E-"), dots]) + "\n")
+    write(home, "stackjobs", "f_slow.csv", "\n".join([HEADER, rows[0].replace("SJ-", "F-"), dots, spanning.replace("SJ-", "F-")]) + "\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: (f.rows_read, f.rows_staged, f.rows_quarantined) for f in ingest(con, settings).files}
+        assert (by_file["e_fast.csv"], by_file["f_slow.csv"]) == ((1, 1, 0), (2, 2, 0))
+
+
+def test_status_counts_a_broken_line_that_every_nightly_export_sends_again_once(settings, home):
+    """A line that could not be read (a ragged row, a JSONL line that is no JSON) has no id and no payload: it
+    was counted once per file and line, so a nightly export repeating it counted one more held-back record
+    every night. It counts once per content now, as a row without an id does."""
+    ragged = GOOD[1].replace("SJ-2,", "SJ-2,extra,", 1) + ",x"
+    for day in (1, 2, 3):
+        write(home, "stackjobs", f"2026-11-0{day}.csv", "\n".join([HEADER, GOOD[0].replace("Engineer", f"Eng {day}"), ragged]) + "\n")
+        write(home, "indeed", f"2026-11-0{day}.jsonl", '{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n{not json\n'
+                                                      + ('{"id": "IN-2"\n' if day == 3 else ""))
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert scalar(con, "select count(*) from staging.quarantine where rule like 'malformed%'") == 6
+        assert quarantine_by_rule(con) == [("indeed_apply", "malformed_json", 2), ("stackjobs", "malformed_row", 1)]
+
+
+def test_both_csv_readers_say_how_many_fields_a_ragged_row_has(settings, home):
+    """DuckDB's reader said only `missing columns` / `too many columns` where Python's said `expected 17
+    fields, found 14`: a cut-off export's last row gave no hint of where it stopped."""
+    rows = [GOOD[1].replace("SJ-2", f"SJ-{i}") for i in range(1, 4)]
+    rows[1] = rows[1].rsplit(",", 3)[0]            # 14 fields
+    rows[2] = rows[2] + ",x,y"                     # 19 fields
+    spanning = GOOD[1].replace("SJ-2", "SJ-20").replace(",Eng,", ',"Eng\nLead",', 1)
+    write(home, "stackjobs", "a_fast.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "stackjobs", "b_slow.csv", "\n".join([HEADER, *rows, spanning]).replace("SJ-", "EX-") + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select right(file_path, 10), row_number, message from staging.quarantine order by 1, 2").fetchall() == [
+            ("a_fast.csv", 3, "expected 17 fields, found 14"), ("a_fast.csv", 4, "expected 17 fields, found 19"),
+            ("b_slow.csv", 3, "expected 17 fields, found 14"), ("b_slow.csv", 4, "expected 17 fields, found 19")]
+
+
+def test_a_compressed_export_or_a_workbook_dropped_as_csv_fails_saying_what_it_is(settings, home):
+    """A gzip export, or a workbook saved under .csv, failed as `binary content (NUL byte); not a text file`:
+    no word of what the file was or what to do with it."""
+    import gzip
+    import zipfile
+
+    text = "\n".join([HEADER, GOOD[1]]) + "\n"
+    write(home, "stackjobs", "a.csv", gzip.compress(text.encode(), mtime=1_700_000_001))
+    workbook = home / "inbox" / "stackjobs" / "b.csv"
+    with zipfile.ZipFile(workbook, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    write(home, "indeed", "c.jsonl", gzip.compress(b'{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n', mtime=1_700_000_001))
+    with writer(settings) as con:
+        errors = {Path(f.file).name: f.error for f in ingest(con, settings).files}
+    assert errors["a.csv"].endswith("a.csv:1:1: gzip-compressed, not text: decompress it (gunzip) before it is dropped")
+    assert errors["b.csv"].endswith("b.csv:1:1: a zip archive (an .xlsx workbook is one), not text: export the sheet as CSV")
+    assert errors["c.jsonl"].endswith("c.jsonl:1:1: gzip-compressed, not text: decompress it (gunzip) before it is dropped")
