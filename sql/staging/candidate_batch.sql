@@ -63,7 +63,11 @@ normalized as (
         case when r.applied_ts > $now then r.applied_at end as applied_at_future,
         r.stage, r.ats_person_id,
         staging.email_address(r.referrer_email) as referrer_email,
-        r.referrer_name, r.referrer_employee_id, r.referral_relationship, r.referral_note,
+        -- a referrer name or employee id of only zero-width spaces, byte-order marks or blanks names nobody: a
+        -- referral giving no other referrer was staged as referred, its credit to an invisible name
+        nullif(regexp_replace(r.referrer_name, '^[\s\x{a0}\x{200b}\x{2060}\x{feff}]+|[\s\x{a0}\x{200b}\x{2060}\x{feff}]+$', '', 'g'), '') as referrer_name,
+        nullif(regexp_replace(r.referrer_employee_id, '^[\s\x{a0}\x{200b}\x{2060}\x{feff}]+|[\s\x{a0}\x{200b}\x{2060}\x{feff}]+$', '', 'g'), '') as referrer_employee_id,
+        r.referral_relationship, r.referral_note,
         r.not_text,  -- a field given a JSON object: rule field_type (files.load_objects)
         lower(r.consent_email) as consent_email_raw,
         lower(r.consent_sms) as consent_sms_raw

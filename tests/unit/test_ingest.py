@@ -604,6 +604,25 @@ def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
         assert {"referrer_present", "person_key_present", "stage_present", "changed_at_parseable"} <= rules
 
 
+def test_a_referrer_of_only_invisible_characters_is_no_referrer(settings, home):
+    """A referrer name or employee id of zero-width spaces or a byte-order mark, and no referrer email, staged the
+    referral as referred (credit to an invisible name); one with visible text keeps it, without the invisible edges."""
+    write(home, "referrals", "r.csv",
+          "referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
+          "referrer_email,referrer_name,referrer_employee_id,relationship,note,submitted_at\n"
+          "R-1,Ann Lee,ann@x.io,,,,J-1,,\u200b,,,,2026-01-01\n"
+          "R-2,Bo Lin,bo@x.io,,,,J-1,,,\ufeff\u200b,,,2026-01-01\n"
+          "R-3,Cy Ong,cy@x.io,,,,J-1,,\u200bDee Fox\u00a0,\ufeffE7,,,2026-01-01\n")
+    with writer(settings) as con:
+        [f] = ingest(con, settings).files
+        assert con.execute("select source_record_id, referrer_name, referrer_employee_id from staging.candidate_records"
+                           ).fetchall() == [("R-3", "Dee Fox", "E7")]
+        assert con.execute("select source_record_id, rule from staging.quarantine order by all").fetchall() == [
+            ("R-1", "referrer_present"), ("R-2", "referrer_present")]
+        assert (f.rows_read, f.rows_staged, f.rows_quarantined) == (3, 1, 2)
+        run_checks(con)
+
+
 def test_an_address_keeps_nothing_a_spreadsheet_left_around_it_in_every_field_that_holds_one(settings, home):
     """A tab, line break, zero-width space or byte-order mark around an address is dropped, as spaces are."""
     write(home, "stackjobs", "a.csv", "\n".join([
