@@ -94,25 +94,28 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.
 
 
 def assign_ids(records: pd.DataFrame, new_ids) -> tuple[pd.Series, pd.DataFrame]:
-    """Reads (record_key, cluster, old_person_id, linked_at) -> (person_id per record, history rows).
+    """Reads (record_key, cluster, old_person_id, linked_at, is_revived) -> (person_id per record, history rows).
 
     Each old id goes home to the cluster holding the record that has held it longest (linked_at:
     when the record joined that person; a record that moved in since counts from the move, so it
     cannot take the id along when it moves back); a cluster keeps the oldest
-    (smallest) id among those coming home and records the others as merged into it; a cluster
-    with none draws a new id from `new_ids(k)`. Records of an old id found in other clusters are
+    (smallest) id among those coming home and records the others as merged into it, but a live id
+    goes before one coming back with a deleted record staged again (`is_revived`: that id held no
+    records, a live one does and stays); a cluster with none draws a new id from `new_ids(k)`. Records of an old id found in other clusters are
     recorded as split off.
     """
     old = records[records["old_person_id"].notna()].sort_values(["old_person_id", "linked_at", "record_key"])
     home = old.drop_duplicates("old_person_id").set_index("old_person_id")["cluster"]
-    winner = home.reset_index().groupby("cluster")["old_person_id"].min()
+    homes = home.reset_index()
+    homes["revived"] = homes["old_person_id"].isin(old.loc[old["is_revived"], "old_person_id"])
+    winner = (homes.sort_values(["revived", "old_person_id"]).drop_duplicates("cluster")
+              .set_index("cluster")["old_person_id"])
     clusters = pd.Index(records["cluster"].unique())
     fresh = clusters.difference(winner.index)
     ids = pd.concat([winner.astype("int64"), pd.Series(new_ids(len(fresh)), index=fresh, dtype="int64")])
     person_id = records["cluster"].map(ids)
 
     history = []
-    homes = home.reset_index()
     homes["into"] = homes["cluster"].map(ids)
     merged = homes[homes["old_person_id"] != homes["into"]]
     moved = old.assign(home=old["old_person_id"].map(home))

@@ -60,6 +60,7 @@ class ResolveResult:
     merges: int = 0
     splits: int = 0
     retired: int = 0
+    revived: int = 0  # ids given back to a deleted record staged again (they held no records)
     links_by_rule: dict[str, int] = field(default_factory=dict)
 
     def summary_rows(self) -> list[dict]:
@@ -67,6 +68,7 @@ class ResolveResult:
         return [{"records": self.records_total, "persons": self.persons_total, "scored": self.records_scored,
                  "refreshed": self.records_refreshed, "removed": self.records_removed,
                  "new persons": self.persons_created, "merges": self.merges, "splits": self.splits, "retired": self.retired,
+                 "revived": self.revived,
                  "links by rule": ", ".join(f"{k} {v}" for k, v in sorted(self.links_by_rule.items())),
                  "model": self.model_version}]
 
@@ -672,19 +674,30 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
         con.register("identity_more", more)
         con.execute("insert into identity_seed_persons select person_id from identity_more")
         con.unregister("identity_more")
+    # a record its source deleted and staged again comes back to the id it held, if that id holds no records
+    # now and was not merged away (is_revived; assign_ids gives a live id in its cluster precedence)
+    con.execute("""
+        create or replace temp table identity_retired_homes as
+        select record_key, person_id, linked_at, first_linked_at from core.identity_gone_links
+        where record_key in (select record_key from identity_changes where change = 'new')
+          and person_id not in (select person_id from core.persons)
+          and person_id not in (select person_id from core.person_merges where kind = 'merge')
+    """)
     # scored records, then the other current records of the seed persons (gone ones are in identity_changes);
     # link_row is the row of the record's current link, which the run replaces by row id
     con.execute("""
         create or replace temp table identity_affected as
-        select c.record_key, l.person_id as old_person_id, l.first_linked_at as since, l.linked_at,
-               l.rule as old_rule, l.score as old_score, true as is_scored, c.source_name, c.source_record_id,
-               c.payload_sha256, c.staged_at, l.rowid as link_row
+        select c.record_key, coalesce(l.person_id, g.person_id) as old_person_id,
+               coalesce(l.first_linked_at, g.first_linked_at) as since, coalesce(l.linked_at, g.linked_at) as linked_at,
+               l.rule as old_rule, l.score as old_score, true as is_scored, g.person_id is not null as is_revived,
+               c.source_name, c.source_record_id, c.payload_sha256, c.staged_at, l.rowid as link_row
         from identity_changes as c
         left join core.identity_links as l using (record_key)
+        left join identity_retired_homes as g on c.change = 'new' and g.record_key = c.record_key
         where c.change in ('new', 'changed')
         union all
-        select record_key, person_id, first_linked_at, linked_at, rule, score, false, source_name, source_record_id,
-               payload_sha256, staged_at, rowid
+        select record_key, person_id, first_linked_at, linked_at, rule, score, false, false, source_name,
+               source_record_id, payload_sha256, staged_at, rowid
         from core.identity_links
         where person_id in (select person_id from identity_seed_persons)
           and record_key not in (select record_key from identity_changes where change <> 'refreshed')
@@ -766,6 +779,11 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
 
     records["person_id"], history = clustering.assign_ids(records, new_ids)
     old_ids = set(records["old_person_id"].dropna().astype("int64"))
+    revived = set(records.loc[records["is_revived"], "old_person_id"].astype("int64"))
+    back = records[records["person_id"].isin(revived)].groupby("person_id").size()
+    history = pd.concat([history, pd.DataFrame({"person_id": back.index.astype("int64"), "into_person_id": None,
+                                                "kind": "revive", "record_count": back.to_numpy()})],
+                        ignore_index=True)
     gone = con.execute("""
         select l.record_key, l.person_id from core.identity_links as l join identity_changes as c
           on c.record_key = l.record_key where c.change = 'gone'
@@ -775,11 +793,12 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     history = pd.concat([history, pd.DataFrame({"person_id": retired, "into_person_id": None, "kind": "retire",
                                                 "record_count": 0})], ignore_index=True)
     history["reason"] = _reasons(history, records, gone, overrides, removed, rescore)
+    history.loc[history["person_id"].isin(revived), "reason"] = "record_returned"
 
     timer.lap("clusters")
     rules = _link_rules(records, edges)
     records = records.merge(rules, on="record_key")
-    unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna()
+    unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna() & ~records["is_revived"]
     records["linked_at"] = records["linked_at"].where(unchanged, pd.Timestamp(now))
     # a link whose record, person, rule and score all stay is not rewritten (less to commit)
     kept = (unchanged & ~records["is_scored"] & records["rule"].eq(records["old_rule"])
@@ -790,9 +809,16 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     # rewritten links go by the row id read with them (a semi join on record keys scans every link's key);
     # gone records' links by key, on the runs that have any
     con.execute("delete from core.identity_links where rowid in (select link_row from identity_new_links)")
-    if result.records_removed:
+    if result.records_removed:  # each keeps the id it held, for a return (migration 060)
+        con.execute("delete from core.identity_gone_links "
+                    "where record_key in (select record_key from identity_changes where change = 'gone')")
+        con.execute("insert into core.identity_gone_links select record_key, source_name, source_record_id, person_id, "
+                    "linked_at, first_linked_at, ?, ? from core.identity_links "
+                    "where record_key in (select record_key from identity_changes where change = 'gone')", [now, run_id])
         con.execute("delete from core.identity_links "
                     "where record_key in (select record_key from identity_changes where change = 'gone')")
+    if scalar(con, "select count(*) from identity_retired_homes"):  # returned: linked again
+        con.execute("delete from core.identity_gone_links where record_key in (select record_key from identity_retired_homes)")
     con.execute("insert into core.identity_links by name "
                 "select * exclude (since, link_row), since as first_linked_at from identity_new_links")
     con.unregister("identity_new_links")
@@ -828,17 +854,18 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     log.info("resolve run %d steps: %s", run_id, timer)
 
     counts = history["kind"].value_counts()
-    result.merges, result.splits, result.retired = (int(counts.get(k, 0)) for k in ("merge", "split", "retire"))
-    result.persons_created = len(set(records["person_id"]) - old_ids)
+    result.merges, result.splits, result.retired, result.revived = (
+        int(counts.get(k, 0)) for k in ("merge", "split", "retire", "revive"))
+    result.persons_created = len(set(records["person_id"]) - old_ids)  # a revived id is an old one
     result.records_total = scalar(con, "select count(*) from core.identity_links")
     result.persons_total = scalar(con, "select count(*) from core.persons")
     result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
     con.execute("insert into meta.identity_runs (run_id, started_at, finished_at, model_version, records_total, "
                 "records_scored, records_refreshed, records_removed, persons_total, persons_created, merges, splits, "
-                "retired, change_seq) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "retired, revived, change_seq) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, now, utcnow(settings), version, result.records_total, result.records_scored,
                  result.records_refreshed, result.records_removed, result.persons_total, result.persons_created,
-                 result.merges, result.splits, result.retired, change_seq])
+                 result.merges, result.splits, result.retired, result.revived, change_seq])
     return result
 
 

@@ -998,6 +998,62 @@ def test_records_without_identifiers_are_singletons_and_deletes_retire_people(se
         assert person_of(con)["a:1"] == person_of(con)["a:2"]
 
 
+def test_a_record_that_comes_back_after_its_deletion_gets_its_person_id_back(settings):
+    """A full export leaves Kim's only record out one night (her person retires) and lists it again the
+    next: she was given a new person id, so her segment stays, provider events and nurture progress
+    stayed with an id nobody holds, and nurture could start her again from the first step."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
+    with writer(later(settings, 0)) as con:
+        stage(con, kim, {"key": "a:2", "first": "lee", "last": "ro", "email": "lee@example.org"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        assert resolve(con, later(settings, 1)).retired == 1
+        stage(con, {**kim, "sha": "back"})
+        back = resolve(con, later(settings, 2))
+        assert person_of(con) == ids
+        assert (back.persons_created, back.persons_total, back.revived) == (0, 2, 1)
+        assert history(con)[-2:] == [("retire", ids["a:1"], None, "records_gone"),
+                                     ("revive", ids["a:1"], None, "record_returned")]
+        assert con.execute("select record_count, email from core.persons where person_id = ?",
+                           [ids["a:1"]]).fetchone() == (1, "kim@example.org")
+        run_checks(con)
+        # a later run changes nothing, and a second absence and return gives the id back again
+        resolve(con, later(settings, 3))
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 4))
+        resolve(con, later(settings, 4))
+        stage(con, {**kim, "sha": "again"})
+        resolve(con, later(settings, 5))
+        assert person_of(con) == ids
+        run_checks(con)
+
+
+def test_a_record_that_comes_back_to_a_person_formed_meanwhile_merges_its_old_id_into_it(settings):
+    """While Kim's first record was gone, her second application became a person of its own; when the
+    first comes back it joins that person, which keeps its id (it is live; the retired one is not), and
+    the retired id is recorded as merged into it, so what was attached to it follows her."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
+    with writer(later(settings, 0)) as con:
+        stage(con, kim)
+        resolve(con, later(settings, 0))
+        old = person_of(con)["a:1"]
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+        stage(con, {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 2))
+        now = person_of(con)["a:2"]
+        assert now != old
+        stage(con, {**kim, "sha": "back"})
+        resolve(con, later(settings, 3))
+        assert person_of(con) == {"a:1": now, "a:2": now}
+        assert history(con)[-1] == ("merge", old, now, "record_returned")
+        assert explain(con, old)["gone"] == (f"person {old} was merged into person {now} (record_returned); "
+                                             f"see `candor explain {now}`")
+        run_checks(con)
+
+
 def test_a_retired_id_is_explained_with_the_persons_its_records_were_split_off_to(settings, home):
     """Kim's person split by a cannot-link; later Kim's own record is deleted and the id retires. Its
     explanation said only "no records any more", not that a part of it lives on (and its suppressions with it)."""

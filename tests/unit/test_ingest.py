@@ -1317,6 +1317,29 @@ def test_a_source_renamed_with_renamed_from_keeps_its_records_persons_files_quar
         assert scalar(con, "select count(*) from meta.source_renames") == 1
 
 
+def test_a_record_deleted_before_its_source_was_renamed_comes_back_under_the_new_name_with_its_person(settings, home):
+    from tasks.sources.api import apply_deletes
+    from tasks.sources.registry import SourceConfig
+
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        persons = con.execute("select source_record_id, person_id from core.identity_links order by 1").fetchall()
+        source = SourceConfig(name="stackjobs", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "SJ-1"}], "deleted", settings)
+        assert resolve(con, settings).retired == 1
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, GOOD[0]]) + "\n")  # José's record is back
+    with writer(settings) as con:
+        ingest(con, settings)
+        result = resolve(con, settings)
+        assert (result.revived, result.persons_created) == (1, 0)
+        assert con.execute("select source_record_id, person_id from core.identity_links order by 1").fetchall() == persons
+        assert scalar(con, "select count(*) from core.identity_gone_links") == 0
+        run_checks(con)
+
+
 def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_the_old_name(settings, home):
     config = home / "config" / "sources.yaml"
     stackjobs = config.read_text().split("  - name: stackjobs\n", 1)[1].split("\n\n", 1)[0]
