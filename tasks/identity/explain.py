@@ -185,7 +185,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
     rule = scalar(con, f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
                        f"where record_key_l = $low and record_key_r = $high",
                   {"max_share": settings.identity_max_key_share, "low": low, "high": high})
-    prepare_splink_input(con, "identity_splink_input", settings)
+    prepare_splink_input(con, "identity_splink_input", settings, complete=False)
     # identifiers they share that neither link them nor count for Splink, and why
     unused = []
     # a placeholder address (test@test.com), or a referrer's in the candidate's field, has no key (sql/core/identity_keys.sql)

@@ -125,7 +125,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
         con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                     f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
-    prepare_splink_input(con, "identity_train", settings)
+    prepare_splink_input(con, "identity_train", settings, complete=True)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise NothingToTrain("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -259,14 +259,16 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"insert into core.identity_keys by name {sql_text('core/identity_keys')}", {"since": 0})
 
 
-def prepare_splink_input(con: duckdb.DuckDBPyConnection, table: str, settings: Settings) -> None:
+def prepare_splink_input(con: duckdb.DuckDBPyConnection, table: str, settings: Settings, complete: bool) -> None:
     """Readies a Splink input table once the rule edges have read its identifiers: takes out the
-    identifiers that identify nobody, then marks the oversized blocks."""
-    _drop_uninformative_identifiers(con, table, settings.identity_max_key_share)
+    identifiers that identify nobody, then marks the oversized blocks. `complete`: the table holds
+    every current record (sql/core/identity_splink_input.sql), not a run's neighbours."""
+    _drop_uninformative_identifiers(con, table, settings.identity_max_key_share, complete)
     mark_oversized_blocks(con, table, settings.identity_max_block)
 
 
-def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int) -> None:
+def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int,
+                                    complete: bool) -> None:
     """Nulls, in a Splink input table, identifier values that say nothing about who a record is.
 
     - Values held by more than max_share of its records. A placeholder address or number, a team
@@ -279,9 +281,23 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
       and Splink's exact-match weight (+15 bits for an email) outweighed any disagreement of names,
       so it merged Mary Smith and John Doe on a shared inbox. The holders that agree are linked by
       the rule edges already.
-    Every holder of a scored record's value is in the table, so the counts and names are complete
-    where they matter.
+    A table of neighbours (not `complete`) holds every holder of a scored record's values, but not
+    every holder of a neighbour's: the other holders are added while the values are counted, and
+    taken out again (until 2026-11-28 a neighbour's household phone, held once in the table, kept its
+    weight, and a later record one digit off merged with it: a full run saw it held by a clearly
+    different name and gave it none).
     """
+    if not complete:  # none of the three flags: what the neighbour scan leaves out
+        con.execute(f"""
+            insert into {table} by name
+            select k.* exclude (source_name, source_record_id, country), false as is_scored, false as shares_id,
+                   false as shares_block, null as name_block, 0 as oversized_blocks
+            from core.identity_keys as k
+            where (k.email in (select email from {table}) or k.phone in (select phone from {table})
+                   or k.linkedin_url in (select linkedin_url from {table})
+                   or k.email_local in (select email_local from {table}))
+              and k.record_key not in (select record_key from {table})
+        """)
     agree = names_agree("l", "r")
     names = "first_name_key, first_name_canon, last_name_key, full_name_key"
     for column in ("email", "phone", "linkedin_url", "email_local"):
@@ -304,6 +320,8 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
         con.execute(f"update {table} as t set {column} = null{also} "
                     f"from (with shared as materialized ({shared}){holders} {dropped}) as d "
                     f"where t.{column} = d.value", {"max_share": max_share})
+    if not complete:
+        con.execute(f"delete from {table} where not (is_scored or shares_id or shares_block)")
 
 
 def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int) -> None:
@@ -610,7 +628,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
         con.execute(f"delete {removed}")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
-    prepare_splink_input(con, "identity_splink_input", settings)
+    prepare_splink_input(con, "identity_splink_input", settings, complete=every)
     timer.lap("match keys, neighbours and rule edges")
     if scalar(con, "select count(*) from identity_scored"):
         records = scalar(con, "select count(*) from core.identity_keys")
