@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from tasks.config import ConfigError
-from tasks.identity.resolve import scope_records
+from tasks.identity.resolve import register_lookups, scope_records
 from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone, phone_frame
 from tasks.settings import Settings
@@ -140,6 +140,7 @@ def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
     transaction (tasks/identity/resolve.py replace_person_addresses); this whole rebuild, in the
     segment flow's consent step, also mends a table an older release left behind.
     """
+    register_lookups(con)  # identity_own_mailbox: an address that is not the person's own is not listed
     con.execute("create or replace temp view persons_in_scope as select person_id from core.persons")
     scope_records(con)
     rows = build(con, "core/person_addresses")
@@ -153,6 +154,7 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     """Reloads the do-not-contact list, rebuilds core.person_addresses and the consent views; returns contactability counts."""
     path = settings.config_dir / "do_not_contact.csv"
     frame = read_do_not_contact(path, settings.default_region)
+    register_lookups(con)  # identity_own_mailbox: a placeholder is nobody's address, as identity resolution reads it
     con.register("dnc_frame", frame)
     try:
         # an email as staging keeps it (sql/schema/044: no mailto:, no zero-width space around it), or it
@@ -187,6 +189,12 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
             from dated
             group by address, channel
         """)
+        # a placeholder (noreply@acme.io) is nobody's own address: it suppresses no one (core.person_addresses
+        # lists no such address); named by line, since it reads as if it held for the persons whose records carry it
+        for (line,) in con.execute("select line from dnc_listed where channel = 'email' "
+                                   "and identity_own_mailbox(core.mailbox(address), null) is null order by line").fetchall():
+            log.warning("%s:%d: address: a placeholder (noreply@, test@ …: nobody's own address), so it suppresses no one",
+                        path, line)
         con.execute("delete from core.do_not_contact")
         con.execute("insert into core.do_not_contact (address, channel, added_at, note, mailbox) "
                     "select address, channel, added_at, note, if(channel = 'email', core.inbox(m), address) "
@@ -211,6 +219,12 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     if unread:
         log.warning("erasure request(s) %s: the email is not one email address as staging reads it (nothing around "
                     "it), so it suppresses no one by email", ", ".join(unread))
+    unread = [r for (r,) in con.execute("select request_id from raw.erasure_requests where email_norm is not null "
+                                        "and identity_own_mailbox(core.mailbox(email_norm), null) is null "
+                                        "order by 1").fetchall()]
+    if unread:
+        log.warning("erasure request(s) %s: the email is a placeholder (noreply@, test@ …: nobody's own address), so it "
+                    "reaches no one by email; name the person by id", ", ".join(unread))
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),

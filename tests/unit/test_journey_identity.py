@@ -239,3 +239,41 @@ def test_an_erasure_by_address_keeps_holding_for_its_person_after_the_record_wit
     # the human who asked stays forgotten on every channel, not only at the address they named
     assert allowed["email"] == {kim: (False, "erasure_request"), zed: (True, "not_opted_out")}
     assert allowed["sms"][kim] == (False, "erasure_request")
+
+
+def test_a_placeholder_or_a_referrers_address_on_a_record_suppresses_nobody_but_its_owner(settings, home, caplog):
+    from tasks.journey.consent import may_contact
+
+    with writer(on_day(settings, 0)) as con:
+        # Bob refers Ann typing his own address as hers; Carol's job-board record carries noreply@acme.io;
+        # Ann and Carol each have an own record too (linked by phone)
+        stage(con, {"key": "board:1", "first": "bob", "last": "stone", "email": "bob@acme.io"},
+              {"key": "ref:1", "first": "ann", "last": "lee", "email": "bob@acme.io", "phone": "+14155550101",
+               "referrer_email": "bob@acme.io", "channel": "referral"},
+              {"key": "board:2", "first": "ann", "last": "lee", "email": "ann@example.org", "phone": "+14155550101"},
+              {"key": "board:3", "first": "carol", "last": "ng", "email": "noreply@acme.io", "phone": "+14155550102"},
+              {"key": "board:4", "first": "carol", "last": "ng", "email": "carol@example.org", "phone": "+14155550102"})
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        bob, ann, carol = ids["board:1"], ids["board:2"], ids["board:3"]
+        assert ids["ref:1"] == ann and ids["board:4"] == carol and len({bob, ann, carol}) == 3
+        # Bob unsubscribes (an event by address only); an erasure request names only the placeholder
+        event(con, "u1", "unsubscribed", T0 + timedelta(hours=2), address="bob@acme.io")
+        con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', 'noreply@acme.io', ?)",
+                    [T0 + timedelta(hours=3)])
+        resolve(con, on_day(settings, 0.2))  # records whom the request reaches (core.erasure_persons)
+    (home / "config" / "do_not_contact.csv").write_text("address\nNoReply@acme.io\n")
+    with writer(on_day(settings, 0.5)) as con, caplog.at_level("WARNING", logger="tasks.journey.consent"):
+        journey(con, on_day(settings, 0.5))
+        allowed = may_contact(con, [bob, ann, carol], "email")
+        reached = con.execute("select person_id from core.erasure_persons").fetchall()
+        run_checks(con)
+    # the address is Bob's (identity resolution already says so), the placeholder nobody's
+    assert allowed == {bob: (False, "unsubscribed"), ann: (True, "not_opted_out"), carol: (True, "not_opted_out")}
+    assert reached == [(None,)]
+    # both are named (the request by id, the list by line), neither quoted
+    warnings = [r.getMessage() for r in caplog.records if "placeholder" in r.getMessage()]
+    assert warnings == [f"{home / 'config' / 'do_not_contact.csv'}:2: address: a placeholder (noreply@, test@ …: "
+                        "nobody's own address), so it suppresses no one",
+                        "erasure request(s) R1: the email is a placeholder (noreply@, test@ …: nobody's own address), "
+                        "so it reaches no one by email; name the person by id"]
