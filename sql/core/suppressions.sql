@@ -1,21 +1,31 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
---         core.erasure_persons, core.do_not_contact, core.person_addresses, core.person_successors; lifted ones
+--         core.event_persons, core.erasure_persons, core.do_not_contact, core.person_addresses, core.person_successors; lifted ones
 --         (re-subscribe, SMS START) drop out
 -- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key. mailbox: what
 -- it holds for by address, the inbox the address delivers to (sql/schema/054; a hard bounce: the address itself),
 -- read from the stored columns (key_addresses, core.do_not_contact, core.person_addresses): no macro in this view.
--- A suppression of a person (unsubscribe, spam report, erasure request by person id, or by an address
--- the person was known by when a resolve run first matched it) holds for every live person their
+-- A suppression of a person (unsubscribe, spam report, erasure request by person id, or one of these by an
+-- address the person was known by when a resolve run first matched it) holds for every live person their
 -- records went to (merges and splits); one by address (STOP, do-not-contact, erasure by address) holds
 -- for the persons known by the address now, not for every part their person was split into.
 -- person_id is a live person or null: an id merged away or retired since keeps only its address (if any).
 with events as (
     select * from core.provider_events_resolved
 ),
+statements as (        -- unsubscribes and spam reports, and the persons one carrying only an address reached when
+    -- a resolve run first saw it (core.event_persons): they hold for them as for the person's own statement
+    select person_id, address, event_kind, occurred_at, provider, provider_event_id, mailbox
+    from events where event_kind in ('unsubscribed', 'spam_report')
+    union all
+    select p.person_id, coalesce(e.address_norm, e.address), e.event_kind, e.occurred_at, e.provider,
+           e.provider_event_id, coalesce(e.mailbox, e.address)
+    from core.event_persons as p join raw.provider_events as e using (provider_event_id)
+    where p.person_id is not null
+),
 unsubscribes as (      -- lifted by a later re-subscribe from the same person or address
     select u.person_id, u.address, 'email' as channel, 'unsubscribed' as reason,
            u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source, u.mailbox
-    from events u
+    from statements u
     where u.event_kind = 'unsubscribed'
       and not exists (
           select 1 from events r
@@ -41,7 +51,7 @@ hard_bounces as (      -- the address is dead, not the person: other addresses s
 spam_reports as (
     select person_id, address, 'email' as channel, 'spam_report' as reason,
            occurred_at as created_at, provider || ':' || provider_event_id as source, mailbox
-    from events
+    from statements
     where event_kind = 'spam_report'
 ),
 erasure_targets as (
