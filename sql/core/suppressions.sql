@@ -7,19 +7,27 @@
 -- A suppression of a person (unsubscribe, spam report, erasure request by person id, or one of these by an
 -- address the person was known by when a resolve run first matched it) holds for every live person their
 -- records went to (merges and splits); one by address (STOP, do-not-contact, erasure by address) holds
--- for the persons known by the address now, not for every part their person was split into.
+-- for the persons known by the address now, not for every part their person was split into (a STOP carrying only
+-- its phone also for the persons it reached when a resolve run first matched it, and their survivors).
 -- person_id is a live person or null: an id merged away or retired since keeps only its address (if any).
 with events as (
     select * from core.provider_events_resolved
 ),
-statements as (        -- unsubscribes and spam reports, and the persons one carrying only an address reached when
-    -- a resolve run first saw it (core.event_persons): they hold for them as for the person's own statement
-    select person_id, address, event_kind, occurred_at, provider, provider_event_id, mailbox
-    from events where event_kind in ('unsubscribed', 'spam_report')
+said as (             -- unsubscribes, spam reports and SMS opt-outs (a STOP keyword, Twilio error 21610)
+    select * from events
+    where event_kind in ('unsubscribed', 'spam_report') or keyword_action = 'opt_out'
+),
+statements as (        -- and the persons one carrying only an address reached when a resolve run first saw it
+    -- (core.event_persons; one merged away since: its survivor): they hold for them as for their own statement
+    select person_id, address, event_kind, keyword_action, occurred_at, provider, provider_event_id, mailbox
+    from said
     union all
-    select p.person_id, coalesce(e.address_norm, e.address), e.event_kind, e.occurred_at, e.provider,
-           e.provider_event_id, coalesce(e.mailbox, e.address)
-    from core.event_persons as p join raw.provider_events as e using (provider_event_id)
+    select coalesce(m.successor_id, p.person_id), e.address, e.event_kind, e.keyword_action, e.occurred_at,
+           e.provider, e.provider_event_id, e.mailbox
+    from core.event_persons as p
+    join (select distinct provider_event_id, address, event_kind, keyword_action, occurred_at, provider, mailbox
+          from said) as e using (provider_event_id)
+    left join core.person_successors as m on m.person_id = p.person_id and m.is_merged
     where p.person_id is not null
 ),
 unsubscribes as (      -- lifted by a later re-subscribe from the same person or address
@@ -35,7 +43,7 @@ unsubscribes as (      -- lifted by a later re-subscribe from the same person or
 sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a later START/YES/UNSTOP from the same phone
     select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
            o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source, o.mailbox
-    from events o
+    from statements o
     where o.keyword_action = 'opt_out'
       and not exists (
           select 1 from events i

@@ -844,21 +844,23 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
 
 def _match_by_address(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     """Records in core.erasure_persons the persons each erasure request by address not matched before
-    reaches now (sql/core/erasure_persons.sql), and in core.event_persons those each unsubscribe or spam
-    report carrying only an address reaches (sql/core/event_persons.sql), so that they keep holding for
-    them after this or a later run takes the address off them (an ATS anonymizes the record)."""
-    from tasks.journey.consent import key_addresses  # consent imports this module (scope_records)
+    reaches now (sql/core/erasure_persons.sql), and in core.event_persons those each unsubscribe, spam
+    report or inbound SMS (a STOP) carrying only an address reaches (sql/core/event_persons.sql), so that
+    they keep holding for them after this or a later run takes the address off them (an ATS anonymizes the record)."""
+    from tasks.journey.consent import create_views, key_addresses  # consent imports this module (scope_records)
 
     requests = scalar(con, "select count(*) from raw.erasure_requests where (email is not null or phone is not null) "
                            "and request_id not in (select request_id from core.erasure_persons)")
     events = scalar(con, "select count(*) from raw.provider_events where person_id is null and address is not null "
-                         "and event_kind in ('unsubscribed', 'spam_report') "
+                         "and (event_kind in ('unsubscribed', 'spam_report') "
+                         "     or channel = 'sms' and event_kind in ('inbound_sms', 'replied')) "
                          "and provider_event_id not in (select provider_event_id from core.event_persons)")
     if requests or events:
         key_addresses(con)  # their addresses as staging reads them (email_norm, address_norm, their mailboxes)
     if requests:
         con.execute(f"insert into core.erasure_persons by name {sql_text('core/erasure_persons')}", {"now": now})
     if events:
+        create_views(con)  # matched as core.provider_events_resolved matches them (a STOP: its keyword)
         con.execute(f"insert into core.event_persons by name {sql_text('core/event_persons')}", {"now": now})
 
 

@@ -212,10 +212,11 @@ def test_a_resolve_run_rewrites_the_addresses_of_the_persons_it_changes_in_its_o
     assert rebuilt == second
 
 
-def kim_on_lever_and_zed(con, settings: Settings, lever_email: str, board_email: str) -> tuple[int, int]:
-    """Kim Park, one person by a shared phone: a Lever record (lever:1) and a job-board record (board:1) with
-    the two emails given; Zed Quinn (board:2). Resolved on day 0 -> (kim, zed)."""
-    stage(con, {"key": "lever:1", "first": "kim", "last": "park", "email": lever_email, "phone": "+14155550101"},
+def kim_on_lever_and_zed(con, settings: Settings, lever_email: str, board_email: str,
+                         lever_phone: str = "+14155550101") -> tuple[int, int]:
+    """Kim Park, one person (by a shared phone, or email): a Lever record (lever:1) and a job-board record (board:1)
+    with the two emails given, phones +14155550101 and lever_phone; Zed Quinn (board:2). Resolved on day 0 -> (kim, zed)."""
+    stage(con, {"key": "lever:1", "first": "kim", "last": "park", "email": lever_email, "phone": lever_phone},
           {"key": "board:1", "first": "kim", "last": "park", "email": board_email, "phone": "+14155550101"},
           {"key": "board:2", "first": "zed", "last": "quinn", "email": "zq@example.net"})
     resolve(con, on_day(settings, 0))
@@ -309,4 +310,25 @@ def test_an_unsubscribe_by_address_keeps_holding_for_its_person_after_the_record
         run_checks(con)
     assert before == {kim: (False, "spam_report"), zed: (True, "not_opted_out")}
     # the human who unsubscribed is not written to again at her other address
+    assert after == before
+
+
+def test_an_sms_stop_keeps_holding_for_its_person_after_the_record_with_the_phone_is_deleted(settings):
+    from tasks.journey.consent import may_contact
+
+    with writer(on_day(settings, 0)) as con:
+        # one person by her email: her Lever record has her old mobile, her job-board record her new one,
+        # with SMS consent
+        kim, zed = kim_on_lever_and_zed(con, settings, "kim@example.org", "kim@example.org", lever_phone="+14155550199")
+        con.execute("update staging.candidate_records set consent_sms = true")
+        # Kim texts STOP from the old mobile (an inbound SMS: the phone only); later Lever anonymizes its record
+        event(con, "in1", "inbound_sms", T0 + timedelta(hours=2), channel="sms", address="+14155550199", body="Stop")
+        journey(con, on_day(settings, 0.1))
+        before = may_contact(con, [kim], "sms")
+        anonymize_kims_lever_record(con, settings)
+        journey(con, on_day(settings, 0.5))
+        after = may_contact(con, [kim], "sms")
+        run_checks(con)
+    assert before == {kim: (False, "sms_opt_out")}
+    # she said STOP: her new mobile is not texted either (the opt-out held for "the phone and its persons")
     assert after == before
