@@ -5,7 +5,7 @@ from __future__ import annotations
 from tasks.clock import utcnow
 from tasks.config import ConfigError
 from tasks.identity.overrides import read_overrides
-from tasks.journey.consent import read_do_not_contact
+from tasks.journey.consent import check_do_not_contact
 from tasks.journey.segments import check_segments, load_segments
 from tasks.journey.stages import load_stage_map
 from tasks.renames import check_overrides_renamed
@@ -29,7 +29,7 @@ def check_config(settings: Settings | None = None) -> None:
     problems, read = [], {}
     for name, reader in {"sources": lambda: load_sources(config), "stages": lambda: load_stage_map(config),
                          "segments": lambda: load_segments(config),
-                         "do_not_contact": lambda: read_do_not_contact(config / "do_not_contact.csv", settings.default_region),
+                         "do_not_contact": lambda: check_do_not_contact(config / "do_not_contact.csv", settings.default_region),
                          "overrides": lambda: read_overrides(config)}.items():
         try:
             read[name] = reader()

@@ -1,4 +1,5 @@
--- inputs: staging.stage_changes, staging.candidate_records (stage, ids), core.identity_links; $stage_keys -> $stage_values
+-- inputs: staging.stage_changes, staging.candidate_records (stage, ids), core.identity_links, macro identity_own_mailbox
+-- (tasks/identity/resolve.py register_lookups); $stage_keys -> $stage_values
 -- ($stage_keys: each stage name the sources send, as sent; tasks/journey/stages.py maps it as stages.yaml's keys are read)
 -- grain: one row per ATS stage observation; key (source_name, source_record_id, kind);
 -- stage null = unmapped name, person_id null = no person matched (both reported, never dropped silently)
@@ -6,7 +7,7 @@ with stage_map as (
     select unnest($stage_keys::varchar[]) as stage_key, unnest($stage_values::varchar[]) as stage
 ),
 linked as (
-    select r.source_name, r.ats_person_id, r.email, l.person_id
+    select r.source_name, r.ats_person_id, r.email, r.referrer_email, l.person_id
     from staging.candidate_records r
     join core.identity_links l using (source_name, source_record_id)
 ),
@@ -18,9 +19,14 @@ by_any_ats_id as (     -- for sources of stage rows only (an ats_status file): a
     select ats_person_id, min(person_id) as person_id, count(distinct person_id) as persons
     from linked where ats_person_id is not null group by all
 ),
-by_email as (         -- the mailbox an address reaches (sql/schema/031), as identity rules and suppressions compare
-    select core.mailbox(email) as mailbox, min(person_id) as person_id, count(distinct person_id) as persons
-    from linked where email is not null group by all
+by_email as (         -- the mailbox an address reaches (sql/schema/031), as identity rules and suppressions compare;
+    -- a person's own only (macro identity_own_mailbox): a placeholder is nobody's, and a referral's candidate address
+    -- that is its referrer's is his (Bob's hire was ambiguous between Bob and the Ann he referred with his address)
+    select mailbox, min(person_id) as person_id, count(distinct person_id) as persons
+    from (select person_id, identity_own_mailbox(core.mailbox(email), referrer_email) as mailbox
+          from linked where email is not null)
+    where mailbox is not null
+    group by all
 ),
 observations as (
     select source_name, source_record_id, 'stage_change' as kind, ats_person_id, email, job_id,

@@ -1,21 +1,39 @@
 -- inputs: core.provider_events_resolved (unsubscribes, SMS opt-outs, bounces, spam reports), raw.erasure_requests,
---         core.erasure_persons, core.do_not_contact, core.person_addresses, core.person_successors; lifted ones
+--         core.event_persons, core.erasure_persons, core.do_not_contact, core.person_addresses, core.person_successors; lifted ones
 --         (re-subscribe, SMS START) drop out
 -- grain: one row per suppression in force (person and/or address; channel email|sms|all); no key. mailbox: what
 -- it holds for by address, the inbox the address delivers to (sql/schema/054; a hard bounce: the address itself),
 -- read from the stored columns (key_addresses, core.do_not_contact, core.person_addresses): no macro in this view.
--- A suppression of a person (unsubscribe, spam report, erasure request by person id, or by an address
--- the person was known by when a resolve run first matched it) holds for every live person their
+-- A suppression of a person (unsubscribe, spam report, erasure request by person id, or one of these by an
+-- address the person was known by when a resolve run first matched it) holds for every live person their
 -- records went to (merges and splits); one by address (STOP, do-not-contact, erasure by address) holds
--- for the persons known by the address now, not for every part their person was split into.
+-- for the persons known by the address now, not for every part their person was split into (a STOP carrying only
+-- its phone also for the persons it reached when a resolve run first matched it, and their survivors).
 -- person_id is a live person or null: an id merged away or retired since keeps only its address (if any).
 with events as (
     select * from core.provider_events_resolved
 ),
+said as (             -- unsubscribes, spam reports and SMS opt-outs (a STOP keyword, Twilio error 21610)
+    select * from events
+    where event_kind in ('unsubscribed', 'spam_report') or keyword_action = 'opt_out'
+),
+statements as (        -- and the persons one carrying only an address reached when a resolve run first saw it
+    -- (core.event_persons; one merged away since: its survivor): they hold for them as for their own statement
+    select person_id, address, event_kind, keyword_action, occurred_at, provider, provider_event_id, mailbox
+    from said
+    union all
+    select coalesce(m.successor_id, p.person_id), e.address, e.event_kind, e.keyword_action, e.occurred_at,
+           e.provider, e.provider_event_id, e.mailbox
+    from core.event_persons as p
+    join (select distinct provider_event_id, address, event_kind, keyword_action, occurred_at, provider, mailbox
+          from said) as e using (provider_event_id)
+    left join core.person_successors as m on m.person_id = p.person_id and m.is_merged
+    where p.person_id is not null
+),
 unsubscribes as (      -- lifted by a later re-subscribe from the same person or address
     select u.person_id, u.address, 'email' as channel, 'unsubscribed' as reason,
            u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source, u.mailbox
-    from events u
+    from statements u
     where u.event_kind = 'unsubscribed'
       and not exists (
           select 1 from events r
@@ -25,7 +43,7 @@ unsubscribes as (      -- lifted by a later re-subscribe from the same person or
 sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a later START/YES/UNSTOP from the same phone
     select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
            o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source, o.mailbox
-    from events o
+    from statements o
     where o.keyword_action = 'opt_out'
       and not exists (
           select 1 from events i
@@ -41,7 +59,7 @@ hard_bounces as (      -- the address is dead, not the person: other addresses s
 spam_reports as (
     select person_id, address, 'email' as channel, 'spam_report' as reason,
            occurred_at as created_at, provider || ':' || provider_event_id as source, mailbox
-    from events
+    from statements
     where event_kind = 'spam_report'
 ),
 erasure_targets as (

@@ -770,7 +770,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                               "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
     timer = StepTimer(f"resolve run {run_id}", log)
-    _match_erasures(con, now)   # before this run moves any address off a person
+    _match_by_address(con, now)   # before this run moves any address off a person
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
     result.records_scored = scalar(con, "select count(*) from identity_scored")
     result.records_refreshed = scalar(con, "select count(*) from identity_changes where change = 'refreshed'")
@@ -887,16 +887,26 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     return result
 
 
-def _match_erasures(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+def _match_by_address(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     """Records in core.erasure_persons the persons each erasure request by address not matched before
-    reaches now (sql/core/erasure_persons.sql), so that it keeps holding for them after this or a
-    later run takes the address off them (an ATS anonymizes the record on the same request)."""
-    from tasks.journey.consent import key_addresses  # consent imports this module (scope_records)
+    reaches now (sql/core/erasure_persons.sql), and in core.event_persons those each unsubscribe, spam
+    report or inbound SMS (a STOP) carrying only an address reaches (sql/core/event_persons.sql), so that
+    they keep holding for them after this or a later run takes the address off them (an ATS anonymizes the record)."""
+    from tasks.journey.consent import create_views, key_addresses  # consent imports this module (scope_records)
 
-    if scalar(con, "select count(*) from raw.erasure_requests where (email is not null or phone is not null) "
-                   "and request_id not in (select request_id from core.erasure_persons)"):
-        key_addresses(con)  # a request's address as staging reads it (raw.erasure_requests.email_norm)
+    requests = scalar(con, "select count(*) from raw.erasure_requests where (email is not null or phone is not null) "
+                           "and request_id not in (select request_id from core.erasure_persons)")
+    events = scalar(con, "select count(*) from raw.provider_events where person_id is null and address is not null "
+                         "and (event_kind in ('unsubscribed', 'spam_report') "
+                         "     or channel = 'sms' and event_kind in ('inbound_sms', 'replied')) "
+                         "and provider_event_id not in (select provider_event_id from core.event_persons)")
+    if requests or events:
+        key_addresses(con)  # their addresses as staging reads them (email_norm, address_norm, their mailboxes)
+    if requests:
         con.execute(f"insert into core.erasure_persons by name {sql_text('core/erasure_persons')}", {"now": now})
+    if events:
+        create_views(con)  # matched as core.provider_events_resolved matches them (a STOP: its keyword)
+        con.execute(f"insert into core.event_persons by name {sql_text('core/event_persons')}", {"now": now})
 
 
 def scope_records(con: duckdb.DuckDBPyConnection) -> None:

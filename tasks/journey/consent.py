@@ -17,13 +17,13 @@ import duckdb
 import pandas as pd
 
 from tasks.config import ConfigError
-from tasks.identity.resolve import scope_records
+from tasks.identity.resolve import register_lookups, scope_records
 from tasks.journey.events import CHANNELS
 from tasks.normalize import parse_phone, phone_frame
 from tasks.settings import Settings
 from tasks.staging import idna_addresses
 from tasks.validate import EMAIL_REGEX
-from tasks.warehouse import build, scalar, select, view
+from tasks.warehouse import build, connect, migrate, scalar, select, view
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
     transaction (tasks/identity/resolve.py replace_person_addresses); this whole rebuild, in the
     segment flow's consent step, also mends a table an older release left behind.
     """
+    register_lookups(con)  # identity_own_mailbox: an address that is not the person's own is not listed
     con.execute("create or replace temp view persons_in_scope as select person_id from core.persons")
     scope_records(con)
     rows = build(con, "core/person_addresses")
@@ -149,10 +150,10 @@ def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
     return rows
 
 
-def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
-    """Reloads the do-not-contact list, rebuilds core.person_addresses and the consent views; returns contactability counts."""
-    path = settings.config_dir / "do_not_contact.csv"
-    frame = read_do_not_contact(path, settings.default_region)
+def list_do_not_contact(con: duckdb.DuckDBPyConnection, path: Path, default_region: str) -> None:
+    """Reads config/do_not_contact.csv -> temp table dnc_listed, its emails as staging keeps them; a line that is
+    not one email address is a ConfigError naming the file and line (the nightly's preflight runs it too)."""
+    frame = read_do_not_contact(path, default_region)
     con.register("dnc_frame", frame)
     try:
         # an email as staging keeps it (sql/schema/044: no mailto:, no zero-width space around it), or it
@@ -163,38 +164,60 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
                    added_at, is_dated, note, line
             from dnc_frame
         """)
-        idna_addresses(con, "dnc_listed", ["address"])  # anna@müller.de is anna@xn--mller-kva.de, as staged
-        # a line staging would quarantine as email_syntax (a name around the address, two addresses, a
-        # domain cut short) can equal no staged address: listed, it suppressed nobody without a word
-        bad = con.execute("select line from dnc_listed where channel = 'email' "
-                          "and not regexp_full_match(coalesce(address, ''), ?) order by line", [EMAIL_REGEX]).fetchall()
-        if bad:
-            raise ConfigError("\n".join(f"{path}:{line}: address: not an email address (one address a line, "
-                                         "nothing around it)" for (line,) in bad))
-        con.execute("""
-            create or replace temp table dnc_new as
-            with listed as (select address, channel, added_at, is_dated, note from dnc_listed),
-            dated as (
-                select f.address, f.channel,
-                       if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at,
-                       f.note
-                from listed f
-                left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
-                    using (address, channel)
-            )
-            -- an address listed twice (two spellings, pasted again) is one suppression, from its first listing
-            select address, channel, min(added_at) as added_at, string_agg(distinct note, '; ' order by note) as note
-            from dated
-            group by address, channel
-        """)
-        con.execute("delete from core.do_not_contact")
-        con.execute("insert into core.do_not_contact (address, channel, added_at, note, mailbox) "
-                    "select address, channel, added_at, note, if(channel = 'email', core.inbox(m), address) "
-                    "from (select *, core.mailbox(address) as m from dnc_new)")  # its inbox (sql/schema/054)
-        con.execute("drop table dnc_new")
-        con.execute("drop table dnc_listed")
     finally:
         con.unregister("dnc_frame")
+    idna_addresses(con, "dnc_listed", ["address"])  # anna@müller.de is anna@xn--mller-kva.de, as staged
+    # a line staging would quarantine as email_syntax (a name around the address, two addresses, a
+    # domain cut short) can equal no staged address: listed, it suppressed nobody without a word
+    bad = con.execute("select line from dnc_listed where channel = 'email' "
+                      "and not regexp_full_match(coalesce(address, ''), ?) order by line", [EMAIL_REGEX]).fetchall()
+    if bad:
+        con.execute("drop table dnc_listed")
+        raise ConfigError("\n".join(f"{path}:{line}: address: not an email address (one address a line, "
+                                     "nothing around it)" for (line,) in bad))
+
+
+def check_do_not_contact(path: Path, default_region: str) -> None:
+    """Reads config/do_not_contact.csv as the consent step does (list_do_not_contact) on an empty in-memory
+    warehouse -> a ConfigError naming each bad line, before a nightly opens the real one."""
+    with connect(":memory:") as con:
+        migrate(con)
+        list_do_not_contact(con, path, default_region)
+
+
+def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[dict]:
+    """Reloads the do-not-contact list, rebuilds core.person_addresses and the consent views; returns contactability counts."""
+    path = settings.config_dir / "do_not_contact.csv"
+    register_lookups(con)  # identity_own_mailbox: a placeholder is nobody's address, as identity resolution reads it
+    list_do_not_contact(con, path, settings.default_region)
+    con.execute("""
+        create or replace temp table dnc_new as
+        with listed as (select address, channel, added_at, is_dated, note from dnc_listed),
+        dated as (
+            select f.address, f.channel,
+                   if(f.is_dated, f.added_at::timestamptz, coalesce(o.added_at, f.added_at::timestamptz)) as added_at,
+                   f.note
+            from listed f
+            left join (select address, channel, min(added_at) as added_at from core.do_not_contact group by all) o
+                using (address, channel)
+        )
+        -- an address listed twice (two spellings, pasted again) is one suppression, from its first listing
+        select address, channel, min(added_at) as added_at, string_agg(distinct note, '; ' order by note) as note
+        from dated
+        group by address, channel
+    """)
+    # a placeholder (noreply@acme.io) is nobody's own address: it suppresses no one (core.person_addresses
+    # lists no such address); named by line, since it reads as if it held for the persons whose records carry it
+    for (line,) in con.execute("select line from dnc_listed where channel = 'email' "
+                               "and identity_own_mailbox(core.mailbox(address), null) is null order by line").fetchall():
+        log.warning("%s:%d: address: a placeholder (noreply@, test@ …: nobody's own address), so it suppresses no one",
+                    path, line)
+    con.execute("delete from core.do_not_contact")
+    con.execute("insert into core.do_not_contact (address, channel, added_at, note, mailbox) "
+                "select address, channel, added_at, note, if(channel = 'email', core.inbox(m), address) "
+                "from (select *, core.mailbox(address) as m from dnc_new)")  # its inbox (sql/schema/054)
+    con.execute("drop table dnc_new")
+    con.execute("drop table dnc_listed")
     key_addresses(con)
     # a phone no region can be assumed for (none is: a request names a person anywhere) equals no staged E.164
     # number; named here by request id (no phone in the log), not dropped silently
@@ -211,6 +234,12 @@ def refresh_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[
     if unread:
         log.warning("erasure request(s) %s: the email is not one email address as staging reads it (nothing around "
                     "it), so it suppresses no one by email", ", ".join(unread))
+    unread = [r for (r,) in con.execute("select request_id from raw.erasure_requests where email_norm is not null "
+                                        "and identity_own_mailbox(core.mailbox(email_norm), null) is null "
+                                        "order by 1").fetchall()]
+    if unread:
+        log.warning("erasure request(s) %s: the email is a placeholder (noreply@, test@ …: nobody's own address), so it "
+                    "reaches no one by email; name the person by id", ", ".join(unread))
     refresh_addresses(con)
     rows = select(con, "core/contactability_summary").to_dict("records")
     log.info("do-not-contact list: %d address(es); contactability: %s", scalar(con, "select count(*) from core.do_not_contact"),

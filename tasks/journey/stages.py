@@ -10,6 +10,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from tasks.config import load_model
+from tasks.identity.resolve import register_lookups
 from tasks.warehouse import build, select
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def build_stage_tables(con: duckdb.DuckDBPyConnection, stage_map: dict[str, str]
     names = con.execute("select stage from staging.stage_changes where stage is not null union "
                         "select stage from staging.candidate_records where stage is not null").fetchall()
     sent = {name: stage_map[key] for (name,) in names if (key := name.strip().casefold()) in stage_map}
+    register_lookups(con)  # identity_own_mailbox: a stage row by email matches a person's own address only
     build(con, "core/ats_stage_events", {"stage_keys": list(sent), "stage_values": list(sent.values())})
     events = build(con, "core/stage_events")
     return events, build(con, "core/person_stages", {"progress": list(PROGRESS)})

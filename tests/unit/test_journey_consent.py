@@ -214,6 +214,19 @@ def test_a_do_not_contact_line_that_is_no_email_address_is_an_error_naming_the_l
     assert con.execute("select address from core.do_not_contact").fetchall() == [("p4@example.com",)]
 
 
+def test_the_nightly_preflight_refuses_a_do_not_contact_line_that_is_no_email_address(settings, home):
+    # preflight read the file but checked only for an @: such a line failed the night at its consent step,
+    # after ingest and resolve had committed, and the night's stages and segments did not run
+    from tasks.preflight import check_config
+
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text("address\np1@example.com\nAnna Quixote <p2@example.com>\n+1 415 555 0101\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert str(info.value) == f"{path}:3: address: not an email address (one address a line, nothing around it)"
+    assert not settings.warehouse_path.exists()  # checked without the warehouse: nothing opened, nothing written
+
+
 def test_a_do_not_contact_line_typed_in_full_width_characters_suppresses_its_person(settings, home):
     # sql/schema/046 reads ａｎｎ＠ｘ．ｉｏ as ann@x.io for do-not-contact lines too, but the reader took a
     # line without an ASCII @ for a phone number and refused it

@@ -212,30 +212,123 @@ def test_a_resolve_run_rewrites_the_addresses_of_the_persons_it_changes_in_its_o
     assert rebuilt == second
 
 
-def test_an_erasure_by_address_keeps_holding_for_its_person_after_the_record_with_the_address_is_deleted(settings):
-    from tasks.journey.consent import may_contact
+def kim_on_lever_and_zed(con, settings: Settings, lever_email: str, board_email: str,
+                         lever_phone: str = "+14155550101") -> tuple[int, int]:
+    """Kim Park, one person (by a shared phone, or email): a Lever record (lever:1) and a job-board record (board:1)
+    with the two emails given, phones +14155550101 and lever_phone; Zed Quinn (board:2). Resolved on day 0 -> (kim, zed)."""
+    stage(con, {"key": "lever:1", "first": "kim", "last": "park", "email": lever_email, "phone": lever_phone},
+          {"key": "board:1", "first": "kim", "last": "park", "email": board_email, "phone": "+14155550101"},
+          {"key": "board:2", "first": "zed", "last": "quinn", "email": "zq@example.net"})
+    resolve(con, on_day(settings, 0))
+    ids = person_of(con)
+    assert ids["board:1"] == ids["lever:1"] != ids["board:2"]
+    return ids["lever:1"], ids["board:2"]
+
+
+def anonymize_kims_lever_record(con, settings: Settings) -> None:
+    """Lever anonymizes lever:1 on day 0.2 (a GDPR request or a retention policy); resolved on day 0.5."""
     from tasks.sources.api import apply_deletes
     from tasks.sources.registry import SourceConfig
 
+    source = SourceConfig(name="lever", kind="lever", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    apply_deletes(con, source, [{"id": "1"}], "anonymized", on_day(settings, 0.2))
+    resolve(con, on_day(settings, 0.5))
+    assert set(person_of(con)) == {"board:1", "board:2"}
+
+
+def test_an_erasure_by_address_keeps_holding_for_its_person_after_the_record_with_the_address_is_deleted(settings):
+    from tasks.journey.consent import may_contact
+
     with writer(on_day(settings, 0)) as con:
-        # one person by a shared phone: an ATS record with a personal email, a job-board record with a work email
-        stage(con, {"key": "lever:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550101"},
-              {"key": "board:1", "first": "kim", "last": "park", "email": "kp@work.example", "phone": "+14155550101"},
-              {"key": "board:2", "first": "zed", "last": "quinn", "email": "zq@example.net"})
-        resolve(con, on_day(settings, 0))
-        ids = person_of(con)
-        kim, zed = ids["lever:1"], ids["board:2"]
-        assert ids["board:1"] == kim
+        # an ATS record with a personal email, a job-board record with a work email
+        kim, zed = kim_on_lever_and_zed(con, settings, "kim@example.org", "kp@work.example")
         # Kim asks to be forgotten by her personal email; the ATS anonymizes its record the same day
         con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', 'Kim@Example.org', ?)",
                     [T0 + timedelta(hours=2)])
-        source = SourceConfig(name="lever", kind="lever", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
-        apply_deletes(con, source, [{"id": "1"}], "anonymized", on_day(settings, 0.2))
-        resolve(con, on_day(settings, 0.5))
-        assert person_of(con) == {"board:1": kim, "board:2": zed}
+        anonymize_kims_lever_record(con, settings)
         journey(con, on_day(settings, 0.5))
         allowed = {channel: may_contact(con, [kim, zed], channel) for channel in ("email", "sms")}
         run_checks(con)
     # the human who asked stays forgotten on every channel, not only at the address they named
     assert allowed["email"] == {kim: (False, "erasure_request"), zed: (True, "not_opted_out")}
     assert allowed["sms"][kim] == (False, "erasure_request")
+
+
+def test_a_placeholder_or_a_referrers_address_on_a_record_suppresses_nobody_but_its_owner(settings, home, caplog):
+    from tasks.journey.consent import may_contact
+
+    with writer(on_day(settings, 0)) as con:
+        # Bob refers Ann typing his own address as hers; Carol's job-board record carries noreply@acme.io;
+        # Ann and Carol each have an own record too (linked by phone)
+        stage(con, {"key": "board:1", "first": "bob", "last": "stone", "email": "bob@acme.io"},
+              {"key": "ref:1", "first": "ann", "last": "lee", "email": "bob@acme.io", "phone": "+14155550101",
+               "referrer_email": "bob@acme.io", "channel": "referral"},
+              {"key": "board:2", "first": "ann", "last": "lee", "email": "ann@example.org", "phone": "+14155550101"},
+              {"key": "board:3", "first": "carol", "last": "ng", "email": "noreply@acme.io", "phone": "+14155550102"},
+              {"key": "board:4", "first": "carol", "last": "ng", "email": "carol@example.org", "phone": "+14155550102"})
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        bob, ann, carol = ids["board:1"], ids["board:2"], ids["board:3"]
+        assert ids["ref:1"] == ann and ids["board:4"] == carol and len({bob, ann, carol}) == 3
+        # Bob unsubscribes (an event by address only); an erasure request names only the placeholder
+        event(con, "u1", "unsubscribed", T0 + timedelta(hours=2), address="bob@acme.io")
+        con.execute("insert into raw.erasure_requests (request_id, email, requested_at) values ('R1', 'noreply@acme.io', ?)",
+                    [T0 + timedelta(hours=3)])
+        resolve(con, on_day(settings, 0.2))  # records whom the request reaches (core.erasure_persons)
+    (home / "config" / "do_not_contact.csv").write_text("address\nNoReply@acme.io\n")
+    with writer(on_day(settings, 0.5)) as con, caplog.at_level("WARNING", logger="tasks.journey.consent"):
+        journey(con, on_day(settings, 0.5))
+        allowed = may_contact(con, [bob, ann, carol], "email")
+        reached = con.execute("select person_id from core.erasure_persons").fetchall()
+        run_checks(con)
+    # the address is Bob's (identity resolution already says so), the placeholder nobody's
+    assert allowed == {bob: (False, "unsubscribed"), ann: (True, "not_opted_out"), carol: (True, "not_opted_out")}
+    assert reached == [(None,)]
+    # both are named (the request by id, the list by line), neither quoted
+    warnings = [r.getMessage() for r in caplog.records if "placeholder" in r.getMessage()]
+    assert warnings == [f"{home / 'config' / 'do_not_contact.csv'}:2: address: a placeholder (noreply@, test@ …: "
+                        "nobody's own address), so it suppresses no one",
+                        "erasure request(s) R1: the email is a placeholder (noreply@, test@ …: nobody's own address), "
+                        "so it reaches no one by email; name the person by id"]
+
+
+def test_an_unsubscribe_by_address_keeps_holding_for_its_person_after_the_record_with_the_address_is_deleted(settings):
+    from tasks.journey.consent import may_contact
+
+    with writer(on_day(settings, 0)) as con:
+        # an ATS record with a work email, a job-board record with a personal one
+        kim, zed = kim_on_lever_and_zed(con, settings, "kp@work.example", "kim@example.org")
+        # Kim unsubscribes and reports spam from her work address (events carrying only the address);
+        # later the ATS anonymizes its record (a retention policy), which takes the work address off her
+        event(con, "u1", "unsubscribed", T0 + timedelta(hours=2), address="kp@work.example")
+        event(con, "s1", "spam_report", T0 + timedelta(hours=3), address="KP@work.example")
+        journey(con, on_day(settings, 0.1))
+        before = may_contact(con, [kim, zed], "email")
+        anonymize_kims_lever_record(con, settings)
+        journey(con, on_day(settings, 0.5))
+        after = may_contact(con, [kim, zed], "email")
+        run_checks(con)
+    assert before == {kim: (False, "spam_report"), zed: (True, "not_opted_out")}
+    # the human who unsubscribed is not written to again at her other address
+    assert after == before
+
+
+def test_an_sms_stop_keeps_holding_for_its_person_after_the_record_with_the_phone_is_deleted(settings):
+    from tasks.journey.consent import may_contact
+
+    with writer(on_day(settings, 0)) as con:
+        # one person by her email: her Lever record has her old mobile, her job-board record her new one,
+        # with SMS consent
+        kim, zed = kim_on_lever_and_zed(con, settings, "kim@example.org", "kim@example.org", lever_phone="+14155550199")
+        con.execute("update staging.candidate_records set consent_sms = true")
+        # Kim texts STOP from the old mobile (an inbound SMS: the phone only); later Lever anonymizes its record
+        event(con, "in1", "inbound_sms", T0 + timedelta(hours=2), channel="sms", address="+14155550199", body="Stop")
+        journey(con, on_day(settings, 0.1))
+        before = may_contact(con, [kim], "sms")
+        anonymize_kims_lever_record(con, settings)
+        journey(con, on_day(settings, 0.5))
+        after = may_contact(con, [kim], "sms")
+        run_checks(con)
+    assert before == {kim: (False, "sms_opt_out")}
+    # she said STOP: her new mobile is not texted either (the opt-out held for "the phone and its persons")
+    assert after == before

@@ -137,6 +137,27 @@ def test_ats_rows_match_by_the_mailbox_their_email_reaches_as_identity_rules_do(
     assert derive(con, settings) == []
     assert (stages_of(con, 7)["furthest_stage"], stages_of(con, 8)["furthest_stage"]) == ("interviewing", "offered")
 
+def test_ats_rows_by_email_skip_a_placeholder_and_a_referrers_address_on_someone_elses_record(con, settings):
+    # Bob referred Ann typing his own address as hers; Carol's job-board record carries noreply@acme.io.
+    # Identity resolution holds both addresses to be not theirs: Bob's hire was `ambiguous_person` (Bob and
+    # Ann) and left out, and a status row naming the placeholder went to Carol
+    person(con, 1, email="bob@acme.io")
+    record(con, 1, "SJ-1", email="bob@acme.io", staged_at=at(0))
+    person(con, 2, email="ann@example.org")
+    record(con, 2, "SJ-2", email="ann@example.org", staged_at=at(0))
+    record(con, 2, "REF-2", source_name="referrals", source_kind="referrals", channel="referral",
+           email="bob@acme.io", referrer_email="bob@acme.io", staged_at=at(0))
+    person(con, 3, email="carol@example.org")
+    record(con, 3, "SJ-3", email="noreply@acme.io", staged_at=at(0))
+    record(con, 3, "SJ-3b", email="carol@example.org", staged_at=at(0))
+    stage_change(con, "EV-1", "Hired", at(2), email="bob@acme.io")
+    stage_change(con, "EV-3", "Offer", at(2), email="noreply@acme.io")
+    issues = derive(con, settings)
+    assert {pid: stages_of(con, pid)["furthest_stage"] for pid in (1, 2, 3)} == {
+        1: "hired", 2: "discovered", 3: "discovered"}
+    assert issues == [{"source": "ats_status", "issue": "unmatched_person", "stage": "Offer", "rows": 1}]
+
+
 def test_a_stage_name_listed_in_stages_yaml_is_mapped_however_the_source_spells_its_case_and_ends(con, settings, home):
     # stages.yaml keys were casefolded and stripped of any whitespace in Python, the ATS's names lowercased and
     # trimmed of spaces in SQL: 'Abschlußgespräch' (casefold: ss) and 'HIRED<tab>' stayed unmapped even when listed
