@@ -259,16 +259,18 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"insert into core.identity_keys by name {sql_text('core/identity_keys')}", {"since": 0})
 
 
-def prepare_splink_input(con: duckdb.DuckDBPyConnection, table: str, settings: Settings, complete: bool) -> None:
+def prepare_splink_input(con: duckdb.DuckDBPyConnection, table: str, settings: Settings, complete: bool,
+                         store: bool = False) -> None:
     """Readies a Splink input table once the rule edges have read its identifiers: takes out the
     identifiers that identify nobody, then marks the oversized blocks. `complete`: the table holds
-    every current record (sql/core/identity_splink_input.sql), not a run's neighbours."""
-    _drop_uninformative_identifiers(con, table, settings.identity_max_key_share, complete)
+    every current record (sql/core/identity_splink_input.sql), not a run's neighbours; `store`: a
+    resolve run's input, whose findings update core.identity_uninformative_values."""
+    _drop_uninformative_identifiers(con, table, settings.identity_max_key_share, complete, store)
     mark_oversized_blocks(con, table, settings.identity_max_block)
 
 
-def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int,
-                                    complete: bool) -> None:
+def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int, complete: bool,
+                                    store: bool) -> None:
     """Nulls, in a Splink input table, identifier values that say nothing about who a record is.
 
     - Values held by more than max_share of its records. A placeholder address or number, a team
@@ -281,23 +283,10 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
       and Splink's exact-match weight (+15 bits for an email) outweighed any disagreement of names,
       so it merged Mary Smith and John Doe on a shared inbox. The holders that agree are linked by
       the rule edges already.
-    A table of neighbours (not `complete`) holds every holder of a scored record's values, but not
-    every holder of a neighbour's: the other holders are added while the values are counted, and
-    taken out again (until 2026-11-28 a neighbour's household phone, held once in the table, kept its
-    weight, and a later record one digit off merged with it: a full run saw it held by a clearly
-    different name and gave it none).
+    Every holder of a scored record's value is in the table, so its counts and names are complete. A
+    neighbour's other values are not (their other holders are not read): core.identity_uninformative_values
+    says which of them to drop, and a run stores what it found for its scored records' values.
     """
-    if not complete:  # none of the three flags: what the neighbour scan leaves out
-        con.execute(f"""
-            insert into {table} by name
-            select k.* exclude (source_name, source_record_id, country), false as is_scored, false as shares_id,
-                   false as shares_block, null as name_block, 0 as oversized_blocks
-            from core.identity_keys as k
-            where (k.email in (select email from {table}) or k.phone in (select phone from {table})
-                   or k.linkedin_url in (select linkedin_url from {table})
-                   or k.email_local in (select email_local from {table}))
-              and k.record_key not in (select record_key from {table})
-        """)
     agree = names_agree("l", "r")
     names = "first_name_key, first_name_canon, last_name_key, full_name_key"
     for column in ("email", "phone", "linkedin_url", "email_local"):
@@ -312,16 +301,38 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
             f"on l.{column} = r.{column} and l.record_key < r.record_key where not {agree}" if mixed else "")
         holders = (f", holders as materialized (select record_key, {column}, {names} from {table} "
                    f"where {column} in (select value from shared where not common))" if mixed else "")
+        con.execute(f"create or replace temp table identity_dropped as "
+                    f"with shared as materialized ({shared}){holders} {dropped}", {"max_share": max_share})
+        if mixed and not complete:
+            # only a scored record's values are counted in full here; a neighbour's others are as last stored
+            con.execute(f"create or replace temp table identity_scored_values as "
+                        f"select distinct {column} as value from {table} where is_scored and {column} is not null")
+            con.execute("delete from identity_dropped where value not in (select value from identity_scored_values)")
+            con.execute(f"insert into identity_dropped select value, common from core.identity_uninformative_values "
+                        f"where kind = $kind and value in (select {column} from {table}) "
+                        f"and value not in (select value from identity_scored_values)", {"kind": column})
+        if mixed and store:
+            scope = "" if complete else " and value in (select value from identity_scored_values)"
+            con.execute(f"delete from core.identity_uninformative_values where kind = $kind{scope}", {"kind": column})
+            con.execute("insert into core.identity_uninformative_values select $kind, value, common "
+                        f"from identity_dropped{'' if complete else ' where value in (select value from identity_scored_values)'}",
+                        {"kind": column})
         # an email takes its local part along, and, when held too often (noemail@noemail.com), its
         # domain as an employer: 12 holders of a placeholder were "same employer" (+9.6 bits) and
         # blocked together by last name; a household inbox says nothing against the employer
         also = (", email_local = null, email_org = case when d.common then null else t.email_org end"
                 if column == "email" else "")
-        con.execute(f"update {table} as t set {column} = null{also} "
-                    f"from (with shared as materialized ({shared}){holders} {dropped}) as d "
-                    f"where t.{column} = d.value", {"max_share": max_share})
-    if not complete:
-        con.execute(f"delete from {table} where not (is_scored or shares_id or shares_block)")
+        con.execute(f"update {table} as t set {column} = null{also} from identity_dropped as d "
+                    f"where t.{column} = d.value")
+
+
+def store_uninformative_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Fills core.identity_uninformative_values from every record's match keys (the first run after
+    migration 061, whose warehouse has none stored yet); the Splink input it builds is thrown away."""
+    con.execute(f"create or replace temp table identity_every_key as {sql_text('core/identity_splink_input')}",
+                {"rare_name_max": RARE_NAME_MAX})
+    _drop_uninformative_identifiers(con, "identity_every_key", settings.identity_max_key_share, True, True)
+    con.execute("drop table identity_every_key")
 
 
 def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int) -> None:
@@ -505,19 +516,28 @@ def _rescore_holders_of_values_left(con: duckdb.DuckDBPyConnection, max_share: i
     records share): without it, its other holders may link by it, as in one run over the records
     as they are now."""
     con.execute("""
+        create or replace temp table identity_released_held as
+        select record_key, rule, value from (
+            select record_key, email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
+            where email in (select value from identity_released where rule = 'email')
+               or phone in (select value from identity_released where rule = 'phone')
+               or linkedin_url in (select value from identity_released where rule = 'linkedin')
+               or ats_person_id in (select value from identity_released where rule = 'ats_person_id')
+        ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
+        semi join identity_released using (rule, value)
+    """)
+    # a value left with one holder or none is no longer common or mixed (its holders of 2 to max_share
+    # are scored again below, which stores what they find; more than max_share: still common)
+    con.execute("""
+        delete from core.identity_uninformative_values as u using identity_released as r
+        where u.kind = if(r.rule = 'linkedin', 'linkedin_url', r.rule) and u.value = r.value
+          and (r.rule, r.value) not in (select (rule, value) from identity_released_held group by all having count(*) >= 2)
+    """)
+    con.execute("""
         create or replace temp table identity_left_holders as
-        with held as (
-            select record_key, rule, value from (
-                select record_key, email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
-                where email in (select value from identity_released where rule = 'email')
-                   or phone in (select value from identity_released where rule = 'phone')
-                   or linkedin_url in (select value from identity_released where rule = 'linkedin')
-                   or ats_person_id in (select value from identity_released where rule = 'ats_person_id')
-            ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
-            semi join identity_released using (rule, value)
-        )
-        select distinct record_key from held
-        where (rule, value) in (select (rule, value) from held group by all having count(*) between 2 and $max_share)
+        select distinct record_key from identity_released_held
+        where (rule, value) in (select (rule, value) from identity_released_held group by all
+                                having count(*) between 2 and $max_share)
           and record_key not in (select record_key from identity_scored)
     """, {"max_share": max_share})
     return _take_as_changed(con, "identity_left_holders")
@@ -628,7 +648,9 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
         con.execute(f"delete {removed}")
     con.execute(f"create or replace temp table identity_new_edges as {sql_text('core/identity_rule_edges')}",
                 {"max_share": settings.identity_max_key_share})
-    prepare_splink_input(con, "identity_splink_input", settings, complete=every)
+    if not every and not scalar(con, "select coalesce(bool_or(values_stored), false) from meta.identity_runs"):
+        store_uninformative_values(con, settings)  # once, after the upgrade to migration 061
+    prepare_splink_input(con, "identity_splink_input", settings, complete=every, store=True)
     timer.lap("match keys, neighbours and rule edges")
     if scalar(con, "select count(*) from identity_scored"):
         records = scalar(con, "select count(*) from core.identity_keys")
@@ -880,7 +902,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
     con.execute("insert into meta.identity_runs (run_id, started_at, finished_at, model_version, records_total, "
                 "records_scored, records_refreshed, records_removed, persons_total, persons_created, merges, splits, "
-                "retired, revived, change_seq) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "retired, revived, change_seq, values_stored) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
                 [run_id, now, utcnow(settings), version, result.records_total, result.records_scored,
                  result.records_refreshed, result.records_removed, result.persons_total, result.persons_created,
                  result.merges, result.splits, result.retired, result.revived, change_seq])

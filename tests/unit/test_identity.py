@@ -685,7 +685,31 @@ def test_a_neighbours_value_shared_by_clearly_different_names_is_no_evidence_in_
             resolve(con, later(settings, 1))
         people = person_of(con)
         run_checks(con)
+        stored = con.execute("select kind, value, common from core.identity_uninformative_values").fetchall()
     assert len(set(people.values())) == 3
+    assert stored == [("phone", "+14155550100", False)]
+
+
+def test_a_warehouse_resolved_before_values_were_stored_fills_them_once_then_keeps_them_up_to_date(settings):
+    hans = {"key": "a:0", "first": "berg", "last": "hans georg", "phone": "+14155550100", "company": "Initech"}
+    mary = {"key": "a:7", "first": "mary", "last": "doe", "phone": "+14155550100", "company": "Initech"}
+    with writer(later(settings, 0)) as con:
+        stage(con, hans, mary)
+        resolve(con, later(settings, 0))
+        # as a warehouse resolved before migration 061 is
+        con.execute("delete from core.identity_uninformative_values")
+        con.execute("update meta.identity_runs set values_stored = false")
+        stage(con, {"key": "a:3", "first": "mary", "last": "doe", "phone": "+14155550101", "company": "Acme"})
+        resolve(con, later(settings, 1))
+        assert len(set(person_of(con).values())) == 3
+        assert con.execute("select kind, value from core.identity_uninformative_values").fetchall() == [
+            ("phone", "+14155550100")]
+        # Hans's record leaves: the phone is Mary's alone again, and no longer stored
+        source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "0"}], "deleted", later(settings, 2))
+        resolve(con, later(settings, 2))
+        assert con.execute("select count(*) from core.identity_uninformative_values").fetchone() == (0,)
+        run_checks(con)
 
 
 CLINIC = {"city": "Copenhagen", "postal": "2100", "company": "Sørensen Tandklinik", "title": "Dentist"}
