@@ -160,6 +160,15 @@ class SourcesFile(BaseModel):
     # sources removed for good: ingest deletes what the warehouse still holds of them (tasks/renames.py)
     retired: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(default_factory=list)
 
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _some_source(cls, value: object) -> object:
+        # `sources: []` (every entry commented out, a bad merge) made each run read nothing and exit 0
+        if value is None or value == []:
+            raise ValueError("lists no source: every ingest and nightly run would read nothing; give at least one "
+                             "(README, Adding a source), or copy the project's data/config/sources.yaml")
+        return value
+
     @model_validator(mode="after")
     def _unique_names(self) -> "SourcesFile":
         names = [s.name for s in self.sources]
