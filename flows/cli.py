@@ -365,7 +365,8 @@ def _run(flow, title: str, suffix: str = "", **params):
 
 
 # what each command's exit code means, in its --help (cron and systemd read them; docs/operations.md has the detail)
-_EXITS_RUN = ("Exit codes: 0 the run completed; 1 it failed (a bad file or API source after the good rows were kept, a "
+_EXITS_RUN = ("Exit codes: 0 the run completed; 1 it failed (a bad file or API source, or a file source's folder not there, "
+              "after the good rows were kept, a "
               "data check, a busy or unusable warehouse, a full disk; what committed before stays); 2 a usage or "
               "configuration error, found before anything is written (docs/operations.md has the exceptions); "
               "130 Ctrl-C, 143 SIGTERM, 129 SIGHUP: stopped, what each step committed stays.")

@@ -140,14 +140,28 @@ class SourceConfig(BaseModel):
             return self.kind
         return self.format or "csv"
 
+    def glob_pattern(self, inbox: Path) -> str:
+        """The glob this source lists: its `path` under the inbox, or as given when absolute."""
+        path = self.path or ""
+        return path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
+
+    def folder(self, inbox: Path) -> Path:
+        """The folder this source's glob lists in: the inbox, or an absolute path, joined with the leading steps of
+        `path` that hold no wildcard (inbox/stackjobs for stackjobs/*.csv, /mnt/drop for /mnt/drop/*/x.csv)."""
+        path = Path(self.path or "")
+        start, parts = (Path(path.anchor), path.parts[1:-1]) if path.is_absolute() else (inbox, path.parts[:-1])
+        for part in parts:
+            if glob.has_magic(part):
+                break
+            start = start / part
+        return start
+
     def files(self, inbox: Path) -> list[Path]:
         """Lists this source's files (under the inbox, or where an absolute glob points) in natural name
         order: numbers in names compare as numbers, so an export of 2026-9-30 is read before one of
         2026-10-01 and a later file's version of a record wins. A symbolic link whose target is gone is
         listed too: ingest fails it naming the target, where left out it was an export unread without a word."""
-        path = self.path or ""
-        pattern = path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
-        found = [Path(p) for p in glob.glob(pattern, recursive=True)]
+        found = [Path(p) for p in glob.glob(self.glob_pattern(inbox), recursive=True)]
         return sorted((p for p in found if p.is_file() or (p.is_symlink() and not p.exists())),
                       key=lambda p: natural_key(str(p)))
 
