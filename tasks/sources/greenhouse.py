@@ -110,6 +110,12 @@ class Greenhouse:
         """One page of candidates: the first (per_page, updated_after) or the `Link rel="next"` URL."""
         if cursor:
             url, params = cursor, None
+            base = httpx.URL(self.source.base_url)
+            if (httpx.URL(url).scheme, httpx.URL(url).netloc) != (base.scheme, base.netloc):
+                # the key goes with every request as Basic auth: a Link elsewhere (or to http://) would be handed it
+                origin = f"{base.scheme}://{base.netloc.decode()}"
+                raise ApiError(f"{self.source.name}: the next page's URL {url} is not on base_url's host ({origin}): "
+                               f"not followed, the API key would go there")
         else:
             url = f"{self.source.base_url.rstrip('/')}/candidates"
             params = {"per_page": self.source.per_page}

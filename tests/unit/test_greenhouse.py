@@ -769,3 +769,18 @@ def test_a_full_scan_of_another_account_deletes_none_however_many_candidates_it_
         assert len(report.failures) == 1 and f"finds {len(staged)} of {len(staged)} staged" in report.failures[0]
         assert staged <= {r[0] for r in warehouse_state(con)["staged"]}
         assert con.execute("select count(*) from raw.source_records where op = 'delete'").fetchone() == (0,)
+
+
+def test_a_next_page_link_to_another_host_is_not_followed_with_the_key(home, fake):
+    # the `Link rel="next"` URL was fetched with the Basic-auth key whatever its host or scheme: a proxy or a
+    # misconfigured API pointing it elsewhere (or at http://) was handed the Harvest key
+    settings = configure(home, fake.url)
+    with FakeGreenhouse([], api_key=fake.api_key) as elsewhere:
+        foreign = f"{elsewhere.url}/v1/candidates?per_page=25&page=2"
+        fake.script = [(200, {"Link": f'<{foreign}>; rel="next"'}, b"[]")]
+        with writer(settings) as con:
+            report = ingest(con, settings)
+        assert elsewhere.requests == []
+    assert report.failures == [
+        f"{fake.url}/v1: greenhouse: the next page's URL {foreign} is not on base_url's host ({fake.url}): "
+        f"not followed, the API key would go there"]
