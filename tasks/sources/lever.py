@@ -84,13 +84,17 @@ class Lever:
 
     def _listing(self, path: str) -> list[dict]:
         """Every item of a small paged list (stages, archive reasons)."""
-        items, offset = [], None
+        items, offset, asked = [], None, set()
         while True:
-            _, body = self._get(path, {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
+            response, body = self._get(path, {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
             items += [i for i in body["data"] if isinstance(i, dict) and "id" in i]
             offset = body.get("next") if body.get("hasNext") else None
             if not offset:
                 return items
+            if offset in asked:  # a listing whose paging goes round was read for ever
+                raise ApiError(f"{self.source.name}: {response.request.url} gives as its next page {offset}, which "
+                               f"was asked for already: the API's paging goes round in a loop")
+            asked.add(offset)
 
     def stage_names(self) -> dict[str, str]:
         """Stage id -> name, read once per run from <base_url>/stages."""

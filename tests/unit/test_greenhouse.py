@@ -784,3 +784,18 @@ def test_a_next_page_link_to_another_host_is_not_followed_with_the_key(home, fak
     assert report.failures == [
         f"{fake.url}/v1: greenhouse: the next page's URL {foreign} is not on base_url's host ({fake.url}): "
         f"not followed, the API key would go there"]
+
+
+def test_a_next_page_link_back_to_a_page_already_read_fails_the_source_instead_of_paging_forever(home, fake):
+    # an API whose `Link rel="next"` named the page just read (or an earlier one) was paged for ever: the run
+    # never ended, the nightly never got past ingest, and the warehouse lock was held all along
+    settings = configure(home, fake.url)
+    first = f"{fake.url}/v1/candidates?per_page=25"
+    fake.script = [(200, {"Link": f'<{first}>; rel="next"'}, b"[]")] * 10
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
+    assert len(fake.data_requests(PATH)) == 1
+    assert report.failures == [
+        f"{fake.url}/v1: greenhouse: {first} gives as its next page {first}, which this run has asked for already: "
+        f"the API's paging goes round in a loop; stopped there (the pages landed before stay)"]

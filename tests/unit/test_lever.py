@@ -299,3 +299,30 @@ def test_a_long_run_says_how_far_it_got_while_it_pages(home, fake, monkeypatch, 
     assert progress and progress[0].startswith("lever: 3 page(s) so far; read "), lines
     assert lines.index(progress[0]) < lines.index(next(line for line in lines if line.startswith("lever: ") and "so far" not in line
                                                        and "page(s);" in line))
+
+
+def test_a_next_token_given_again_fails_the_source_instead_of_paging_forever(home, fake):
+    # a `next` token naming a page this run had read (an API bug, a proxy caching one answer) was followed for
+    # ever: the run never ended, holding the warehouse lock; so was one in the stages listing
+    import json
+
+    from tests.fakes.lever import _token
+
+    settings = configure(home, fake.url)
+    again = (200, {}, json.dumps({"data": [], "hasNext": True, "next": _token(0)}).encode())
+    fake.script = [again] * 10
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
+    assert len(fake.data_requests(OPPS)) == 2
+    assert len(report.failures) == 1 and report.failures[0].endswith(
+        f"gives as its next page {_token(0)}, which this run has asked for already: the API's paging goes round in "
+        f"a loop; stopped there (the pages landed before stay)")
+    fake.requests.clear()
+    fake.script = [None] + [again] * 10     # the first page as it is, landed at once, then the stages listing goes round
+    settings = configure(home, fake.url, land_rows=1)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert len(fake.data_requests("/v1/stages")) == 2
+    assert report.failures[0].endswith(f"gives as its next page {_token(0)}, which was asked for already: the API's "
+                                       f"paging goes round in a loop")
