@@ -79,6 +79,10 @@ class Lever:
         if cursor:
             params["offset"] = cursor
         response, body = self._get("opportunities/deleted" if stream == "deleted" else "opportunities", params)
+        if body.get("hasNext") and not (isinstance(body.get("next"), str) and body["next"]):
+            # read as the last page, the run completed and its watermark moved past the pages never asked for
+            raise ApiError(f"{self.source.name}: {response.request.url} says hasNext but gives no next token: the "
+                           f"pages after it cannot be asked for; stopped there")
         return Page(str(response.request.url), body_sha(response.content), body["data"],
                     body.get("next") if body.get("hasNext") else None, served_at(response))
 

@@ -326,3 +326,21 @@ def test_a_next_token_given_again_fails_the_source_instead_of_paging_forever(hom
     assert len(fake.data_requests("/v1/stages")) == 2
     assert report.failures[0].endswith(f"gives as its next page {_token(0)}, which was asked for already: the API's "
                                        f"paging goes round in a loop")
+
+
+def test_a_page_saying_it_has_a_next_one_without_its_token_fails_the_source_instead_of_ending_the_run(home, fake):
+    # `hasNext: true` without `next` ended the stream as if it were the last page: the run completed, its
+    # watermark moved past the opportunities of the pages never read, and only the next full scan brought them
+    import json
+
+    settings = configure(home, fake.url)
+    fake.script = [(200, {}, json.dumps({"data": [], "hasNext": True}).encode())]
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
+    assert len(report.failures) == 1 and report.failures[0].endswith(
+        "says hasNext but gives no next token: the pages after it cannot be asked for; stopped there")
+    with writer(settings) as con:   # the API answering right again, the next run reads every opportunity
+        assert not ingest(con, settings).failures
+        assert con.execute("select count(*) from raw.source_records where op = 'upsert' "
+                           "and not starts_with(source_record_id, 'app:')").fetchone()[0] == 50
