@@ -13,7 +13,7 @@ and lands what it missed (api.py `_catch_up`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -120,7 +120,8 @@ class Greenhouse:
             url = f"{self.source.base_url.rstrip('/')}/candidates"
             params = {"per_page": self.source.per_page}
             if since is not None:
-                params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+                # in UTC, as the Z says: a watermark stored with an offset (before served_at gave UTC) is read right
+                params["updated_after"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         response = get(self.http, url, self.source.name, self.policy, params)
         return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
                     response.links.get("next", {}).get("url"), served_at(response))

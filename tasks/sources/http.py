@@ -117,12 +117,14 @@ def json_body(response: httpx.Response) -> object:
 
 
 def served_at(response: httpx.Response) -> datetime | None:
-    """The answer's Date header: when it was sent, on the API's clock (None without a readable one)."""
+    """The answer's Date header: when it was sent, on the API's clock, in UTC (None without a readable one)."""
     try:
         sent = parsedate_to_datetime(response.headers["Date"])
     except (KeyError, TypeError, ValueError):
         return None
-    return sent if sent.tzinfo else None
+    # in UTC: one written with an offset (+0100) became a run's start as it was, and Greenhouse's updated_after
+    # wrote its wall time with a Z, an hour late
+    return sent.astimezone(timezone.utc) if sent.tzinfo else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

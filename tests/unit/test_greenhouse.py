@@ -799,3 +799,21 @@ def test_a_next_page_link_back_to_a_page_already_read_fails_the_source_instead_o
     assert report.failures == [
         f"{fake.url}/v1: greenhouse: {first} gives as its next page {first}, which this run has asked for already: "
         f"the API's paging goes round in a loop; stopped there (the pages landed before stay)"]
+
+
+def test_an_api_date_written_with_an_offset_dates_the_next_filter_in_utc(home, fake):
+    # a Date header with an offset (+0100 where HTTP asks for GMT) became the run's start as it was, and
+    # updated_after wrote that wall time with a Z: the next run asked from an hour later than the run started,
+    # missing the candidates updated in that hour until the next full scan
+    fake.script = [(200, {"Date": "Fri, 20 Nov 2026 12:50:00 +0100"}, b"[]")]   # 11:50 UTC, 10 minutes behind NOW
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+    settings = configure(home, fake.url, now=NOW + timedelta(hours=6))
+    with writer(settings) as con:
+        ingest(con, settings)
+    assert fake.data_requests(PATH)[-1]["updated_after"] == "2026-11-20T11:49:00Z"   # the start, less overlap_s
+    with writer(settings) as con:   # a watermark stored with that offset before is read in UTC too
+        con.execute("update meta.watermarks set value = '2026-11-20T18:50:00+01:00' where cursor_name = 'watermark'")
+        ingest(con, settings)
+    assert fake.data_requests(PATH)[-1]["updated_after"] == "2026-11-20T17:49:00Z"
