@@ -198,6 +198,12 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
                 last = f"HTTP {status} ({'rate limited' if status == 429 else 'unavailable'}, Retry-After {wait:g} s)"
             elif status >= 500:
                 last, wait = f"HTTP {status}", policy.backoff(attempt)
+            elif 300 <= status < 400 and response.headers.get("Location"):
+                # said as a redirect (an http:// base_url moved to https://), not as a refusal; where to, without its
+                # query or user part, which may hold a token
+                to = httpx.URL(url).join(response.headers["Location"]).copy_with(query=None, fragment=None, userinfo=b"")
+                raise ApiError(f"{source}: HTTP {status} from {shown}: a redirect to {to}, not followed (the API key "
+                               f"would go with it); point base_url at where it leads")
             else:
                 raise ApiError(f"{source}: HTTP {status} from {shown}: the API refused the request (its "
                                f"{len(response.content)}-byte answer is not repeated: it may quote candidate data)")
