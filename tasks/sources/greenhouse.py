@@ -123,8 +123,15 @@ class Greenhouse:
                 # in UTC, as the Z says: a watermark stored with an offset (before served_at gave UTC) is read right
                 params["updated_after"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         response = get(self.http, url, self.source.name, self.policy, params)
+        after = response.links.get("next", {}).get("url")
+        if after:
+            try:  # a relative reference (RFC 8288) is read against the page it came from
+                after = str(response.request.url.join(after))
+            except httpx.InvalidURL:
+                raise ApiError(f"{self.source.name}: {response.request.url} names as its next page a Link that is "
+                               f"no URL") from None
         return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
-                    response.links.get("next", {}).get("url"), served_at(response))
+                    after, served_at(response))
 
     def _candidates(self, response: httpx.Response) -> list:
         """The JSON array of candidates a response holds, or ApiError naming the URL (not the body)."""

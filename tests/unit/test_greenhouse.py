@@ -817,3 +817,14 @@ def test_an_api_date_written_with_an_offset_dates_the_next_filter_in_utc(home, f
         con.execute("update meta.watermarks set value = '2026-11-20T18:50:00+01:00' where cursor_name = 'watermark'")
         ingest(con, settings)
     assert fake.data_requests(PATH)[-1]["updated_after"] == "2026-11-20T17:49:00Z"
+
+
+def test_a_relative_next_page_link_is_read_against_the_page_it_came_from(home, fake):
+    # RFC 8288 lets a Link be a relative reference (`</v1/candidates?page=2>`, as a proxy rewriting hosts sends
+    # it): it was fetched as it was, a URL without a host, and each attempt failed until the source gave up
+    settings = configure(home, fake.url)
+    fake.script = [(200, {"Link": '</v1/candidates?per_page=25&page=2>; rel="next"'}, b"[]")]
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert not report.failures
+    assert [q.get("page") for q in fake.data_requests(PATH)][:3] == [None, "2", "3"]
