@@ -378,7 +378,9 @@ _EXITS_GENERATE = "Exit codes: 0 the feeds are written; 1 a folder it could not 
 
 @app.command(epilog=_EXITS_RUN)
 def ingest(
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(
+        "--source", "-s", metavar="NAME",
+        help="Only the source of this name in sources.yaml; repeat it for several (-s lever -s greenhouse).")] = None,
 ) -> None:
     """Ingest file drops from $CANDOR_HOME/inbox, then the ATS API sources, into raw, staging and quarantine."""
     settings = _settings()

@@ -198,3 +198,14 @@ def test_a_record_key_or_email_in_a_wide_table_stays_on_one_line_to_copy(capsys)
     lines = capsys.readouterr().out.splitlines()
     for value in ("ats_export:GH-046230", "career_site:CS-61647", "zoe.muller3@gmail.com", "+436765286022"):
         assert any(value in line for line in lines), value
+
+
+def test_ingest_help_shows_source_as_a_name_to_repeat_not_a_python_type():
+    # `--source -s <list[str]>` read as if it took a Python list (`-s "[a, b]"`), and did not say what names it takes
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    helped = CliRunner().invoke(app, ["ingest", "--help"], env={"COLUMNS": "250"}).output
+    line = next(line for line in helped.splitlines() if "--source" in line)
+    assert "list[str]" not in line and "NAME" in line and "sources.yaml" in line and "repeat" in line
