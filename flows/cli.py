@@ -387,7 +387,7 @@ def ingest(
     from tasks.sources.registry import load_sources, select_sources
 
     try:  # a misspelt name is a usage error, found before a Prefect server starts
-        select_sources(load_sources(settings.config_dir), source)
+        select_sources(load_sources(settings.config_dir), source, settings.config_dir)
     except ConfigError as exc:
         _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None

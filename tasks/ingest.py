@@ -479,7 +479,7 @@ def ingest(
     apply_renames(con, configured, settings.config_dir, settings)
     retire_sources(con, read.retired, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])
-    sources = select_sources(configured, only)
+    sources = select_sources(configured, only, settings.config_dir)
     results, empty = [], []
     for source in sources:
         if source.kind not in FILE_KINDS:

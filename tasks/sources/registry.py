@@ -261,12 +261,14 @@ def check_shared_files(config_dir: Path, sources: list[SourceConfig], inbox: Pat
         raise ConfigError("\n".join(problems))
 
 
-def select_sources(sources: list[SourceConfig], only: list[str] | None) -> list[SourceConfig]:
-    """The sources named in `only` (all when None), in sources.yaml order; a name it lacks is a ConfigError."""
+def select_sources(sources: list[SourceConfig], only: list[str] | None, config_dir: Path) -> list[SourceConfig]:
+    """The sources named in `only` (all when None), in sources.yaml order; a name it lacks is a ConfigError naming
+    the file read (config_dir/sources.yaml: an operator with several homes sees which one)."""
     if not only:
         return sources
     names = [s.name for s in sources]
     unknown = sorted(set(only) - set(names))
     if unknown:
-        raise ConfigError(f"unknown source(s) {', '.join(unknown)} for --source; sources.yaml has {', '.join(names)}")
+        raise ConfigError(f"unknown source(s) {', '.join(unknown)} for --source; {config_dir / 'sources.yaml'} "
+                          f"has {', '.join(names)}")
     return [s for s in sources if s.name in only]

@@ -83,7 +83,9 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     assert superscript.exit_code == 2 and "--use-model takes a version number or 'shipped'" in superscript.output
     # last: running a flow imports Prefect, whose log handlers would keep this invocation's stream
     typo = runner.invoke(app, ["ingest", "--source", "stackjob"])
-    assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output
+    # the file it read is named: an operator with several homes sees which one (it said only "sources.yaml")
+    assert typo.exit_code == 2 and (f"unknown source(s) stackjob for --source; {settings.config_dir / 'sources.yaml'} "
+                                    f"has stackjobs") in typo.output
 
 
 def test_every_commands_help_gives_its_exit_codes(settings):

@@ -694,7 +694,7 @@ def test_a_file_moved_away_or_unreadable_after_the_inbox_was_listed_does_not_sto
     from tasks.ingest import ingest_file
     from tasks.sources.registry import load_sources, select_sources
 
-    source = select_sources(load_sources(settings.config_dir), ["stackjobs"])[0]
+    source = select_sources(load_sources(settings.config_dir), ["stackjobs"], settings.config_dir)[0]
     kept = write(home, "stackjobs", "b.csv", "\n".join([HEADER, *GOOD]) + "\n")
     archived = home / "inbox" / "stackjobs" / "a.csv"   # listed, then moved to an archive before it was read
     unreadable = home / "inbox" / "stackjobs" / "c.csv"
