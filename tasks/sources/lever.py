@@ -79,12 +79,19 @@ class Lever:
         if cursor:
             params["offset"] = cursor
         response, body = self._get("opportunities/deleted" if stream == "deleted" else "opportunities", params)
-        if body.get("hasNext") and not (isinstance(body.get("next"), str) and body["next"]):
-            # read as the last page, the run completed and its watermark moved past the pages never asked for
+        return Page(str(response.request.url), body_sha(response.content), body["data"],
+                    self._next_token(response, body), served_at(response))
+
+    def _next_token(self, response: httpx.Response, body: dict) -> str | None:
+        """The page's `next` token, None on the last page; ApiError for `hasNext` without a token: read as the last
+        page, a run completed and its watermark moved past the pages never asked for (a stages listing cut short
+        staged stage ids as stage names)."""
+        if not body.get("hasNext"):
+            return None
+        if not (isinstance(body.get("next"), str) and body["next"]):
             raise ApiError(f"{self.source.name}: {response.request.url} says hasNext but gives no next token: the "
                            f"pages after it cannot be asked for; stopped there")
-        return Page(str(response.request.url), body_sha(response.content), body["data"],
-                    body.get("next") if body.get("hasNext") else None, served_at(response))
+        return body["next"]
 
     def _listing(self, path: str) -> list[dict]:
         """Every item of a small paged list (stages, archive reasons)."""
@@ -92,7 +99,7 @@ class Lever:
         while True:
             response, body = self._get(path, {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
             items += [i for i in body["data"] if isinstance(i, dict) and "id" in i]
-            offset = body.get("next") if body.get("hasNext") else None
+            offset = self._next_token(response, body)
             if not offset:
                 return items
             if offset in asked:  # a listing whose paging goes round was read for ever

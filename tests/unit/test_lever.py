@@ -340,3 +340,15 @@ def test_a_page_saying_it_has_a_next_one_without_its_token_fails_the_source_inst
         assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
     assert len(report.failures) == 1 and report.failures[0].endswith(
         "says hasNext but gives no next token: the pages after it cannot be asked for; stopped there")
+
+
+def test_a_stages_page_saying_it_has_a_next_one_without_its_token_fails_the_source(home, fake):
+    # the stages listing stopped there as if complete: the stage ids of the pages never read were staged as
+    # stage names (`d9a3…` for `Phone screen`), unmapped in stages.yaml, and those candidates' funnel stalled
+    import json
+
+    settings = configure(home, fake.url, land_rows=1)
+    fake.script = [None, (200, {}, json.dumps({"data": [], "hasNext": True}).encode())]   # page 1, then /stages
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert len(report.failures) == 1 and "/v1/stages?limit=100 says hasNext but gives no next token" in report.failures[0]
