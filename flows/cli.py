@@ -365,7 +365,8 @@ def _run(flow, title: str, suffix: str = "", **params):
 
 
 # what each command's exit code means, in its --help (cron and systemd read them; docs/operations.md has the detail)
-_EXITS_RUN = ("Exit codes: 0 the run completed; 1 it failed (a bad file or API source after the good rows were kept, a "
+_EXITS_RUN = ("Exit codes: 0 the run completed; 1 it failed (a bad file or API source, or a file source's folder not there, "
+              "after the good rows were kept, a "
               "data check, a busy or unusable warehouse, a full disk; what committed before stays); 2 a usage or "
               "configuration error, found before anything is written (docs/operations.md has the exceptions); "
               "130 Ctrl-C, 143 SIGTERM, 129 SIGHUP: stopped, what each step committed stays.")
@@ -377,14 +378,16 @@ _EXITS_GENERATE = "Exit codes: 0 the feeds are written; 1 a folder it could not 
 
 @app.command(epilog=_EXITS_RUN)
 def ingest(
-    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(
+        "--source", "-s", metavar="NAME",
+        help="Only the source of this name in sources.yaml; repeat it for several (-s lever -s greenhouse).")] = None,
 ) -> None:
     """Ingest file drops from $CANDOR_HOME/inbox, then the ATS API sources, into raw, staging and quarantine."""
     settings = _settings()
     from tasks.sources.registry import load_sources, select_sources
 
     try:  # a misspelt name is a usage error, found before a Prefect server starts
-        select_sources(load_sources(settings.config_dir), source)
+        select_sources(load_sources(settings.config_dir), source, settings.config_dir)
     except ConfigError as exc:
         _error("config error", f"\n{exc}")
         raise typer.Exit(2) from None

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import StepTimer, utcnow
+from tasks.config import line_of, read_yaml
 from tasks.pii import mask_text
 from tasks.renames import apply_renames, retire_sources
 from tasks.settings import Settings
@@ -57,12 +58,24 @@ class FileResult:
 
 
 @dataclass
+class NoFiles:
+    """A file source whose `path` matched no file this run: its folder is not there (`error`: the run fails),
+    or holds nothing the glob matches (a feed that did not deliver tonight: said in the summary)."""
+
+    source: str
+    note: str                       # the run summary's note: what matched nothing, where
+    error: str | None = None
+
+
+@dataclass
 class IngestReport:
     """All files of one ingest run, and whether the run as a whole failed."""
 
     files: list[FileResult]
     max_bad_fraction: float
     min_bad_rows: int = 1
+    no_files: list[NoFiles] = field(default_factory=list)   # file sources whose glob matched nothing
+    sources: list[str] = field(default_factory=list)        # the sources the run read: files, then APIs
 
     @property
     def failures(self) -> list[str]:
@@ -73,8 +86,9 @@ class IngestReport:
         quarantining fewer than min_bad_rows rows fails nothing: one mistyped email in a run that
         brought one changed record is 100% of it, and no sign of a broken feed.
         """
-        reasons = [f.error if f.error.startswith(f.file) else f"{f.file}: {f.error}"
-                   for f in self.files if f.status == "failed"]
+        reasons = [n.error for n in self.no_files if n.error]
+        reasons += [f.error if f.error.startswith(f.file) else f"{f.file}: {f.error}"
+                    for f in self.files if f.status == "failed"]
         batches: dict[tuple[str, str], list[FileResult]] = {}
         for f in self.files:
             if f.status == "loaded":
@@ -89,21 +103,27 @@ class IngestReport:
         return reasons
 
     def summary_rows(self) -> list[dict]:
-        """One dict per source: files loaded/skipped/failed, rows read/staged/quarantined, quarantined rows by rule."""
+        """One dict per source: files loaded/skipped/failed, rows read/staged/quarantined, quarantined rows by rule,
+        and a note for a file source whose glob matched no file (its folder missing, or nothing delivered)."""
         rows = []
-        for source in dict.fromkeys(f.source for f in self.files):
+        notes = {n.source: n.note for n in self.no_files}
+        failed_folders = {n.source for n in self.no_files if n.error}  # a folder not there fails its source
+        for source in dict.fromkeys([*self.sources, *(f.source for f in self.files), *notes]):
             files = [f for f in self.files if f.source == source]
+            if not files and source not in notes:
+                continue
             rules = sum((f.rules for f in files), Counter())
             rows.append({
                 "source": source,
                 "loaded": sum(f.status == "loaded" for f in files),
                 "skipped": sum(f.status == "skipped" for f in files),
-                "failed": sum(f.status == "failed" for f in files),
+                "failed": sum(f.status == "failed" for f in files) + (source in failed_folders),
                 "read": sum(f.rows_read for f in files),
                 "staged": sum(f.rows_staged for f in files),
                 "quarantined": sum(f.rows_quarantined for f in files),
                 "deleted": sum(f.rows_deleted for f in files),
                 "quarantined_by_rule": ", ".join(f"{r}={n}" for r, n in sorted(rules.items())),
+                "note": notes.get(source, ""),
             })
         return rows
 
@@ -417,6 +437,25 @@ def ingest_file(
     return result
 
 
+def no_files(source: SourceConfig, index: int, settings: Settings) -> NoFiles:
+    """What a file source whose glob matched no file says: a folder that is not there is an error naming
+    sources.yaml's line and field (a typo in `path`, a share not mounted: every run read nothing without a
+    word); a folder with no matching file is a warning and a note in the summary (a feed with nothing tonight)."""
+    path = settings.config_dir / "sources.yaml"
+    where = f"{path}:{line_of(read_yaml(path)[1], ('sources', index, 'path')) or 1}: sources.{index}.path"
+    pattern = source.path if Path(source.path).is_absolute() else str(settings.inbox_dir / source.path)
+    folder = source.folder(settings.inbox_dir)
+    if not folder.is_dir():
+        state = "a file, not a folder" if folder.exists() else "not there"
+        error = str(FileError(
+            f"{where}: source {source.name} reads {pattern}, but {folder} is {state}: a typo in `path`, a share not "
+            f"mounted, or a feed that has never delivered (then create the folder); nothing of it was read"))
+        log.error("%s", error)
+        return NoFiles(source.name, mask_text(f"no folder {folder}"), error)
+    log.warning("%s: no file matches %s (%s); nothing to read this run", source.name, pattern, where)
+    return NoFiles(source.name, mask_text(f"no file matches {pattern}"))
+
+
 def warn_of_unnamed_sources(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     """Warns of each source staging still holds that sources.yaml no longer names (a source renamed or removed)."""
     for name, records in select(con, "staging/unnamed_sources", {"names": names}).itertuples(index=False):
@@ -440,12 +479,14 @@ def ingest(
     apply_renames(con, configured, settings.config_dir, settings)
     retire_sources(con, read.retired, settings)
     warn_of_unnamed_sources(con, [s.name for s in configured])
-    sources = select_sources(configured, only)
-    results = []
+    sources = select_sources(configured, only, settings.config_dir)
+    results, empty = [], []
     for source in sources:
         if source.kind not in FILE_KINDS:
             continue
         paths = source.files(settings.inbox_dir)
+        if not paths:
+            empty.append(no_files(source, configured.index(source), settings))
         for path in paths:
             result = ingest_file(con, source, path, settings, newest=path == paths[-1])
             results.append(result)
@@ -457,7 +498,8 @@ def ingest(
                 results.append(result)
                 if on_file:
                     on_file(result)
-    return IngestReport(results, settings.max_bad_fraction, settings.min_bad_rows)
+    return IngestReport(results, settings.max_bad_fraction, settings.min_bad_rows, empty,
+                        [s.name for s in sources if s.kind in FILE_KINDS] + [s.name for s in sources if s.kind in API_KINDS])
 
 
 def run_ingest(only: list[str] | None = None, settings: Settings | None = None) -> IngestReport:

@@ -18,9 +18,15 @@ from tasks.settings import Settings  # noqa: E402
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    """A fresh CANDOR_HOME with the project's default config copied in."""
+    """A fresh CANDOR_HOME with the project's default config copied in, and the inbox folder of each of its sources
+    (a folder that is not there fails the ingest run; one with no file is a note in the summary)."""
+    from tasks.sources.registry import FILE_KINDS, load_sources
+
     shutil.copytree(PROJECT_ROOT / "data" / "config", tmp_path / "config")
     (tmp_path / "inbox").mkdir()
+    for source in load_sources(tmp_path / "config"):
+        if source.kind in FILE_KINDS:
+            source.folder(tmp_path / "inbox").mkdir(parents=True, exist_ok=True)
     return tmp_path
 
 

@@ -99,22 +99,28 @@ def person_of_record(con: duckdb.DuckDBPyConnection, record_key: str) -> int:
 
 
 def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError:
-    """The error for record keys no resolve run links: staged but not taken in yet, or no current record at all."""
+    """The error for record keys no resolve run links, each with its reason: staged but not taken in yet, deleted
+    by its source, or no current record at all (one reason only named the first kind: a deleted record hid a
+    mistyped key beside it)."""
     unresolved = [r[0] for r in con.execute(
         "select source_name || ':' || source_record_id from staging.candidate_records "
         "where source_name || ':' || source_record_id in (select unnest(?::varchar[]))", [missing]).fetchall()]
+    problems = []
     if unresolved:
-        return KeyError(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
+        problems.append(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
                         f"yet: run `candor resolve` first")
     # a record its source deleted was "no current record", as if the key were mistyped
     deleted = con.execute(
         "select source_name || ':' || source_record_id as k, max(deleted_at) from staging.deleted_records "
-        "where k in (select unnest(?::varchar[])) group by k order by k", [missing]).fetchall()
-    if deleted:
-        return KeyError("; ".join(f"record {k} was deleted by its source on {at:%Y-%m-%d %H:%M} UTC (an API delete, "
-                                  f"or a full export that left it out): no person holds it now" for k, at in deleted))
-    return KeyError(f"no current record {', '.join(missing)} (records are source:id, as "
-                    f"`candor explain PERSON_ID` lists them)")
+        "where k in (select unnest(?::varchar[])) group by k order by k",
+        [[k for k in missing if k not in unresolved]]).fetchall()
+    problems += [f"record {k} was deleted by its source on {at:%Y-%m-%d %H:%M} UTC (an API delete, "
+                 f"or a full export that left it out): no person holds it now" for k, at in deleted]
+    unknown = [k for k in missing if k not in unresolved and k not in {k for k, _ in deleted}]
+    if unknown:
+        problems.append(f"no current record {', '.join(unknown)} (records are source:id, as "
+                        f"`candor explain PERSON_ID` lists them)")
+    return KeyError("; ".join(problems))
 
 
 def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: list[int]) -> str:

@@ -305,6 +305,17 @@ def land_page(con, source: SourceConfig, connector, stream: str, page: Page, run
     return result
 
 
+def refuse_loop(source: SourceConfig, page: Page, asked: set[str]) -> None:
+    """Notes the page's URL in `asked`; raises ApiError when its next page is one this run asked for already (an
+    API whose paging goes round: the run never ended and held the warehouse lock all along)."""
+    asked.add(page.label)
+    if page.next is not None and page.next in asked:
+        raise ApiError(f"{source.name}: {page.label} gives as its next page {page.next}, which this run has asked for "
+                       f"already: the API's paging goes round in a loop; stopped there (the pages landed before stay)")
+    if page.next is not None:
+        asked.add(page.next)
+
+
 # passes over an incremental run's filter after its pages, looking for records the pages missed
 CATCH_UP_PASSES = 3
 
@@ -330,9 +341,10 @@ def _catch_up(con, source: SourceConfig, connector, run: Run, settings: Settings
     results: list[FileResult] = []
     for stream in (s for s in connector.streams if not connector.is_delete_stream(s)):
         for _ in range(CATCH_UP_PASSES):
-            seen, missed, cursor = _seen(con, source), [], None
+            seen, missed, cursor, asked = _seen(con, source), [], None, set()
             while True:
                 page = connector.fetch(stream, run.since, cursor)
+                refuse_loop(source, page, asked)
                 missed += [r for r in page.records if isinstance(r, dict) and str(r.get("id")) not in seen]
                 if not page.next:
                     break
@@ -435,8 +447,10 @@ def ingest_api(con: duckdb.DuckDBPyConnection, source: SourceConfig, settings: S
             for stream in streams[streams.index(run.stream):] if run.stream in streams else []:
                 cursor = run.next if stream == run.stream else None
                 fetched: list[Page] = []  # pages not landed yet: they land together once they hold api_land_rows records
+                asked: set[str] = set()
                 while True:
                     page = connector.fetch(stream, run.since, cursor)
+                    refuse_loop(source, page, asked)
                     if page.served_at is not None and page.served_at < run.started_at:
                         # the API's clock runs behind Candor's: the next run's filter compares updated_at,
                         # a time on the API's clock, so the run starts when the API says it started

@@ -13,7 +13,7 @@ and lands what it missed (api.py `_catch_up`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -110,14 +110,28 @@ class Greenhouse:
         """One page of candidates: the first (per_page, updated_after) or the `Link rel="next"` URL."""
         if cursor:
             url, params = cursor, None
+            base = httpx.URL(self.source.base_url)
+            if (httpx.URL(url).scheme, httpx.URL(url).netloc) != (base.scheme, base.netloc):
+                # the key goes with every request as Basic auth: a Link elsewhere (or to http://) would be handed it
+                origin = f"{base.scheme}://{base.netloc.decode()}"
+                raise ApiError(f"{self.source.name}: the next page's URL {url} is not on base_url's host ({origin}): "
+                               f"not followed, the API key would go there")
         else:
             url = f"{self.source.base_url.rstrip('/')}/candidates"
             params = {"per_page": self.source.per_page}
             if since is not None:
-                params["updated_after"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+                # in UTC, as the Z says: a watermark stored with an offset (before served_at gave UTC) is read right
+                params["updated_after"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         response = get(self.http, url, self.source.name, self.policy, params)
+        after = response.links.get("next", {}).get("url")
+        if after:
+            try:  # a relative reference (RFC 8288) is read against the page it came from
+                after = str(response.request.url.join(after))
+            except httpx.InvalidURL:
+                raise ApiError(f"{self.source.name}: {response.request.url} names as its next page a Link that is "
+                               f"no URL") from None
         return Page(str(response.request.url), body_sha(response.content), self._candidates(response),
-                    response.links.get("next", {}).get("url"), served_at(response))
+                    after, served_at(response))
 
     def _candidates(self, response: httpx.Response) -> list:
         """The JSON array of candidates a response holds, or ApiError naming the URL (not the body)."""

@@ -117,12 +117,14 @@ def json_body(response: httpx.Response) -> object:
 
 
 def served_at(response: httpx.Response) -> datetime | None:
-    """The answer's Date header: when it was sent, on the API's clock (None without a readable one)."""
+    """The answer's Date header: when it was sent, on the API's clock, in UTC (None without a readable one)."""
     try:
         sent = parsedate_to_datetime(response.headers["Date"])
     except (KeyError, TypeError, ValueError):
         return None
-    return sent if sent.tzinfo else None
+    # in UTC: one written with an offset (+0100) became a run's start as it was, and Greenhouse's updated_after
+    # wrote its wall time with a Z, an hour late
+    return sent.astimezone(timezone.utc) if sent.tzinfo else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -196,6 +198,12 @@ def get(http: httpx.Client, url: str, source: str, policy: RetryPolicy, params: 
                 last = f"HTTP {status} ({'rate limited' if status == 429 else 'unavailable'}, Retry-After {wait:g} s)"
             elif status >= 500:
                 last, wait = f"HTTP {status}", policy.backoff(attempt)
+            elif 300 <= status < 400 and response.headers.get("Location"):
+                # said as a redirect (an http:// base_url moved to https://), not as a refusal; where to, without its
+                # query or user part, which may hold a token
+                to = httpx.URL(url).join(response.headers["Location"]).copy_with(query=None, fragment=None, userinfo=b"")
+                raise ApiError(f"{source}: HTTP {status} from {shown}: a redirect to {to}, not followed (the API key "
+                               f"would go with it); point base_url at where it leads")
             else:
                 raise ApiError(f"{source}: HTTP {status} from {shown}: the API refused the request (its "
                                f"{len(response.content)}-byte answer is not repeated: it may quote candidate data)")

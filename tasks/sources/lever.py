@@ -80,17 +80,32 @@ class Lever:
             params["offset"] = cursor
         response, body = self._get("opportunities/deleted" if stream == "deleted" else "opportunities", params)
         return Page(str(response.request.url), body_sha(response.content), body["data"],
-                    body.get("next") if body.get("hasNext") else None, served_at(response))
+                    self._next_token(response, body), served_at(response))
+
+    def _next_token(self, response: httpx.Response, body: dict) -> str | None:
+        """The page's `next` token, None on the last page; ApiError for `hasNext` without a token: read as the last
+        page, a run completed and its watermark moved past the pages never asked for (a stages listing cut short
+        staged stage ids as stage names)."""
+        if not body.get("hasNext"):
+            return None
+        if not (isinstance(body.get("next"), str) and body["next"]):
+            raise ApiError(f"{self.source.name}: {response.request.url} says hasNext but gives no next token: the "
+                           f"pages after it cannot be asked for; stopped there")
+        return body["next"]
 
     def _listing(self, path: str) -> list[dict]:
         """Every item of a small paged list (stages, archive reasons)."""
-        items, offset = [], None
+        items, offset, asked = [], None, set()
         while True:
-            _, body = self._get(path, {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
+            response, body = self._get(path, {"limit": MAX_LIMIT, **({"offset": offset} if offset else {})})
             items += [i for i in body["data"] if isinstance(i, dict) and "id" in i]
-            offset = body.get("next") if body.get("hasNext") else None
+            offset = self._next_token(response, body)
             if not offset:
                 return items
+            if offset in asked:  # a listing whose paging goes round was read for ever
+                raise ApiError(f"{self.source.name}: {response.request.url} gives as its next page {offset}, which "
+                               f"was asked for already: the API's paging goes round in a loop")
+            asked.add(offset)
 
     def stage_names(self) -> dict[str, str]:
         """Stage id -> name, read once per run from <base_url>/stages."""

@@ -140,14 +140,28 @@ class SourceConfig(BaseModel):
             return self.kind
         return self.format or "csv"
 
+    def glob_pattern(self, inbox: Path) -> str:
+        """The glob this source lists: its `path` under the inbox, or as given when absolute."""
+        path = self.path or ""
+        return path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
+
+    def folder(self, inbox: Path) -> Path:
+        """The folder this source's glob lists in: the inbox, or an absolute path, joined with the leading steps of
+        `path` that hold no wildcard (inbox/stackjobs for stackjobs/*.csv, /mnt/drop for /mnt/drop/*/x.csv)."""
+        path = Path(self.path or "")
+        start, parts = (Path(path.anchor), path.parts[1:-1]) if path.is_absolute() else (inbox, path.parts[:-1])
+        for part in parts:
+            if glob.has_magic(part):
+                break
+            start = start / part
+        return start
+
     def files(self, inbox: Path) -> list[Path]:
         """Lists this source's files (under the inbox, or where an absolute glob points) in natural name
         order: numbers in names compare as numbers, so an export of 2026-9-30 is read before one of
         2026-10-01 and a later file's version of a record wins. A symbolic link whose target is gone is
         listed too: ingest fails it naming the target, where left out it was an export unread without a word."""
-        path = self.path or ""
-        pattern = path if Path(path).is_absolute() else str(Path(glob.escape(str(inbox))) / path)
-        found = [Path(p) for p in glob.glob(pattern, recursive=True)]
+        found = [Path(p) for p in glob.glob(self.glob_pattern(inbox), recursive=True)]
         return sorted((p for p in found if p.is_file() or (p.is_symlink() and not p.exists())),
                       key=lambda p: natural_key(str(p)))
 
@@ -159,6 +173,15 @@ class SourcesFile(BaseModel):
     sources: list[SourceConfig]
     # sources removed for good: ingest deletes what the warehouse still holds of them (tasks/renames.py)
     retired: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(default_factory=list)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _some_source(cls, value: object) -> object:
+        # `sources: []` (every entry commented out, a bad merge) made each run read nothing and exit 0
+        if value is None or value == []:
+            raise ValueError("lists no source: every ingest and nightly run would read nothing; give at least one "
+                             "(README, Adding a source), or copy the project's data/config/sources.yaml")
+        return value
 
     @model_validator(mode="after")
     def _unique_names(self) -> "SourcesFile":
@@ -238,12 +261,14 @@ def check_shared_files(config_dir: Path, sources: list[SourceConfig], inbox: Pat
         raise ConfigError("\n".join(problems))
 
 
-def select_sources(sources: list[SourceConfig], only: list[str] | None) -> list[SourceConfig]:
-    """The sources named in `only` (all when None), in sources.yaml order; a name it lacks is a ConfigError."""
+def select_sources(sources: list[SourceConfig], only: list[str] | None, config_dir: Path) -> list[SourceConfig]:
+    """The sources named in `only` (all when None), in sources.yaml order; a name it lacks is a ConfigError naming
+    the file read (config_dir/sources.yaml: an operator with several homes sees which one)."""
     if not only:
         return sources
     names = [s.name for s in sources]
     unknown = sorted(set(only) - set(names))
     if unknown:
-        raise ConfigError(f"unknown source(s) {', '.join(unknown)} for --source; sources.yaml has {', '.join(names)}")
+        raise ConfigError(f"unknown source(s) {', '.join(unknown)} for --source; {config_dir / 'sources.yaml'} "
+                          f"has {', '.join(names)}")
     return [s for s in sources if s.name in only]

@@ -65,5 +65,5 @@ class FakeGreenhouse(FakeApi):
         headers = {}
         if page * per_page < len(ids):
             params = {k: v for k, v in query.items() if k != "page"}
-            headers["Link"] = f'<{self.url}/v1/candidates?{urlencode({**params, "page": page + 1})}>; rel="next"'
+            headers["Link"] = f'<{f"http://{self.host}" if self.host else self.url}/v1/candidates?{urlencode({**params, "page": page + 1})}>; rel="next"'
         return 200, headers, ("[" + ",".join(self._json[c] for c in chunk) + "]").encode()

@@ -35,6 +35,7 @@ class FakeApi:
         self.pages_served = 0
         self.after_page = None
         self.garbled_lookups = False
+        self.host: str | None = None  # the Host header of the latest request
         self.clock_offset_s = 0.0  # the API's clock minus this machine's (its Date header and nothing else)
         self.requests: list[tuple[str, dict, float, int]] = []  # (path, query, time, status)
         self._lock = threading.Lock()
@@ -70,6 +71,7 @@ class FakeApi:
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(request.path)
+        self.host = request.headers.get("Host")  # as a real API, links name the host the client asked
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             fault = self.script.pop(0) if self.script else None

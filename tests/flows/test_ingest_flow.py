@@ -51,7 +51,7 @@ def test_ingest_flow_fails_over_bad_fraction_but_keeps_good_rows(settings, home)
     from flows.ingest import ingest_flow
 
     folder = home / "inbox" / "stackjobs"
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     header = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
               "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
     rows = [f"SJ-{i},Ann,Lee,ann{i}@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01," for i in range(3)]

@@ -83,7 +83,9 @@ def test_user_mistakes_and_an_unusable_warehouse_are_one_line_errors_not_traceba
     assert superscript.exit_code == 2 and "--use-model takes a version number or 'shipped'" in superscript.output
     # last: running a flow imports Prefect, whose log handlers would keep this invocation's stream
     typo = runner.invoke(app, ["ingest", "--source", "stackjob"])
-    assert typo.exit_code == 2 and "unknown source(s) stackjob for --source; sources.yaml has stackjobs" in typo.output
+    # the file it read is named: an operator with several homes sees which one (it said only "sources.yaml")
+    assert typo.exit_code == 2 and (f"unknown source(s) stackjob for --source; {settings.config_dir / 'sources.yaml'} "
+                                    f"has stackjobs") in typo.output
 
 
 def test_every_commands_help_gives_its_exit_codes(settings):
@@ -198,3 +200,14 @@ def test_a_record_key_or_email_in_a_wide_table_stays_on_one_line_to_copy(capsys)
     lines = capsys.readouterr().out.splitlines()
     for value in ("ats_export:GH-046230", "career_site:CS-61647", "zoe.muller3@gmail.com", "+436765286022"):
         assert any(value in line for line in lines), value
+
+
+def test_ingest_help_shows_source_as_a_name_to_repeat_not_a_python_type():
+    # `--source -s <list[str]>` read as if it took a Python list (`-s "[a, b]"`), and did not say what names it takes
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    helped = CliRunner().invoke(app, ["ingest", "--help"], env={"COLUMNS": "250"}).output
+    line = next(line for line in helped.splitlines() if "--source" in line)
+    assert "list[str]" not in line and "NAME" in line and "sources.yaml" in line and "repeat" in line

@@ -769,3 +769,62 @@ def test_a_full_scan_of_another_account_deletes_none_however_many_candidates_it_
         assert len(report.failures) == 1 and f"finds {len(staged)} of {len(staged)} staged" in report.failures[0]
         assert staged <= {r[0] for r in warehouse_state(con)["staged"]}
         assert con.execute("select count(*) from raw.source_records where op = 'delete'").fetchone() == (0,)
+
+
+def test_a_next_page_link_to_another_host_is_not_followed_with_the_key(home, fake):
+    # the `Link rel="next"` URL was fetched with the Basic-auth key whatever its host or scheme: a proxy or a
+    # misconfigured API pointing it elsewhere (or at http://) was handed the Harvest key
+    settings = configure(home, fake.url)
+    with FakeGreenhouse([], api_key=fake.api_key) as elsewhere:
+        foreign = f"{elsewhere.url}/v1/candidates?per_page=25&page=2"
+        fake.script = [(200, {"Link": f'<{foreign}>; rel="next"'}, b"[]")]
+        with writer(settings) as con:
+            report = ingest(con, settings)
+        assert elsewhere.requests == []
+    assert report.failures == [
+        f"{fake.url}/v1: greenhouse: the next page's URL {foreign} is not on base_url's host ({fake.url}): "
+        f"not followed, the API key would go there"]
+
+
+def test_a_next_page_link_back_to_a_page_already_read_fails_the_source_instead_of_paging_forever(home, fake):
+    # an API whose `Link rel="next"` named the page just read (or an earlier one) was paged for ever: the run
+    # never ended, the nightly never got past ingest, and the warehouse lock was held all along
+    settings = configure(home, fake.url)
+    first = f"{fake.url}/v1/candidates?per_page=25"
+    fake.script = [(200, {"Link": f'<{first}>; rel="next"'}, b"[]")] * 10
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
+    assert len(fake.data_requests(PATH)) == 1
+    assert report.failures == [
+        f"{fake.url}/v1: greenhouse: {first} gives as its next page {first}, which this run has asked for already: "
+        f"the API's paging goes round in a loop; stopped there (the pages landed before stay)"]
+
+
+def test_an_api_date_written_with_an_offset_dates_the_next_filter_in_utc(home, fake):
+    # a Date header with an offset (+0100 where HTTP asks for GMT) became the run's start as it was, and
+    # updated_after wrote that wall time with a Z: the next run asked from an hour later than the run started,
+    # missing the candidates updated in that hour until the next full scan
+    fake.script = [(200, {"Date": "Fri, 20 Nov 2026 12:50:00 +0100"}, b"[]")]   # 11:50 UTC, 10 minutes behind NOW
+    settings = configure(home, fake.url)
+    with writer(settings) as con:
+        ingest(con, settings)
+    settings = configure(home, fake.url, now=NOW + timedelta(hours=6))
+    with writer(settings) as con:
+        ingest(con, settings)
+    assert fake.data_requests(PATH)[-1]["updated_after"] == "2026-11-20T11:49:00Z"   # the start, less overlap_s
+    with writer(settings) as con:   # a watermark stored with that offset before is read in UTC too
+        con.execute("update meta.watermarks set value = '2026-11-20T18:50:00+01:00' where cursor_name = 'watermark'")
+        ingest(con, settings)
+    assert fake.data_requests(PATH)[-1]["updated_after"] == "2026-11-20T17:49:00Z"
+
+
+def test_a_relative_next_page_link_is_read_against_the_page_it_came_from(home, fake):
+    # RFC 8288 lets a Link be a relative reference (`</v1/candidates?page=2>`, as a proxy rewriting hosts sends
+    # it): it was fetched as it was, a URL without a host, and each attempt failed until the source gave up
+    settings = configure(home, fake.url)
+    fake.script = [(200, {"Link": '</v1/candidates?per_page=25&page=2>; rel="next"'}, b"[]")]
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert not report.failures
+    assert [q.get("page") for q in fake.data_requests(PATH)][:3] == [None, "2", "3"]

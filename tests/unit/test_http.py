@@ -79,3 +79,16 @@ def test_a_503_asking_to_come_back_later_is_waited_for_or_given_up_on_like_a_429
                                            "CANDOR_API_MAX_RETRY_AFTER_S=5"):
             get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY)
         assert len(gh.requests) == 3
+
+
+def test_a_redirect_is_named_as_one_with_where_it_points_and_not_followed():
+    # a base_url on http:// that the API moves to https:// (or a moved endpoint) answered 301, reported as "the API
+    # refused the request": nothing said it was a redirect, nor where to, so the fix (base_url) was guesswork
+    with FakeGreenhouse([]) as gh, httpx.Client(auth=(gh.api_key, "")) as http:
+        gh.script = [(301, {"Location": "https://harvest.example/v1/candidates"}, b"")]
+        with pytest.raises(ApiError) as exc:
+            get(http, f"{gh.url}/v1/candidates", "greenhouse", POLICY)
+        assert str(exc.value) == (f"greenhouse: HTTP 301 from {gh.url}/v1/candidates: a redirect to "
+                                  f"https://harvest.example/v1/candidates, not followed (the API key would go with it); "
+                                  f"point base_url at where it leads")
+        assert len(gh.requests) == 1

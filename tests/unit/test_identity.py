@@ -1858,3 +1858,27 @@ def test_explain_takes_a_record_key_and_shows_the_person_it_is_in(settings):
         assert deleted.exit_code == 1 and "record a:1 was deleted by its source on 2026-03-02 00:00 UTC" in deleted.output
     typo = runner.invoke(app, ["explain", "ann"])
     assert typo.exit_code == 2 and "a person id (a number) or a record key source:id" in typo.output
+
+
+def test_compare_given_two_records_it_cannot_compare_names_each_and_why(settings):
+    # one record its source deleted and one mistyped key: the error named only the deleted one, so the
+    # operator fixed nothing of the other key and met it on the next try
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},
+              {"key": "b:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+    with writer(later(settings, 1)) as con:
+        source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+        stage(con, {"key": "c:1", "first": "bob", "last": "ray", "email": "bob@example.org"})  # staged, not resolved
+        for pair in (("a:1", "zz:9"), ("zz:9", "a:1")):
+            with pytest.raises(KeyError) as deleted_and_unknown:
+                compare(con, settings, *pair)
+            message = deleted_and_unknown.value.args[0]
+            assert "record a:1 was deleted by its source on 2026-03-02 00:00 UTC" in message
+            assert "no current record zz:9" in message
+        with pytest.raises(KeyError) as staged_and_deleted:
+            compare(con, settings, "c:1", "a:1")
+        message = staged_and_deleted.value.args[0]
+        assert "record c:1 is staged but no resolve run has taken it in yet" in message and "record a:1 was deleted" in message

@@ -694,7 +694,7 @@ def test_a_file_moved_away_or_unreadable_after_the_inbox_was_listed_does_not_sto
     from tasks.ingest import ingest_file
     from tasks.sources.registry import load_sources, select_sources
 
-    source = select_sources(load_sources(settings.config_dir), ["stackjobs"])[0]
+    source = select_sources(load_sources(settings.config_dir), ["stackjobs"], settings.config_dir)[0]
     kept = write(home, "stackjobs", "b.csv", "\n".join([HEADER, *GOOD]) + "\n")
     archived = home / "inbox" / "stackjobs" / "a.csv"   # listed, then moved to an archive before it was read
     unreadable = home / "inbox" / "stackjobs" / "c.csv"
@@ -935,7 +935,7 @@ def test_a_long_file_says_which_step_it_is_at(settings, home, monkeypatch, caplo
     lines = [r.getMessage() for r in caplog.records if r.name == "tasks.ingest"]
     steps = [line.removeprefix(f"{path}: ").split(" done in ")[0] for line in lines if " done in " in line]
     assert steps == ["read 3 rows (0 unchanged)", "normalize", "validate", "write"], lines
-    assert lines[-1].startswith(f"{path}: read 3, staged 3")
+    assert [line for line in lines if line.startswith(str(path))][-1].startswith(f"{path}: read 3, staged 3")
 
 
 def full_export(home: Path, share: float | None = None) -> None:
@@ -1605,7 +1605,7 @@ def test_a_symbolic_link_in_the_inbox_is_read_and_one_pointing_nowhere_fails_the
     target = home / "exports" / "today.csv"
     target.parent.mkdir()
     target.write_text("\n".join([HEADER, GOOD[1]]) + "\n")
-    (home / "inbox" / "stackjobs").mkdir()
+    (home / "inbox" / "stackjobs").mkdir(exist_ok=True)
     (home / "inbox" / "stackjobs" / "a_linked.csv").symlink_to(target)
     (home / "inbox" / "stackjobs" / "b_dangling.csv").symlink_to(home / "mnt" / "gone.csv")
     with writer(settings) as con:
@@ -1670,7 +1670,7 @@ def test_a_file_whose_name_is_not_utf8_loads_under_a_readable_name_and_the_run_g
     str with a lone surrogate: `cannot encode str as UTF-8` crashed the whole run with a traceback, and the
     files after it were not read."""
     folder = home / "inbox" / "stackjobs"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / "a.csv").write_text("\n".join([HEADER, GOOD[0]]) + "\n")
     with open(os.fsencode(folder) + b"/b_M\xe4rz.csv", "wb") as fh:
         fh.write(("\n".join([HEADER, GOOD[1]]) + "\n").encode())
@@ -1763,3 +1763,40 @@ def test_a_compressed_export_or_a_workbook_dropped_as_csv_fails_saying_what_it_i
     assert errors["a.csv"].endswith("a.csv:1:1: gzip-compressed, not text: decompress it (gunzip) before it is dropped")
     assert errors["b.csv"].endswith("b.csv:1:1: a zip archive (an .xlsx workbook is one), not text: export the sheet as CSV")
     assert errors["c.jsonl"].endswith("c.jsonl:1:1: gzip-compressed, not text: decompress it (gunzip) before it is dropped")
+
+
+def test_a_source_whose_folder_is_not_there_fails_the_run_and_one_whose_glob_matches_nothing_is_noted(settings, home, caplog):
+    # `candor ingest` exited 0 without a word when a source's folder was not there (a typo in `path`, a share not
+    # mounted) or its glob matched no file: the run summary did not even list the source
+    import shutil
+
+    from tasks.sources.registry import SourceConfig
+
+    shutil.rmtree(home / "inbox" / "eurotalent", ignore_errors=True)
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    yaml_path = home / "config" / "sources.yaml"
+    line = yaml_path.read_text().splitlines().index('    path: "eurotalent/*.csv"') + 1
+    with writer(settings) as con, caplog.at_level(logging.WARNING):
+        report = ingest(con, settings)
+        assert report.failures == [
+            f"{yaml_path}:{line}: sources.1.path: source eurotalent reads {home}/inbox/eurotalent/*.csv, but "
+            f"{home}/inbox/eurotalent is not there: a typo in `path`, a share not mounted, or a feed that has never "
+            f"delivered (then create the folder); nothing of it was read"]
+        rows = {row["source"]: row for row in report.summary_rows()}
+        assert list(rows) == ["stackjobs", "eurotalent", "indeed_apply", "referrals", "ats_status", "ats_export", "career_site"]
+        assert (rows["eurotalent"]["failed"], rows["eurotalent"]["note"]) == (1, f"no folder {home}/inbox/eurotalent")
+        assert (rows["indeed_apply"]["failed"], rows["indeed_apply"]["note"]) == (0, f"no file matches {home}/inbox/indeed/*.jsonl")
+        assert (rows["stackjobs"]["loaded"], rows["stackjobs"]["note"]) == (1, "")
+        assert f"indeed_apply: no file matches {home}/inbox/indeed/*.jsonl ({yaml_path}:" in caplog.text
+        # the folder back, still empty: a feed with nothing tonight is a note, no failure
+        (home / "inbox" / "eurotalent").mkdir()
+        again = ingest(con, settings)
+        assert again.failures == [] and [r["note"] for r in again.summary_rows()][:2] == [
+            "", f"no file matches {home}/inbox/eurotalent/*.csv"]
+    # the folder a glob lists in: its steps up to the first wildcard, under the inbox or from the root
+    def folder(path: str) -> Path:
+        return SourceConfig(name="x", kind="csv", channel="job_board", path=path,
+                            mapping={"source_record_id": "id"}).folder(home / "inbox")
+    assert folder("a/b/*.csv") == home / "inbox" / "a" / "b"
+    assert folder("**/*.csv") == home / "inbox"
+    assert folder("/mnt/drop/2026-*/x.csv") == Path("/mnt/drop")

@@ -299,3 +299,56 @@ def test_a_long_run_says_how_far_it_got_while_it_pages(home, fake, monkeypatch, 
     assert progress and progress[0].startswith("lever: 3 page(s) so far; read "), lines
     assert lines.index(progress[0]) < lines.index(next(line for line in lines if line.startswith("lever: ") and "so far" not in line
                                                        and "page(s);" in line))
+
+
+def test_a_next_token_given_again_fails_the_source_instead_of_paging_forever(home, fake):
+    # a `next` token naming a page this run had read (an API bug, a proxy caching one answer) was followed for
+    # ever: the run never ended, holding the warehouse lock; so was one in the stages listing
+    import json
+
+    from tests.fakes.lever import _token
+
+    settings = configure(home, fake.url)
+    again = (200, {}, json.dumps({"data": [], "hasNext": True, "next": _token(0)}).encode())
+    fake.script = [again] * 10
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
+    assert len(fake.data_requests(OPPS)) == 2
+    assert len(report.failures) == 1 and report.failures[0].endswith(
+        f"gives as its next page {_token(0)}, which this run has asked for already: the API's paging goes round in "
+        f"a loop; stopped there (the pages landed before stay)")
+    fake.requests.clear()
+    fake.script = [None] + [again] * 10     # the first page as it is, landed at once, then the stages listing goes round
+    settings = configure(home, fake.url, land_rows=1)
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert len(fake.data_requests("/v1/stages")) == 2
+    assert report.failures[0].endswith(f"gives as its next page {_token(0)}, which was asked for already: the API's "
+                                       f"paging goes round in a loop")
+
+
+def test_a_page_saying_it_has_a_next_one_without_its_token_fails_the_source_instead_of_ending_the_run(home, fake):
+    # `hasNext: true` without `next` ended the stream as if it were the last page: the run completed, its
+    # watermark moved past the opportunities of the pages never read, and only the next full scan brought them
+    import json
+
+    settings = configure(home, fake.url)
+    fake.script = [(200, {}, json.dumps({"data": [], "hasNext": True}).encode())]
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert not con.execute("select count(*) from meta.watermarks where cursor_name = 'watermark'").fetchone()[0]
+    assert len(report.failures) == 1 and report.failures[0].endswith(
+        "says hasNext but gives no next token: the pages after it cannot be asked for; stopped there")
+
+
+def test_a_stages_page_saying_it_has_a_next_one_without_its_token_fails_the_source(home, fake):
+    # the stages listing stopped there as if complete: the stage ids of the pages never read were staged as
+    # stage names (`d9a3…` for `Phone screen`), unmapped in stages.yaml, and those candidates' funnel stalled
+    import json
+
+    settings = configure(home, fake.url, land_rows=1)
+    fake.script = [None, (200, {}, json.dumps({"data": [], "hasNext": True}).encode())]   # page 1, then /stages
+    with writer(settings) as con:
+        report = ingest(con, settings)
+    assert len(report.failures) == 1 and "/v1/stages?limit=100 says hasNext but gives no next token" in report.failures[0]

@@ -70,6 +70,17 @@ def test_sources_yaml_errors_name_file_line_and_field(tmp_path):
     assert f"{tmp_path / 'sources.yaml'}:8: sources.0.mapping.emial.[key]: Input should be" in str(err.value)
 
 
+@pytest.mark.parametrize("body", ["sources: []\n", "sources:\n", "sources:\n  # - name: board\nretired: [old]\n"])
+def test_a_sources_yaml_listing_no_source_is_an_error_naming_file_line_and_field(tmp_path, body):
+    # `sources: []` was accepted: every ingest and nightly run read nothing and exited 0, a whole config lost
+    # (a bad merge, every entry commented out) without a word; an empty `sources:` said only "Input should be a valid list"
+    (tmp_path / "sources.yaml").write_text("# Candor sources\n" + body)
+    with pytest.raises(ConfigError) as err:
+        load_sources(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'sources.yaml'}:2: sources: ")
+    assert "lists no source" in str(err.value)
+
+
 @pytest.mark.parametrize("entry, message", [
     ("kind: csv\n    channel: job_board\n    path: 'stackjobs/'\n    mapping: {source_record_id: id}",
      "sources.0: Value error, path 'stackjobs/' names a folder; give a glob of its files, e.g. 'stackjobs/*.csv'"),
