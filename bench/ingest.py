@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tasks import PROJECT_ROOT  # noqa: E402
+from tasks.sources.registry import make_inbox_folders  # noqa: E402
 
 TARGET_S, TARGET_MIB = 60, 3072
 
@@ -118,6 +119,7 @@ def main() -> None:
     home = work / "home"
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(PROJECT_ROOT / "data" / "config", home / "config")
+    make_inbox_folders(home / "config", home / "inbox")  # the other sources' folders stay empty
     print(f"machine: {os.cpu_count()} cores; rows: {args.rows:,}")
 
     gen, _ = _run_phase("generate", home, args.rows)

@@ -20,13 +20,11 @@ from tasks.settings import Settings  # noqa: E402
 def home(tmp_path: Path) -> Path:
     """A fresh CANDOR_HOME with the project's default config copied in, and the inbox folder of each of its sources
     (a folder that is not there fails the ingest run; one with no file is a note in the summary)."""
-    from tasks.sources.registry import FILE_KINDS, load_sources
+    from tasks.sources.registry import make_inbox_folders
 
     shutil.copytree(PROJECT_ROOT / "data" / "config", tmp_path / "config")
     (tmp_path / "inbox").mkdir()
-    for source in load_sources(tmp_path / "config"):
-        if source.kind in FILE_KINDS:
-            source.folder(tmp_path / "inbox").mkdir(parents=True, exist_ok=True)
+    make_inbox_folders(tmp_path / "config", tmp_path / "inbox")
     return tmp_path
 
 

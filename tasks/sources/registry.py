@@ -197,6 +197,13 @@ def load_sources(config_dir: Path) -> list[SourceConfig]:
     return load_sources_file(config_dir).sources
 
 
+def make_inbox_folders(config_dir: Path, inbox: Path) -> None:
+    """Creates the folder each file source of config_dir/sources.yaml reads (a missing one fails its ingest)."""
+    for source in load_sources(config_dir):
+        if source.kind in FILE_KINDS:
+            source.folder(inbox).mkdir(parents=True, exist_ok=True)
+
+
 def load_sources_file(config_dir: Path) -> SourcesFile:
     """Reads config/sources.yaml whole (its sources and the names it retires); raises ConfigError naming file, line and field."""
     path = config_dir / "sources.yaml"
