@@ -470,8 +470,10 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
     from another holder's (John Doe on the inbox Mary Smith and a nameless record shared). Such a
     value linked its earlier holders by rules that no longer hold for it (a common value links
     nobody, a mixed one only holders of the same name), so those links must go as they would have
-    in one run over all the records. Rescored like a changed record, a holder loses its edges and
-    is scored again. Reads temp identity_splink_input, which holds every holder of a scored
+    in one run over all the records. A single earlier holder counts too: the value linked it to
+    nobody, but Splink compared it (a phone one digit off another's, +10 bits), which one run over
+    all the records does not (until 2026-11-28 it kept such an edge). Rescored like a changed
+    record, a holder loses its edges and is scored again. Reads temp identity_splink_input, which holds every holder of a scored
     record's identifiers."""
     agree = names_agree("a", "b")
     con.execute(f"""
@@ -485,7 +487,7 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
         ),
         counted as (
             select rule, value, count(*) as n, count(*) filter (where not is_scored) as earlier
-            from held group by all having count(*) filter (where not is_scored) >= 2
+            from held group by all having count(*) filter (where not is_scored) >= 1
         ),
         mixed as (  -- within the limit: clearly different names now, and none among the earlier holders
             select a.rule, a.value
@@ -509,16 +511,20 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
 
 def _rescore_holders_of_values_left(con: duckdb.DuckDBPyConnection, max_share: int) -> int:
     """Takes the other holders of identifiers that changed and gone records held (temp
-    identity_released) as changed records of this run, where at most max_share records hold the
-    value now; returns how many.
+    identity_released, with their names as they were) as changed records of this run, where at most
+    max_share records hold the value now; returns how many.
 
     The record leaving may have kept the value common, or mixed (Mary Berg on the inbox two Anna
     records share): without it, its other holders may link by it, as in one run over the records
-    as they are now."""
+    as they are now. A value left with one holder links nobody, but Splink compares it again (a
+    phone one digit off another's): that holder is scored again when the value was common or mixed
+    before (until 2026-11-28 it was not, and kept the Splink edges it had without the value)."""
+    agree = names_agree("a", "b")
     con.execute("""
         create or replace temp table identity_released_held as
-        select record_key, rule, value from (
-            select record_key, email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
+        select * from (
+            select record_key, first_name_key, first_name_canon, last_name_key, full_name_key,
+                   email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
             where email in (select value from identity_released where rule = 'email')
                or phone in (select value from identity_released where rule = 'phone')
                or linkedin_url in (select value from identity_released where rule = 'linkedin')
@@ -526,18 +532,31 @@ def _rescore_holders_of_values_left(con: duckdb.DuckDBPyConnection, max_share: i
         ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
         semi join identity_released using (rule, value)
     """)
-    # a value left with one holder or none is no longer common or mixed (its holders of 2 to max_share
-    # are scored again below, which stores what they find; more than max_share: still common)
+    # a value left with one holder or none is no longer common or mixed (the one holder of a value that
+    # was is scored again below, as are holders of 2 to max_share, and the run stores what it finds)
     con.execute("""
         delete from core.identity_uninformative_values as u using identity_released as r
         where u.kind = if(r.rule = 'linkedin', 'linkedin_url', r.rule) and u.value = r.value
           and (r.rule, r.value) not in (select (rule, value) from identity_released_held group by all having count(*) >= 2)
     """)
-    con.execute("""
+    con.execute(f"""
         create or replace temp table identity_left_holders as
-        select distinct record_key from identity_released_held
-        where (rule, value) in (select (rule, value) from identity_released_held group by all
-                                having count(*) between 2 and $max_share)
+        with held as (select * from identity_released_held),
+        counted as (select rule, value, count(*) as n from held group by all having count(*) <= $max_share),
+        alone as (  -- one holder left: only if the value was common or mixed before the others left
+            select rule, value from (select rule, value from counted where n = 1) as c
+            where (select count(*) from identity_released as r
+                   where r.rule = c.rule and r.value = c.value) + 1 > $max_share
+               or exists (select 1 from (select * from held union all by name
+                                         select * from identity_released) as a
+                          join (select * from held union all by name select * from identity_released) as b
+                          on a.record_key < b.record_key
+                          where a.rule = c.rule and a.value = c.value and b.rule = c.rule and b.value = c.value
+                            and not {agree})
+        )
+        select distinct record_key from held
+        where (rule, value) in (select (rule, value) from counted where n >= 2
+                                union all select (rule, value) from alone)
           and record_key not in (select record_key from identity_scored)
     """, {"max_share": max_share})
     return _take_as_changed(con, "identity_left_holders")
@@ -614,8 +633,9 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
         # the identifiers they held before: without them, the values' other holders may link now
         con.execute("""
             create or replace temp table identity_released as
-            select distinct rule, value from (
-                select email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
+            select * from (
+                select record_key, first_name_key, first_name_canon, last_name_key, full_name_key,
+                       email, phone, linkedin_url as linkedin, ats_person_id from core.identity_keys
                 where record_key in (select record_key from identity_replaced)
             ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
         """)
