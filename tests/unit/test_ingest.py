@@ -1340,6 +1340,36 @@ def test_a_record_deleted_before_its_source_was_renamed_comes_back_under_the_new
         run_checks(con)
 
 
+def test_a_source_renamed_onto_a_retired_name_gives_its_new_records_no_person_of_the_retired_one(settings, home):
+    """stackjobs is retired (its records deleted, their persons retired), and a feed ingested as jobs2 is
+    later renamed to stackjobs: a record new under the name must not get the person id the retired
+    source's record of the same id held (core.identity_gone_links: only a record coming back gets it)."""
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    config = home / "config" / "sources.yaml"
+    original = config.read_text()
+    entry = "  - name: stackjobs\n" + original.split("  - name: stackjobs\n", 1)[1].split("\n\n", 1)[0] + "\n\n"
+    jobs2 = entry.replace("name: stackjobs", "name: jobs2").replace('"stackjobs/', '"jobs2/')
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        retired = scalar(con, "select person_id from core.identity_links where source_record_id = 'SJ-2'")
+    config.write_text(original.replace(entry, jobs2) + "retired: [stackjobs]\n")
+    write(home, "jobs2", "a.csv", "\n".join([HEADER, "SJ-9,Zed,Quinn,zq@example.net,,,,,,,,,,,,,"]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        assert scalar(con, "select count(*) from core.identity_gone_links where source_name = 'stackjobs'") == 3
+    config.write_text(original.replace(entry, jobs2.replace("name: jobs2", "name: stackjobs\n    renamed_from: jobs2")))
+    write(home, "jobs2", "b.csv", "\n".join([HEADER, "SJ-2,Una,Vale,una@example.net,,,,,,,,,,,,,"]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        result = resolve(con, settings)
+        assert (result.revived, result.persons_created) == (0, 1)
+        assert scalar(con, "select person_id from core.identity_links where record_key = 'stackjobs:SJ-2'") != retired
+        assert scalar(con, "select count(*) from core.identity_gone_links") == 0
+        run_checks(con)
+
+
 def test_renames_back_swapped_or_onto_a_name_holding_data_and_overrides_naming_the_old_name(settings, home):
     config = home / "config" / "sources.yaml"
     stackjobs = config.read_text().split("  - name: stackjobs\n", 1)[1].split("\n\n", 1)[0]
