@@ -101,8 +101,8 @@ def assign_ids(records: pd.DataFrame, new_ids) -> tuple[pd.Series, pd.DataFrame]
     cannot take the id along when it moves back); a cluster keeps the oldest
     (smallest) id among those coming home and records the others as merged into it, but a live id
     goes before one coming back with a deleted record staged again (`is_revived`: that id held no
-    records, a live one does and stays); a cluster with none draws a new id from `new_ids(k)`. Records of an old id found in other clusters are
-    recorded as split off.
+    records, a live one does and stays); a cluster with none draws a new id from `new_ids(k)`.
+    Records of an old id found in other clusters are recorded as split off.
     """
     old = records[records["old_person_id"].notna()].sort_values(["old_person_id", "linked_at", "record_key"])
     home = old.drop_duplicates("old_person_id").set_index("old_person_id")["cluster"]

@@ -312,11 +312,10 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
                         f"where kind = $kind and value in (select {column} from {table}) "
                         f"and value not in (select value from identity_scored_values)", {"kind": column})
         if mixed and store:
-            scope = "" if complete else " and value in (select value from identity_scored_values)"
-            con.execute(f"delete from core.identity_uninformative_values where kind = $kind{scope}", {"kind": column})
-            con.execute("insert into core.identity_uninformative_values select $kind, value, common "
-                        f"from identity_dropped{'' if complete else ' where value in (select value from identity_scored_values)'}",
-                        {"kind": column})
+            scope = "true" if complete else "value in (select value from identity_scored_values)"
+            con.execute(f"delete from core.identity_uninformative_values where kind = $kind and {scope}", {"kind": column})
+            con.execute(f"insert into core.identity_uninformative_values select $kind, value, common "
+                        f"from identity_dropped where {scope}", {"kind": column})
         # an email takes its local part along, and, when held too often (noemail@noemail.com), its
         # domain as an employer: 12 holders of a placeholder were "same employer" (+9.6 bits) and
         # blocked together by last name; a household inbox says nothing against the employer
@@ -870,13 +869,11 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     # gone records' links by key, on the runs that have any
     con.execute("delete from core.identity_links where rowid in (select link_row from identity_new_links)")
     if result.records_removed:  # each keeps the id it held, for a return (migration 060)
-        con.execute("delete from core.identity_gone_links "
-                    "where record_key in (select record_key from identity_changes where change = 'gone')")
-        con.execute("insert into core.identity_gone_links select record_key, source_name, source_record_id, person_id, "
-                    "linked_at, first_linked_at, ?, ? from core.identity_links "
-                    "where record_key in (select record_key from identity_changes where change = 'gone')", [now, run_id])
-        con.execute("delete from core.identity_links "
-                    "where record_key in (select record_key from identity_changes where change = 'gone')")
+        gone_keys = "record_key in (select record_key from identity_changes where change = 'gone')"
+        con.execute(f"delete from core.identity_gone_links where {gone_keys}")
+        con.execute(f"insert into core.identity_gone_links select record_key, source_name, source_record_id, person_id, "
+                    f"linked_at, first_linked_at, ?, ? from core.identity_links where {gone_keys}", [now, run_id])
+        con.execute(f"delete from core.identity_links where {gone_keys}")
     if scalar(con, "select count(*) from identity_retired_homes"):  # returned: linked again
         con.execute("delete from core.identity_gone_links where record_key in (select record_key from identity_retired_homes)")
     con.execute("insert into core.identity_links by name "
