@@ -737,10 +737,17 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
     # now and was not merged away (is_revived; assign_ids gives a live id in its cluster precedence)
     con.execute("""
         create or replace temp table identity_retired_homes as
-        select record_key, person_id, linked_at, first_linked_at from core.identity_gone_links
-        where record_key in (select record_key from identity_changes where change = 'new')
-          and person_id not in (select person_id from core.persons)
-          and person_id not in (select person_id from core.person_merges where kind = 'merge')
+        with back as materialized (
+            select record_key, person_id, linked_at, first_linked_at from core.identity_gone_links
+            where record_key in (select record_key from identity_changes where change = 'new')
+        )
+        -- the lookups are narrowed to the returning records' ids first: a `not in` builds its hash table
+        -- from the whole subquery (every person's id, 0.04 s a run at 1M records, with no record returning)
+        select * from back
+        where person_id not in (select person_id from core.persons
+                                where person_id in (select person_id from back))
+          and person_id not in (select person_id from core.person_merges
+                                where kind = 'merge' and person_id in (select person_id from back))
     """)
     # scored records, then the other current records of the seed persons (gone ones are in identity_changes);
     # link_row is the row of the record's current link, which the run replaces by row id
