@@ -43,7 +43,7 @@ def stage(con, *records: dict) -> None:
         source, record_id = r["key"].split(":")
         first, last = r.get("first"), r.get("last")
         rows.append({
-            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": r.get("channel", "job_board"),
+            "source_name": source, "source_record_id": record_id, "source_kind": r.get("kind", "csv"), "channel": r.get("channel", "job_board"),
             "batch_id": "b", "payload_sha256": r.get("sha", "x"), "staged_at": r.get("at", T0),
             "email": r.get("email"), "phone": r.get("phone"), "phone_type": r.get("phone_type", "mobile" if r.get("phone") else None),
             "first_name": first and first.title(), "last_name": last and last.title(),
@@ -52,7 +52,7 @@ def stage(con, *records: dict) -> None:
             "full_name_key": " ".join(x for x in (first, last) if x) or None,
             "city": r.get("city"), "postal_code": r.get("postal"), "current_company": r.get("company"),
             "current_title": r.get("title"), "linkedin_url": r.get("linkedin"),
-            "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
+            "consent_email": r.get("consent_email"), "consent_sms": r.get("consent_sms"), "applied_at": r.get("applied_at"),
             "referrer_email": r.get("referrer_email"), "referrer_name": r.get("referrer_name"), "ats_person_id": r.get("ats"),
         })
     frame = pd.DataFrame(rows)
@@ -1248,6 +1248,30 @@ def test_referral_credit_stays_with_the_first_referrer_when_the_first_referral_i
         resolve(con, later(settings, 10))
         # before, the restaged referral counted from day 10: Bob got the credit, dated by Alice's referral
         assert con.execute(credit).fetchall() == [("Alice Early", "alice@corp.example", T0)]
+
+
+def test_a_referrers_consent_field_is_not_the_golden_records_consent(settings):
+    """A referral form (source kind referrals) that maps a consent field records what the referrer ticked:
+    a referrer cannot consent for someone (docs/journey.md, core.consents never counts it), so the golden
+    record's consent comes from the person's own records only, and agrees with the consent statements."""
+    from tasks.journey.consent import create_views
+
+    referral = {"channel": "referral", "kind": "referrals", "referrer_name": "Bob Ref", "applied_at": T0}
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "referrals:1", "first": "cy", "last": "ong", "email": "cy@ong.example", **referral,
+                    "consent_email": True, "consent_sms": True},
+              {"key": "referrals:2", "first": "di", "last": "fox", "email": "di@fox.example", **referral,
+                    "consent_email": False},
+              {"key": "stackjobs:2", "first": "di", "last": "fox", "email": "di@fox.example", "consent_email": True,
+               "applied_at": T0})
+        resolve(con, later(settings, 0))
+        create_views(con)
+        golden = con.execute("select display_name, consent_email, consent_sms from core.persons order by 1").fetchall()
+        stated = con.execute("select p.display_name, c.channel, c.status from core.consents as c "
+                             "join core.persons as p using (person_id) order by all").fetchall()
+    # Cy consented to nothing himself: unknown, as core.consents has no statement of his; Di said yes herself
+    assert stated == [("Di Fox", "email", "granted")]
+    assert golden == [("Cy Ong", None, None), ("Di Fox", True, None)]
 
 
 def test_referral_credit_names_one_referrer_from_one_record(settings):
