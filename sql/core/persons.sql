@@ -6,9 +6,9 @@
 with records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
     select l.person_id, l.record_key, s.*,
            coalesce(s.applied_at, s.staged_at) as seen_at,
-           -- a record staged again (a nightly export whose tags changed) keeps its staging time only
-           -- until then: it was first seen no later than the run that first linked it
-           coalesce(s.applied_at, least(s.staged_at, l.first_linked_at)) as first_seen_at,
+           -- a record staged again (a nightly export whose tags changed) was first seen when its source first
+           -- sent it (one run over all versions as a run after each), and no later than the run that first linked it
+           coalesce(s.applied_at, least(s.staged_at, l.first_linked_at, l.first_sent_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
            -- a placeholder (test@gmail.com) or a referral's referrer's own address is not the person's: the
            -- sender writes to the golden email (it was Bob's when he typed his address for Ann, and personal)

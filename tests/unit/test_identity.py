@@ -1305,6 +1305,45 @@ def test_first_seen_stays_when_a_record_without_applied_at_is_staged_again(setti
     assert seen == [(T0, T0 + timedelta(days=30))]
 
 
+def test_first_seen_and_referral_credit_of_records_staged_again_are_the_same_resolved_nightly_or_once(settings, home,
+                                                                                                       tmp_path_factory):
+    """An ATS record (no application date) and Alice's undated referral are staged on day 0 and again on day 2
+    (a tag, the note edited); Bob refers the same candidate on day 1. Resolved after each ingest or once at the
+    end, the golden records must agree: first seen on day 0, the credit Alice's. Before, one run over the same
+    staging counted both records from their day-2 version (first_linked_at was the run's own time), gave Bob
+    the credit and moved the first sighting to day 2."""
+    from tasks.sources.registry import make_inbox_folders
+
+    ats = "candidate_id,First,Last,Email Address,Mobile,City,Country,Title,Company,Tags,Email Consent,SMS Consent\n"
+    ref = ("referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
+           "referrer_email,referrer_name,referrer_employee_id,relationship,note,submitted_at\n")
+    days = [{"ats_export/a0.csv": ats + "GH-1,Jo,Doe,jo@doe.example,,Oslo,NO,Nurse,Acme,new,,\n",
+             "referrals/r0.csv": ref + "R-1,Jo Doe,jo@doe.example,,,,J-1,alice@corp.example,Alice,E1,,,\n"},
+            {"referrals/r1.csv": ref + "R-2,Jo Doe,jo@doe.example,,,,J-1,bob@corp.example,Bob,E2,,,"
+                                       f"{(T0 + timedelta(days=1)).isoformat()}\n"},
+            {"ats_export/a2.csv": ats + "GH-1,Jo,Doe,jo@doe.example,,Oslo,NO,Nurse,Acme,senior,,\n",
+             "referrals/r2.csv": ref + "R-1,Jo Doe,jo@doe.example,,,,J-1,alice@corp.example,Alice,E1,,met at a fair,\n"}]
+    other = tmp_path_factory.mktemp("once")
+    shutil.copytree(PROJECT_ROOT / "data" / "config", other / "config")
+    make_inbox_folders(other / "config", other / "inbox")
+    golden = {}
+    for where, nightly in ((home, True), (other, False)):
+        for day, files in enumerate(days):
+            for name, text in files.items():
+                (where / "inbox" / name).write_text(text)
+            day_settings = later(settings.model_copy(update={"home": where}), day)
+            with writer(day_settings) as con:
+                ingest(con, day_settings)
+                if nightly or day == len(days) - 1:
+                    resolve(con, day_settings)
+        with writer(day_settings) as con:
+            run_checks(con)
+            golden[nightly] = con.execute("select first_seen_at, referred_at, first_referrer_name, "
+                                          "* exclude (person_id, updated_at) from core.persons").fetchall()
+    assert [row[:3] for row in golden[True]] == [(T0, T0, "Alice")]
+    assert golden[False] == golden[True]
+
+
 def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550103",
