@@ -6,15 +6,18 @@
 with records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
     select l.person_id, l.record_key, s.*,
            coalesce(s.applied_at, s.staged_at) as seen_at,
-           -- a record staged again (a nightly export whose tags changed) keeps its staging time only
-           -- until then: it was first seen no later than the run that first linked it
-           coalesce(s.applied_at, least(s.staged_at, l.first_linked_at)) as first_seen_at,
+           -- a record staged again (a nightly export whose tags changed) was first seen when its source first
+           -- sent it (one run over all versions as a run after each), and no later than the run that first linked it
+           coalesce(s.applied_at, least(s.staged_at, l.first_linked_at, l.first_sent_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
            -- a placeholder (test@gmail.com) or a referral's referrer's own address is not the person's: the
            -- sender writes to the golden email (it was Bob's when he typed his address for Ann, and personal)
            s.email is not null and identity_own_mailbox(core.mailbox(s.email), s.referrer_email) is not null as is_own_email,
            coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
-           names_referrer or s.channel = 'referral' as is_referral
+           names_referrer or s.channel = 'referral' as is_referral,
+           -- a referral form's consent field is what the referrer ticked, and a referrer cannot consent for
+           -- someone: the person's own records only, as core.consents (it gave a referred person a "yes")
+           s.source_kind <> 'referrals' as is_own_consent
     from person_records as l
     join staging.candidate_records as s on s.rowid = l.row_id
 ),
@@ -61,9 +64,11 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
         arg_min_null(referrer_employee_id, (first_seen_at, recency)) filter (where names_referrer)
             as first_referrer_employee_id,
         min(first_seen_at) filter (where is_referral) as referred_at,
-        -- most restrictive: any "no" wins, then any "yes"; null only when no record says
-        case when bool_or(consent_email = false) then false when bool_or(consent_email) then true end as consent_email,
-        case when bool_or(consent_sms = false) then false when bool_or(consent_sms) then true end as consent_sms
+        -- most restrictive: any "no" wins, then any "yes"; null only when none of the person's own records says
+        case when bool_or(not consent_email) filter (where is_own_consent) then false
+             when bool_or(consent_email) filter (where is_own_consent) then true end as consent_email,
+        case when bool_or(not consent_sms) filter (where is_own_consent) then false
+             when bool_or(consent_sms) filter (where is_own_consent) then true end as consent_sms
     from ranked
     group by person_id
 )

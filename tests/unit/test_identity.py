@@ -43,7 +43,7 @@ def stage(con, *records: dict) -> None:
         source, record_id = r["key"].split(":")
         first, last = r.get("first"), r.get("last")
         rows.append({
-            "source_name": source, "source_record_id": record_id, "source_kind": "csv", "channel": r.get("channel", "job_board"),
+            "source_name": source, "source_record_id": record_id, "source_kind": r.get("kind", "csv"), "channel": r.get("channel", "job_board"),
             "batch_id": "b", "payload_sha256": r.get("sha", "x"), "staged_at": r.get("at", T0),
             "email": r.get("email"), "phone": r.get("phone"), "phone_type": r.get("phone_type", "mobile" if r.get("phone") else None),
             "first_name": first and first.title(), "last_name": last and last.title(),
@@ -52,7 +52,7 @@ def stage(con, *records: dict) -> None:
             "full_name_key": " ".join(x for x in (first, last) if x) or None,
             "city": r.get("city"), "postal_code": r.get("postal"), "current_company": r.get("company"),
             "current_title": r.get("title"), "linkedin_url": r.get("linkedin"),
-            "consent_email": r.get("consent_email"), "applied_at": r.get("applied_at"),
+            "consent_email": r.get("consent_email"), "consent_sms": r.get("consent_sms"), "applied_at": r.get("applied_at"),
             "referrer_email": r.get("referrer_email"), "referrer_name": r.get("referrer_name"), "ats_person_id": r.get("ats"),
         })
     frame = pd.DataFrame(rows)
@@ -1250,6 +1250,30 @@ def test_referral_credit_stays_with_the_first_referrer_when_the_first_referral_i
         assert con.execute(credit).fetchall() == [("Alice Early", "alice@corp.example", T0)]
 
 
+def test_a_referrers_consent_field_is_not_the_golden_records_consent(settings):
+    """A referral form (source kind referrals) that maps a consent field records what the referrer ticked:
+    a referrer cannot consent for someone (docs/journey.md, core.consents never counts it), so the golden
+    record's consent comes from the person's own records only, and agrees with the consent statements."""
+    from tasks.journey.consent import create_views
+
+    referral = {"channel": "referral", "kind": "referrals", "referrer_name": "Bob Ref", "applied_at": T0}
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "referrals:1", "first": "cy", "last": "ong", "email": "cy@ong.example", **referral,
+                    "consent_email": True, "consent_sms": True},
+              {"key": "referrals:2", "first": "di", "last": "fox", "email": "di@fox.example", **referral,
+                    "consent_email": False},
+              {"key": "stackjobs:2", "first": "di", "last": "fox", "email": "di@fox.example", "consent_email": True,
+               "applied_at": T0})
+        resolve(con, later(settings, 0))
+        create_views(con)
+        golden = con.execute("select display_name, consent_email, consent_sms from core.persons order by 1").fetchall()
+        stated = con.execute("select p.display_name, c.channel, c.status from core.consents as c "
+                             "join core.persons as p using (person_id) order by all").fetchall()
+    # Cy consented to nothing himself: unknown, as core.consents has no statement of his; Di said yes herself
+    assert stated == [("Di Fox", "email", "granted")]
+    assert golden == [("Cy Ong", None, None), ("Di Fox", True, None)]
+
+
 def test_referral_credit_names_one_referrer_from_one_record(settings):
     """The earliest referral record that names a referrer gives all its fields; a referral channel
     naming nobody only dates the referral."""
@@ -1279,6 +1303,45 @@ def test_first_seen_stays_when_a_record_without_applied_at_is_staged_again(setti
         seen = con.execute("select first_seen_at, last_seen_at from core.persons").fetchall()
         run_checks(con)
     assert seen == [(T0, T0 + timedelta(days=30))]
+
+
+def test_first_seen_and_referral_credit_of_records_staged_again_are_the_same_resolved_nightly_or_once(settings, home,
+                                                                                                       tmp_path_factory):
+    """An ATS record (no application date) and Alice's undated referral are staged on day 0 and again on day 2
+    (a tag, the note edited); Bob refers the same candidate on day 1. Resolved after each ingest or once at the
+    end, the golden records must agree: first seen on day 0, the credit Alice's. Before, one run over the same
+    staging counted both records from their day-2 version (first_linked_at was the run's own time), gave Bob
+    the credit and moved the first sighting to day 2."""
+    from tasks.sources.registry import make_inbox_folders
+
+    ats = "candidate_id,First,Last,Email Address,Mobile,City,Country,Title,Company,Tags,Email Consent,SMS Consent\n"
+    ref = ("referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
+           "referrer_email,referrer_name,referrer_employee_id,relationship,note,submitted_at\n")
+    days = [{"ats_export/a0.csv": ats + "GH-1,Jo,Doe,jo@doe.example,,Oslo,NO,Nurse,Acme,new,,\n",
+             "referrals/r0.csv": ref + "R-1,Jo Doe,jo@doe.example,,,,J-1,alice@corp.example,Alice,E1,,,\n"},
+            {"referrals/r1.csv": ref + "R-2,Jo Doe,jo@doe.example,,,,J-1,bob@corp.example,Bob,E2,,,"
+                                       f"{(T0 + timedelta(days=1)).isoformat()}\n"},
+            {"ats_export/a2.csv": ats + "GH-1,Jo,Doe,jo@doe.example,,Oslo,NO,Nurse,Acme,senior,,\n",
+             "referrals/r2.csv": ref + "R-1,Jo Doe,jo@doe.example,,,,J-1,alice@corp.example,Alice,E1,,met at a fair,\n"}]
+    other = tmp_path_factory.mktemp("once")
+    shutil.copytree(PROJECT_ROOT / "data" / "config", other / "config")
+    make_inbox_folders(other / "config", other / "inbox")
+    golden = {}
+    for where, nightly in ((home, True), (other, False)):
+        for day, files in enumerate(days):
+            for name, text in files.items():
+                (where / "inbox" / name).write_text(text)
+            day_settings = later(settings.model_copy(update={"home": where}), day)
+            with writer(day_settings) as con:
+                ingest(con, day_settings)
+                if nightly or day == len(days) - 1:
+                    resolve(con, day_settings)
+        with writer(day_settings) as con:
+            run_checks(con)
+            golden[nightly] = con.execute("select first_seen_at, referred_at, first_referrer_name, "
+                                          "* exclude (person_id, updated_at) from core.persons").fetchall()
+    assert [row[:3] for row in golden[True]] == [(T0, T0, "Alice")]
+    assert golden[False] == golden[True]
 
 
 def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
