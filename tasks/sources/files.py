@@ -12,6 +12,7 @@ FileError naming file, line and column, in which case nothing of that file is wr
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import math
@@ -421,7 +422,8 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
     head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if encoding == "utf-8" else encoding)
     header = _header(path, head, source)
     try:  # DuckDB reads UTF-8 and Latin-1 files itself; Windows-1252 and UTF-16 are decoded in Python
-        fast = data is raw and encoding != "cp1252"
+        # DuckDB takes its path as a glob: `c[1].csv` read c1.csv in its place, and `a*.csv` its neighbours too
+        fast = data is raw and encoding != "cp1252" and not glob.has_magic(str(path))
         result = _read_csv_fast(con, path, data, header, source) if fast else None
     except duckdb.Error:
         result = None  # a dialect corner DuckDB refuses; the exact reader decides

@@ -1830,3 +1830,20 @@ def test_a_source_whose_folder_is_not_there_fails_the_run_and_one_whose_glob_mat
     assert folder("a/b/*.csv") == home / "inbox" / "a" / "b"
     assert folder("**/*.csv") == home / "inbox"
     assert folder("/mnt/drop/2026-*/x.csv") == Path("/mnt/drop")
+
+
+def test_a_file_named_with_glob_characters_is_read_as_itself(settings, home):
+    """DuckDB's read_csv takes its path as a glob: `c[1].csv` was read as c1.csv, whose row (staged already, so
+    counted as unchanged) stood in for the file's own: SJ-4 was lost without a word, its file 'loaded, 1 staged'.
+    `a*.csv` and `q?.csv` read their neighbours too (the line count then sent them to the exact reader)."""
+    files = {"c1.csv": "SJ-1", "c[1].csv": "SJ-4", "ab.csv": "SJ-5", "a*.csv": "SJ-6", "qq.csv": "SJ-7", "q?.csv": "SJ-8"}
+    for name, rid in files.items():
+        write(home, "stackjobs", name, "\n".join([HEADER, GOOD[1].replace("SJ-2", rid).replace("ann@", f"{rid}@")]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert sorted((Path(f.file).name, f.status, f.rows_read, f.rows_staged) for f in report.files) == sorted(
+            (name, "loaded", 1, 1) for name in files)
+        assert dict(con.execute("select file_path, source_record_id from raw.source_records").fetchall()) == {
+            str(home / "inbox" / "stackjobs" / name): rid for name, rid in files.items()}
+        assert scalar(con, "select count(*) from staging.candidate_records") == len(files)
+        run_checks(con)
