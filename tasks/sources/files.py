@@ -587,6 +587,75 @@ def _json_values(text: str) -> list | None:
     return values
 
 
+# a JSON string, or a bracket or comma outside one: enough to follow nesting without parsing
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]+|\\.)*"|[\[\]{},]')
+
+
+def _too_deep(text: str) -> str:
+    """The message of a JSON value too deeply nested for Python's reader (its limit is the call stack's:
+    about 1,000 levels less the frames below it): how deep, which no candidate record is."""
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return (f"nested {deepest:,} levels deep (arrays or objects inside each other), more than the JSON reader "
+            f"takes; no candidate record is: a broken export")
+
+
+@dataclass
+class _Unreadable:
+    """An item of a JSON array that cannot be parsed on its own: its text, and why."""
+
+    text: str
+    message: str
+
+
+def _items_one_by_one(path: Path, text: str) -> list:
+    """The items of a JSON document too deeply nested to parse whole, each parsed on its own: a value,
+    or _Unreadable for one nested too deeply. A document that is one object is one item. Raises
+    FileError, naming line and column, for invalid JSON (in an item, or after the array)."""
+    def invalid(offset: int, msg: str) -> FileError:
+        line, start = text.count("\n", 0, offset) + 1, text.rfind("\n", 0, offset) + 1
+        return FileError(f"{path}:{line}:{offset - start + 1}: invalid JSON: {msg}")
+
+    opening = len(text) - len(text.lstrip(" \t\r\n"))
+    spans, depth, at = [], 0, opening + 1
+    if text.startswith("[", opening):
+        for match in _JSON_TOKENS.finditer(text, opening):
+            token = match.group()
+            if token in "[{":
+                depth += 1
+            elif token in "]}":
+                depth -= 1
+                if depth == 0:
+                    spans.append((at, match.start()))
+                    break
+            elif token == "," and depth == 1:
+                spans.append((at, match.start()))
+                at = match.end()
+        else:
+            raise invalid(len(text), "the array is not closed")
+        if text[match.end():].strip():
+            raise invalid(match.end() + len(text[match.end():]) - len(text[match.end():].lstrip()), "Extra data")
+        if len(spans) == 1 and not text[spans[0][0]:spans[0][1]].strip():
+            spans = []  # []
+    else:
+        spans = [(opening, len(text))]
+    items = []
+    for start, end in spans:
+        try:
+            items.append(json.loads(text[start:end], object_pairs_hook=_object))
+        except json.JSONDecodeError as exc:
+            raise invalid(start + exc.pos, exc.msg) from None
+        except RecursionError:
+            items.append(_Unreadable(text[start:end].strip(), _too_deep(text[start:end])))
+    return items
+
+
 def _check_json_lines(path: Path, text: str, lines: int) -> None:
     """Raises FileError when a JSONL file with broken lines is JSON written otherwise: an array (on one
     line or several) or values printed over several lines. Read line by line, each of its lines was a
@@ -621,7 +690,7 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
                 bad.append((number, "malformed_json", None, line[:200], f"column {exc.colno}: {exc.msg}"))
                 continue
             except RecursionError:
-                bad.append((number, "malformed_json", None, line[:200], "nested too deeply"))
+                bad.append((number, "malformed_json", None, line[:200], _too_deep(line)))
                 continue
             if not isinstance(obj, dict):
                 bad.append((number, "malformed_json", None, line[:200], "not a JSON object"))
@@ -637,11 +706,15 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             doc = json.loads(text, object_pairs_hook=_object)
         except json.JSONDecodeError as exc:
             raise FileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:  # a record nested too deeply quarantines that record, as in JSON Lines
+            doc = _items_one_by_one(path, text)
         if isinstance(doc, dict):
             _check_not_a_wrapper(path, doc, source)
         items = doc if isinstance(doc, list) else [doc]
         for number, obj in enumerate(items, start=1):
-            if repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):
+            if isinstance(obj, _Unreadable):
+                bad.append((number, "malformed_json", None, obj.text[:200], obj.message))
+            elif repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):
                 bad.append(repeated)
             elif isinstance(obj, dict):
                 objects.append((number, obj))

@@ -338,18 +338,34 @@ def test_jsonl_lines_end_at_newlines_only_and_a_lone_surrogate_becomes_a_replace
         run_checks(con)
 
 
-def test_json_nested_too_deeply_is_a_malformed_line_or_a_failed_file_and_other_sources_still_load(settings, home):
+def test_json_nested_too_deeply_is_a_quarantined_record_naming_its_depth_and_other_records_still_load(settings, home):
+    """A JSON document holding a record nested deeper than Python's reader takes failed the whole file as
+    'r.json: could not be read: RecursionError: maximum recursion depth exceeded while decoding a JSON array
+    from a unicode string' (and a traceback in the log): it named neither the record nor what was wrong, and the
+    file's good records were lost with it. It is now that record quarantined, as a JSONL line is."""
     deep = "[" * 100_000 + "]" * 100_000
     write(home, "indeed", "i.jsonl", '{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n' + deep + "\n")
-    write(home, "resumes", "r.json", deep)
+    records = [{"meta": {"id": f"CS-{i}"}, "basics": {"name": "Ada Lovelace", "email": f"ada{i}@x.io"}} for i in (1, 2, 3)]
+    text = json.dumps(records, indent=1).replace('"CS-2"', '"CS-2", "x": ' + deep)
+    write(home, "resumes", "r.json", text)
+    cut = json.dumps(records[:1]).replace("}]", "}, " + deep + "] x")
+    write(home, "resumes", "s.json", cut)
     write(home, "stackjobs", "s.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    message = "nested {:,} levels deep (arrays or objects inside each other), more than the JSON reader takes"
     with writer(settings) as con:
         by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
-        assert con.execute("select row_number, rule, message from staging.quarantine").fetchall() == [
-            (2, "malformed_json", "nested too deeply")]
-        assert counts(con)[1] == 2  # IN-1 and the CSV's record
-    assert (by_file["i.jsonl"].status, by_file["s.csv"].status) == ("loaded", "loaded")
-    assert by_file["r.json"].status == "failed" and "r.json: could not be read: RecursionError" in by_file["r.json"].error
+        quarantined = con.execute("select file_path, row_number, rule, message, value from staging.quarantine order by 1").fetchall()
+        assert [(Path(f).name, n, rule, m.split(";")[0]) for f, n, rule, m, _ in quarantined] == [
+            ("i.jsonl", 2, "malformed_json", message.format(100_000)),
+            ("r.json", 2, "malformed_json", message.format(100_002))]  # in `meta`, in the record
+        assert quarantined[1][4].startswith('{\n  "meta": {\n   "id": "CS-2"')
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("CS-1",), ("CS-3",), ("IN-1",), ("SJ-2",)]
+        run_checks(con)
+    assert [(f.status, f.rows_read, f.rows_staged) for f in (by_file["i.jsonl"], by_file["r.json"], by_file["s.csv"])] == [
+        ("loaded", 2, 1), ("loaded", 3, 2), ("loaded", 1, 1)]
+    # invalid JSON after the deep record still fails the file, naming line and column
+    assert by_file["s.json"].status == "failed" and by_file["s.json"].error.endswith(f"s.json:1:{cut.index(' x') + 2}: invalid JSON: Extra data")
 
 
 def test_header_names_differing_only_in_case_and_a_missing_header_row_are_errors_naming_no_values(settings, home):
