@@ -1863,3 +1863,35 @@ def test_a_file_named_with_glob_characters_is_read_as_itself(settings, home):
             str(home / "inbox" / "stackjobs" / name): rid for name, rid in files.items()}
         assert scalar(con, "select count(*) from staging.candidate_records") == len(files)
         run_checks(con)
+
+
+def test_a_name_without_a_letter_is_staged_as_no_name_and_neither_names_a_person_nor_links_one(settings, home, caplog):
+    """'@' and '0001-01-01' (a form filled with junk, a date in the name column) were staged as the name
+    '@ 0001-01-01', and the golden record took the longest name its records had: Ann Lee's person was
+    called '@ 0001-01-01', the name every message to her opens with."""
+    rows = [GOOD[1].replace(",Ann,Lee,", ",@,0001-01-01,"),                                  # Ann Lee's address
+            GOOD[1].replace("SJ-2", "SJ-4").replace(",Ann,Lee,", ",@,0001-01-01,").replace("ann@", "bo@"),
+            GOOD[1].replace("SJ-2", "SJ-5").replace(",Ann,Lee,", ",...,Kim,").replace("ann@", "kim@")]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "eurotalent", "e.csv", "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+                                       "ET-1;Ann Lee;ann@x.io;;LA;;US;;;\nET-2;12345;cy@x.io;;LA;;US;;;\n"
+                                       "ET-3;Dee 0001-01-01;dee@x.io;;LA;;US;;;\n", encoding="latin-1")
+    with caplog.at_level("WARNING", logger="tasks.ingest"), writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.rows_read, f.rows_staged) for f in report.files] == [(3, 3), (3, 3)]
+        staged = con.execute("select source_record_id, first_name, last_name, full_name, first_name_key, last_name_key "
+                             "from staging.candidate_records order by 1").fetchall()
+        assert staged == [("ET-1", "Ann", "Lee", "Ann Lee", "ann", "lee"), ("ET-2", None, None, None, None, None),
+                          ("ET-3", "Dee", None, "Dee 0001-01-01", "dee", None),
+                          ("SJ-2", None, None, None, None, None), ("SJ-4", None, None, None, None, None),
+                          ("SJ-5", None, "Kim", "Kim", None, "kim")]
+        assert scalar(con, "select payload->>'first_name' from raw.source_records where source_record_id = 'SJ-2'") == "@"
+        resolve(con, settings)
+        persons = con.execute("select display_name, count(*) from core.persons p join core.identity_links l using (person_id) "
+                              "group by person_id, display_name order by 1, 2").fetchall()
+        assert persons == [("Ann Lee", 2), ("Dee", 1), ("Kim", 1), (None, 1), (None, 1)]
+    assert [m for m in caplog.messages if "without a letter" in m] == [
+        f"{home / 'inbox' / 'stackjobs' / 'a.csv'}: 3 row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged "
+        "without that name (rule name_has_letter), matched on no name, the raw payload keeps it",
+        f"{home / 'inbox' / 'eurotalent' / 'e.csv'}: 1 row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged "
+        "without that name (rule name_has_letter), matched on no name, the raw payload keeps it"]
