@@ -117,6 +117,37 @@ def _without_nul_lines(data: bytes, encoding: str) -> tuple[bytes, list[tuple]]:
     return b"".join(kept), bad
 
 
+def _without_stray_lines(data: bytes, encoding: str, rule: str = "malformed_row") -> tuple[bytes, list[tuple]]:
+    """Empties each line of a UTF-8 file that is not UTF-8 when other lines hold UTF-8 beyond ASCII (lines
+    appended by a tool writing Latin-1: `José` as 0xe9), keeping every other line's number; returns the bytes
+    left and a malformed row per line emptied. A file with no such line, or whose first line (the header) or
+    cut-off end is the one, is left for _check_bytes: a whole Latin-1 file is refused with the fix."""
+    if encoding != "utf-8":
+        return data, []
+    try:
+        data.decode("utf-8")
+        return data, []
+    except UnicodeDecodeError as exc:
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            return data, []
+    lines, bad, utf8 = data.split(b"\n"), [], False
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+            utf8 = utf8 or not line.isascii()
+        except UnicodeDecodeError as exc:
+            if number == 1:
+                return data, []
+            text = line.rstrip(b"\r").decode("utf-8", "replace")[:200]
+            bad.append((number, rule, None, text,
+                        f"not valid utf-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}) where the rest of the "
+                        f"file is UTF-8: a line written in another encoding (Latin-1?)"))
+            lines[number - 1] = b""
+    if not utf8:
+        return data, []
+    return b"\n".join(lines), bad
+
+
 def _check_latin1(path: Path, data: bytes) -> None:
     """Raises FileError when a file declared Latin-1 is UTF-8 (Ã¶ for ö) or Windows-1252 (0x92 for ’,
     0x96 for –: control characters in Latin-1, so no Latin-1 text holds them)."""
@@ -417,8 +448,10 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
     """Reads a delimited file into batch_read; ragged rows come back as malformed rows."""
     raw = path.read_bytes()
     data, encoding = _from_utf16(path, raw, source.encoding)
+    data, stray_rows = _without_stray_lines(data, encoding)
     _check_bytes(path, data, encoding)
     data, nul_rows = _without_nul_lines(data, encoding)  # then no longer `raw`: the exact reader keeps lines
+    nul_rows += stray_rows
     head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if encoding == "utf-8" else encoding)
     header = _header(path, head, source)
     try:  # DuckDB reads UTF-8 and Latin-1 files itself; Windows-1252 and UTF-16 are decoded in Python
@@ -674,9 +707,11 @@ def _check_json_lines(path: Path, text: str, lines: int) -> None:
 
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
-    text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
+    data, encoding = _from_utf16(path, path.read_bytes(), source.encoding)
+    # a JSON document is one value: a line in another encoding fails it as a whole (_check_bytes)
+    data, bad = _without_stray_lines(data, encoding, "malformed_json") if source.file_format == "jsonl" else (data, [])
+    text = _text(path, data, encoding)
     objects: list[tuple[int, dict]] = []
-    bad: list[tuple] = []
     if source.file_format == "jsonl":
         # lines end at \n only: str.splitlines() also splits at U+2028, U+0085 … inside a string value
         lines = 0

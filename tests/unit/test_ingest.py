@@ -1895,3 +1895,31 @@ def test_a_name_without_a_letter_is_staged_as_no_name_and_neither_names_a_person
         "without that name (rule name_has_letter), matched on no name, the raw payload keeps it",
         f"{home / 'inbox' / 'eurotalent' / 'e.csv'}: 1 row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged "
         "without that name (rule name_has_letter), matched on no name, the raw payload keeps it"]
+
+
+def test_a_line_in_another_encoding_in_a_utf8_file_is_quarantined_and_the_rest_loads(settings, home):
+    """A UTF-8 export with one line appended in Latin-1 ('Jos\\xe9') failed as a whole, none of its candidates
+    loaded, and the advice, `encoding: latin-1`, would read every UTF-8 line as mojibake (José as JosÃ©). The line
+    is now quarantined naming byte and column; a file Latin-1 throughout still fails with the fix."""
+    lines = [HEADER.encode(), GOOD[0].encode(), GOOD[1].replace("Ann", "Jos\xe9").encode("latin-1"), GOOD[2].encode()]
+    write(home, "stackjobs", "mixed.csv", b"\r\n".join(lines) + b"\r\n")
+    write(home, "stackjobs", "latin1.csv", b"\n".join([HEADER.encode(), GOOD[1].replace("Ann", "Jos\xe9").encode("latin-1")]))
+    jsonl = ['{"id": "IN-1", "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io"}}'.encode(),
+             '{"id": "IN-2", "applicant": {"fullName": "José Ruiz", "email": "jr@x.io"}}'.encode("latin-1")]
+    write(home, "indeed", "i.jsonl", b"\n".join(jsonl) + b"\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+        assert [(f.status, f.rows_read, f.rows_staged, f.rows_quarantined) for f in (by_file["mixed.csv"], by_file["i.jsonl"])] == [
+            ("loaded", 3, 2, 1), ("loaded", 2, 1, 1)]
+        assert con.execute("select regexp_extract(file_path, '[^/]+$'), row_number, rule, value, message from staging.quarantine "
+                           "order by 1").fetchall() == [
+            ("i.jsonl", 2, "malformed_json", '{"id": "IN-2", "applicant": {"fullName": "Jos\ufffd Ruiz", "email": "jr@x.io"}}',
+             "not valid utf-8 (byte 0xe9 at column 46) where the rest of the file is UTF-8: a line written in another "
+             "encoding (Latin-1?)"),
+            ("mixed.csv", 3, "malformed_row", GOOD[1].replace("Ann", "Jos\ufffd"),
+             "not valid utf-8 (byte 0xe9 at column 9) where the rest of the file is UTF-8: a line written in another "
+             "encoding (Latin-1?)")]
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("IN-1",), ("SJ-1",), ("SJ-3",)]
+        run_checks(con)
+    assert by_file["latin1.csv"].status == "failed" and "latin1.csv:2:9: not valid utf-8 (byte 0xe9)" in by_file["latin1.csv"].error
