@@ -658,6 +658,19 @@ def test_an_address_keeps_nothing_a_spreadsheet_left_around_it_in_every_field_th
         assert con.execute("select email from staging.stage_changes").fetchall() == [("kim@corp.io",)]
 
 
+def test_an_address_keeps_no_invisible_character_inside_it_either(settings, home):
+    """A zero-width space, word joiner, byte-order mark or soft hyphen inside an address (copied from a web page
+    or a spreadsheet cell) quarantined its row as email_syntax: without a phone, the record lost its only contact."""
+    rows = [GOOD[1].replace("ann@x.io", "ann\u200b@x.io"), GOOD[1].replace("SJ-2", "SJ-4").replace("ann@x.io", "bo@x\u2060.io"),
+            GOOD[1].replace("SJ-2", "SJ-5").replace("ann@x.io", "c\u00ady@x.io"), GOOD[1].replace("SJ-2", "SJ-6").replace("ann@x.io", "d\ufeff@x.io")]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select rule, value from staging.quarantine").fetchall() == []
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann@x.io"), ("SJ-4", "bo@x.io"), ("SJ-5", "cy@x.io"), ("SJ-6", "d@x.io")]
+
+
 def test_both_csv_readers_skip_a_blank_looking_line_and_take_a_long_field(settings, home):
     """DuckDB's fast reader and the exact one (taken when a field spans lines) agree on a file's rows."""
     cv = "x" * 3_000_000  # a pasted CV over DuckDB's default 2 MB line limit
@@ -1923,3 +1936,4 @@ def test_a_line_in_another_encoding_in_a_utf8_file_is_quarantined_and_the_rest_l
             ("IN-1",), ("SJ-1",), ("SJ-3",)]
         run_checks(con)
     assert by_file["latin1.csv"].status == "failed" and "latin1.csv:2:9: not valid utf-8 (byte 0xe9)" in by_file["latin1.csv"].error
+
