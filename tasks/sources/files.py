@@ -82,6 +82,9 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     if b"\x00" in head[: head.find(b"\n") + 1 or len(head)] or head.count(b"\x00") * 10 > len(head):
         offset = data.index(b"\x00")
         line = data.count(b"\n", 0, offset) + 1
+        if order := _utf16_without_mark(head):
+            raise FileError(f"{path}:1:1: UTF-16 ({order}) without a byte-order mark, by its bytes (every other one is NUL): "
+                            f"export it as UTF-8, or as UTF-16 with its byte-order mark, which is read as UTF-16")
         raise FileError(f"{path}:{line}:1: binary content (NUL byte); not a text file")
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
@@ -98,6 +101,17 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
         ) from None
     if encoding == "latin-1":  # Latin-1 decodes any bytes: it never says when it is the wrong guess
         _check_latin1(path, data)
+
+
+def _utf16_without_mark(head: bytes) -> str | None:
+    """'little-endian' or 'big-endian' when the first bytes are text in UTF-16 without its byte-order mark: one
+    byte of each pair NUL (ASCII and Latin-1 letters in UTF-16) and the other not; else None."""
+    pairs = head[: len(head) // 2 * 2]
+    low, high = pairs[0::2], pairs[1::2]
+    for order, zeros, text in (("little-endian", high, low), ("big-endian", low, high)):
+        if len(pairs) >= 8 and zeros.count(0) >= 0.9 * len(zeros) and not text.count(0):
+            return order
+    return None
 
 
 def _without_nul_lines(data: bytes, encoding: str) -> tuple[bytes, list[tuple]]:

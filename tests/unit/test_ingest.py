@@ -1937,3 +1937,16 @@ def test_a_line_in_another_encoding_in_a_utf8_file_is_quarantined_and_the_rest_l
         run_checks(con)
     assert by_file["latin1.csv"].status == "failed" and "latin1.csv:2:9: not valid utf-8 (byte 0xe9)" in by_file["latin1.csv"].error
 
+
+def test_a_utf16_file_without_its_byte_order_mark_is_named_as_such(settings, home):
+    """It failed as 'binary content (NUL byte); not a text file', which sent the operator after a corrupt file."""
+    text = "\n".join([HEADER, GOOD[1]]) + "\n"
+    write(home, "stackjobs", "le.csv", text.encode("utf-16-le"))
+    write(home, "stackjobs", "be.csv", text.encode("utf-16-be"))
+    write(home, "stackjobs", "bin.csv", HEADER.encode() + b"\n" + bytes(1000))  # a crashed writer's padding
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f.error for f in ingest(con, settings).files}
+    fix = "without a byte-order mark, by its bytes (every other one is NUL): export it as UTF-8, or as UTF-16 with its byte-order mark"
+    assert by_file["le.csv"].endswith(f"le.csv:1:1: UTF-16 (little-endian) {fix}, which is read as UTF-16")
+    assert by_file["be.csv"].endswith(f"be.csv:1:1: UTF-16 (big-endian) {fix}, which is read as UTF-16")
+    assert by_file["bin.csv"].endswith("bin.csv:2:1: binary content (NUL byte); not a text file")
