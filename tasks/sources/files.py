@@ -227,13 +227,19 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {len(header)} columns, "
                         "and its first row looks like a record (no mapped column in it, or an address or a number): "
                         "is the header row missing?")
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[int, str]] = {}
+    mapped = {col.lower(): field for field, col in source.mapping.items()}
     for i, name in enumerate(header):
         # DuckDB's column names ignore case: `Email` and `EMAIL` would read as one column
         if name.lower() in seen:
+            first, earlier = seen[name.lower()]
+            # the file fails either way: a raw payload keeps each column under its name, and two would be one key
+            why = (f"mapped to {mapped[name.lower()]}: which of the two holds it is unknown" if name.lower() in mapped
+                   else "not mapped, but the raw payload keeps every column under its name")
             raise FileError(f"{path}:1:{i + 1}: duplicate column name {name!r}"
-                            + (f" (same as {seen[name.lower()]!r} but for case)" if seen[name.lower()] != name else ""))
-        seen[name.lower()] = name
+                            + (f" (same as {earlier!r} but for case)" if earlier != name else "")
+                            + f": columns {first} and {i + 1}, {why}; rename or remove one in the export")
+        seen[name.lower()] = (i + 1, name)
     if missing:
         shown = header if len(header) <= 60 else [*header[:60], "…"]
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {shown}")

@@ -1950,3 +1950,18 @@ def test_a_utf16_file_without_its_byte_order_mark_is_named_as_such(settings, hom
     assert by_file["le.csv"].endswith(f"le.csv:1:1: UTF-16 (little-endian) {fix}, which is read as UTF-16")
     assert by_file["be.csv"].endswith(f"be.csv:1:1: UTF-16 (big-endian) {fix}, which is read as UTF-16")
     assert by_file["bin.csv"].endswith("bin.csv:2:1: binary content (NUL byte); not a text file")
+
+
+def test_a_duplicate_header_name_fails_its_file_naming_both_columns_and_whether_it_is_mapped(settings, home):
+    """The error said only "duplicate column name 'notes'": not which columns, nor why a column nothing reads
+    fails the file (the raw payload keeps every column under its name), nor what to do."""
+    write(home, "stackjobs", "mapped.csv", HEADER + ",first_name\n" + GOOD[1] + ",Bo\n")
+    write(home, "stackjobs", "unmapped.csv", HEADER + ",notes,Notes\n" + GOOD[1] + ",x,y\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f.error for f in ingest(con, settings).files}
+    assert by_file["mapped.csv"].endswith(
+        "mapped.csv:1:18: duplicate column name 'first_name': columns 2 and 18, mapped to first_name: which of the two "
+        "holds it is unknown; rename or remove one in the export")
+    assert by_file["unmapped.csv"].endswith(
+        "unmapped.csv:1:19: duplicate column name 'Notes' (same as 'notes' but for case): columns 18 and 19, not mapped, "
+        "but the raw payload keeps every column under its name; rename or remove one in the export")
