@@ -396,15 +396,19 @@ def test_a_missing_header_row_whose_first_record_has_no_address_or_number_names_
 
 def test_two_digit_years_are_this_century_and_a_year_before_1900_or_a_word_is_unparseable(settings, home):
     rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
-            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"), (8, "epoch"))]
+            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"), (8, "epoch"),
+                            (9, "1/2/3"), (10, "5.3.6 10:00"), (11, "3/5/2026"))]
     write(home, "stackjobs", "y.csv", "\n".join([HEADER, *rows]) + "\n")
     with writer(settings) as con:
         ingest(con, settings)
         assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
-                           ).fetchall() == [("SJ-4", "2026-03-15 09:30:00+00"), ("SJ-5", "2026-03-15 00:00:00+00")]
+                           ).fetchall() == [("SJ-11", "2026-03-05 00:00:00+00"), ("SJ-4", "2026-03-15 09:30:00+00"),
+                                            ("SJ-5", "2026-03-15 00:00:00+00")]
+        # a one-digit year (migration 066) was read as 20x: `1/2/3` was staged as 2003-01-02
         assert con.execute("select row_number, rule, value from staging.quarantine order by 1").fetchall() == [
             (4, "applied_at_parseable", "26-03-15"), (5, "applied_at_parseable", "0001-01-01"),
-            (6, "applied_at_parseable", "epoch")]
+            (6, "applied_at_parseable", "epoch"), (7, "applied_at_parseable", "1/2/3"),
+            (8, "applied_at_parseable", "5.3.6 10:00")]
 
 
 def test_epoch_seconds_and_milliseconds_with_a_fraction_are_times(settings, home):
