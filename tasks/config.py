@@ -127,5 +127,10 @@ def load_model(path: Path, model: type[M]) -> M:
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             field = ".".join(str(p) for p in loc) or "(document)"
             line = line_of(node, loc, key_itself=err["type"] == "extra_forbidden")  # the misspelt key's line
-            lines.append(f"{path}:{line or 1}: {field}: {err['msg']}")
+            message = err["msg"]
+            if not loc and err["type"] == "model_type":  # pydantic said 'a valid dictionary or instance of Overrides'
+                held = {list: "a list", str: "text", bool: "true or false", int: "a number", float: "a number"}.get(
+                    type(data), type(data).__name__)
+                message = f"the file holds {held}, where its top level gives the keys {', '.join(model.model_fields)}"
+            lines.append(f"{path}:{line or 1}: {field}: {message}")
         raise ConfigError("\n".join(lines)) from None

@@ -416,9 +416,12 @@ def ingest_file(
                     "select distinct source_record_id from batch_read where source_record_id is not null")
     unchanged = drop_unchanged(con, source)
     timer.lap(f"read {read.rows_read} rows ({unchanged} unchanged)")
-    placeholders = stage(con, source, now, settings.default_region)
+    placeholders, letterless = stage(con, source, now, settings.default_region)
     if placeholders:
         log.info("%s: %d row(s) hold placeholders (N/A, -, none, unknown …), read as missing values", display, placeholders)
+    if letterless:
+        log.warning("%s: %d row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged without that name "
+                    "(rule name_has_letter), matched on no name, the raw payload keeps it", display, letterless)
     timer.lap("normalize")
     failures = validate_batch(con, source.kind, now)
     timer.lap("validate")

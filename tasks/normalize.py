@@ -218,9 +218,17 @@ _NOT_LETTERS = re.compile(r"[^a-z ]+")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 
 
+def has_letter(text: str | None) -> bool:
+    """Whether the text holds a letter of any script: '@', '0001-01-01', '12345' or '...' is no name."""
+    return any(unicodedata.category(c).startswith("L") for c in text or "")
+
+
 def display_name(value: str) -> str:
-    """Unicode-normalizes (NFKC), drops invisible characters, collapses spaces, and title-cases names typed in one case."""
+    """Unicode-normalizes (NFKC), drops invisible characters, collapses spaces, and title-cases names typed in one case;
+    '' for a value without a letter ('@', '0001-01-01', '12345': a form filled with junk, a date in the name column)."""
     text = _SPACES.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", value))).strip()
+    if not has_letter(text):
+        return ""
     if text and (text.isupper() or text.islower()):
         text = text.title()
     return text

@@ -47,7 +47,7 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
     """Parses each distinct name, full name, phone and country of batch_read once, into lookup tables
     (and a phone invalid in the source's region once per record country it comes with: phone_abroad_lookup)."""
     names = _distinct(con, "first_name", "last_name", "full_name")
-    displays = [nz.display_name(v) or None for v in names]  # a name of invisible characters only is none
+    displays = [nz.display_name(v) or None for v in names]  # a name of invisible characters, or with no letter, is none
     _register(con, "name_lookup",
               # keys leave titles and suffixes out: 'Dr. Anna' is keyed 'anna', 'Koch II' 'koch'
               pd.DataFrame({"raw": names, "display": displays,
@@ -57,6 +57,8 @@ def build_lookups(con: duckdb.DuckDBPyConnection, region: str) -> None:
         "select distinct full_name from batch_read where full_name is not null and first_name is null and last_name is null"
     ).fetchall()]
     parts = [nz.name_parts(nz.display_name(v)) for v in fulls]  # stripped once, for the split and the key
+    # a part without a letter is no name either: 'Ann 0001-01-01' is Ann, no last name
+    parts = [(bare, *(p if nz.has_letter(p) else None for p in (first, last))) for bare, first, last in parts]
     _register(con, "name_split", pd.DataFrame({
         "raw": fulls,
         "first_name": [f for _, f, _ in parts], "last_name": [l for _, _, l in parts],
@@ -126,21 +128,30 @@ def blank_placeholders(con: duckdb.DuckDBPyConnection) -> int:
                        f"and ({' or '.join(test.format(f) for f in fields)})", {"placeholders": sorted(nz.PLACEHOLDERS)})
 
 
-def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime, default_region: str) -> int:
+def letterless_names(con: duckdb.DuckDBPyConnection) -> int:
+    """The rows of batch_read whose first, last or full name holds no letter (name_lookup's display is none):
+    staged without that name, the payload keeping what was written."""
+    return scalar(con, "select count(*) from batch_read where exists (select 1 from name_lookup l where l.display is null "
+                       "and l.raw in (first_name, last_name, full_name))")
+
+
+def stage(con: duckdb.DuckDBPyConnection, source: SourceConfig, now: datetime, default_region: str) -> tuple[int, int]:
     """Normalizes batch_read into batch_staged with the model for the source's kind; phones without a
     country code are read in the source's `phone_region`, else in CANDOR_DEFAULT_REGION. Returns the
-    rows holding placeholders read as missing values (blank_placeholders)."""
+    rows holding placeholders read as missing values (blank_placeholders), and those holding a name
+    without a letter, staged without it (letterless_names)."""
     ensure_canonical_columns(con)
     placeholders = blank_placeholders(con)
     if source.kind == "ats_status":
         con.execute(f"create or replace temp table batch_staged as {sql_text('staging/stage_change_batch')}",
                     {"now": now, "day_first": source.date_order == "dmy", "timezone": source.timezone})
         idna_addresses(con, "batch_staged", ["email"])
-        return placeholders
+        return placeholders, 0
     build_lookups(con, source.phone_region or default_region)
+    letterless = letterless_names(con)
     con.execute(
         f"create or replace temp table batch_staged as {sql_text('staging/candidate_batch')}",
         {"now": now, "day_first": source.date_order == "dmy", "timezone": source.timezone, "true_words": sorted(nz.TRUE_WORDS), "false_words": sorted(nz.FALSE_WORDS)},
     )
     idna_addresses(con, "batch_staged", ["email", "referrer_email"])
-    return placeholders
+    return placeholders, letterless

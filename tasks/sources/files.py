@@ -12,6 +12,7 @@ FileError naming file, line and column, in which case nothing of that file is wr
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import math
@@ -81,6 +82,9 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
     if b"\x00" in head[: head.find(b"\n") + 1 or len(head)] or head.count(b"\x00") * 10 > len(head):
         offset = data.index(b"\x00")
         line = data.count(b"\n", 0, offset) + 1
+        if order := _utf16_without_mark(head):
+            raise FileError(f"{path}:1:1: UTF-16 ({order}) without a byte-order mark, by its bytes (every other one is NUL): "
+                            f"export it as UTF-8, or as UTF-16 with its byte-order mark, which is read as UTF-16")
         raise FileError(f"{path}:{line}:1: binary content (NUL byte); not a text file")
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
@@ -99,6 +103,17 @@ def _check_bytes(path: Path, data: bytes, encoding: str) -> None:
         _check_latin1(path, data)
 
 
+def _utf16_without_mark(head: bytes) -> str | None:
+    """'little-endian' or 'big-endian' when the first bytes are text in UTF-16 without its byte-order mark: one
+    byte of each pair NUL (ASCII and Latin-1 letters in UTF-16) and the other not; else None."""
+    pairs = head[: len(head) // 2 * 2]
+    low, high = pairs[0::2], pairs[1::2]
+    for order, zeros, text in (("little-endian", high, low), ("big-endian", low, high)):
+        if len(pairs) >= 8 and zeros.count(0) >= 0.9 * len(zeros) and not text.count(0):
+            return order
+    return None
+
+
 def _without_nul_lines(data: bytes, encoding: str) -> tuple[bytes, list[tuple]]:
     """Empties each line of a text file that holds a NUL byte (a corrupt row, the padding a crashed
     writer leaves at the end), keeping every other line's number; returns the bytes left and a
@@ -114,6 +129,37 @@ def _without_nul_lines(data: bytes, encoding: str) -> tuple[bytes, list[tuple]]:
         at = match.end()
     kept.append(data[at:])
     return b"".join(kept), bad
+
+
+def _without_stray_lines(data: bytes, encoding: str, rule: str = "malformed_row") -> tuple[bytes, list[tuple]]:
+    """Empties each line of a UTF-8 file that is not UTF-8 when other lines hold UTF-8 beyond ASCII (lines
+    appended by a tool writing Latin-1: `José` as 0xe9), keeping every other line's number; returns the bytes
+    left and a malformed row per line emptied. A file with no such line, or whose first line (the header) or
+    cut-off end is the one, is left for _check_bytes: a whole Latin-1 file is refused with the fix."""
+    if encoding != "utf-8":
+        return data, []
+    try:
+        data.decode("utf-8")
+        return data, []
+    except UnicodeDecodeError as exc:
+        if exc.end == len(data) and exc.reason == "unexpected end of data":
+            return data, []
+    lines, bad, utf8 = data.split(b"\n"), [], False
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+            utf8 = utf8 or not line.isascii()
+        except UnicodeDecodeError as exc:
+            if number == 1:
+                return data, []
+            text = line.rstrip(b"\r").decode("utf-8", "replace")[:200]
+            bad.append((number, rule, None, text,
+                        f"not valid utf-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1}) where the rest of the "
+                        f"file is UTF-8: a line written in another encoding (Latin-1?)"))
+            lines[number - 1] = b""
+    if not utf8:
+        return data, []
+    return b"\n".join(lines), bad
 
 
 def _check_latin1(path: Path, data: bytes) -> None:
@@ -181,13 +227,19 @@ def _header(path: Path, text_head: str, source: SourceConfig) -> list[str]:
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {len(header)} columns, "
                         "and its first row looks like a record (no mapped column in it, or an address or a number): "
                         "is the header row missing?")
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[int, str]] = {}
+    mapped = {col.lower(): field for field, col in source.mapping.items()}
     for i, name in enumerate(header):
         # DuckDB's column names ignore case: `Email` and `EMAIL` would read as one column
         if name.lower() in seen:
+            first, earlier = seen[name.lower()]
+            # the file fails either way: a raw payload keeps each column under its name, and two would be one key
+            why = (f"mapped to {mapped[name.lower()]}: which of the two holds it is unknown" if name.lower() in mapped
+                   else "not mapped, but the raw payload keeps every column under its name")
             raise FileError(f"{path}:1:{i + 1}: duplicate column name {name!r}"
-                            + (f" (same as {seen[name.lower()]!r} but for case)" if seen[name.lower()] != name else ""))
-        seen[name.lower()] = name
+                            + (f" (same as {earlier!r} but for case)" if earlier != name else "")
+                            + f": columns {first} and {i + 1}, {why}; rename or remove one in the export")
+        seen[name.lower()] = (i + 1, name)
     if missing:
         shown = header if len(header) <= 60 else [*header[:60], "…"]
         raise FileError(f"{path}:1:1: missing mapped column(s) {', '.join(missing)}; header has {shown}")
@@ -416,12 +468,15 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -
     """Reads a delimited file into batch_read; ragged rows come back as malformed rows."""
     raw = path.read_bytes()
     data, encoding = _from_utf16(path, raw, source.encoding)
+    data, stray_rows = _without_stray_lines(data, encoding)
     _check_bytes(path, data, encoding)
     data, nul_rows = _without_nul_lines(data, encoding)  # then no longer `raw`: the exact reader keeps lines
+    nul_rows += stray_rows
     head = data[: data.find(b"\n") + 1 or len(data)].decode("utf-8-sig" if encoding == "utf-8" else encoding)
     header = _header(path, head, source)
     try:  # DuckDB reads UTF-8 and Latin-1 files itself; Windows-1252 and UTF-16 are decoded in Python
-        fast = data is raw and encoding != "cp1252"
+        # DuckDB takes its path as a glob: `c[1].csv` read c1.csv in its place, and `a*.csv` its neighbours too
+        fast = data is raw and encoding != "cp1252" and not glob.has_magic(str(path))
         result = _read_csv_fast(con, path, data, header, source) if fast else None
     except duckdb.Error:
         result = None  # a dialect corner DuckDB refuses; the exact reader decides
@@ -585,6 +640,75 @@ def _json_values(text: str) -> list | None:
     return values
 
 
+# a JSON string, or a bracket or comma outside one: enough to follow nesting without parsing
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]+|\\.)*"|[\[\]{},]')
+
+
+def _too_deep(text: str) -> str:
+    """The message of a JSON value too deeply nested for Python's reader (its limit is the call stack's:
+    about 1,000 levels less the frames below it): how deep, which no candidate record is."""
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return (f"nested {deepest:,} levels deep (arrays or objects inside each other), more than the JSON reader "
+            f"takes; no candidate record is: a broken export")
+
+
+@dataclass
+class _Unreadable:
+    """An item of a JSON array that cannot be parsed on its own: its text, and why."""
+
+    text: str
+    message: str
+
+
+def _items_one_by_one(path: Path, text: str) -> list:
+    """The items of a JSON document too deeply nested to parse whole, each parsed on its own: a value,
+    or _Unreadable for one nested too deeply. A document that is one object is one item. Raises
+    FileError, naming line and column, for invalid JSON (in an item, or after the array)."""
+    def invalid(offset: int, msg: str) -> FileError:
+        line, start = text.count("\n", 0, offset) + 1, text.rfind("\n", 0, offset) + 1
+        return FileError(f"{path}:{line}:{offset - start + 1}: invalid JSON: {msg}")
+
+    opening = len(text) - len(text.lstrip(" \t\r\n"))
+    spans, depth, at = [], 0, opening + 1
+    if text.startswith("[", opening):
+        for match in _JSON_TOKENS.finditer(text, opening):
+            token = match.group()
+            if token in "[{":
+                depth += 1
+            elif token in "]}":
+                depth -= 1
+                if depth == 0:
+                    spans.append((at, match.start()))
+                    break
+            elif token == "," and depth == 1:
+                spans.append((at, match.start()))
+                at = match.end()
+        else:
+            raise invalid(len(text), "the array is not closed")
+        if text[match.end():].strip():
+            raise invalid(match.end() + len(text[match.end():]) - len(text[match.end():].lstrip()), "Extra data")
+        if len(spans) == 1 and not text[spans[0][0]:spans[0][1]].strip():
+            spans = []  # []
+    else:
+        spans = [(opening, len(text))]
+    items = []
+    for start, end in spans:
+        try:
+            items.append(json.loads(text[start:end], object_pairs_hook=_object))
+        except json.JSONDecodeError as exc:
+            raise invalid(start + exc.pos, exc.msg) from None
+        except RecursionError:
+            items.append(_Unreadable(text[start:end].strip(), _too_deep(text[start:end])))
+    return items
+
+
 def _check_json_lines(path: Path, text: str, lines: int) -> None:
     """Raises FileError when a JSONL file with broken lines is JSON written otherwise: an array (on one
     line or several) or values printed over several lines. Read line by line, each of its lines was a
@@ -603,9 +727,11 @@ def _check_json_lines(path: Path, text: str, lines: int) -> None:
 
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) -> ReadResult:
     """Reads JSON Lines (one object a line) or a JSON document (an object or an array of them)."""
-    text = _text(path, *_from_utf16(path, path.read_bytes(), source.encoding))
+    data, encoding = _from_utf16(path, path.read_bytes(), source.encoding)
+    # a JSON document is one value: a line in another encoding fails it as a whole (_check_bytes)
+    data, bad = _without_stray_lines(data, encoding, "malformed_json") if source.file_format == "jsonl" else (data, [])
+    text = _text(path, data, encoding)
     objects: list[tuple[int, dict]] = []
-    bad: list[tuple] = []
     if source.file_format == "jsonl":
         # lines end at \n only: str.splitlines() also splits at U+2028, U+0085 … inside a string value
         lines = 0
@@ -619,7 +745,7 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
                 bad.append((number, "malformed_json", None, line[:200], f"column {exc.colno}: {exc.msg}"))
                 continue
             except RecursionError:
-                bad.append((number, "malformed_json", None, line[:200], "nested too deeply"))
+                bad.append((number, "malformed_json", None, line[:200], _too_deep(line)))
                 continue
             if not isinstance(obj, dict):
                 bad.append((number, "malformed_json", None, line[:200], "not a JSON object"))
@@ -635,11 +761,15 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, source: SourceConfig) 
             doc = json.loads(text, object_pairs_hook=_object)
         except json.JSONDecodeError as exc:
             raise FileError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        except RecursionError:  # a record nested too deeply quarantines that record, as in JSON Lines
+            doc = _items_one_by_one(path, text)
         if isinstance(doc, dict):
             _check_not_a_wrapper(path, doc, source)
         items = doc if isinstance(doc, list) else [doc]
         for number, obj in enumerate(items, start=1):
-            if repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):
+            if isinstance(obj, _Unreadable):
+                bad.append((number, "malformed_json", None, obj.text[:200], obj.message))
+            elif repeated := _repeated_key(number, obj, json.dumps(obj, ensure_ascii=False)):
                 bad.append(repeated)
             elif isinstance(obj, dict):
                 objects.append((number, obj))

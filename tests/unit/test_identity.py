@@ -1971,3 +1971,13 @@ def test_compare_given_two_records_it_cannot_compare_names_each_and_why(settings
             compare(con, settings, "c:1", "a:1")
         message = staged_and_deleted.value.args[0]
         assert "record c:1 is staged but no resolve run has taken it in yet" in message and "record a:1 was deleted" in message
+
+
+def test_an_overrides_file_of_pairs_without_its_keys_says_which_keys_it_lacks(home):
+    """A file listing its pairs without `must_link:` above them said '(document): Input should be a valid
+    dictionary or instance of Overrides', a class name, not the keys the file lacks."""
+    path = home / "config" / "identity_overrides.yaml"
+    path.write_text("- [stackjobs:SJ-1, referrals:REF-2]\n")
+    with pytest.raises(ConfigError) as err:
+        read_overrides(home / "config")
+    assert str(err.value) == f"{path}:1: (document): the file holds a list, where its top level gives the keys must_link, cannot_link"

@@ -338,18 +338,34 @@ def test_jsonl_lines_end_at_newlines_only_and_a_lone_surrogate_becomes_a_replace
         run_checks(con)
 
 
-def test_json_nested_too_deeply_is_a_malformed_line_or_a_failed_file_and_other_sources_still_load(settings, home):
+def test_json_nested_too_deeply_is_a_quarantined_record_naming_its_depth_and_other_records_still_load(settings, home):
+    """A JSON document holding a record nested deeper than Python's reader takes failed the whole file as
+    'r.json: could not be read: RecursionError: maximum recursion depth exceeded while decoding a JSON array
+    from a unicode string' (and a traceback in the log): it named neither the record nor what was wrong, and the
+    file's good records were lost with it. It is now that record quarantined, as a JSONL line is."""
     deep = "[" * 100_000 + "]" * 100_000
     write(home, "indeed", "i.jsonl", '{"id": "IN-1", "applicant": {"email": "a@x.io"}}\n' + deep + "\n")
-    write(home, "resumes", "r.json", deep)
+    records = [{"meta": {"id": f"CS-{i}"}, "basics": {"name": "Ada Lovelace", "email": f"ada{i}@x.io"}} for i in (1, 2, 3)]
+    text = json.dumps(records, indent=1).replace('"CS-2"', '"CS-2", "x": ' + deep)
+    write(home, "resumes", "r.json", text)
+    cut = json.dumps(records[:1]).replace("}]", "}, " + deep + "] x")
+    write(home, "resumes", "s.json", cut)
     write(home, "stackjobs", "s.csv", "\n".join([HEADER, GOOD[1]]) + "\n")
+    message = "nested {:,} levels deep (arrays or objects inside each other), more than the JSON reader takes"
     with writer(settings) as con:
         by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
-        assert con.execute("select row_number, rule, message from staging.quarantine").fetchall() == [
-            (2, "malformed_json", "nested too deeply")]
-        assert counts(con)[1] == 2  # IN-1 and the CSV's record
-    assert (by_file["i.jsonl"].status, by_file["s.csv"].status) == ("loaded", "loaded")
-    assert by_file["r.json"].status == "failed" and "r.json: could not be read: RecursionError" in by_file["r.json"].error
+        quarantined = con.execute("select file_path, row_number, rule, message, value from staging.quarantine order by 1").fetchall()
+        assert [(Path(f).name, n, rule, m.split(";")[0]) for f, n, rule, m, _ in quarantined] == [
+            ("i.jsonl", 2, "malformed_json", message.format(100_000)),
+            ("r.json", 2, "malformed_json", message.format(100_002))]  # in `meta`, in the record
+        assert quarantined[1][4].startswith('{\n  "meta": {\n   "id": "CS-2"')
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("CS-1",), ("CS-3",), ("IN-1",), ("SJ-2",)]
+        run_checks(con)
+    assert [(f.status, f.rows_read, f.rows_staged) for f in (by_file["i.jsonl"], by_file["r.json"], by_file["s.csv"])] == [
+        ("loaded", 2, 1), ("loaded", 3, 2), ("loaded", 1, 1)]
+    # invalid JSON after the deep record still fails the file, naming line and column
+    assert by_file["s.json"].status == "failed" and by_file["s.json"].error.endswith(f"s.json:1:{cut.index(' x') + 2}: invalid JSON: Extra data")
 
 
 def test_header_names_differing_only_in_case_and_a_missing_header_row_are_errors_naming_no_values(settings, home):
@@ -380,15 +396,19 @@ def test_a_missing_header_row_whose_first_record_has_no_address_or_number_names_
 
 def test_two_digit_years_are_this_century_and_a_year_before_1900_or_a_word_is_unparseable(settings, home):
     rows = [GOOD[1].replace("SJ-2", f"SJ-{n}").replace("2026-01-01", when)
-            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"), (8, "epoch"))]
+            for n, when in ((4, "03/15/26 09:30"), (5, "15.03.26"), (6, "26-03-15"), (7, "0001-01-01"), (8, "epoch"),
+                            (9, "1/2/3"), (10, "5.3.6 10:00"), (11, "3/5/2026"))]
     write(home, "stackjobs", "y.csv", "\n".join([HEADER, *rows]) + "\n")
     with writer(settings) as con:
         ingest(con, settings)
         assert con.execute("select source_record_id, applied_at::varchar from staging.candidate_records order by 1"
-                           ).fetchall() == [("SJ-4", "2026-03-15 09:30:00+00"), ("SJ-5", "2026-03-15 00:00:00+00")]
+                           ).fetchall() == [("SJ-11", "2026-03-05 00:00:00+00"), ("SJ-4", "2026-03-15 09:30:00+00"),
+                                            ("SJ-5", "2026-03-15 00:00:00+00")]
+        # a one-digit year (migration 066) was read as 20x: `1/2/3` was staged as 2003-01-02
         assert con.execute("select row_number, rule, value from staging.quarantine order by 1").fetchall() == [
             (4, "applied_at_parseable", "26-03-15"), (5, "applied_at_parseable", "0001-01-01"),
-            (6, "applied_at_parseable", "epoch")]
+            (6, "applied_at_parseable", "epoch"), (7, "applied_at_parseable", "1/2/3"),
+            (8, "applied_at_parseable", "5.3.6 10:00")]
 
 
 def test_epoch_seconds_and_milliseconds_with_a_fraction_are_times(settings, home):
@@ -640,6 +660,19 @@ def test_an_address_keeps_nothing_a_spreadsheet_left_around_it_in_every_field_th
         assert con.execute("select source_record_id, email, referrer_email from staging.candidate_records order by 1").fetchall() == [
             ("R-1", "sam@corp.io", "ann@acme.example"), ("SJ-2", "ann@x.io", None), ("SJ-4", "bo@x.io", None)]
         assert con.execute("select email from staging.stage_changes").fetchall() == [("kim@corp.io",)]
+
+
+def test_an_address_keeps_no_invisible_character_inside_it_either(settings, home):
+    """A zero-width space, word joiner, byte-order mark or soft hyphen inside an address (copied from a web page
+    or a spreadsheet cell) quarantined its row as email_syntax: without a phone, the record lost its only contact."""
+    rows = [GOOD[1].replace("ann@x.io", "ann\u200b@x.io"), GOOD[1].replace("SJ-2", "SJ-4").replace("ann@x.io", "bo@x\u2060.io"),
+            GOOD[1].replace("SJ-2", "SJ-5").replace("ann@x.io", "c\u00ady@x.io"), GOOD[1].replace("SJ-2", "SJ-6").replace("ann@x.io", "d\ufeff@x.io")]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    with writer(settings) as con:
+        ingest(con, settings)
+        assert con.execute("select rule, value from staging.quarantine").fetchall() == []
+        assert con.execute("select source_record_id, email from staging.candidate_records order by 1").fetchall() == [
+            ("SJ-2", "ann@x.io"), ("SJ-4", "bo@x.io"), ("SJ-5", "cy@x.io"), ("SJ-6", "d@x.io")]
 
 
 def test_both_csv_readers_skip_a_blank_looking_line_and_take_a_long_field(settings, home):
@@ -1830,3 +1863,109 @@ def test_a_source_whose_folder_is_not_there_fails_the_run_and_one_whose_glob_mat
     assert folder("a/b/*.csv") == home / "inbox" / "a" / "b"
     assert folder("**/*.csv") == home / "inbox"
     assert folder("/mnt/drop/2026-*/x.csv") == Path("/mnt/drop")
+
+
+def test_a_file_named_with_glob_characters_is_read_as_itself(settings, home):
+    """DuckDB's read_csv takes its path as a glob: `c[1].csv` was read as c1.csv, whose row (staged already, so
+    counted as unchanged) stood in for the file's own: SJ-4 was lost without a word, its file 'loaded, 1 staged'.
+    `a*.csv` and `q?.csv` read their neighbours too (the line count then sent them to the exact reader)."""
+    files = {"c1.csv": "SJ-1", "c[1].csv": "SJ-4", "ab.csv": "SJ-5", "a*.csv": "SJ-6", "qq.csv": "SJ-7", "q?.csv": "SJ-8"}
+    for name, rid in files.items():
+        write(home, "stackjobs", name, "\n".join([HEADER, GOOD[1].replace("SJ-2", rid).replace("ann@", f"{rid}@")]) + "\n")
+    with writer(settings) as con:
+        report = ingest(con, settings)
+        assert sorted((Path(f.file).name, f.status, f.rows_read, f.rows_staged) for f in report.files) == sorted(
+            (name, "loaded", 1, 1) for name in files)
+        assert dict(con.execute("select file_path, source_record_id from raw.source_records").fetchall()) == {
+            str(home / "inbox" / "stackjobs" / name): rid for name, rid in files.items()}
+        assert scalar(con, "select count(*) from staging.candidate_records") == len(files)
+        run_checks(con)
+
+
+def test_a_name_without_a_letter_is_staged_as_no_name_and_neither_names_a_person_nor_links_one(settings, home, caplog):
+    """'@' and '0001-01-01' (a form filled with junk, a date in the name column) were staged as the name
+    '@ 0001-01-01', and the golden record took the longest name its records had: Ann Lee's person was
+    called '@ 0001-01-01', the name every message to her opens with."""
+    rows = [GOOD[1].replace(",Ann,Lee,", ",@,0001-01-01,"),                                  # Ann Lee's address
+            GOOD[1].replace("SJ-2", "SJ-4").replace(",Ann,Lee,", ",@,0001-01-01,").replace("ann@", "bo@"),
+            GOOD[1].replace("SJ-2", "SJ-5").replace(",Ann,Lee,", ",...,Kim,").replace("ann@", "kim@")]
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *rows]) + "\n")
+    write(home, "eurotalent", "e.csv", "Kandidat-ID;Name;E-Mail;Telefon;Ort;PLZ;Land;Position;Kenntnisse;Beworben am\n"
+                                       "ET-1;Ann Lee;ann@x.io;;LA;;US;;;\nET-2;12345;cy@x.io;;LA;;US;;;\n"
+                                       "ET-3;Dee 0001-01-01;dee@x.io;;LA;;US;;;\n", encoding="latin-1")
+    with caplog.at_level("WARNING", logger="tasks.ingest"), writer(settings) as con:
+        report = ingest(con, settings)
+        assert [(f.rows_read, f.rows_staged) for f in report.files] == [(3, 3), (3, 3)]
+        staged = con.execute("select source_record_id, first_name, last_name, full_name, first_name_key, last_name_key "
+                             "from staging.candidate_records order by 1").fetchall()
+        assert staged == [("ET-1", "Ann", "Lee", "Ann Lee", "ann", "lee"), ("ET-2", None, None, None, None, None),
+                          ("ET-3", "Dee", None, "Dee 0001-01-01", "dee", None),
+                          ("SJ-2", None, None, None, None, None), ("SJ-4", None, None, None, None, None),
+                          ("SJ-5", None, "Kim", "Kim", None, "kim")]
+        assert scalar(con, "select payload->>'first_name' from raw.source_records where source_record_id = 'SJ-2'") == "@"
+        resolve(con, settings)
+        persons = con.execute("select display_name, count(*) from core.persons p join core.identity_links l using (person_id) "
+                              "group by person_id, display_name order by 1, 2").fetchall()
+        assert persons == [("Ann Lee", 2), ("Dee", 1), ("Kim", 1), (None, 1), (None, 1)]
+    assert [m for m in caplog.messages if "without a letter" in m] == [
+        f"{home / 'inbox' / 'stackjobs' / 'a.csv'}: 3 row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged "
+        "without that name (rule name_has_letter), matched on no name, the raw payload keeps it",
+        f"{home / 'inbox' / 'eurotalent' / 'e.csv'}: 1 row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged "
+        "without that name (rule name_has_letter), matched on no name, the raw payload keeps it"]
+
+
+def test_a_line_in_another_encoding_in_a_utf8_file_is_quarantined_and_the_rest_loads(settings, home):
+    """A UTF-8 export with one line appended in Latin-1 ('Jos\\xe9') failed as a whole, none of its candidates
+    loaded, and the advice, `encoding: latin-1`, would read every UTF-8 line as mojibake (José as JosÃ©). The line
+    is now quarantined naming byte and column; a file Latin-1 throughout still fails with the fix."""
+    lines = [HEADER.encode(), GOOD[0].encode(), GOOD[1].replace("Ann", "Jos\xe9").encode("latin-1"), GOOD[2].encode()]
+    write(home, "stackjobs", "mixed.csv", b"\r\n".join(lines) + b"\r\n")
+    write(home, "stackjobs", "latin1.csv", b"\n".join([HEADER.encode(), GOOD[1].replace("Ann", "Jos\xe9").encode("latin-1")]))
+    jsonl = ['{"id": "IN-1", "applicant": {"fullName": "Zoë Adams", "email": "zoe@x.io"}}'.encode(),
+             '{"id": "IN-2", "applicant": {"fullName": "José Ruiz", "email": "jr@x.io"}}'.encode("latin-1")]
+    write(home, "indeed", "i.jsonl", b"\n".join(jsonl) + b"\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f for f in ingest(con, settings).files}
+        assert [(f.status, f.rows_read, f.rows_staged, f.rows_quarantined) for f in (by_file["mixed.csv"], by_file["i.jsonl"])] == [
+            ("loaded", 3, 2, 1), ("loaded", 2, 1, 1)]
+        assert con.execute("select regexp_extract(file_path, '[^/]+$'), row_number, rule, value, message from staging.quarantine "
+                           "order by 1").fetchall() == [
+            ("i.jsonl", 2, "malformed_json", '{"id": "IN-2", "applicant": {"fullName": "Jos\ufffd Ruiz", "email": "jr@x.io"}}',
+             "not valid utf-8 (byte 0xe9 at column 46) where the rest of the file is UTF-8: a line written in another "
+             "encoding (Latin-1?)"),
+            ("mixed.csv", 3, "malformed_row", GOOD[1].replace("Ann", "Jos\ufffd"),
+             "not valid utf-8 (byte 0xe9 at column 9) where the rest of the file is UTF-8: a line written in another "
+             "encoding (Latin-1?)")]
+        assert con.execute("select source_record_id from staging.candidate_records order by 1").fetchall() == [
+            ("IN-1",), ("SJ-1",), ("SJ-3",)]
+        run_checks(con)
+    assert by_file["latin1.csv"].status == "failed" and "latin1.csv:2:9: not valid utf-8 (byte 0xe9)" in by_file["latin1.csv"].error
+
+
+def test_a_utf16_file_without_its_byte_order_mark_is_named_as_such(settings, home):
+    """It failed as 'binary content (NUL byte); not a text file', which sent the operator after a corrupt file."""
+    text = "\n".join([HEADER, GOOD[1]]) + "\n"
+    write(home, "stackjobs", "le.csv", text.encode("utf-16-le"))
+    write(home, "stackjobs", "be.csv", text.encode("utf-16-be"))
+    write(home, "stackjobs", "bin.csv", HEADER.encode() + b"\n" + bytes(1000))  # a crashed writer's padding
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f.error for f in ingest(con, settings).files}
+    fix = "without a byte-order mark, by its bytes (every other one is NUL): export it as UTF-8, or as UTF-16 with its byte-order mark"
+    assert by_file["le.csv"].endswith(f"le.csv:1:1: UTF-16 (little-endian) {fix}, which is read as UTF-16")
+    assert by_file["be.csv"].endswith(f"be.csv:1:1: UTF-16 (big-endian) {fix}, which is read as UTF-16")
+    assert by_file["bin.csv"].endswith("bin.csv:2:1: binary content (NUL byte); not a text file")
+
+
+def test_a_duplicate_header_name_fails_its_file_naming_both_columns_and_whether_it_is_mapped(settings, home):
+    """The error said only "duplicate column name 'notes'": not which columns, nor why a column nothing reads
+    fails the file (the raw payload keeps every column under its name), nor what to do."""
+    write(home, "stackjobs", "mapped.csv", HEADER + ",first_name\n" + GOOD[1] + ",Bo\n")
+    write(home, "stackjobs", "unmapped.csv", HEADER + ",notes,Notes\n" + GOOD[1] + ",x,y\n")
+    with writer(settings) as con:
+        by_file = {Path(f.file).name: f.error for f in ingest(con, settings).files}
+    assert by_file["mapped.csv"].endswith(
+        "mapped.csv:1:18: duplicate column name 'first_name': columns 2 and 18, mapped to first_name: which of the two "
+        "holds it is unknown; rename or remove one in the export")
+    assert by_file["unmapped.csv"].endswith(
+        "unmapped.csv:1:19: duplicate column name 'Notes' (same as 'notes' but for case): columns 18 and 19, not mapped, "
+        "but the raw payload keeps every column under its name; rename or remove one in the export")
