@@ -109,14 +109,18 @@ def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError
     if unresolved:
         problems.append(f"record {', '.join(sorted(unresolved))} is staged but no resolve run has taken it in "
                         f"yet: run `candor resolve` first")
-    # a record its source deleted was "no current record", as if the key were mistyped
+    # a record its source deleted was "no current record", as if the key were mistyped; it is named with the
+    # person it was in when a run took the deletion in (core.identity_gone_links), where what came with it stays
     deleted = con.execute(
-        "select source_name || ':' || source_record_id as k, max(deleted_at) from staging.deleted_records "
-        "where k in (select unnest(?::varchar[])) group by k order by k",
+        "select d.k, d.at, g.person_id from (select source_name || ':' || source_record_id as k, max(deleted_at) as at "
+        "from staging.deleted_records where k in (select unnest(?::varchar[])) group by k) as d "
+        "left join core.identity_gone_links as g on g.record_key = d.k order by d.k",
         [[k for k in missing if k not in unresolved]]).fetchall()
     problems += [f"record {k} was deleted by its source on {at:%Y-%m-%d %H:%M} UTC (an API delete, "
-                 f"or a full export that left it out): no person holds it now" for k, at in deleted]
-    unknown = [k for k in missing if k not in unresolved and k not in {k for k, _ in deleted}]
+                 f"or a full export that left it out): no person holds it now"
+                 + (f"; it was in person {was} (`candor explain {was}`)" if was is not None else "")
+                 for k, at, was in deleted]
+    unknown = [k for k in missing if k not in unresolved and k not in {k for k, _, _ in deleted}]
     if unknown:
         problems.append(f"no current record {', '.join(unknown)} (records are source:id, as "
                         f"`candor explain PERSON_ID` lists them)")

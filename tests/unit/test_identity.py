@@ -1945,6 +1945,8 @@ def test_explain_takes_a_record_key_and_shows_the_person_it_is_in(settings):
     for command in (["explain", "a:1"], ["compare", "a:1", "b:1"]):
         deleted = runner.invoke(app, command)
         assert deleted.exit_code == 1 and "record a:1 was deleted by its source on 2026-03-02 00:00 UTC" in deleted.output
+        # and the person it was in (core.identity_gone_links), where what came with it stays: it named none
+        assert f"it was in person {ann} (`candor explain {ann}`)" in " ".join(deleted.output.split())
     typo = runner.invoke(app, ["explain", "ann"])
     assert typo.exit_code == 2 and "a person id (a number) or a record key source:id" in typo.output
 
