@@ -95,10 +95,10 @@ select
     -- the id on every row that shares it, so a row-wise expectation can flag all of them
     case when count(*) over (partition by n.source_record_id) > 1 then n.source_record_id end as record_id_repeated
 from normalized as n,
--- skills and tags: split, without zero-width spaces, word joiners and byte-order marks (as names, tasks/normalize.py)
+-- skills and tags: split, each item read by staging.list_item (sql/schema/067), empty items left out
 lateral (select nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.skills_raw, ''), '[;,|]'),
-                                                  lambda s: lower(trim(regexp_replace(regexp_replace(s, '[\x{200b}\x{2060}\x{feff}]', '', 'g'), '\s+', ' ', 'g')))),
+                                                  lambda s: staging.list_item(s)),
                                    lambda s: s <> ''), []) as sk,
                 nullif(list_filter(list_transform(regexp_split_to_array(coalesce(n.tags_raw, ''), '[;,|]'),
-                                                  lambda s: lower(trim(regexp_replace(regexp_replace(s, '[\x{200b}\x{2060}\x{feff}]', '', 'g'), '\s+', ' ', 'g')))),
+                                                  lambda s: staging.list_item(s)),
                                    lambda s: s <> ''), []) as tg)
