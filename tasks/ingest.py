@@ -330,6 +330,16 @@ def display_path(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def report_cleaned(label: str, placeholders: int, letterless: int) -> None:
+    """Logs what staging read differently from what a batch (a file, an API page) wrote (tasks.staging.stage's counts):
+    rows holding placeholders, read as missing values, and rows holding a name without a letter, staged without it."""
+    if placeholders:
+        log.info("%s: %d row(s) hold placeholders (N/A, -, none, unknown …), read as missing values", label, placeholders)
+    if letterless:
+        log.warning("%s: %d row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged without that name "
+                    "(rule name_has_letter), matched on no name, the raw payload keeps it", label, letterless)
+
+
 def _record_failure(con, source: SourceConfig, path: str, sha: str, error: str, settings: Settings) -> None:
     now = utcnow(settings)
     con.execute("""
@@ -416,12 +426,7 @@ def ingest_file(
                     "select distinct source_record_id from batch_read where source_record_id is not null")
     unchanged = drop_unchanged(con, source)
     timer.lap(f"read {read.rows_read} rows ({unchanged} unchanged)")
-    placeholders, letterless = stage(con, source, now, settings.default_region)
-    if placeholders:
-        log.info("%s: %d row(s) hold placeholders (N/A, -, none, unknown …), read as missing values", display, placeholders)
-    if letterless:
-        log.warning("%s: %d row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged without that name "
-                    "(rule name_has_letter), matched on no name, the raw payload keeps it", display, letterless)
+    report_cleaned(display, *stage(con, source, now, settings.default_region))
     timer.lap("normalize")
     failures = validate_batch(con, source.kind, now)
     timer.lap("validate")

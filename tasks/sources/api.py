@@ -33,7 +33,7 @@ import duckdb
 import pandas as pd
 
 from tasks.clock import utcnow
-from tasks.ingest import FileResult, drop_unchanged, write_batch
+from tasks.ingest import FileResult, drop_unchanged, report_cleaned, write_batch
 from tasks.settings import Settings
 from tasks.sources.files import load_objects, malformed_frame
 from tasks.sources.http import ApiError, RetryPolicy, api_key, client
@@ -207,7 +207,7 @@ def _land(con, source: SourceConfig, objects: list[tuple[int, dict]], label: str
     unchanged = drop_unchanged(con, source)
     if unchanged == len(objects) and malformed.empty:
         return FileResult(source.name, label, "loaded", rows_read=unchanged, rows_staged=unchanged)
-    stage(con, source, now, settings.default_region)
+    report_cleaned(label, *stage(con, source, now, settings.default_region))
     quarantine = validate_batch(con, source.kind, now)
     quarantine = pd.concat([malformed, quarantine], ignore_index=True) if len(quarantine) else malformed
     return write_batch(con, source, label, sha, len(objects) + len(malformed), quarantine, settings, unchanged)

@@ -657,6 +657,24 @@ def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake
         run_checks(con)
 
 
+def test_an_api_page_reports_its_letterless_names_and_placeholders_as_a_file_does(home, fake, caplog):
+    """A candidate named '@' (a form filled with junk) was staged without that name, as from a file, but
+    only a file said so (rule name_has_letter): the API sources staged it without a word in the log."""
+    ids = sorted(fake.candidates)
+    fake.update(ids[3], NOW - timedelta(days=1), first_name="@")
+    fake.update(ids[7], NOW - timedelta(days=1), last_name="N/A")
+    settings = configure(home, fake.url, per_page=100)
+    with caplog.at_level(logging.INFO, logger="tasks.ingest"), writer(settings) as con:
+        assert [f.status for f in ingest(con, settings).files] == ["loaded"]
+        assert con.execute("select first_name from staging.candidate_records where source_record_id = ?",
+                           [str(ids[3])]).fetchone() == (None,)
+    page = f"{fake.url}/v1/candidates?per_page=100"
+    assert [m for m in caplog.messages if "without a letter" in m or "placeholders" in m] == [
+        f"{page}: 1 row(s) hold placeholders (N/A, -, none, unknown …), read as missing values",
+        f"{page}: 1 row(s) hold a name without a letter (@, 0001-01-01, 12345 …): staged without that name "
+        "(rule name_has_letter), matched on no name, the raw payload keeps it"]
+
+
 def test_a_null_or_a_text_in_the_list_of_candidates_is_quarantined_and_ends_no_run(home, fake):
     """A page holding `null` where a candidate should be raised AttributeError ('NoneType' has no
     'get') out of land_page: a traceback that ended the night."""
