@@ -73,7 +73,12 @@ golden as (  -- one pass: every rule is an aggregate over the person's records
     group by person_id
 )
 select
-    person_id, display_name, first_name, last_name, email, phone, phone_type,
+    person_id,
+    -- without its words of no letter of any script ('Ann @' is Ann: a form's junk after a name that has a
+    -- letter, so staging kept it), the letter test of rule name_has_letter (tasks/normalize.py has_letter)
+    nullif(array_to_string(list_filter(string_split(display_name, ' '), lambda w: regexp_matches(w, '\p{L}')), ' '), '')
+        as display_name,
+    first_name, last_name, email, phone, phone_type,
     loc.street as street, loc.city as city, loc.region as region, loc.postal_code as postal_code, loc.country as country,
     current_title, current_company, linkedin_url, skills, tags, sources, channels, record_count, first_seen_at,
     last_seen_at, is_referred, first_referrer_email, first_referrer_name, first_referrer_employee_id, referred_at,

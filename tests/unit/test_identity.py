@@ -1208,6 +1208,19 @@ def test_golden_record_survivorship(settings):
     assert not row["consent_email"]                      # one "no" wins
 
 
+def test_the_golden_display_name_leaves_out_words_without_a_letter_of_any_script(settings):
+    """A first name 'Ann @' has a letter, so staging keeps it (rule name_has_letter drops only names with
+    none), and the golden record was called 'Ann @': the name every message to her opens with."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann @", "email": "ann@x.io", "applied_at": T0},
+              {"key": "b:1", "first": "李", "last": "小龙 (2)", "email": "li@x.io", "applied_at": T0},
+              {"key": "c:1", "first": "zoë", "last": "o'neil #3 -", "email": "zoe@x.io", "applied_at": T0},
+              {"key": "d:1", "first": "σοφία", "last": "jean-luc", "email": "sofia@x.io", "applied_at": T0})
+        resolve(con, later(settings, 0))
+        names = con.execute("select display_name from core.persons order by email").fetchall()
+    assert names == [("Ann",), ("李 小龙",), ("Σοφία Jean-Luc",), ("Zoë O'Neil",)]
+
+
 def test_the_golden_email_is_never_a_placeholder_nor_the_referrers_own_address(settings):
     """A placeholder (test@gmail.com) and a referral's candidate address that is its referrer's own are
     nobody's, or the referrer's (identity_keys.sql gives them no key): the sender writes to the golden
