@@ -1,6 +1,6 @@
 -- inputs: core.persons (the address a sender uses), core.person_addresses (its inbox), core.suppressions, core.consents
 -- grain: one row per person per channel (email, sms); key (person_id, channel)
--- rule (docs/journey.md): suppressed -> no; SMS needs explicit consent and a mobile; email unless revoked
+-- rule (docs/journey.md): suppressed -> no; SMS needs explicit consent and a phone that may be a mobile; email unless revoked
 with grid as (
     select p.person_id, c.channel,
            if(c.channel = 'email', p.email, p.phone) as address, p.phone_type
@@ -70,7 +70,10 @@ select person_id, channel, consent,
            when address is null then false
            when suppression is not null then false
            when consent = 'revoked' then false
-           when channel = 'sms' and phone_type = 'fixed_line' then false
+           -- SMS needs a phone that may be a mobile (phonenumbers' type, tasks/normalize.py): a fixed line and
+           -- every 'other' type (toll-free, premium-rate, shared-cost, pager, UAN …) are refused; a phone of
+           -- unknown type (null) is not
+           when channel = 'sms' and phone_type not in ('mobile', 'fixed_line_or_mobile', 'voip') then false
            when channel = 'sms' and consent <> 'granted' then false
            else true
        end as is_allowed,
@@ -78,7 +81,7 @@ select person_id, channel, consent,
            when address is null then 'no_' || if(channel = 'email', 'email', 'phone')
            when suppression is not null then suppression
            when consent = 'revoked' then 'consent_revoked'
-           when channel = 'sms' and phone_type = 'fixed_line' then 'not_mobile'
+           when channel = 'sms' and phone_type not in ('mobile', 'fixed_line_or_mobile', 'voip') then 'not_mobile'
            when channel = 'sms' and consent <> 'granted' then 'sms_consent_missing'
            when consent = 'granted' then 'consent_granted'
            else 'not_opted_out'

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
+from tasks import normalize as nz
 from tasks.config import ConfigError
 from tasks.journey.consent import may_contact, read_do_not_contact, refresh_consent
 from tasks.journey.events import EVENT_KINDS, SMS_OPT_IN, SMS_OPT_OUT
@@ -15,6 +16,7 @@ from tasks.warehouse import transaction
 from tests.journey_fixtures import at, event, moved, person, record, warehouse
 
 PHONE = "+14155550123"
+TOLL_FREE = "+18002530000"
 
 
 def mobile(con, pid, **fields):
@@ -138,6 +140,20 @@ CASES = [
     ("sms to a landline", "sms",
      lambda c, p: (person(c, p, phone=PHONE, phone_type="fixed_line"), record(c, p, "A", consent_sms=True)),
      False, "not_mobile"),
+    # a toll-free number is staged as 'other' (phonenumbers' TOLL_FREE, as premium-rate, shared-cost, pager, UAN …)
+    ("sms to a toll-free number", "sms",
+     lambda c, p: (person(c, p, phone=TOLL_FREE, phone_type=nz.parse_phone(TOLL_FREE, "US")[2]),
+                   record(c, p, "A", consent_sms=True)),
+     False, "not_mobile"),
+    ("sms to a voip number", "sms",
+     lambda c, p: (person(c, p, phone=PHONE, phone_type="voip"), record(c, p, "A", consent_sms=True)),
+     True, "consent_granted"),
+    ("sms to a US number (fixed_line_or_mobile)", "sms",
+     lambda c, p: (person(c, p, phone=PHONE, phone_type="fixed_line_or_mobile"), record(c, p, "A", consent_sms=True)),
+     True, "consent_granted"),
+    ("sms to a phone of unknown type", "sms",
+     lambda c, p: (person(c, p, phone=PHONE, phone_type=None), record(c, p, "A", consent_sms=True)),
+     True, "consent_granted"),
     ("no phone", "sms", lambda c, p: person(c, p), False, "no_phone"),
 ]
 
