@@ -27,8 +27,13 @@ ranked as (  -- survivorship orders as integers, cheaper to compare in every arg
     select *, (recency + (length(concat_ws(' ', first_name, last_name)) << 32)) as name_rank,
            (recency + (is_personal_email::bigint << 32)) as email_rank,
            -- mobile, then a phone that may take SMS (fixed_line_or_mobile: every US or Canadian number;
-           -- voip, unknown), then a fixed line, which sql/core/contactability.sql refuses for SMS
-           (recency + ((case phone_type when 'mobile' then 2 when 'fixed_line' then 0 else 1 end)::bigint << 32)) as phone_rank
+           -- voip, unknown), then a fixed line, then any other type (tasks/normalize.py stages phonenumbers'
+           -- toll-free, premium-rate, shared-cost, pager, UAN … as 'other': seldom a person's own phone);
+           -- sql/core/contactability.sql refuses SMS to the last two
+           (recency + ((case when phone_type = 'mobile' then 3
+                             when phone_type is null or phone_type in ('fixed_line_or_mobile', 'voip') then 2
+                             when phone_type = 'fixed_line' then 1
+                             else 0 end)::bigint << 32)) as phone_rank
     from (select *, row_number() over (order by seen_at, record_key) as recency from records)
 ),
 golden as (  -- one pass: every rule is an aggregate over the person's records

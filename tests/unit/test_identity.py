@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tasks import PROJECT_ROOT
+from tasks import normalize as nz
 from tasks.config import ConfigError
 from tasks.generate import generate
 from tasks.identity import cluster as clustering
@@ -1375,7 +1376,7 @@ def test_a_phone_of_unknown_type_does_not_beat_a_mobile(settings):
 
 def test_a_phone_that_may_be_mobile_beats_a_newer_fixed_line_and_yields_to_a_mobile(settings):
     """US and Canadian numbers are fixed_line_or_mobile (phonenumbers cannot tell): SMS goes to them
-    (sql/core/contactability.sql refuses only fixed lines), so a newer UK landline must not win."""
+    (sql/core/contactability.sql refuses fixed lines and other types), so a newer UK landline must not win."""
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+14155550103",
                     "phone_type": "fixed_line_or_mobile", "applied_at": T0},
@@ -1388,6 +1389,27 @@ def test_a_phone_that_may_be_mobile_beats_a_newer_fixed_line_and_yields_to_a_mob
         resolve(con, later(settings, 0))
         phones = con.execute("select phone, phone_type from core.persons order by phone").fetchall()
     assert phones == [("+14155550103", "fixed_line_or_mobile"), ("+447700900111", "mobile")]
+
+
+def test_a_toll_free_or_premium_rate_phone_yields_to_a_fixed_line_and_to_a_phone_that_may_be_mobile(settings):
+    """phonenumbers' types other than mobile, fixed line, fixed-line-or-mobile and voip (toll-free, premium-rate,
+    shared-cost, pager, UAN …) are staged as 'other' and ranked with voip and unknown types, above a fixed line:
+    a newer +1 800 number (a company's hotline) became the golden phone of a person with a home landline."""
+    toll_free, premium = "+18002530000", "+19005550100"
+    other = nz.parse_phone(toll_free, "US")[2]
+    assert other == nz.parse_phone(premium, "US")[2] == "other"
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": "+442079460958",
+                    "phone_type": "fixed_line", "applied_at": T0},
+              {"key": "b:1", "first": "jo", "last": "doe", "email": "jo@example.org", "phone": toll_free,
+               "phone_type": other, "applied_at": T0 + timedelta(days=5)},
+              {"key": "c:1", "first": "al", "last": "roe", "email": "al@example.org", "phone": "+14155550122",
+               "phone_type": "voip", "applied_at": T0},
+              {"key": "d:1", "first": "al", "last": "roe", "email": "al@example.org", "phone": premium,
+               "phone_type": other, "applied_at": T0 + timedelta(days=5)})
+        resolve(con, later(settings, 0))
+        phones = con.execute("select phone, phone_type from core.persons order by phone").fetchall()
+    assert phones == [("+14155550122", "voip"), ("+442079460958", "fixed_line")]
 
 
 def test_training_stores_a_new_model_version_that_the_next_run_uses(settings, home):
