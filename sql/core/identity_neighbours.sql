@@ -46,7 +46,8 @@ neighbours as (
            -- only a scored record's name can make a pair with a scored record
            case when n.n <= $rare_name_max then f.first_name_canon || ' ' || f.last_name_key end as name_block,
            0 as oversized_blocks
-    from flagged as f
+    -- the name counts joined only to records that may pair (a join over every record cost 0.02 s at 1M)
+    from (select * from flagged where is_scored or shares_id or shares_name or shares_other_block) as f
     left join names as n using (first_name_canon, last_name_key)
 )
 select * from neighbours where is_scored or shares_id or shares_block
