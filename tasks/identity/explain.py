@@ -240,7 +240,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
     db_api, linker, left = splink_linker(con, for_size(regularize(model), trained_on, records), "identity_compare_a")
     frame = linker.inference.score_pair(left, db_api.register("identity_compare_b"))
     score, weight, detail = con.execute(f"select match_probability, match_weight, "
-                                        f"json_object({field_weights_sql(frame)})::varchar "
+                                        f"json_object({field_weights_sql(con, frame.physical_name)})::varchar "
                                         f"from {frame.physical_name}").fetchall()[0]
     db_api.delete_tables_created_by_splink_from_db()
     # a run keeps no Splink edge between clearly different first names, whatever the probability

@@ -7,6 +7,7 @@ their golden records; everything is written in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -17,8 +18,11 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
+import sqlglot
 import sqlglot.dialects.duckdb  # noqa: F401  (Splink loads it lazily, inside the first run: 0.03 s)
 from splink import DuckDBAPI, Linker
+from splink.internals.duckdb.dataframe import DuckDBDataFrame
+from splink.internals.input_column import InputColumn
 
 from tasks.clock import StepTimer, utcnow
 from tasks.identity import cluster as clustering
@@ -363,38 +367,160 @@ def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block:
 SPLINK_IGNORED = "exclude (ats_person_id, is_scored, shares_id, shares_block)"
 
 
+class _TableFrame(DuckDBDataFrame):
+    """A Splink table that reads its columns from the table itself: Splink's own query lists every
+    column of every table in the warehouse (information_schema), 10 ms a call, several calls a run."""
+
+    @property
+    def columns(self) -> list[InputColumn]:
+        described = self.db_api._execute_sql_against_backend(f"select * from {self.physical_name} limit 0").description
+        return [InputColumn(c[0], sqlglot_dialect_str="duckdb") for c in described]
+
+
+class SplinkAPI(DuckDBAPI):
+    """Splink's DuckDB API with its work tables as temp tables: Splink creates them in the database's
+    main schema, where a run's blocked pairs and predictions (dropped again before commit) were
+    written to the database file as they were made; and its tables read their columns cheaply."""
+
+    def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+        self.delete_table_from_database(physical_name)
+        return f"create temp table {physical_name} as\n{sql}"
+
+    def table_to_splink_dataframe(self, templated_name: str, physical_name: str) -> DuckDBDataFrame:
+        return _TableFrame(templated_name, physical_name, self)
+
+
 def splink_linker(con: duckdb.DuckDBPyConnection, model: dict, table: str):
     """(Splink API, linker with `model`, `table` registered): the name frequencies of the values in
     temp identity_scored_keys are registered (the only ones an exact-match adjustment looks up)."""
-    db_api = DuckDBAPI(connection=con)
+    db_api = SplinkAPI(connection=con)
     frame = db_api.register(table)
     # the settings are ours and validated when a model is trained; validating them again costs 0.1 s a run
     linker = Linker(frame, model, validate_settings=False, log_level=logging.WARNING)
+    for column in term_frequency_tables(con, model):
+        linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
+    return db_api, linker, frame
+
+
+def term_frequency_tables(con: duckdb.DuckDBPyConnection, model: dict) -> list[str]:
+    """-> temp identity_tf_<column>, the frequencies Splink adjusts `model`'s exact matches by, for the values
+    in temp identity_scored_keys (sql/core/identity_term_frequencies.sql); returns the columns."""
     con.execute(f"create or replace temp table identity_tf as {sql_text('core/identity_term_frequencies')}")
     # a model stored before a column was adjusted by frequency scores as it did: only its own columns,
     # each with the u of the first (most specific) level adjusted by it
     exact_u = {level["tf_adjustment_column"]: level.get("u_probability") for comparison in model["comparisons"]
                for level in reversed(comparison["comparison_levels"]) if level.get("tf_adjustment_column")}
-    for column in (c for c in TF_COLUMNS if c in exact_u):
+    columns = [c for c in TF_COLUMNS if c in exact_u]
+    for column in columns:
         # a place or employer held by few records counts as held by COMMON_MIN + 1, but never as more common
         # than the model's exact match (its u): in a handful of records every value is common
         tf = (f"if(holders > {COMMON_MIN}, tf, least(tf * {COMMON_MIN + 1} / holders, {exact_u[column] or 1.0}))"
               if column in COMMON_TF_COLUMNS else "tf")
         con.execute(f"create or replace temp table identity_tf_{column} as "
                     f"select value as {column}, {tf} as tf_{column} from identity_tf where column_name = ?", [column])
-        linker.table_management.register_term_frequency_lookup(db_api.register(f"identity_tf_{column}"), column)
-    return db_api, linker, frame
+    return columns
 
 
-def field_weights_sql(frame) -> str:
-    """A json_object() argument list of a Splink prediction's prior and per-field match weights (each
-    field's frequency adjustment folded into it), rounded to 0.01 so that they add up to the match weight."""
-    names = [c.unquote().name for c in frame.columns]
+def field_weights_sql(con: duckdb.DuckDBPyConnection, predictions: str) -> str:
+    """A json_object() argument list of the prior and per-field match weights of a Splink predictions
+    table (each field's frequency adjustment folded into it), rounded to 0.01 so that they add up to
+    the match weight."""
+    names = [c[0] for c in con.execute(f"select * from {predictions} limit 0").description]
     weights = {c[3:]: f'"{c}"' + (f' + "mw_tf_adj_{c[3:]}"' if f"mw_tf_adj_{c[3:]}" in names else "")
                for c in names if c.startswith("mw_") and not c.startswith("mw_tf_")}
     # the prior's log2 odds for the warehouse's size: the match weight less the fields, as rounded
     prior = f"round(match_weight, 2) - ({' + '.join(f'round({expr}, 2)' for expr in weights.values())})"
     return ", ".join([f"'prior', round({prior}, 2)", *(f"'{field}', round({expr}, 2)" for field, expr in weights.items())])
+
+
+class _RecordingAPI(SplinkAPI):
+    """SplinkAPI that keeps each (table, SQL) it executes, in order."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(connection=connection)
+        self.steps: list[tuple[str, str]] = []
+
+    def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+        self.steps.append((physical_name, sql))
+        return super()._setup_for_execute_sql(sql, physical_name)
+
+
+def _splink_predictions(con: duckdb.DuckDBPyConnection, model: dict, threshold: float,
+                        between: bool) -> tuple[str, list[str]]:
+    """Runs Splink's prediction for temp identity_splink_new (against temp identity_splink_left when
+    `between`) -> (the predictions table, every table it made).
+
+    The SQL Splink generates depends on the model and the input tables' columns, not on their rows.
+    Generating it costs 0.2 s of Python, so it is generated once, on empty copies of the inputs in a
+    scratch database, for both kinds of run (between and within), stored in meta.identity_splink_sql
+    and executed from there by every run with the same inputs, with the prior, which moves with the
+    warehouse's size, as a parameter. A model, threshold or release that makes other SQL has another key.
+    """
+    from splink.internals.misc import prob_to_match_weight
+
+    tables = ["identity_splink_left", "identity_splink_new",
+              *(f"identity_tf_{column}" for column in term_frequency_tables(con, model))]
+    shapes = {t: [row[:2] for row in con.execute(f"describe {t}").fetchall()] for t in tables}
+    keys = {mode: _prediction_key(model, threshold, mode, shapes) for mode in (True, False)}
+    steps = con.execute("select table_name, sql from meta.identity_splink_sql where cache_key = ? order by step",
+                        [keys[between]]).fetchall()
+    if not steps:
+        generated = _generate_predictions_sql(model, threshold, shapes)
+        con.executemany("insert into meta.identity_splink_sql values (?, ?, ?, ?)",
+                        [[keys[mode], i, table, sql] for mode, made in generated.items() for i, (table, sql) in enumerate(made)])
+        steps = generated[between]
+        log.info("Splink's prediction SQL for this model generated and stored (meta.identity_splink_sql)")
+    for table, sql in steps:
+        con.execute(f"create or replace temp table {table} as {sql}",
+                    {"prior_weight": prob_to_match_weight(model["probability_two_random_records_match"])}
+                    if "$prior_weight" in sql else {})
+    return steps[-1][0], [table for table, _ in steps]
+
+
+def _prediction_key(model: dict, threshold: float, between: bool, shapes: dict) -> str:
+    """A hash of everything Splink's prediction SQL is made from, but the prior."""
+    from splink import __version__ as splink_version
+
+    return hashlib.sha256(json.dumps({
+        "model": {k: v for k, v in model.items() if k != "probability_two_random_records_match"},
+        "rules": blocking_rules(), "threshold": threshold, "between": between, "inputs": shapes,
+        "splink": splink_version, "sqlglot": sqlglot.__version__}, sort_keys=True).encode()).hexdigest()
+
+
+def _generate_predictions_sql(model: dict, threshold: float, shapes: dict) -> dict[bool, list[tuple[str, str]]]:
+    """Splink's prediction SQL for a run between new records and candidates (True) and within new
+    records (False), made on empty tables shaped as `shapes` (table -> [(column, type)]): each kind's
+    steps (table, SQL), the prior written as the parameter $prior_weight."""
+    from splink.internals.misc import prob_to_match_weight
+
+    # blocking rules come from the code, not the stored model: they decide cost, not scores
+    rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
+    # the prior as Splink writes it into the match weight, ahead of the fields' weights (splink/internals/predict.py);
+    # the same number may stand elsewhere (0.0 for a prior of 0.5)
+    literal = f"cast({prob_to_match_weight(model['probability_two_random_records_match'])} as float8) + mw_"
+    generated = {}
+    with duckdb.connect() as scratch:
+        for table, columns in shapes.items():
+            scratch.execute(f"create table {table} ({', '.join(f'{json.dumps(c)} {t}' for c, t in columns)})")
+        for between in (True, False):
+            api = _RecordingAPI(scratch)
+            new = api.register("identity_splink_new")
+            linker = Linker(new, model, validate_settings=False, log_level=logging.WARNING)
+            for table in (t for t in shapes if t.startswith("identity_tf_")):
+                linker.table_management.register_term_frequency_lookup(api.register(table), table[len("identity_tf_"):])
+            if between:
+                linker.inference.predict_between(api.register("identity_splink_left"), new,
+                                                 blocking_rules_to_generate_predictions=rules,
+                                                 threshold_match_probability=threshold, warning_mode="never")
+            else:
+                linker.inference.predict_within(new, blocking_rules_to_generate_predictions=rules,
+                                                threshold_match_probability=threshold, warning_mode="never")
+            if literal not in api.steps[-1][1]:
+                raise RuntimeError(f"Splink's prediction SQL does not hold the prior as {literal!r}: is Splink "
+                                   "the release pyproject.toml pins?")
+            generated[between] = [(table, sql.replace(literal, "cast($prior_weight as float8) + mw_"))
+                                  for table, sql in api.steps]
+    return generated
 
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
@@ -405,17 +531,8 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
     n_old = scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
     con.execute(f"create or replace temp table identity_splink_new as "
                 f"select * {SPLINK_IGNORED} from identity_splink_input where is_scored")
-    db_api, linker, new = splink_linker(con, model, "identity_splink_new")
-    # blocking rules come from the code, not the stored model: they decide cost, not scores
-    rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()]
-    if n_old:  # one pass scores new records against the candidates and each other
-        frame = linker.inference.predict_between(db_api.register("identity_splink_left"), new,
-                                                 blocking_rules_to_generate_predictions=rules,
-                                                 threshold_match_probability=threshold, warning_mode="never")
-    else:
-        frame = linker.inference.predict_within(new, blocking_rules_to_generate_predictions=rules,
-                                                threshold_match_probability=threshold, warning_mode="never")
-    detail = field_weights_sql(frame)
+    predictions, made = _splink_predictions(con, model, threshold, between=bool(n_old))
+    detail = field_weights_sql(con, predictions)
     # a pair of two new records comes out both ways: keep the one predict_within would give (left key
     # smaller), and drop a record paired with itself. A pair whose first names clearly differ is no
     # edge: employer, title, place and last name outweighed them (siblings at a family clinic); a
@@ -425,12 +542,13 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
                 f"select least(p.record_key_l, p.record_key_r) as record_key_l, "
                 f"greatest(p.record_key_l, p.record_key_r) as record_key_r, 'splink' as rule, "
                 f"p.match_probability as score, json_object({detail})::varchar as detail "
-                f"from {frame.physical_name} as p "
+                f"from {predictions} as p "
                 f"join identity_splink_input as l on l.record_key = p.record_key_l "
                 f"join identity_splink_input as r on r.record_key = p.record_key_r "
                 f"where (p.record_key_l < p.record_key_r or p.record_key_l not in (select record_key from identity_scored)) "
                 f"and not {first_names_differ('l', 'r')}")
-    db_api.delete_tables_created_by_splink_from_db()
+    for table in made:
+        con.execute(f"drop table if exists {table}")
 
 
 def _find_changes(con: duckdb.DuckDBPyConnection, rescore: bool) -> int:

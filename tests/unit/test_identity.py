@@ -125,6 +125,35 @@ def test_incremental_run_keeps_ids_and_scores_only_new_records(settings, home):
     assert again.records_scored == 0 and again.merges == again.splits == 0 and person_of_equal(after, settings)
 
 
+def test_stored_splink_sql_scores_as_splink_generating_it_afresh(settings, home):
+    """A run executes the prediction SQL the first run stored (meta.identity_splink_sql), with its own prior;
+    the edges are those Splink gives when it generates the SQL again."""
+    generate(home / "inbox", 300, seed=33, now=T0)
+    referrals = home / "inbox" / "referrals"
+    referrals.rename(home / "held")
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        resolve(con, later(settings, 0))
+        stored = con.execute("select cache_key, count(*) from meta.identity_splink_sql group by all").fetchall()
+    assert len(stored) == 2  # the SQL of both kinds of run, between new records and candidates and within new ones
+    (home / "held").rename(referrals)
+    fresh = settings.model_copy(update={"home": home.parent / f"{home.name}_fresh"})
+    shutil.copytree(home, fresh.home)
+    edges = ("select record_key_l, record_key_r, score, detail from core.identity_edges "
+             "where rule = 'splink' and created_at = ? order by all")
+    runs = {}
+    for name, run in (("stored", later(settings, 1)), ("fresh", later(fresh, 1))):
+        with writer(run) as con:
+            ingest(con, run)
+            if name == "fresh":
+                con.execute("delete from meta.identity_splink_sql")
+            resolve(con, run)
+            runs[name] = con.execute(edges, [run.now]).fetchall()
+            if name == "stored":  # nothing generated: the run read what the first run stored
+                assert con.execute("select cache_key, count(*) from meta.identity_splink_sql group by all").fetchall() == stored
+    assert len(runs["stored"]) >= 5 and runs["stored"] == runs["fresh"]
+
+
 def person_of_equal(expected: dict, settings: Settings) -> bool:
     with writer(settings) as con:
         return person_of(con) == expected
