@@ -604,6 +604,33 @@ def test_a_version_quarantined_before_migration_040_is_not_quarantined_again_aft
         run_checks(con)
 
 
+def test_records_staged_before_migration_068_keep_the_dates_their_consent_statements_had(settings, home):
+    from tasks.warehouse import migrate
+
+    dates = "select source_record_id, consent_email, consent_email_at from staging.candidate_records order by 1"
+    day0 = settings.model_copy(update={"now": datetime(2026, 11, 1, tzinfo=timezone.utc)})
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(day0) as con:
+        ingest(con, day0)
+        # as a warehouse from before migration 068 holds it
+        con.execute("alter table staging.candidate_records drop column consent_email_at")
+        con.execute("alter table staging.candidate_records drop column consent_sms_at")
+        con.execute("delete from meta.schema_migrations where version = '068_consent_dates'")
+        assert migrate(con) == ["068_consent_dates"]
+        # the application's date, else the staging time: what core.consents dated them by before
+        assert con.execute(dates).fetchall() == [("SJ-1", True, datetime(2026, 3, 4, 9, 22, tzinfo=timezone.utc)),
+                                                 ("SJ-2", None, None),
+                                                 ("SJ-3", False, datetime(2026, 11, 1, tzinfo=timezone.utc))]
+        before = con.execute(dates).fetchall()
+    # a week later the board sends SJ-3 again with a city: the same "no", the same date
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, GOOD[2].replace("+44 7911 123456,,", "+44 7911 123456,Leeds,")]) + "\n")
+    day7 = settings.model_copy(update={"now": datetime(2026, 11, 8, tzinfo=timezone.utc)})
+    with writer(day7) as con:
+        assert ingest(con, day7).files[-1].rows_staged == 1
+        assert con.execute(dates).fetchall() == before
+        run_checks(con)
+
+
 def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
     write(home, "referrals", "r.csv",
           "referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
