@@ -77,12 +77,14 @@ def synthesize(con, persons: int) -> None:
     con.execute("""
         insert into staging.candidate_records (source_name, source_record_id, source_kind, channel, batch_id,
                                                payload_sha256, staged_at, email, phone, applied_at, ats_person_id,
-                                               consent_email, consent_sms)
+                                               consent_email, consent_sms, consent_email_at, consent_sms_at)
         select p.sources[1], 'R' || p.person_id, if(p.sources[1] = 'referrals', 'referrals', 'csv'), p.channels[1],
                'bench', 'sha', p.first_seen_at, p.email, p.phone, p.first_seen_at - interval 1 day,
                if(p.person_id % 10 < 3, 'A' || p.person_id, null),
                case p.person_id % 7 when 0 then false when 1 then true end,
-               case p.person_id % 4 when 0 then true when 1 then false end
+               case p.person_id % 4 when 0 then true when 1 then false end,
+               if(p.person_id % 7 < 2, p.first_seen_at - interval 1 day, null),   -- as ingest dates a first version
+               if(p.person_id % 4 < 2, p.first_seen_at - interval 1 day, null)
         from core.persons p
     """)
     con.execute("""

@@ -289,6 +289,13 @@ def write_batch(
             selected = ", ".join("least(o.changed_at, p.changed_at) as changed_at" if c == "changed_at" else f"o.{c}"
                                  for c in columns)
             prior = "left join batch_prior_stages as p on p.source_record_id = o.source_record_id and p.stage = o.stage"
+        else:
+            # a record staged again with the consent it had keeps the date that consent was stated
+            con.execute(f"create or replace temp table batch_consent_dates as {sql_text('staging/consent_dates')}",
+                        {"source": source.name, "now": now})
+            columns = [*columns, "consent_email_at", "consent_sms_at"]
+            selected += ", d.consent_email_at, d.consent_sms_at"
+            prior = "left join batch_consent_dates as d on d.source_record_id = o.source_record_id"
         con.execute(f"""
             delete from {table} t where t.source_name = ?
               and t.source_record_id in (select source_record_id from batch_staged anti join batch_quarantine using (row_number))

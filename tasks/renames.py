@@ -22,6 +22,7 @@ from tasks.identity.overrides import FILE_NAME as OVERRIDES_FILE
 from tasks.identity.overrides import read_overrides
 from tasks.settings import Settings
 from tasks.sources.registry import SourceConfig
+from tasks.staging import DELETED_COLUMNS
 from tasks.warehouse import scalar, sql_text, transaction
 
 log = logging.getLogger(__name__)
@@ -168,8 +169,8 @@ def retire_sources(con: duckdb.DuckDBPyConnection, names: list[str], settings: S
                    $batch, $now
             from (select *, json_object('id', source_record_id, 'source_retired', true)::varchar as payload from retired_ids)
         """, {"batch": str(uuid.uuid4()), "now": utcnow(settings)})
-        con.execute("insert into staging.deleted_records (source_name, source_record_id, deleted_at) "
-                    "select source_name, source_record_id, $now from staging.candidate_records "
+        con.execute(f"insert into staging.deleted_records ({DELETED_COLUMNS}, deleted_at) "
+                    f"select {DELETED_COLUMNS}, $now from staging.candidate_records "
                     "where list_contains($names, source_name)", {**params, "now": utcnow(settings)})
         staged = dict(con.execute("select source_name, count(*) from staging.candidate_records "
                                   "where list_contains($names, source_name) group by all", params).fetchall())

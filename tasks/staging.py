@@ -26,6 +26,9 @@ CANDIDATE_COLUMNS = [
     "referral_relationship", "referral_note", "consent_email", "consent_sms",
 ]
 STAGE_CHANGE_COLUMNS = ["row_number", "source_record_id", "ats_person_id", "email", "job_id", "stage", "changed_at"]
+# what staging.deleted_records keeps of a candidate record its source deleted: its key and its consent as stated, so
+# one that comes back with the same consent keeps its date (sql/staging/consent_dates.sql)
+DELETED_COLUMNS = "source_name, source_record_id, consent_email, consent_email_at, consent_sms, consent_sms_at"
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, *columns: str) -> list[str]:

@@ -42,10 +42,13 @@ def person(con, person_id: int, **fields) -> None:
 
 def record(con, person_id: int, record_id: str, source_name: str = "stackjobs", **fields) -> None:
     """A staging.candidate_records row linked to the person in core.identity_links, with the match-key
-    row a resolve run leaves (the identity data checks count one per link)."""
+    row a resolve run leaves (the identity data checks count one per link); its consent dated as ingest dates it."""
     row = {"source_name": source_name, "source_record_id": record_id, "source_kind": "csv",
-           "channel": "job_board", "batch_id": "b1", "payload_sha256": record_id, "staged_at": T0}
-    _insert(con, "staging.candidate_records", {**row, **fields})
+           "channel": "job_board", "batch_id": "b1", "payload_sha256": record_id, "staged_at": T0, **fields}
+    for channel in ("email", "sms"):  # dated as ingest dates a record's first version (sql/staging/consent_dates.sql)
+        if row.get(f"consent_{channel}") is not None:
+            row.setdefault(f"consent_{channel}_at", row.get("applied_at") or row["staged_at"])
+    _insert(con, "staging.candidate_records", row)
     _insert(con, "core.identity_links", {"source_name": source_name, "source_record_id": record_id,
                                          "person_id": person_id, "rule": "singleton", "linked_at": T0})
     _insert(con, "core.identity_keys", {"record_key": f"{source_name}:{record_id}", "source_name": source_name,

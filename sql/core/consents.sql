@@ -1,21 +1,22 @@
--- inputs: staging.candidate_records + core.identity_links (consent fields, never from referrals), core.provider_events_resolved
+-- inputs: staging.candidate_records + core.identity_links (consent fields, never from referrals, each dated when its
+-- value was stated: consent_email_at, consent_sms_at), core.provider_events_resolved
 -- grain: one row per consent statement; key (person_id, channel, evidence): the source record
 -- (source_name:source_record_id) or the provider event (event_kind:provider_event_id) that made it;
 -- origin: record (a source feed's field) | event (the person told a provider: unsubscribe, STOP, START);
 -- live persons only (an event of a retired id, whose records are all gone, is nobody's statement now)
 with records as (
     select l.person_id, r.source_name, r.source_name || ':' || r.source_record_id as evidence,
-           r.consent_email, r.consent_sms, coalesce(r.applied_at, r.staged_at) as recorded_at
+           r.consent_email, r.consent_sms, r.consent_email_at, r.consent_sms_at
     from staging.candidate_records r
     join core.identity_links l using (source_name, source_record_id)
     where r.source_kind <> 'referrals'
 ),
 record_statements as (
     select person_id, 'email' as channel, if(consent_email, 'granted', 'revoked') as status,
-           source_name as source, recorded_at, 'record' as origin, evidence
+           source_name as source, consent_email_at as recorded_at, 'record' as origin, evidence
     from records where consent_email is not null
     union all
-    select person_id, 'sms', if(consent_sms, 'granted', 'revoked'), source_name, recorded_at, 'record', evidence
+    select person_id, 'sms', if(consent_sms, 'granted', 'revoked'), source_name, consent_sms_at, 'record', evidence
     from records where consent_sms is not null
 ),
 event_statements as (

@@ -38,7 +38,7 @@ from tasks.settings import Settings
 from tasks.sources.files import load_objects, malformed_frame
 from tasks.sources.http import ApiError, RetryPolicy, api_key, client
 from tasks.sources.registry import SourceConfig
-from tasks.staging import stage
+from tasks.staging import DELETED_COLUMNS, stage
 from tasks.validate import validate_batch
 from tasks.warehouse import scalar, sql_text, transaction
 
@@ -146,7 +146,8 @@ def _start(con, source: SourceConfig, streams: tuple[str, ...], settings: Settin
 
 
 def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, settings: Settings) -> int:
-    """Records deletions as raw op='delete' rows and removes the records and their stage rows from staging.
+    """Records deletions as raw op='delete' rows and removes the records and their stage rows from staging
+    (staging.deleted_records keeps each record's key and consent for the next resolve and its return).
 
     `deleted` holds {"id", …} payloads (as the API gave them). Runs inside the caller's transaction;
     returns how many staged candidate records were removed.
@@ -182,8 +183,8 @@ def apply_deletes(con, source: SourceConfig, deleted: list[dict], label: str, se
     """, [source.name, label, batch_id, now, source.name, source.name])
     con.execute("delete from staging.stage_changes where source_name = ? "
                 "and source_record_id in (select source_record_id from batch_delete_ids)", [source.name])
-    con.execute("insert into staging.deleted_records (source_name, source_record_id, deleted_at) "
-                "select source_name, source_record_id, ? from staging.candidate_records where source_name = ? "
+    con.execute(f"insert into staging.deleted_records ({DELETED_COLUMNS}, deleted_at) "
+                f"select {DELETED_COLUMNS}, ? from staging.candidate_records where source_name = ? "
                 "and source_record_id in (select source_record_id from batch_deletes)", [now, source.name])
     [(removed,)] = con.execute("delete from staging.candidate_records where source_name = ? "
                                "and source_record_id in (select source_record_id from batch_deletes)",

@@ -54,6 +54,9 @@ def stage(con, *records: dict) -> None:
             "city": r.get("city"), "postal_code": r.get("postal"), "current_company": r.get("company"),
             "current_title": r.get("title"), "linkedin_url": r.get("linkedin"),
             "consent_email": r.get("consent_email"), "consent_sms": r.get("consent_sms"), "applied_at": r.get("applied_at"),
+            # dated as ingest dates a record's first version (sql/staging/consent_dates.sql)
+            **{f"consent_{c}_at": None if r.get(f"consent_{c}") is None else r.get("applied_at") or r.get("at", T0)
+               for c in ("email", "sms")},
             "referrer_email": r.get("referrer_email"), "referrer_name": r.get("referrer_name"), "ats_person_id": r.get("ats"),
         })
     frame = pd.DataFrame(rows)

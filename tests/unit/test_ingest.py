@@ -604,6 +604,33 @@ def test_a_version_quarantined_before_migration_040_is_not_quarantined_again_aft
         run_checks(con)
 
 
+def test_records_staged_before_migration_068_keep_the_dates_their_consent_statements_had(settings, home):
+    from tasks.warehouse import migrate
+
+    dates = "select source_record_id, consent_email, consent_email_at from staging.candidate_records order by 1"
+    day0 = settings.model_copy(update={"now": datetime(2026, 11, 1, tzinfo=timezone.utc)})
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, *GOOD]) + "\n")
+    with writer(day0) as con:
+        ingest(con, day0)
+        # as a warehouse from before migration 068 holds it
+        con.execute("alter table staging.candidate_records drop column consent_email_at")
+        con.execute("alter table staging.candidate_records drop column consent_sms_at")
+        con.execute("delete from meta.schema_migrations where version = '068_consent_dates'")
+        assert migrate(con) == ["068_consent_dates"]
+        # the application's date, else the staging time: what core.consents dated them by before
+        assert con.execute(dates).fetchall() == [("SJ-1", True, datetime(2026, 3, 4, 9, 22, tzinfo=timezone.utc)),
+                                                 ("SJ-2", None, None),
+                                                 ("SJ-3", False, datetime(2026, 11, 1, tzinfo=timezone.utc))]
+        before = con.execute(dates).fetchall()
+    # a week later the board sends SJ-3 again with a city: the same "no", the same date
+    write(home, "stackjobs", "b.csv", "\n".join([HEADER, GOOD[2].replace("+44 7911 123456,,", "+44 7911 123456,Leeds,")]) + "\n")
+    day7 = settings.model_copy(update={"now": datetime(2026, 11, 8, tzinfo=timezone.utc)})
+    with writer(day7) as con:
+        assert ingest(con, day7).files[-1].rows_staged == 1
+        assert con.execute(dates).fetchall() == before
+        run_checks(con)
+
+
 def test_referrals_need_a_referrer_and_ats_status_stages(settings, home):
     write(home, "referrals", "r.csv",
           "referral_id,candidate_name,candidate_email,candidate_phone,candidate_company,candidate_linkedin,job_id,"
@@ -1004,6 +1031,34 @@ def test_a_record_left_out_of_a_full_export_is_deleted_and_comes_back_when_liste
         assert scalar(con, "select count(*) from core.identity_links where source_record_id = 'SJ-2'") == 1
         assert scalar(con, "select count(*) from core.persons") == 3
         run_checks(con)
+
+
+def test_a_record_back_after_a_delete_keeps_its_consent_date_and_one_deleted_before_migration_069_is_dated_anew(
+        settings, home):
+    from tasks.warehouse import migrate
+
+    full_export(home)
+    dated = "select consent_email, consent_email_at from staging.candidate_records where source_record_id = 'SJ-1'"
+    day = [settings.model_copy(update={"now": datetime(2026, 11, d, tzinfo=timezone.utc)}) for d in range(1, 6)]
+    for i, rows in enumerate([GOOD, GOOD[1:], GOOD, GOOD[1:], GOOD]):  # SJ-1 left out on days 2 and 4
+        write(home, "stackjobs", f"{i}.csv", "\n".join([HEADER, *rows]) + "\n" * (i + 1))
+        with writer(day[i]) as con:
+            ingest(con, day[i])
+            if i == 1:  # as a warehouse from before migration 069 holds its delete
+                for column in ("consent_email", "consent_sms", "consent_email_at", "consent_sms_at"):
+                    con.execute(f"alter table staging.deleted_records drop column {column}")
+                con.execute("delete from meta.schema_migrations where version = '069_deleted_record_consents'")
+                assert migrate(con) == ["069_deleted_record_consents"]
+            if i == 2:  # its consent then was not kept: dated when it came back, as a changed value
+                assert con.execute(dated).fetchall() == [(True, datetime(2026, 11, 3, tzinfo=timezone.utc))]
+            run_checks(con)
+    with writer(day[4]) as con:
+        # deleted again on day 4 and back on day 5 with the same "yes": the date it had
+        assert con.execute(dated).fetchall() == [(True, datetime(2026, 11, 3, tzinfo=timezone.utc))]
+        assert con.execute("select deleted_at, consent_email, consent_email_at from staging.deleted_records "
+                           "order by deleted_at").fetchall() == [
+            (datetime(2026, 11, 2, tzinfo=timezone.utc), None, None),
+            (datetime(2026, 11, 4, tzinfo=timezone.utc), True, datetime(2026, 11, 3, tzinfo=timezone.utc))]
 
 
 def test_a_full_export_missing_most_records_fails_and_one_with_unreadable_rows_or_older_deletes_nothing(

@@ -320,7 +320,7 @@ def test_an_sms_stop_keeps_holding_for_its_person_after_the_record_with_the_phon
         # one person by her email: her Lever record has her old mobile, her job-board record her new one,
         # with SMS consent
         kim, zed = kim_on_lever_and_zed(con, settings, "kim@example.org", "kim@example.org", lever_phone="+14155550199")
-        con.execute("update staging.candidate_records set consent_sms = true")
+        con.execute("update staging.candidate_records set consent_sms = true, consent_sms_at = staged_at")
         # Kim texts STOP from the old mobile (an inbound SMS: the phone only); later Lever anonymizes its record
         event(con, "in1", "inbound_sms", T0 + timedelta(hours=2), channel="sms", address="+14155550199", body="Stop")
         journey(con, on_day(settings, 0.1))
@@ -332,3 +332,120 @@ def test_an_sms_stop_keeps_holding_for_its_person_after_the_record_with_the_phon
     assert before == {kim: (False, "sms_opt_out")}
     # she said STOP: her new mobile is not texted either (the opt-out held for "the phone and its persons")
     assert after == before
+
+
+ATS_HEADER = "candidate_id,First,Last,Email Address,Mobile,City,Country,Title,Company,Tags,Email Consent,SMS Consent"
+BOARD_HEADER = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,current_company,"
+                "linkedin,skills,job_id,job_title,applied_at,email_opt_in")
+
+
+def ats_export(home, name: str, *rows: str) -> None:
+    """Drops an ATS export (source ats_export: no application date, consent fields) into the inbox."""
+    (home / "inbox" / "ats_export" / name).write_text("\n".join([ATS_HEADER, *rows]) + "\n")
+
+
+def test_a_consent_statement_keeps_its_date_when_its_record_is_staged_again_with_the_same_consent(settings, home):
+    from tasks.ingest import ingest
+    from tasks.journey.consent import may_contact
+
+    # day 0: the ATS export has Kim saying yes to email and no to SMS
+    ats_export(home, "1.csv", "GH-1,Kim,Park,kim@example.org,+1 415 555 0101,Austin,US,Engineer,Acme,python,yes,no")
+    with writer(on_day(settings, 0)) as con:
+        ingest(con, on_day(settings, 0))
+        resolve(con, on_day(settings, 0))
+        kim = person_of(con)["ats_export:GH-1"]
+        # day 1 she unsubscribes from email; day 2 she texts START
+        event(con, "u1", "unsubscribed", T0 + timedelta(days=1), person_id=kim)
+        event(con, "in1", "inbound_sms", T0 + timedelta(days=2), channel="sms", address="+14155550101", body="START")
+        journey(con, on_day(settings, 2))
+        before = {channel: may_contact(con, [kim], channel)[kim] for channel in ("email", "sms")}
+    # day 5: the nightly full export lists her again because a recruiter tagged her; her consent is as it was
+    ats_export(home, "2.csv", "GH-1,Kim,Park,kim@example.org,+1 415 555 0101,Austin,US,Engineer,Acme,"
+                              "\"python,silver-medalist\",yes,no")
+    with writer(on_day(settings, 5)) as con:
+        ingest(con, on_day(settings, 5))
+        resolve(con, on_day(settings, 5))
+        journey(con, on_day(settings, 5))
+        after = {channel: may_contact(con, [kim], channel)[kim] for channel in ("email", "sms")}
+        dated = con.execute("select channel, status, recorded_at from core.consents where origin = 'record' "
+                            "order by channel").fetchall()
+        run_checks(con)
+    assert before == {"email": (False, "unsubscribed"), "sms": (True, "consent_granted")}
+    # her "no" to SMS was said on day 0, before her START: the export listing it again is not her saying it again
+    assert after == before
+    assert dated == [("email", "granted", T0), ("sms", "revoked", T0)]
+
+
+def test_a_consent_a_dated_record_changes_is_dated_when_it_changed_not_at_the_application(settings, home):
+    from tasks.ingest import ingest
+    from tasks.journey.consent import may_contact
+
+    folder = home / "inbox" / "stackjobs"
+    # Kim applied on a job board ten days before day 0, opting in to email
+    (folder / "1.csv").write_text(f"{BOARD_HEADER}\nSJ-1,Kim,Park,kim@example.org,,Austin,TX,,US,Engineer,Acme,,,J-1,Eng,"
+                                  f"2026-02-19,yes\n")
+    with writer(on_day(settings, 0)) as con:
+        ingest(con, on_day(settings, 0))
+        resolve(con, on_day(settings, 0))
+        kim = person_of(con)["stackjobs:SJ-1"]
+        # day 1 she unsubscribes, day 2 she subscribes again
+        event(con, "u1", "unsubscribed", T0 + timedelta(days=1), person_id=kim)
+        event(con, "r1", "resubscribed", T0 + timedelta(days=2), person_id=kim)
+        journey(con, on_day(settings, 2))
+        before = may_contact(con, [kim], "email")
+    # day 5 she turns email off in her job-board profile: the board's export has her application with "no"
+    (folder / "2.csv").write_text(f"{BOARD_HEADER}\nSJ-1,Kim,Park,kim@example.org,,Austin,TX,,US,Engineer,Acme,,,J-1,Eng,"
+                                  f"2026-02-19,no\n")
+    with writer(on_day(settings, 5)) as con:
+        ingest(con, on_day(settings, 5))
+        resolve(con, on_day(settings, 5))
+        journey(con, on_day(settings, 5))
+        after = may_contact(con, [kim], "email")
+        dated = con.execute("select status, recorded_at from core.consents where origin = 'record'").fetchall()
+        run_checks(con)
+    assert before == {kim: (True, "consent_granted")}
+    # her "no" came after her re-subscribe: dated at her application, it lost to it and she was still emailed
+    assert after == {kim: (False, "consent_revoked")}
+    assert dated == [("revoked", T0 + timedelta(days=5))]
+
+
+def test_a_record_its_source_deleted_keeps_its_consent_date_when_it_comes_back_with_the_same_consent(settings, home):
+    from tasks.ingest import ingest
+    from tasks.journey.consent import may_contact
+
+    config = home / "config" / "sources.yaml"  # each ATS export lists every current record
+    config.write_text(config.read_text().replace('    path: "ats_export/*.csv"\n',
+                                                 '    path: "ats_export/*.csv"\n    full_export: true\n', 1))
+    kim_ats = "GH-1,Kim,Park,kim@example.org,,Austin,US,Engineer,Acme,python,no,"
+    zed_ats = "GH-2,Zed,Quinn,zq@example.net,,Boston,US,Analyst,Initech,sql,,"
+    # day 0: Kim applied on a job board (no consent field) and the ATS export has her saying no to email
+    (home / "inbox" / "stackjobs" / "1.csv").write_text(
+        f"{BOARD_HEADER}\nSJ-1,Kim,Park,kim@example.org,,Austin,TX,,US,Engineer,Acme,,,J-1,Eng,2026-02-27,\n")
+    ats_export(home, "1.csv", kim_ats, zed_ats)
+    with writer(on_day(settings, 0)) as con:
+        ingest(con, on_day(settings, 0))
+        resolve(con, on_day(settings, 0))
+        ids = person_of(con)
+        kim = ids["stackjobs:SJ-1"]
+        assert ids["ats_export:GH-1"] == kim
+        # day 1 she unsubscribes, day 2 she subscribes again: her latest word is yes
+        event(con, "u1", "unsubscribed", T0 + timedelta(days=1), person_id=kim)
+        event(con, "r1", "resubscribed", T0 + timedelta(days=2), person_id=kim)
+        journey(con, on_day(settings, 2))
+        before = may_contact(con, [kim], "email")
+    # day 3 the export leaves her ATS record out (archived); day 5 it lists it again, unchanged
+    for day, name, rows in ((3, "2.csv", [zed_ats]), (5, "3.csv", [kim_ats, zed_ats])):
+        ats_export(home, name, *rows)
+        with writer(on_day(settings, day)) as con:
+            ingest(con, on_day(settings, day))
+            resolve(con, on_day(settings, day))
+    with writer(on_day(settings, 5)) as con:
+        assert con.execute("select source_record_id from staging.deleted_records").fetchall() == [("GH-1",)]
+        journey(con, on_day(settings, 5))
+        after = may_contact(con, [kim], "email")
+        dated = con.execute("select evidence, status, recorded_at from core.consents where origin = 'record'").fetchall()
+        run_checks(con)
+    assert before == {kim: (True, "consent_granted")}
+    # the "no" is the one she gave on day 0, before her re-subscribe: it is not said again by the record coming back
+    assert after == before
+    assert dated == [("ats_export:GH-1", "revoked", T0)]
