@@ -18,6 +18,7 @@ from tasks.preflight import check_config
 from tasks.sources.registry import load_sources
 from tasks.status import files_by_status, quarantine_by_rule
 from tasks.warehouse import run_checks, scalar, writer
+from tests.upgrades import as_before_migration
 
 HEADER = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
           "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
@@ -591,9 +592,8 @@ def test_a_version_quarantined_before_migration_040_is_not_quarantined_again_aft
     with writer(settings) as con:
         ingest(con, settings)
         # as a warehouse from before migration 040 holds it
-        con.execute("alter table staging.quarantine drop column payload_sha256")
-        con.execute("alter table meta.ingested_files drop column rows_quarantined_before")
-        con.execute("delete from meta.schema_migrations where version = '040_quarantine_once'")
+        as_before_migration(con, "040_quarantine_once", staging__quarantine=("payload_sha256",),
+                            meta__ingested_files=("rows_quarantined_before",))
         assert migrate(con) == ["040_quarantine_once"]
         assert scalar(con, "select count(*) from staging.quarantine where payload_sha256 is not null") == 1
     write(home, "stackjobs", "full_1.csv", "\n".join([HEADER, GOOD[1], bad_record]) + "\n\n")
@@ -613,9 +613,7 @@ def test_records_staged_before_migration_068_keep_the_dates_their_consent_statem
     with writer(day0) as con:
         ingest(con, day0)
         # as a warehouse from before migration 068 holds it
-        con.execute("alter table staging.candidate_records drop column consent_email_at")
-        con.execute("alter table staging.candidate_records drop column consent_sms_at")
-        con.execute("delete from meta.schema_migrations where version = '068_consent_dates'")
+        as_before_migration(con, "068_consent_dates", staging__candidate_records=("consent_email_at", "consent_sms_at"))
         assert migrate(con) == ["068_consent_dates"]
         # the application's date, else the staging time: what core.consents dated them by before
         assert con.execute(dates).fetchall() == [("SJ-1", True, datetime(2026, 3, 4, 9, 22, tzinfo=timezone.utc)),
@@ -1045,9 +1043,8 @@ def test_a_record_back_after_a_delete_keeps_its_consent_date_and_one_deleted_bef
         with writer(day[i]) as con:
             ingest(con, day[i])
             if i == 1:  # as a warehouse from before migration 069 holds its delete
-                for column in ("consent_email", "consent_sms", "consent_email_at", "consent_sms_at"):
-                    con.execute(f"alter table staging.deleted_records drop column {column}")
-                con.execute("delete from meta.schema_migrations where version = '069_deleted_record_consents'")
+                as_before_migration(con, "069_deleted_record_consents", staging__deleted_records=(
+                    "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
                 assert migrate(con) == ["069_deleted_record_consents"]
             if i == 2:  # its consent then was not kept: dated when it came back, as a changed value
                 assert con.execute(dated).fetchall() == [(True, datetime(2026, 11, 3, tzinfo=timezone.utc))]
