@@ -561,8 +561,15 @@ def status() -> None:
 
 @app.command(epilog=_EXITS_RUN)
 def demo() -> None:
-    """Copy the bundled samples into the inbox and run the nightly pipeline on them."""
+    """Copy the bundled samples into the inbox and run the nightly pipeline on them.
+
+    A CANDOR_HOME without a config/ folder gets a copy of the project's default configuration first;
+    one that has its own keeps it."""
     settings = _settings()
+    if not settings.config_dir.exists():
+        shutil.copytree(PROJECT_ROOT / "data" / "config", settings.config_dir)
+        console.print(f"demo: {settings.config_dir} was not there: copied the project's default configuration "
+                      f"({PROJECT_ROOT / 'data' / 'config'}) into it")
     samples = PROJECT_ROOT / "data" / "samples"
     copied = 0
     for path in sorted(samples.rglob("*")):
