@@ -1031,7 +1031,7 @@ def test_a_record_left_out_of_a_full_export_is_deleted_and_comes_back_when_liste
         run_checks(con)
 
 
-def test_a_record_back_after_a_delete_keeps_its_consent_date_and_one_deleted_before_migration_069_is_dated_anew(
+def test_a_record_back_after_a_delete_keeps_its_consent_date_and_one_deleted_before_migration_070_is_dated_anew(
         settings, home):
     from tasks.warehouse import migrate
 
@@ -1042,10 +1042,10 @@ def test_a_record_back_after_a_delete_keeps_its_consent_date_and_one_deleted_bef
         write(home, "stackjobs", f"{i}.csv", "\n".join([HEADER, *rows]) + "\n" * (i + 1))
         with writer(day[i]) as con:
             ingest(con, day[i])
-            if i == 1:  # as a warehouse from before migration 069 holds its delete
-                as_before_migration(con, "069_deleted_record_consents", staging__deleted_records=(
+            if i == 1:  # as a warehouse from before migration 070 holds its delete
+                as_before_migration(con, "070_deleted_record_consents", staging__deleted_records=(
                     "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
-                assert migrate(con) == ["069_deleted_record_consents"]
+                assert migrate(con) == ["070_deleted_record_consents"]
             if i == 2:  # its consent then was not kept: dated when it came back, as a changed value
                 assert con.execute(dated).fetchall() == [(True, datetime(2026, 11, 3, tzinfo=timezone.utc))]
             run_checks(con)

@@ -12,7 +12,24 @@ import time
 import pytest
 
 from tasks.pii import mask_text
-from tasks.warehouse import CheckFailed, WarehouseBusy, migrate, migrations, run_checks, writer
+from tasks.warehouse import CheckFailed, WarehouseBusy, migrate, migrations, run_checks, scalar, writer
+from tests.upgrades import as_before_migration
+
+
+def test_a_warehouse_migrated_by_the_last_landed_release_opens_and_takes_the_new_migrations(settings):
+    """A warehouse records migrations by file name and refuses to open under code that lacks one it
+    ran (as from a newer Candor): a landed migration keeps its name, and each number is used once."""
+    with writer(settings) as con:  # as main at stop 27 (3c473cb) left it: migrations up to 067, and 069
+        con.execute("delete from meta.schema_migrations where version >= '068'")
+        con.execute("insert into meta.schema_migrations (version, checksum) values ('069_identity_splink_sql', "
+                    "'7542b3224ce91ba50b6c9c16776f08f3059959bf7a60c2c524aed17d36028c90')")
+        as_before_migration(con, "068_consent_dates", staging__candidate_records=("consent_email_at", "consent_sms_at"))
+        as_before_migration(con, "070_deleted_record_consents", staging__deleted_records=(
+            "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
+        assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents"]
+        assert scalar(con, "select count(*) from meta.identity_splink_sql") == 0
+    numbers = [path.stem[:3] for path in migrations()]
+    assert len(numbers) == len(set(numbers)), sorted(n for n in numbers if numbers.count(n) > 1)
 
 
 def test_migrations_apply_once_and_are_recorded(settings):
