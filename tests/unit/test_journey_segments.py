@@ -369,3 +369,19 @@ def test_the_nightly_preflight_refuses_a_channel_no_source_has(settings, home):
         check_config(settings)
     assert str(info.value).startswith(f"{home / 'config' / 'segments.yaml'}:3: segments.refs.channel.in.0: Input should be")
     assert not settings.warehouse_path.exists()
+
+
+def test_the_nightly_preflight_names_a_bad_where_beside_another_files_fault(settings, home):
+    # the where: check ran only when every file had read cleanly: a night with a typo in sources.yaml and one in a
+    # where: named the first, and once that was fixed the next night failed on the second
+    from tasks.preflight import check_config
+
+    sources = home / "config" / "sources.yaml"
+    sources.write_text(sources.read_text().replace("    channel: job_board\n", "    channel: job_board\n    delimter: ';'\n", 1))
+    (home / "config" / "segments.yaml").write_text("segments:\n  warm:\n    where: \"engagment > 3\"\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert "sources.yaml:" in str(info.value) and ".delimter: Extra inputs are not permitted" in str(info.value)
+    assert f"{home / 'config' / 'segments.yaml'}:3: segments.warm.where: segment 'warm': invalid where predicate" \
+        in str(info.value)
+    assert not settings.warehouse_path.exists()
