@@ -27,10 +27,10 @@ paced as (             -- outreach below the furthest stage so far (a click afte
                                     rows between unbounded preceding and current row) as running_rank
     from ranked
 ),
-latest as (
+latest as (            -- an application is one, a feed's (Indeed Apply after an ATS rejection) as an ATS row
     select person_id, stage as current_stage, occurred_at as current_stage_at
     from paced
-    where source = 'ats' or stage_rank is null or stage_rank >= running_rank
+    where source = 'ats' or (source = 'ingest' and stage = 'applied') or stage_rank is null or stage_rank >= running_rank
     qualify row_number() over (
         partition by person_id
         order by stage = 'do_not_contact' desc, occurred_at desc, stage_rank is null desc, stage_rank desc) = 1

@@ -49,7 +49,9 @@ select p.person_id, p.display_name,
        s.open_applications,
        round(coalesce(e.score, 0), 2) as engagement_score,
        coalesce(e.engagements_90d, 0) as engagements_90d,
-       s.interviewing_at is not null and s.hired_at is null and s.open_applications = 0 as is_silver_medalist,
+       -- back in process through a feed's application, which no ATS row closes, is no silver medalist either
+       s.interviewing_at is not null and s.hired_at is null and s.open_applications = 0
+           and s.current_stage not in ('applied', 'interviewing', 'offered') as is_silver_medalist,
        s.hired_at is not null as is_hired_alumni,
        coalesce(r.is_email_allowed, false) as is_email_allowed,
        coalesce(r.is_sms_allowed, false) as is_sms_allowed,

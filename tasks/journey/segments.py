@@ -16,16 +16,19 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import duckdb
+import pycountry
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from tasks.config import ConfigError, line_of, load_model, read_yaml
 from tasks.journey.events import CHANNELS
 from tasks.journey.stages import PROGRESS, Stage, build_stage_tables
+from tasks.normalize import country_code
 from tasks.pii import mask_quoted
+from tasks.sources.registry import CHANNELS as SOURCE_CHANNELS
 from tasks.warehouse import build, connect, migrate, scalar, select
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ ENGAGEMENT_HALF_LIFE_DAYS = 30
 Seniority = Literal[SENIORITY]  # type: ignore[valid-type]
 Progress = Literal[PROGRESS]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+SourceChannel = Literal[SOURCE_CHANNELS]  # type: ignore[valid-type]
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -82,6 +86,33 @@ class SeniorityValues(Values):
 
     in_: list[Seniority] | None = Field(default=None, alias="in", min_length=1)
     not_in: list[Seniority] | None = Field(default=None, min_length=1)
+
+
+def _country(value: str) -> str:
+    """A segment's country read as staging reads a record's (`UK`, `Germany`, `deu` -> GB, DE, DE), or a ValueError.
+
+    Compared as written, `in: [UK]` matched nobody and `not_in: [USA]` everyone: staging stores ISO codes and
+    quarantines any other value (country_code_valid), so a value that is no country can never match.
+    """
+    code = country_code(value)
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is no country: write its ISO 3166 code (GB, DE, US) or its name, "
+                         "as a record's country is read")
+    return code
+
+
+class CountryValues(Values):
+    """`in:` or `not_in:` countries: ISO 3166 codes or names, read as staging reads them."""
+
+    in_: list[Annotated[str, AfterValidator(_country)]] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Annotated[str, AfterValidator(_country)]] | None = Field(default=None, min_length=1)
+
+
+class ChannelValues(Values):
+    """`in:` or `not_in:` the channels sources.yaml gives its sources."""
+
+    in_: list[SourceChannel] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[SourceChannel] | None = Field(default=None, min_length=1)
 
 
 class StageValues(Values):
@@ -156,11 +187,11 @@ class Condition(BaseModel):
     tags: Words | None = None
     title: Words | None = None
     seniority: SeniorityValues | None = None
-    country: Values | None = None
+    country: CountryValues | None = None
     region: Values | None = None
     city: Values | None = None
     source: Values | None = None
-    channel: Values | None = None
+    channel: ChannelValues | None = None
     stage: StageValues | None = None
     furthest_stage: FurthestStage | None = None
     engaged_within_days: PositiveInt | None = None

@@ -294,3 +294,29 @@ def test_discovered_evidence_on_a_tie_does_not_depend_on_the_order_rows_are_read
         derive(con, settings)
         evidence = con.execute("select evidence from core.stage_events where stage = 'discovered'").fetchall()
         assert evidence == [("indeed_apply:IN-3",)], order
+
+
+def test_an_application_through_a_feed_after_a_rejection_moves_the_person_back_to_applied(con, settings):
+    # a job board's application is `applied` evidence (docs/journey.md), but only ATS rows and exits could move
+    # a person back: one rejected after interviews who applied again through Indeed stayed `rejected`, out of
+    # stage-based segments (active_pipeline) and counted as rejected by the funnel, and a silver medalist
+    from tasks.journey.segments import build_segment_people
+
+    person(con, 9)
+    record(con, 9, "GH-9", source_name="ats_export", ats_person_id="GH-9", staged_at=at(0))
+    stage_change(con, "EV-9a", "Phone Screen", at(10), ats_person_id="GH-9")
+    stage_change(con, "EV-9b", "Rejected", at(20), ats_person_id="GH-9")
+    record(con, 9, "IN-9", source_name="indeed_apply", applied_at=at(60), staged_at=at(61), job_id="IN-J-2")
+    person(con, 10)   # the same feed application before the ATS took it further: its later stages stand
+    record(con, 10, "IN-10", source_name="indeed_apply", applied_at=at(1), staged_at=at(2), job_id="IN-J-3")
+    record(con, 10, "GH-10", source_name="ats_export", ats_person_id="GH-10", staged_at=at(3))
+    stage_change(con, "EV-10a", "Onsite", at(10), ats_person_id="GH-10")
+    stage_change(con, "EV-10b", "Rejected", at(20), ats_person_id="GH-10")
+    derive(con, settings)
+    got = stages_of(con, 9)
+    assert (got["current_stage"], got["current_stage_at"], got["furthest_stage"], got["rejected_at"]) == (
+        "applied", at(60), "interviewing", at(20))
+    assert stages_of(con, 10)["current_stage"] == "rejected"
+    build_segment_people(con, at(70))
+    assert con.execute("select person_id, is_silver_medalist from core.segment_people order by 1").fetchall() == [
+        (9, False), (10, True)]
