@@ -6,12 +6,16 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 
 from tasks.journey.pipeline import STEPS
-from tasks.prefect_tasks import journey_preview_task, journey_step_task
+from tasks.preflight import JOURNEY_FILES
+from tasks.prefect_tasks import check_config_task, journey_preview_task, journey_step_task
 
 
 @flow(name="segment")
 def segment_flow(dry_run: bool = False) -> dict[str, list[dict]]:
-    """Runs the journey steps in order; with dry_run, runs them in a rolled-back transaction (nothing written)."""
+    """Checks the journey's config files, then runs its steps in order; with dry_run, runs them in a rolled-back
+    transaction (nothing written)."""
+    # each step commits: a bad segments.yaml found by the last one left consent and stages rewritten (STYLE.md rule 7)
+    check_config_task(files=JOURNEY_FILES)
     if dry_run:
         results = journey_preview_task()
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from tasks.clock import utcnow
 from tasks.config import ConfigError
 from tasks.identity.overrides import read_overrides
@@ -13,9 +15,13 @@ from tasks.settings import Settings, load_settings
 from tasks.sources.registry import load_sources
 
 
-def check_config(settings: Settings | None = None) -> None:
-    """Reads sources.yaml, stages.yaml, segments.yaml, do_not_contact.csv and identity_overrides.yaml ->
-    raises one ConfigError naming every file, line and field at fault.
+# the files the segment flow reads (consent, stages, segments): `candor segment` on its own checks these first
+JOURNEY_FILES = ("stages", "segments", "do_not_contact")
+
+
+def check_config(settings: Settings | None = None, files: Collection[str] | None = None) -> None:
+    """Reads sources.yaml, stages.yaml, segments.yaml, do_not_contact.csv and identity_overrides.yaml (or only
+    `files` of them, by the names below) -> raises one ConfigError naming every file, line and field at fault.
 
     A nightly run otherwise read the journey's files only at its last stage: a typo in segments.yaml
     failed the night after ingest and resolve had committed. Each segment's `where:` is bound against an
@@ -31,6 +37,8 @@ def check_config(settings: Settings | None = None) -> None:
                          "segments": lambda: load_segments(config),
                          "do_not_contact": lambda: check_do_not_contact(config / "do_not_contact.csv", settings.default_region),
                          "overrides": lambda: read_overrides(config)}.items():
+        if files is not None and name not in files:
+            continue
         try:
             read[name] = reader()
         except ConfigError as exc:

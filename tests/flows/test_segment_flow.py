@@ -45,3 +45,20 @@ def test_segment_flow_dry_run_then_run(settings, home, monkeypatch):
         assert [(s, p) for s, p, _ in stays] == [("dach", 2), ("silver", 1)]
         assert all(entered == at(60) for _, _, entered in stays)
     assert segment_flow()["segments"][0] == {"segment": "silver", "size": 1, "entered": 0, "exited": 0}
+
+
+def test_a_bad_segments_file_stops_the_segment_flow_before_consent_and_stages_are_written(settings, home):
+    from flows.segment import segment_flow
+    from tasks.config import ConfigError
+
+    with writer(settings) as con:
+        person(con, 1, country="US")
+        record(con, 1, "SJ-1", staged_at=at(0))
+    (home / "config" / "segments.yaml").write_text("segments:\n  warm:\n    where: no_such_column > 1\n")
+
+    with pytest.raises(ConfigError) as err:
+        segment_flow()
+    assert "segments.yaml:3: segments.warm.where" in str(err.value)
+    with writer(settings) as con:  # the steps before segments (consent, stages, funnel) did not run either
+        assert con.execute("select count(*) from duckdb_tables() where schema_name = 'core' "
+                           "and table_name in ('person_stages', 'stage_events')").fetchone()[0] == 0
