@@ -393,3 +393,21 @@ def test_an_erasure_request_by_an_email_staging_could_not_read_is_named_in_a_war
     assert warning.startswith("erasure request(s) R1, R2: the email is not one email address")
     assert "Quixote" not in warning and "example" not in warning
     assert may_contact(con, [1], "email") == {1: (False, "erasure_request")}   # R3 holds
+
+
+def test_a_do_not_contact_file_saved_in_another_encoding_is_a_config_error_naming_the_place(settings, home):
+    # Excel on Windows saves "CSV (comma delimited)" in cp1252: the nightly's preflight and the consent step
+    # failed with "'utf-8' codec can't decode byte 0xfc in position 54" naming no file, and preflight
+    # (which gathers ConfigErrors) let it through, so the run failed with exit code 1 and no other fault named
+    from tasks.preflight import check_config
+
+    path = home / "config" / "do_not_contact.csv"
+    path.write_bytes("address,added_at,note\np1@example.com,2026-01-05,Frau Müller by phone\n".encode("cp1252"))
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert str(info.value) == f"{path}:2:33: not UTF-8 text (byte 0xfc); save the file as UTF-8"
+    con = warehouse()
+    person(con, 1)
+    with pytest.raises(ConfigError, match=f"{path}:2:33: not UTF-8"):
+        refresh_consent(con, settings)
+
