@@ -61,7 +61,8 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if "address" not in (reader.fieldnames or []):
         raise ConfigError(f"{path}:1: header needs an `address` column (email or phone)")
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # not a count of rows: the reader skips a blank line without yielding one
         raw = (row.get("address") or "").strip()
         if not raw:
             continue

@@ -411,3 +411,20 @@ def test_a_do_not_contact_file_saved_in_another_encoding_is_a_config_error_namin
     with pytest.raises(ConfigError, match=f"{path}:2:33: not UTF-8"):
         refresh_consent(con, settings)
 
+
+def test_a_do_not_contact_error_after_a_blank_line_names_the_line_it_is_on(settings, home):
+    # the csv reader skips a blank line without a row, so each line after one was named one line too early:
+    # an operator fixing line 4 of the file found a good address there
+    from tasks.preflight import check_config
+
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text("address,added_at\np1@example.com,\n\nAnna Quixote <p2@example.com>,\n\n\n415 555 267,\n"
+                    "p3@example.com,someday\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert f"{path}:7: address: neither an email nor a valid phone" in str(info.value)
+    assert f"{path}:8: added_at: 'someday' is not a date" in str(info.value)
+    path.write_text("address,added_at\np1@example.com,\n\nAnna Quixote <p2@example.com>,\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert str(info.value) == f"{path}:4: address: not an email address (one address a line, nothing around it)"
