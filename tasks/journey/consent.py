@@ -59,7 +59,9 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
                           "save the file as UTF-8") from None
     rows, errors = [], []
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if "address" not in (reader.fieldnames or []):
+    # `address, added_at, note` as people type it: " added_at" matched no column, and every line's date was dropped
+    reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+    if "address" not in reader.fieldnames:
         raise ConfigError(f"{path}:1: header needs an `address` column (email or phone)")
     for row in reader:
         line = reader.line_num  # not a count of rows: the reader skips a blank line without yielding one
@@ -82,8 +84,8 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
             errors.append(f"{path}:{line}: added_at: {added!r} is not a date")
             continue
         added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        rows.append({"address": address, "channel": channel, "added_at": added_at, "note": row.get("note") or None,
-                     "is_dated": bool(added), "line": line})
+        rows.append({"address": address, "channel": channel, "added_at": added_at,
+                     "note": (row.get("note") or "").strip() or None, "is_dated": bool(added), "line": line})
     if errors:
         raise ConfigError("\n".join(errors))
     return pd.DataFrame(rows, columns=DNC_COLUMNS)

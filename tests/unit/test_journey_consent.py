@@ -428,3 +428,18 @@ def test_a_do_not_contact_error_after_a_blank_line_names_the_line_it_is_on(setti
     with pytest.raises(ConfigError) as info:
         check_config(settings)
     assert str(info.value) == f"{path}:4: address: not an email address (one address a line, nothing around it)"
+
+
+def test_a_do_not_contact_header_written_with_spaces_after_its_commas_keeps_each_line_s_date(settings, home):
+    # `address, added_at, note` (as people type a list) named the columns " added_at" and " note": every line's
+    # date and note were dropped without a word, the suppression was dated when the file was last saved, and the
+    # person's do_not_contact_at moved to that day
+    con = warehouse()
+    person(con, 1)
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address, added_at, note\np1@example.com, 2026-01-05, asked by phone\n")
+    refresh_consent(con, settings)
+    assert con.execute("select address, added_at, note from core.do_not_contact").fetchall() == [
+        ("p1@example.com", datetime(2026, 1, 5, tzinfo=timezone.utc), "asked by phone")]
+    assert con.execute("select created_at from core.suppressions where person_id = 1").fetchall() == [
+        (datetime(2026, 1, 5, tzinfo=timezone.utc),)]
