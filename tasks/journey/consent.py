@@ -8,6 +8,7 @@ once; `may_contact` is the one check every sender runs inside its claim transact
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 from datetime import datetime, timezone
@@ -47,33 +48,44 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
     # The file's modification time stands in for a missing added_at of a line new to the list
     # (refresh_consent keeps the date a listed address already has, so editing the file re-dates nothing).
     modified = datetime.fromtimestamp(os.path.getmtime(path), timezone.utc)
+    raw_bytes = path.read_bytes()
+    try:
+        text = raw_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # Excel's "CSV" is cp1252; named by place, never by its text (a person's)
+        start = exc.start + 3 * raw_bytes.startswith(b"\xef\xbb\xbf")  # utf-8-sig counts after its BOM
+        line = raw_bytes[:start].count(b"\n") + 1
+        column = start - (raw_bytes.rfind(b"\n", 0, start) + 1) + 1
+        raise ConfigError(f"{path}:{line}:{column}: not UTF-8 text (byte 0x{raw_bytes[start]:02x}); "
+                          "save the file as UTF-8") from None
     rows, errors = [], []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if "address" not in (reader.fieldnames or []):
-            raise ConfigError(f"{path}:1: header needs an `address` column (email or phone)")
-        for line, row in enumerate(reader, start=2):
-            raw = (row.get("address") or "").strip()
-            if not raw:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # `address, added_at, note` as people type it: " added_at" matched no column, and every line's date was dropped
+    reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+    if "address" not in reader.fieldnames:
+        raise ConfigError(f"{path}:1: header needs an `address` column (email or phone)")
+    for row in reader:
+        line = reader.line_num  # not a count of rows: the reader skips a blank line without yielding one
+        raw = (row.get("address") or "").strip()
+        if not raw:
+            continue
+        if "@" in raw or "\uff20" in raw:  # ＠: an address typed in full width, read as staging reads it (046)
+            address, channel = raw.lower(), "email"
+        else:
+            address, channel = parse_phone(raw, default_region)[0], "sms"
+            if address is None:
+                # not repeated: a name or a mistyped number is still a person's
+                errors.append(f"{path}:{line}: address: neither an email nor a valid phone "
+                              f"(numbers without +country are read in {default_region})")
                 continue
-            if "@" in raw or "\uff20" in raw:  # ＠: an address typed in full width, read as staging reads it (046)
-                address, channel = raw.lower(), "email"
-            else:
-                address, channel = parse_phone(raw, default_region)[0], "sms"
-                if address is None:
-                    # not repeated: a name or a mistyped number is still a person's
-                    errors.append(f"{path}:{line}: address: neither an email nor a valid phone "
-                                  f"(numbers without +country are read in {default_region})")
-                    continue
-            added = (row.get("added_at") or "").strip()
-            try:
-                stamp = pd.Timestamp(added) if added else pd.Timestamp(modified)
-            except ValueError:
-                errors.append(f"{path}:{line}: added_at: {added!r} is not a date")
-                continue
-            added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-            rows.append({"address": address, "channel": channel, "added_at": added_at, "note": row.get("note") or None,
-                         "is_dated": bool(added), "line": line})
+        added = (row.get("added_at") or "").strip()
+        try:
+            stamp = pd.Timestamp(added) if added else pd.Timestamp(modified)
+        except ValueError:
+            errors.append(f"{path}:{line}: added_at: {added!r} is not a date")
+            continue
+        added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        rows.append({"address": address, "channel": channel, "added_at": added_at,
+                     "note": (row.get("note") or "").strip() or None, "is_dated": bool(added), "line": line})
     if errors:
         raise ConfigError("\n".join(errors))
     return pd.DataFrame(rows, columns=DNC_COLUMNS)

@@ -393,3 +393,53 @@ def test_an_erasure_request_by_an_email_staging_could_not_read_is_named_in_a_war
     assert warning.startswith("erasure request(s) R1, R2: the email is not one email address")
     assert "Quixote" not in warning and "example" not in warning
     assert may_contact(con, [1], "email") == {1: (False, "erasure_request")}   # R3 holds
+
+
+def test_a_do_not_contact_file_saved_in_another_encoding_is_a_config_error_naming_the_place(settings, home):
+    # Excel on Windows saves "CSV (comma delimited)" in cp1252: the nightly's preflight and the consent step
+    # failed with "'utf-8' codec can't decode byte 0xfc in position 54" naming no file, and preflight
+    # (which gathers ConfigErrors) let it through, so the run failed with exit code 1 and no other fault named
+    from tasks.preflight import check_config
+
+    path = home / "config" / "do_not_contact.csv"
+    path.write_bytes("address,added_at,note\np1@example.com,2026-01-05,Frau Müller by phone\n".encode("cp1252"))
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert str(info.value) == f"{path}:2:33: not UTF-8 text (byte 0xfc); save the file as UTF-8"
+    con = warehouse()
+    person(con, 1)
+    with pytest.raises(ConfigError, match=f"{path}:2:33: not UTF-8"):
+        refresh_consent(con, settings)
+
+
+def test_a_do_not_contact_error_after_a_blank_line_names_the_line_it_is_on(settings, home):
+    # the csv reader skips a blank line without a row, so each line after one was named one line too early:
+    # an operator fixing line 4 of the file found a good address there
+    from tasks.preflight import check_config
+
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text("address,added_at\np1@example.com,\n\nAnna Quixote <p2@example.com>,\n\n\n415 555 267,\n"
+                    "p3@example.com,someday\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert f"{path}:7: address: neither an email nor a valid phone" in str(info.value)
+    assert f"{path}:8: added_at: 'someday' is not a date" in str(info.value)
+    path.write_text("address,added_at\np1@example.com,\n\nAnna Quixote <p2@example.com>,\n")
+    with pytest.raises(ConfigError) as info:
+        check_config(settings)
+    assert str(info.value) == f"{path}:4: address: not an email address (one address a line, nothing around it)"
+
+
+def test_a_do_not_contact_header_written_with_spaces_after_its_commas_keeps_each_line_s_date(settings, home):
+    # `address, added_at, note` (as people type a list) named the columns " added_at" and " note": every line's
+    # date and note were dropped without a word, the suppression was dated when the file was last saved, and the
+    # person's do_not_contact_at moved to that day
+    con = warehouse()
+    person(con, 1)
+    (home / "config" / "do_not_contact.csv").write_text(
+        "address, added_at, note\np1@example.com, 2026-01-05, asked by phone\n")
+    refresh_consent(con, settings)
+    assert con.execute("select address, added_at, note from core.do_not_contact").fetchall() == [
+        ("p1@example.com", datetime(2026, 1, 5, tzinfo=timezone.utc), "asked by phone")]
+    assert con.execute("select created_at from core.suppressions where person_id = 1").fetchall() == [
+        (datetime(2026, 1, 5, tzinfo=timezone.utc),)]
