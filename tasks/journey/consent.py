@@ -38,13 +38,17 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
         view(con, model)
 
 
-DNC_COLUMNS = ["address", "channel", "added_at", "note", "is_dated", "line"]
+DNC_COLUMNS = ["address", "channel", "added_text", "saved_at", "note", "line"]
 
 
-def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
-    """Reads config/do_not_contact.csv (address[, added_at, note]) into normalized rows; bad lines are ConfigErrors."""
+def read_do_not_contact(path: Path, default_region: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Reads config/do_not_contact.csv (address[, added_at, note]) -> its lines' rows, phones normalized, and the
+    faults found reading them, (line, message) each; a file that is no UTF-8 CSV with an address column is a ConfigError.
+
+    added_at stays text: list_do_not_contact reads it as staging reads a source's dates (staging.parse_time).
+    """
     if not path.exists():
-        return pd.DataFrame(columns=DNC_COLUMNS)
+        return pd.DataFrame(columns=DNC_COLUMNS), []
     # The file's modification time stands in for a missing added_at of a line new to the list
     # (refresh_consent keeps the date a listed address already has, so editing the file re-dates nothing).
     modified = datetime.fromtimestamp(os.path.getmtime(path), timezone.utc)
@@ -57,7 +61,7 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
         column = start - (raw_bytes.rfind(b"\n", 0, start) + 1) + 1
         raise ConfigError(f"{path}:{line}:{column}: not UTF-8 text (byte 0x{raw_bytes[start]:02x}); "
                           "save the file as UTF-8") from None
-    rows, errors = [], []
+    rows, faults = [], []
     reader = csv.DictReader(io.StringIO(text, newline=""))
     # `address, added_at, note` as people type it: " added_at" matched no column, and every line's date was dropped
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
@@ -74,21 +78,12 @@ def read_do_not_contact(path: Path, default_region: str) -> pd.DataFrame:
             address, channel = parse_phone(raw, default_region)[0], "sms"
             if address is None:
                 # not repeated: a name or a mistyped number is still a person's
-                errors.append(f"{path}:{line}: address: neither an email nor a valid phone "
-                              f"(numbers without +country are read in {default_region})")
+                faults.append((line, f"address: neither an email nor a valid phone "
+                                     f"(numbers without +country are read in {default_region})"))
                 continue
-        added = (row.get("added_at") or "").strip()
-        try:
-            stamp = pd.Timestamp(added) if added else pd.Timestamp(modified)
-        except ValueError:
-            errors.append(f"{path}:{line}: added_at: {added!r} is not a date")
-            continue
-        added_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        rows.append({"address": address, "channel": channel, "added_at": added_at,
-                     "note": (row.get("note") or "").strip() or None, "is_dated": bool(added), "line": line})
-    if errors:
-        raise ConfigError("\n".join(errors))
-    return pd.DataFrame(rows, columns=DNC_COLUMNS)
+        rows.append({"address": address, "channel": channel, "added_text": (row.get("added_at") or "").strip() or None,
+                     "saved_at": modified, "note": (row.get("note") or "").strip() or None, "line": line})
+    return pd.DataFrame(rows, columns=DNC_COLUMNS), faults
 
 
 def key_addresses(con: duckdb.DuckDBPyConnection) -> int:
@@ -163,17 +158,21 @@ def refresh_addresses(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def list_do_not_contact(con: duckdb.DuckDBPyConnection, path: Path, default_region: str) -> None:
-    """Reads config/do_not_contact.csv -> temp table dnc_listed, its emails as staging keeps them; a line that is
-    not one email address is a ConfigError naming the file and line (the nightly's preflight runs it too)."""
-    frame = read_do_not_contact(path, default_region)
+    """Reads config/do_not_contact.csv -> temp table dnc_listed, its emails as staging keeps them and its dates as
+    staging reads a source's; every line that is not one address or whose added_at is no date is named, by file and
+    line, in one ConfigError (the nightly's preflight runs it too)."""
+    frame, faults = read_do_not_contact(path, default_region)
     con.register("dnc_frame", frame)
     try:
         # an email as staging keeps it (sql/schema/044: no mailto:, no zero-width space around it), or it
-        # would match no staged address and suppress nobody
+        # would match no staged address and suppress nobody; a date as a source's with the default date_order
+        # (ISO 8601, no offset is UTC; dd.mm.yyyy; yyyy/mm/dd; mm/dd/yyyy): pandas guessed, so `5.3.2026` was
+        # 3 May, `05/03/2026` 3 May but `15/03/2026` 15 March, and `today` re-dated the line on every run
         con.execute("""
             create or replace temp table dnc_listed as
             select if(channel = 'email', staging.email_address(address), address) as address, channel,
-                   added_at, is_dated, note, line
+                   coalesce(staging.parse_time(added_text::varchar), case when added_text is null then saved_at::timestamptz end) as added_at,
+                   added_text is not null as is_dated, added_text, note, line
             from dnc_frame
         """)
     finally:
@@ -181,12 +180,15 @@ def list_do_not_contact(con: duckdb.DuckDBPyConnection, path: Path, default_regi
     idna_addresses(con, "dnc_listed", ["address"])  # anna@müller.de is anna@xn--mller-kva.de, as staged
     # a line staging would quarantine as email_syntax (a name around the address, two addresses, a
     # domain cut short) can equal no staged address: listed, it suppressed nobody without a word
-    bad = con.execute("select line from dnc_listed where channel = 'email' "
-                      "and not regexp_full_match(coalesce(address, ''), ?) order by line", [EMAIL_REGEX]).fetchall()
-    if bad:
+    faults += [(line, "address: not an email address (one address a line, nothing around it)") for (line,) in con.execute(
+        "select line from dnc_listed where channel = 'email' and not regexp_full_match(coalesce(address, ''), ?)",
+        [EMAIL_REGEX]).fetchall()]
+    faults += [(line, f"added_at: {text!r} is not a date (2026-01-05, 2026-01-05 10:00+02:00, 05.01.2026, 2026/01/05 "
+                      "or 01/05/2026; no offset is UTC)")
+               for line, text in con.execute("select line, added_text from dnc_listed where added_at is null").fetchall()]
+    if faults:
         con.execute("drop table dnc_listed")
-        raise ConfigError("\n".join(f"{path}:{line}: address: not an email address (one address a line, "
-                                     "nothing around it)" for (line,) in bad))
+        raise ConfigError("\n".join(f"{path}:{line}: {message}" for line, message in sorted(faults)))
 
 
 def check_do_not_contact(path: Path, default_region: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tasks import normalize as nz
 from tasks.config import ConfigError
-from tasks.journey.consent import may_contact, read_do_not_contact, refresh_consent
+from tasks.journey.consent import check_do_not_contact, may_contact, refresh_consent
 from tasks.journey.events import EVENT_KINDS, SMS_OPT_IN, SMS_OPT_OUT
 from tasks.warehouse import transaction
 from tests.journey_fixtures import at, event, moved, person, record, warehouse
@@ -301,7 +301,7 @@ def test_do_not_contact_file_errors_name_the_line(tmp_path):
     path = tmp_path / "do_not_contact.csv"
     path.write_text("address,added_at\nok@example.com,\n12345,\nx@example.com,someday\n")
     with pytest.raises(ConfigError) as info:
-        read_do_not_contact(path, "US")
+        check_do_not_contact(path, "US")
     assert f"{path}:3: address: " in str(info.value) and f"{path}:4: added_at: 'someday'" in str(info.value)
 
 
@@ -311,7 +311,7 @@ def test_a_do_not_contact_line_that_is_no_address_is_not_repeated_in_the_error(t
     path = tmp_path / "do_not_contact.csv"
     path.write_text("address\nZelda Quixote\n415 555 267\n")
     with pytest.raises(ConfigError) as info:
-        read_do_not_contact(path, "US")
+        check_do_not_contact(path, "US")
     assert "Quixote" not in str(info.value) and "555 267" not in str(info.value)
     assert f"{path}:2: address: neither an email nor a valid phone" in str(info.value)
     assert f"{path}:3: address: neither an email nor a valid phone" in str(info.value)
@@ -422,12 +422,12 @@ def test_a_do_not_contact_error_after_a_blank_line_names_the_line_it_is_on(setti
                     "p3@example.com,someday\n")
     with pytest.raises(ConfigError) as info:
         check_config(settings)
-    assert f"{path}:7: address: neither an email nor a valid phone" in str(info.value)
-    assert f"{path}:8: added_at: 'someday' is not a date" in str(info.value)
-    path.write_text("address,added_at\np1@example.com,\n\nAnna Quixote <p2@example.com>,\n")
-    with pytest.raises(ConfigError) as info:
-        check_config(settings)
-    assert str(info.value) == f"{path}:4: address: not an email address (one address a line, nothing around it)"
+    # every bad line in one error, in the file's order (the email check named line 4 only once 7 and 8 were mended)
+    assert str(info.value).splitlines() == [
+        f"{path}:4: address: not an email address (one address a line, nothing around it)",
+        f"{path}:7: address: neither an email nor a valid phone (numbers without +country are read in US)",
+        f"{path}:8: added_at: 'someday' is not a date (2026-01-05, 2026-01-05 10:00+02:00, 05.01.2026, 2026/01/05 or "
+        "01/05/2026; no offset is UTC)"]
 
 
 def test_a_do_not_contact_header_written_with_spaces_after_its_commas_keeps_each_line_s_date(settings, home):
@@ -443,3 +443,24 @@ def test_a_do_not_contact_header_written_with_spaces_after_its_commas_keeps_each
         ("p1@example.com", datetime(2026, 1, 5, tzinfo=timezone.utc), "asked by phone")]
     assert con.execute("select created_at from core.suppressions where person_id = 1").fetchall() == [
         (datetime(2026, 1, 5, tzinfo=timezone.utc),)]
+
+
+def test_do_not_contact_dates_are_read_as_a_source_s_dates(settings, home):
+    # pandas guessed each added_at: `5.3.2026` was 3 May (sources read dotted dates day first), `05/03/2026` 3 May
+    # but `15/03/2026` 15 March, `Jan 5` the year 1 and `today` a new date on every run
+    con = warehouse()
+    path = home / "config" / "do_not_contact.csv"
+    path.write_text("address,added_at\np1@example.com,5.3.2026\np2@example.com,03/05/2026\n"
+                    "p3@example.com,2026-03-05T10:00:00+02:00\np4@example.com,2026-03-05 10:00\n")
+    refresh_consent(con, settings)
+    assert con.execute("select address, added_at from core.do_not_contact order by 1").fetchall() == [
+        ("p1@example.com", datetime(2026, 3, 5, tzinfo=timezone.utc)),
+        ("p2@example.com", datetime(2026, 3, 5, tzinfo=timezone.utc)),
+        ("p3@example.com", datetime(2026, 3, 5, 8, tzinfo=timezone.utc)),
+        ("p4@example.com", datetime(2026, 3, 5, 10, tzinfo=timezone.utc))]
+    path.write_text("address,added_at\np1@example.com,15/03/2026\np2@example.com,today\np3@example.com,Jan 5\n")
+    with pytest.raises(ConfigError) as info:
+        refresh_consent(con, settings)
+    assert [line.split(" is not a date")[0] for line in str(info.value).splitlines()] == [
+        f"{path}:2: added_at: '15/03/2026'", f"{path}:3: added_at: 'today'", f"{path}:4: added_at: 'Jan 5'"]
+    assert len(con.execute("select * from core.do_not_contact").fetchall()) == 4  # the list in force stays
