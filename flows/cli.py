@@ -52,10 +52,13 @@ def _visible(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def _error(label: str, message: object) -> None:
-    """Prints `label: message` to stderr, the label in red, the message masked as logs are (an unforeseen
-    error may quote the email or phone it failed on) and its control characters written out."""
-    err.print(Text(f"{label}:", style="red"), _visible(mask_text(str(message))))
+def _error(label: str, message: object, below: bool = False) -> None:
+    """Prints `label: message` (below: the message from the next line) to stderr, the label in red, the message and
+    an exception's notes masked as logs are (an unforeseen error may quote the email or phone it failed on) and
+    its control characters written out."""
+    # a note: the nightly's ingest failure before the error that stopped it (flows/nightly.py)
+    text = "\n" * below + "\n".join([str(message), *getattr(message, "__notes__", [])])
+    err.print(Text(f"{label}:", style="red"), _visible(mask_text(text)))
 
 
 def _settings():
@@ -340,7 +343,7 @@ def _run(flow, title: str, suffix: str = "", **params):
             _start_embedded_prefect()
             result = flow(**params)
     except ConfigError as exc:
-        _error("config error", f"\n{exc}")
+        _error("config error", exc, below=True)
         raise typer.Exit(2) from None
     # duckdb.Error, OSError: the machine's part (a full disk, an I/O error), one line like the rest;
     # TerminationSignal: Prefect's own SIGTERM handler, which a flow run installs over ours while it runs
@@ -389,7 +392,7 @@ def ingest(
     try:  # a misspelt name is a usage error, found before a Prefect server starts
         select_sources(load_sources(settings.config_dir), source, settings.config_dir)
     except ConfigError as exc:
-        _error("config error", f"\n{exc}")
+        _error("config error", exc, below=True)
         raise typer.Exit(2) from None
     from flows.ingest import ingest_flow
 

@@ -26,8 +26,13 @@ def nightly_flow() -> dict:
         ingest_problem = exc
     else:
         ingest_problem = None
-    results["resolve"] = resolve_flow()
-    results.update(segment_flow())
+    try:
+        results["resolve"] = resolve_flow()
+        results.update(segment_flow())
+    except Exception as exc:
+        if ingest_problem:  # else the later stage's error was the night's only word, and the bad files went unnamed
+            exc.add_note(f"ingest failed before it: {ingest_problem}")
+        raise
     if ingest_problem:
         raise IngestFailed(str(ingest_problem), results)
     return results

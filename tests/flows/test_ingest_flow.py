@@ -92,3 +92,24 @@ def test_an_unexpected_error_in_a_task_reaches_prefects_stored_states_masked():
     for text in (str(raised.value), state.message, *stored):
         assert "ann.lee@example.com" not in text and "4155552671" not in text and "ann.lee" not in text
     assert "Could not convert string '***' to INT32" in str(raised.value)
+
+
+def test_a_night_whose_resolve_fails_after_its_ingest_failed_names_both(settings, home):
+    # resolve's error was the night's only word: the bad file ingest kept back (its good rows staged) went unnamed
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    folder = home / "inbox" / "stackjobs"
+    header = ("applicant_id,first_name,last_name,email,phone,city,state,zip,country,current_title,"
+              "current_company,linkedin,skills,job_id,job_title,applied_at,email_opt_in")
+    rows = [f"SJ-{i},Ann,Lee,ann{i}@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01," for i in range(3)]
+    rows += [f"SJ-B{i},Bob,Roe,not-an-email,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01," for i in range(2)]
+    (folder / "x.csv").write_text("\n".join([header, *rows]) + "\n")
+    # a pair of well-formed keys (the preflight reads them) that name no staged record: resolve refuses it
+    (home / "config" / "identity_overrides.yaml").write_text("must_link:\n  - [stackjobs:SJ-0, stackjobs:SJ-9]\n")
+
+    out = CliRunner().invoke(app, ["nightly"])  # the bad file fails ingest on this night only (next, it is skipped)
+    assert out.exit_code == 2, out.output  # resolve's config error
+    assert "unknown record(s) stackjobs:SJ-9" in out.output
+    assert "ingest failed before it: " in out.output and "2 of 5 rows quarantined" in out.output
