@@ -28,7 +28,7 @@ def nightly_flow() -> dict:
         ingest_problem = None
     try:
         results["resolve"] = resolve_flow()
-        results.update(segment_flow())
+        results.update(segment_flow(checked=True))  # check_config_task read every file above
     except Exception as exc:
         if ingest_problem:  # else the later stage's error was the night's only word, and the bad files went unnamed
             exc.add_note(f"ingest failed before it: {ingest_problem}")

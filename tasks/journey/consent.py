@@ -171,7 +171,8 @@ def list_do_not_contact(con: duckdb.DuckDBPyConnection, path: Path, default_regi
         con.execute("""
             create or replace temp table dnc_listed as
             select if(channel = 'email', staging.email_address(address), address) as address, channel,
-                   coalesce(staging.parse_time(added_text::varchar), case when added_text is null then saved_at::timestamptz end) as added_at,
+                   coalesce(staging.parse_time(added_text::varchar),
+                            case when added_text is null then saved_at::timestamptz end) as added_at,
                    added_text is not null as is_dated, added_text, note, line
             from dnc_frame
         """)
