@@ -1,6 +1,7 @@
 -- inputs: core.persons, core.stage_events; $progress: the ordered progress stages (tasks.journey.stages.PROGRESS)
 -- grain: one row per person; key person_id. A stage counts as reached when it or a later one was first reached;
--- current_stage: do_not_contact while in force, else the latest move that does not fall behind (docs/journey.md)
+-- current_stage: do_not_contact while in force, else the latest move that does not fall behind, but an application's
+-- exit while another application is open leaves the person at the furthest open one's stage (docs/journey.md)
 with ranked as (
     select e.*, list_position($progress::varchar[], e.stage) as stage_rank
     from core.stage_events e
@@ -37,18 +38,24 @@ latest as (            -- an application is one, a feed's (Indeed Apply after an
 ),
 applications as (      -- the latest ATS stage of each application (person, job); at the same time, the
     -- one that closes it (Greenhouse dates a rejected application's stage at the rejection at the latest)
-    select person_id, job_id, arg_max(stage, (occurred_at, stage in ('hired', 'rejected', 'withdrew'))) as stage
+    select person_id, job_id, arg_max(stage, (occurred_at, stage in ('hired', 'rejected', 'withdrew'))) as stage,
+           arg_max(stage_rank, (occurred_at, stage in ('hired', 'rejected', 'withdrew'))) as stage_rank,
+           max(occurred_at) as stage_at
     from ranked where source = 'ats'
     group by all
 ),
-open_applications as (
-    select person_id, count(*) as open_applications
+open_applications as (  -- and the furthest of them (the later one at the same stage), for an exit of another
+    select person_id, count(*) as open_applications,
+           arg_max(stage, (stage_rank, stage_at)) as open_stage, arg_max(stage_at, (stage_rank, stage_at)) as open_stage_at
     from applications where stage in ('applied', 'interviewing', 'offered')
     group by person_id
 )
 select p.person_id,
-       coalesce(l.current_stage, 'discovered') as current_stage,
-       l.current_stage_at,
+       -- an application's exit (rejected for job A) leaves a person with another open application in process
+       case when l.current_stage in ('rejected', 'withdrew') and o.open_applications > 0 then o.open_stage
+            else coalesce(l.current_stage, 'discovered') end as current_stage,
+       case when l.current_stage in ('rejected', 'withdrew') and o.open_applications > 0 then o.open_stage_at
+            else l.current_stage_at end as current_stage_at,
        coalesce(list_extract($progress::varchar[], g.furthest_rank), 'discovered') as furthest_stage,
        g.* exclude (person_id, furthest_rank),
        coalesce(o.open_applications, 0) as open_applications

@@ -320,3 +320,32 @@ def test_an_application_through_a_feed_after_a_rejection_moves_the_person_back_t
     build_segment_people(con, at(70))
     assert con.execute("select person_id, is_silver_medalist from core.segment_people order by 1").fetchall() == [
         (9, False), (10, True)]
+
+
+def test_a_rejection_for_one_job_leaves_a_person_in_process_for_another(con, settings):
+    # current_stage was the latest move of any application: one rejected for job A while interviewing for job B
+    # was `rejected`, out of the default active_pipeline segment and in gone_quiet's reach (stage not in process),
+    # though open_applications said 1. An exit of one application while another is open leaves the person at
+    # the stage of the furthest open one, dated when that application reached it.
+    from tasks.journey.segments import build_segment_people
+
+    person(con, 11)
+    record(con, 11, "GH-11", source_name="ats_export", ats_person_id="GH-11", staged_at=at(0))
+    stage_change(con, "EV-11a", "Onsite", at(10), ats_person_id="GH-11", job_id="J-A")
+    stage_change(con, "EV-11b", "Phone Screen", at(20), ats_person_id="GH-11", job_id="J-B")
+    stage_change(con, "EV-11c", "Application Review", at(25), ats_person_id="GH-11", job_id="J-C")
+    stage_change(con, "EV-11d", "Rejected", at(30), ats_person_id="GH-11", job_id="J-A")
+    person(con, 12)   # withdrew from one job, the other closed before: the exit stands
+    record(con, 12, "GH-12", source_name="ats_export", ats_person_id="GH-12", staged_at=at(0))
+    stage_change(con, "EV-12a", "Onsite", at(10), ats_person_id="GH-12", job_id="J-A")
+    stage_change(con, "EV-12b", "Rejected", at(15), ats_person_id="GH-12", job_id="J-A")
+    stage_change(con, "EV-12c", "Phone Screen", at(20), ats_person_id="GH-12", job_id="J-B")
+    stage_change(con, "EV-12d", "Withdrawn", at(30), ats_person_id="GH-12", job_id="J-B")
+    derive(con, settings)
+    got = stages_of(con, 11)
+    assert (got["current_stage"], got["current_stage_at"], got["open_applications"], got["rejected_at"]) == (
+        "interviewing", at(20), 2, at(30))
+    assert (stages_of(con, 12)["current_stage"], stages_of(con, 12)["open_applications"]) == ("withdrew", 0)
+    build_segment_people(con, at(40))
+    assert con.execute("select person_id, current_stage, is_silver_medalist from core.segment_people "
+                       "order by 1").fetchall() == [(11, "interviewing", False), (12, "withdrew", True)]
