@@ -39,14 +39,14 @@ latest as (            -- an application is one, a feed's (Indeed Apply after an
 applications as (      -- the latest ATS stage of each application (person, job); at the same time, the
     -- one that closes it (Greenhouse dates a rejected application's stage at the rejection at the latest)
     select person_id, job_id, arg_max(stage, (occurred_at, stage in ('hired', 'rejected', 'withdrew'))) as stage,
-           arg_max(stage_rank, (occurred_at, stage in ('hired', 'rejected', 'withdrew'))) as stage_rank,
            max(occurred_at) as stage_at
     from ranked where source = 'ats'
     group by all
 ),
 open_applications as (  -- and the furthest of them (the later one at the same stage), for an exit of another
     select person_id, count(*) as open_applications,
-           arg_max(stage, (stage_rank, stage_at)) as open_stage, arg_max(stage_at, (stage_rank, stage_at)) as open_stage_at
+           arg_max(stage, (list_position($progress::varchar[], stage), stage_at)) as open_stage,
+           arg_max(stage_at, (list_position($progress::varchar[], stage), stage_at)) as open_stage_at
     from applications where stage in ('applied', 'interviewing', 'offered')
     group by person_id
 )
