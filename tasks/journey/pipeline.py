@@ -8,7 +8,8 @@ import duckdb
 
 from tasks.clock import sql_clock, utcnow
 from tasks.journey.consent import refresh_consent
-from tasks.journey.segments import apply_segments, build_segment_people, compile_segments, load_segments
+from tasks.journey.segments import (apply_segments, build_segment_people, compile_segments, load_segments,
+                                    warn_unheld_sources)
 from tasks.journey.stages import STAGES, build_stages, load_stage_map
 from tasks.settings import Settings, load_settings
 from tasks.warehouse import select, transaction, writer
@@ -34,6 +35,7 @@ def segments_step(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[di
     config = load_segments(settings.config_dir)   # config errors before any work
     now = utcnow(settings)
     build_segment_people(con, now)
+    warn_unheld_sources(config, con)
     with sql_clock(con, now):  # a where: written with now() or current_date reads the run's clock
         return apply_segments(con, compile_segments(config, con, now), now)
 

@@ -360,6 +360,42 @@ def compile_segments(config: SegmentsConfig, con: duckdb.DuckDBPyConnection, now
     return compiled
 
 
+def _source_conditions(cond: Condition, loc: tuple) -> Iterator[tuple[tuple, Values]]:
+    """Every `source:` condition inside a condition, with its location in the file."""
+    for field in ("all_", "any_"):
+        for i, part in enumerate(getattr(cond, field) or []):
+            yield from _source_conditions(part, (*loc, field.rstrip("_"), i))
+    if cond.not_ is not None:
+        yield from _source_conditions(cond.not_, (*loc, "not"))
+    if cond.source is not None:
+        yield (*loc, "source"), cond.source
+
+
+def warn_unheld_sources(config: SegmentsConfig, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Logs, and returns, a warning for each `source:` value no person's records come from (core.segment_people).
+
+    A source's name is whatever sources.yaml calls it, and a source sources.yaml no longer names may still
+    hold staged records, so a value is not refused; but `source: {in: [stakjobs]}` matched nobody without a
+    word (and `not_in` excluded nobody), where a country or channel no record can hold is a config error.
+    """
+    conditions = [(name, loc, values) for name, segment in config.model.segments.items()
+                  for loc, values in _source_conditions(segment, ("segments", name))]
+    if not conditions:  # no query (0.045 s at 1M persons)
+        return []
+    held = {name for (name,) in con.execute("select distinct unnest(sources) from core.segment_people").fetchall()}
+    warnings = []
+    for name, loc, values in conditions:
+        for value in values.in_ or values.not_in:
+            if value.lower() not in held:
+                warnings.append(f"{config.path}:{config.line(loc)}: {'.'.join(map(str, loc))}: segment {name!r}: "
+                                f"no person's records come from source {value!r}, so it "
+                                f"{'matches' if values.in_ else 'excludes'} nobody (sources held: "
+                                f"{', '.join(sorted(held)) or 'none'})")
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
 def check_segments(config: SegmentsConfig, stage_map: dict[str, str], now: datetime) -> None:
     """Binds every `where:` against an empty core.segment_people of this release (ConfigError: file:line: segment).
 

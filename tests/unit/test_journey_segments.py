@@ -385,3 +385,27 @@ def test_the_nightly_preflight_names_a_bad_where_beside_another_files_fault(sett
     assert f"{home / 'config' / 'segments.yaml'}:3: segments.warm.where: segment 'warm': invalid where predicate" \
         in str(info.value)
     assert not settings.warehouse_path.exists()
+
+
+def test_a_source_no_persons_records_come_from_is_a_warning_naming_file_line_and_field(population, settings, home, caplog):
+    # a source's name is sources.yaml's, and one it no longer names may still hold records, so a value is not
+    # refused; but `source: {in: [stakjobs]}` matched nobody and `not_in` excluded nobody without a word
+    segments = home / "config" / "segments.yaml"
+    with caplog.at_level("WARNING", logger="tasks.journey.segments"):
+        run(population, settings, home, """\
+            segments:
+              typo:
+                source: {in: [stakjobs, referrals]}
+              fine:
+                all:
+                  - not:
+                      source: {not_in: [StackJobs, ats_exprot]}
+            """)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    held = "(sources held: ats_export, eurotalent, referrals, stackjobs)"
+    assert warnings == [
+        f"{segments}:3: segments.typo.source: segment 'typo': no person's records come from source 'stakjobs', "
+        f"so it matches nobody {held}",
+        f"{segments}:7: segments.fine.all.0.not.source: segment 'fine': no person's records come from source "
+        f"'ats_exprot', so it excludes nobody {held}"]
+    assert members(population, "typo") == {2}
