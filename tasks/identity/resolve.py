@@ -852,7 +852,9 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
         con.execute("insert into identity_seed_persons select person_id from identity_more")
         con.unregister("identity_more")
     # a record its source deleted and staged again comes back to the id it held, if that id holds no records
-    # now and was not merged away (is_revived; assign_ids gives a live id in its cluster precedence)
+    # once this run's deletions are taken out and was not merged away (is_revived; assign_ids gives a live id
+    # in its cluster precedence): a night whose export lists it again and leaves out the id's last record gave
+    # it a new id, where a run after each of the two changes gave the id back
     con.execute("""
         create or replace temp table identity_retired_homes as
         with back as materialized (
@@ -862,8 +864,9 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
         -- the lookups are narrowed to the returning records' ids first: a `not in` builds its hash table
         -- from the whole subquery (every person's id, 0.04 s a run at 1M records, with no record returning)
         select * from back
-        where person_id not in (select person_id from core.persons
-                                where person_id in (select person_id from back))
+        where person_id not in (select person_id from core.identity_links
+                                where person_id in (select person_id from back)
+                                  and record_key not in (select record_key from identity_changes where change = 'gone'))
           and person_id not in (select person_id from core.person_merges
                                 where kind = 'merge' and person_id in (select person_id from back))
     """)

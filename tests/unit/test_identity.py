@@ -1133,6 +1133,32 @@ def test_a_record_that_comes_back_after_its_deletion_gets_its_person_id_back(set
         run_checks(con)
 
 
+@pytest.mark.parametrize("runs", [1, 2])
+def test_a_record_that_comes_back_the_night_its_persons_last_record_goes_gets_the_id_back(settings, runs):
+    """Kim's first record is left out one night (her person keeps the second); the next export lists the first
+    again and leaves the second out. Resolved in one run, the first came back as a new person and her id
+    retired with its attachments, though it held no records once that run was done; resolved in a run after
+    each change (the second's deletion, then the first's return), she got her id back."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
+    with writer(later(settings, 0)) as con:
+        stage(con, kim, {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+        apply_deletes(con, source, [{"id": "2"}], "deleted", later(settings, 2))
+        if runs == 2:
+            resolve(con, later(settings, 2))
+        stage(con, {**kim, "sha": "back"})
+        back = resolve(con, later(settings, 3))
+        assert person_of(con) == {"a:1": ids["a:1"]}
+        assert back.persons_created == 0 and back.persons_total == 1
+        assert history(con)[-1] == ("revive", ids["a:1"], None, "record_returned")
+        assert con.execute("select record_count, email from core.persons").fetchall() == [(1, "kim@example.org")]
+        run_checks(con)
+
+
 def test_a_record_that_comes_back_to_a_person_formed_meanwhile_merges_its_old_id_into_it(settings):
     """While Kim's first record was gone, her second application became a person of its own; when the
     first comes back it joins that person, which keeps its id (it is live; the retired one is not), and
