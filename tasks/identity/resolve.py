@@ -1002,8 +1002,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
         con.execute(f"insert into core.identity_gone_links select record_key, source_name, source_record_id, person_id, "
                     f"linked_at, first_linked_at, ?, ? from core.identity_links where {gone_keys}", [now, run_id])
         con.execute(f"delete from core.identity_links where {gone_keys}")
-    if scalar(con, "select count(*) from identity_retired_homes"):  # returned: linked again
-        con.execute("delete from core.identity_gone_links where record_key in (select record_key from identity_retired_homes)")
+    # returned: linked again, whether to the id they held or not (one that joined a live person stayed listed)
+    returned = "record_key in (select record_key from identity_changes where change = 'new')"
+    if scalar(con, f"select count(*) from core.identity_gone_links where {returned}"):
+        con.execute(f"delete from core.identity_gone_links where {returned}")
     con.execute("insert into core.identity_links by name "
                 "select * exclude (since, link_row), since as first_linked_at from identity_new_links")
     con.unregister("identity_new_links")

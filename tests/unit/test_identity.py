@@ -1159,6 +1159,24 @@ def test_a_record_that_comes_back_the_night_its_persons_last_record_goes_gets_th
         run_checks(con)
 
 
+def test_a_record_that_comes_back_to_its_live_person_is_no_longer_listed_as_deleted(settings):
+    """core.identity_gone_links holds records deleted and not staged again: one that came back while its person
+    still held another record (so no id was revived) stayed listed there as deleted, with its old person."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
+    with writer(later(settings, 0)) as con:
+        stage(con, kim, {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 0))
+        ids = person_of(con)
+        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+        resolve(con, later(settings, 1))
+        stage(con, {**kim, "sha": "back"})
+        resolve(con, later(settings, 2))
+        assert person_of(con) == ids
+        assert con.execute("select record_key from core.identity_gone_links").fetchall() == []
+        run_checks(con)
+
+
 def test_a_record_that_comes_back_to_a_person_formed_meanwhile_merges_its_old_id_into_it(settings):
     """While Kim's first record was gone, her second application became a person of its own; when the
     first comes back it joins that person, which keeps its id (it is live; the retired one is not), and
