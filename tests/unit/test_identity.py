@@ -1133,20 +1133,27 @@ def test_a_record_that_comes_back_after_its_deletion_gets_its_person_id_back(set
         run_checks(con)
 
 
+def kims_first_record_left_out(con, settings) -> tuple[SourceConfig, dict, dict]:
+    """Kim's two Greenhouse records made one person (night 0); the first was deleted and resolved (night 1).
+    Returns the source, the first record and the ids after night 0."""
+    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
+    stage(con, kim, {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
+    resolve(con, later(settings, 0))
+    ids = person_of(con)
+    apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
+    resolve(con, later(settings, 1))
+    return source, kim, ids
+
+
 @pytest.mark.parametrize("runs", [1, 2])
 def test_a_record_that_comes_back_the_night_its_persons_last_record_goes_gets_the_id_back(settings, runs):
     """Kim's first record is left out one night (her person keeps the second); the next export lists the first
     again and leaves the second out. Resolved in one run, the first came back as a new person and her id
     retired with its attachments, though it held no records once that run was done; resolved in a run after
     each change (the second's deletion, then the first's return), she got her id back."""
-    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
-    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
     with writer(later(settings, 0)) as con:
-        stage(con, kim, {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
-        resolve(con, later(settings, 0))
-        ids = person_of(con)
-        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
-        resolve(con, later(settings, 1))
+        source, kim, ids = kims_first_record_left_out(con, settings)
         apply_deletes(con, source, [{"id": "2"}], "deleted", later(settings, 2))
         if runs == 2:
             resolve(con, later(settings, 2))
@@ -1162,14 +1169,8 @@ def test_a_record_that_comes_back_the_night_its_persons_last_record_goes_gets_th
 def test_a_record_that_comes_back_to_its_live_person_is_no_longer_listed_as_deleted(settings):
     """core.identity_gone_links holds records deleted and not staged again: one that came back while its person
     still held another record (so no id was revived) stayed listed there as deleted, with its old person."""
-    source = SourceConfig(name="a", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
-    kim = {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"}
     with writer(later(settings, 0)) as con:
-        stage(con, kim, {"key": "a:2", "first": "kim", "last": "park", "email": "kim@example.org"})
-        resolve(con, later(settings, 0))
-        ids = person_of(con)
-        apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 1))
-        resolve(con, later(settings, 1))
+        _, kim, ids = kims_first_record_left_out(con, settings)
         stage(con, {**kim, "sha": "back"})
         resolve(con, later(settings, 2))
         assert person_of(con) == ids
