@@ -527,6 +527,9 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
             record_b: Annotated[str, typer.Argument(help="Another record key.")]) -> None:
     """Show how a run sees two records, linked or not, and why."""
     settings = _settings()
+    if record_a == record_b:  # a mistake in the command (exit 2), found before waiting for the warehouse
+        _error("error", f"compare takes two different records, not {record_a!r} twice")
+        raise typer.Exit(2)
     from tasks.identity.explain import compare as compare_records
     from tasks.identity.resolve import IncompatibleModel
 

@@ -2134,3 +2134,17 @@ def test_explain_and_compare_given_a_record_key_of_a_renamed_source_name_its_key
     typo = runner.invoke(app, ["explain", "stackjobs:SJ-9"])
     assert typo.exit_code == 1 and ("no current record stackjobs:SJ-9 nor stack_jobs:SJ-9 (source stackjobs was renamed to "
                                     "stack_jobs on 2026-03-02 00:00 UTC)") in " ".join(typo.output.split()), typo.output
+
+
+def test_compare_given_one_record_twice_is_a_usage_error(settings):
+    """`candor compare a:1 a:1` is a mistake in the command, not an unknown record: it exited 1, which the
+    look-ups' help gives to an unknown person or record (and a busy warehouse), after waiting for the warehouse."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+    twice = CliRunner().invoke(app, ["compare", "a:1", "a:1"])
+    assert twice.exit_code == 2 and "compare takes two different records, not 'a:1' twice" in twice.output, twice.output
