@@ -486,7 +486,8 @@ def models() -> None:
     _print_rows("identity model versions (the newest scores the next run)", rows)
 
 
-@app.command(epilog=_EXITS_LOOKUP)
+# a negative id ("-5") reaches the argument check below: click read it as a misspelt flag ("No such option: -5")
+@app.command(epilog=_EXITS_LOOKUP, context_settings={"ignore_unknown_options": True})
 def explain(person: Annotated[str, typer.Argument(
         metavar="PERSON_ID|SOURCE:ID",
         help="A person_id from core.persons, or a record key source:id (as `candor compare` takes): its person.")]) -> None:

@@ -2148,3 +2148,18 @@ def test_compare_given_one_record_twice_is_a_usage_error(settings):
         resolve(con, later(settings, 0))
     twice = CliRunner().invoke(app, ["compare", "a:1", "a:1"])
     assert twice.exit_code == 2 and "compare takes two different records, not 'a:1' twice" in twice.output, twice.output
+
+
+@pytest.mark.parametrize("person", ["-5", "-0", "1.5", "0x1f"])
+def test_explain_given_a_negative_or_non_numeric_id_says_what_it_takes(settings, person):
+    """`candor explain -5` printed click's `No such option: -5`, as if -5 were a misspelt flag."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+    found = CliRunner().invoke(app, ["explain", person])
+    assert found.exit_code == 2, found.output
+    assert f"explain takes a person id (a number) or a record key source:id, not '{person}'" in found.output, found.output
