@@ -486,7 +486,8 @@ def models() -> None:
     _print_rows("identity model versions (the newest scores the next run)", rows)
 
 
-@app.command(epilog=_EXITS_LOOKUP)
+# a negative id ("-5") reaches the argument check below: click read it as a misspelt flag ("No such option: -5")
+@app.command(epilog=_EXITS_LOOKUP, context_settings={"ignore_unknown_options": True})
 def explain(person: Annotated[str, typer.Argument(
         metavar="PERSON_ID|SOURCE:ID",
         help="A person_id from core.persons, or a record key source:id (as `candor compare` takes): its person.")]) -> None:
@@ -527,6 +528,9 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
             record_b: Annotated[str, typer.Argument(help="Another record key.")]) -> None:
     """Show how a run sees two records, linked or not, and why."""
     settings = _settings()
+    if record_a == record_b:  # a mistake in the command (exit 2), found before waiting for the warehouse
+        _error("error", f"compare takes two different records, not {record_a!r} twice")
+        raise typer.Exit(2)
     from tasks.identity.explain import compare as compare_records
     from tasks.identity.resolve import IncompatibleModel
 

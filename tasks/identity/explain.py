@@ -98,10 +98,10 @@ def person_of_record(con: duckdb.DuckDBPyConnection, record_key: str) -> int:
     return person_id
 
 
-def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError:
+def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str], follow_renames: bool = True) -> KeyError:
     """The error for record keys no resolve run links, each with its reason: staged but not taken in yet, deleted
-    by its source, or no current record at all (one reason only named the first kind: a deleted record hid a
-    mistyped key beside it)."""
+    by its source, of a source renamed since (with the key's reason under the new name), or no current record at
+    all (one reason only named the first kind: a deleted record hid a mistyped key beside it)."""
     unresolved = [r[0] for r in con.execute(
         "select source_name || ':' || source_record_id from staging.candidate_records "
         "where source_name || ':' || source_record_id in (select unnest(?::varchar[]))", [missing]).fetchall()]
@@ -121,10 +121,34 @@ def _not_current(con: duckdb.DuckDBPyConnection, missing: list[str]) -> KeyError
                  + (f"; it was in person {was} (`candor explain {was}`)" if was is not None else "")
                  for k, at, was in deleted]
     unknown = [k for k in missing if k not in unresolved and k not in {k for k, _, _ in deleted}]
+    # a key from before its source was renamed (sources.yaml renamed_from) read as mistyped: it names the key now
+    renamed = {k: found for k in unknown if follow_renames and (found := _renamed(con, k))}
+    for key, (now, how) in renamed.items():
+        person = scalar(con, "select person_id from core.identity_links where record_key = ?", [now])
+        reason = None if person is not None else _not_current(con, [now], follow_renames=False).args[0]
+        problems.append(f"no current record {key} nor {now} ({how})" if reason and reason.startswith("no current record")
+                        else f"record {key} is {now} now ({how}): "
+                             + (f"it is in person {person} (`candor explain {person}`)" if reason is None else reason))
+    unknown = [k for k in unknown if k not in renamed]
     if unknown:
         problems.append(f"no current record {', '.join(unknown)} (records are source:id, as "
                         f"`candor explain PERSON_ID` lists them)")
     return KeyError("; ".join(problems))
+
+
+def _renamed(con: duckdb.DuckDBPyConnection, record_key: str) -> tuple[str, str] | None:
+    """(the key now, how its source was renamed) for a record key whose source meta.source_renames renames,
+    following later renames of the new name; None for a source never renamed."""
+    source, colon, record_id = record_key.partition(":")
+    steps, seq = [], -1
+    # each step a later rename than the one before: a swap renames two names in one step, and goes no further
+    while colon and (row := con.execute("select seq, new_name, renamed_at from meta.source_renames "
+                                        "where old_name = ? and seq > ? order by seq limit 1", [source, seq]).fetchone()):
+        seq, source, at = row
+        steps.append(f"{source} on {at:%Y-%m-%d %H:%M} UTC")
+    if not steps:
+        return None
+    return f"{source}:{record_id}", f"source {record_key.partition(':')[0]} was renamed to {', then to '.join(steps)}"
 
 
 def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: list[int]) -> str:

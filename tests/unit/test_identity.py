@@ -2095,3 +2095,71 @@ def test_an_overrides_file_of_pairs_without_its_keys_says_which_keys_it_lacks(ho
     with pytest.raises(ConfigError) as err:
         read_overrides(home / "config")
     assert str(err.value) == f"{path}:1: (document): the file holds a list, where its top level gives the keys must_link, cannot_link"
+
+
+def test_explain_and_compare_given_a_record_key_of_a_renamed_source_name_its_key_now(settings, home):
+    """A record key from before a source was renamed (a ticket, an old report): explain and compare said "no
+    current record stackjobs:SJ-1", as for a mistyped key, though the record lives on as stack_jobs:SJ-1."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.unit.test_ingest import HEADER, rename_in_config, write
+
+    write(home, "stackjobs", "a.csv", "\n".join([HEADER, "SJ-1,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-3,Eng,2026-01-01,",
+                                                 "SJ-2,Ann,Lee,ann@x.io,,LA,CA,90001,US,Eng,Y,,go,J-4,Eng,2026-01-02,"]) + "\n")
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        resolve(con, later(settings, 0))
+    rename_in_config(home, ("stackjobs", "stack_jobs"))
+    with writer(later(settings, 1)) as con:
+        ingest(con, later(settings, 1))
+        resolve(con, later(settings, 1))
+        ann = person_of(con)["stack_jobs:SJ-1"]
+    runner = CliRunner()
+    renamed = (f"record stackjobs:SJ-1 is stack_jobs:SJ-1 now (source stackjobs was renamed to stack_jobs on "
+               f"2026-03-02 00:00 UTC): it is in person {ann} (`candor explain {ann}`)")
+    for command in (["explain", "stackjobs:SJ-1"], ["compare", "stackjobs:SJ-1", "stack_jobs:SJ-2"]):
+        found = runner.invoke(app, command)
+        assert found.exit_code == 1 and renamed in " ".join(found.output.split()), found.output
+    # deleted since: the new key's own reason follows
+    source = SourceConfig(name="stack_jobs", kind="greenhouse", channel="ats", base_url="http://127.0.0.1:9", api_key_env="X")
+    with writer(later(settings, 2)) as con:
+        apply_deletes(con, source, [{"id": "SJ-1"}], "deleted", later(settings, 2))
+        resolve(con, later(settings, 2))
+    deleted = runner.invoke(app, ["explain", "stackjobs:SJ-1"])
+    assert deleted.exit_code == 1 and (
+        "record stackjobs:SJ-1 is stack_jobs:SJ-1 now (source stackjobs was renamed to stack_jobs on 2026-03-02 00:00 UTC): "
+        "record stack_jobs:SJ-1 was deleted by its source on 2026-03-03 00:00 UTC") in " ".join(deleted.output.split())
+    # an id the source never had under either name
+    typo = runner.invoke(app, ["explain", "stackjobs:SJ-9"])
+    assert typo.exit_code == 1 and ("no current record stackjobs:SJ-9 nor stack_jobs:SJ-9 (source stackjobs was renamed to "
+                                    "stack_jobs on 2026-03-02 00:00 UTC)") in " ".join(typo.output.split()), typo.output
+
+
+def test_compare_given_one_record_twice_is_a_usage_error(settings):
+    """`candor compare a:1 a:1` is a mistake in the command, not an unknown record: it exited 1, which the
+    look-ups' help gives to an unknown person or record (and a busy warehouse), after waiting for the warehouse."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+    twice = CliRunner().invoke(app, ["compare", "a:1", "a:1"])
+    assert twice.exit_code == 2 and "compare takes two different records, not 'a:1' twice" in twice.output, twice.output
+
+
+@pytest.mark.parametrize("person", ["-5", "-0", "1.5", "0x1f"])
+def test_explain_given_a_negative_or_non_numeric_id_says_what_it_takes(settings, person):
+    """`candor explain -5` printed click's `No such option: -5`, as if -5 were a misspelt flag."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+    found = CliRunner().invoke(app, ["explain", person])
+    assert found.exit_code == 2, found.output
+    assert f"explain takes a person id (a number) or a record key source:id, not '{person}'" in found.output, found.output
