@@ -280,11 +280,27 @@ def write_batch(
         selected, prior = ", ".join(f"o.{c}" for c in columns), ""
         if source.kind == "ats_status":
             # a stage row sent again with the same stage and a later time (Greenhouse dates the current
-            # stage and Hired at the application's last activity) keeps the time the stage was reached
+            # stage and Hired at the application's last activity) keeps the time the stage was reached, unless
+            # the application moved to another stage since (`app:<candidate>:<application>:stage:<id>`, Offer,
+            # Face to Face, Offer again): it is at that stage again from now
             con.execute("""
                 create or replace temp table batch_prior_stages as
-                select source_record_id, stage, changed_at from staging.stage_changes
-                where source_name = ? and source_record_id in (select source_record_id from batch_ok)
+                with prior as (
+                    select source_record_id, stage, changed_at,
+                           case when split_part(source_record_id, ':', 4) = 'stage' then
+                               split_part(source_record_id, ':', 2) || ':' || split_part(source_record_id, ':', 3)
+                           end as application
+                    from staging.stage_changes where source_name = ?
+                ),
+                moved as (   -- when each application of the batch last reached a stage
+                    select application, max(changed_at) as moved_at from prior
+                    where application in (select split_part(source_record_id, ':', 2) || ':' || split_part(source_record_id, ':', 3)
+                                          from batch_ok where split_part(source_record_id, ':', 4) = 'stage')
+                    group by all
+                )
+                select p.source_record_id, p.stage, p.changed_at from prior as p left join moved as m using (application)
+                where p.source_record_id in (select source_record_id from batch_ok)
+                  and (m.moved_at is null or p.changed_at >= m.moved_at)
             """, [source.name])
             selected = ", ".join("least(o.changed_at, p.changed_at) as changed_at" if c == "changed_at" else f"o.{c}"
                                  for c in columns)

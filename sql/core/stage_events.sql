@@ -43,11 +43,13 @@ provider as (          -- opens are not engagement (mail clients pre-fetch image
            or (event_kind in ('replied', 'inbound_sms') and keyword_action is null))
 ),
 ats as (              -- job_id: the job, or when the ATS names none, the record an API stage row belongs to
-    -- (`app:<record>:…`: a Lever opportunity is one application; two of a contact's are two)
+    -- (`app:<record>:…`: a Lever opportunity is one application; two of a contact's are two), or the record
+    -- whose own stage it is (an export of one row per application without a job column)
     select person_id, stage, occurred_at, 'ats' as source,
            source_name || ':' || source_record_id as evidence,
-           coalesce(job_id, if(starts_with(source_record_id, 'app:'),
-                                source_name || ':' || split_part(source_record_id, ':', 2), null)) as job_id
+           coalesce(job_id, case when starts_with(source_record_id, 'app:')
+                                     then source_name || ':' || split_part(source_record_id, ':', 2)
+                                 when kind = 'ats_record' then source_name || ':' || source_record_id end) as job_id
     from core.ats_stage_events
     where issue is null
 ),

@@ -218,7 +218,9 @@ def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_
                            settings: Settings) -> None:
     """Stage rows staged for the changed records that their new versions no longer give (an archived
     opportunity restored: its `archived` row) -> raw op='delete' rows, and out of staging.
-    Stage rows are `app:<record id>:…` (stage_row_prefix), so their record is the id's second part."""
+    Stage rows are `app:<record id>:…` (stage_row_prefix), so their record is the id's second part. A stage an
+    application reached (Greenhouse's `app:<candidate>:<application>:stage:<id>`) stays while the application is
+    given: Harvest gives only the current stage, and the application still reached the ones it moved on from."""
     if not changed:  # a page of unchanged records (a full scan of a quiet source) reads no stage rows
         return
     # staged stage rows, and those quarantine holds back (an application dated 2062), which `candor status` counts
@@ -231,6 +233,10 @@ def _drop_stale_stage_rows(con, source: SourceConfig, changed: list[str], stage_
         where starts_with(s.source_record_id, 'app:')
           and split_part(s.source_record_id, ':', 2) in (select unnest($changed::varchar[]))
           and s.source_record_id not in (select unnest($given::varchar[]))
+          and not (split_part(s.source_record_id, ':', 4) = 'stage'   -- of an application still given
+                   and split_part(s.source_record_id, ':', 3) in (
+                       select split_part(g, ':', 3) from unnest($given::varchar[]) as t(g)
+                       where split_part(g, ':', 2) = split_part(s.source_record_id, ':', 2)))
     """, {"source": source.name, "changed": changed, "given": [str(r["id"]) for r in stage_rows]})
     if not scalar(con, "select count(*) from batch_stale_stages"):
         return

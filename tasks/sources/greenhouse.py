@@ -3,7 +3,8 @@
 Candidates land in staging.candidate_records (ats_person_id = the candidate id); each
 application becomes stage rows in staging.stage_changes, ids `app:<candidate>:<application>:…`:
 `applied` at applied_at, the current stage at last_activity_at (Harvest's candidate carries no
-stage-entry time; for a rejected application no later than rejected_at), and `Hired` / `Rejected` when the application's status says so. Harvest has no
+stage-entry time; for a rejected application no later than rejected_at), and `Hired` / `Rejected` when the application's status says so;
+a stage the application moved on from stays staged (api.py `_drop_stale_stage_rows`). Harvest has no
 list of deleted or merged candidates: deletions are found by the periodic full scan (api.py), and
 each candidate it misses is confirmed gone with the `candidate_ids` filter before it is deleted
 (one still there is landed as that filter gives it). Pages are numbered, so a deletion while a run

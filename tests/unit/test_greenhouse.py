@@ -18,7 +18,7 @@ from tasks.status import quarantine_by_rule
 from tasks.warehouse import run_checks, writer
 from tests.fakes import failure_of_a_garbled_lookup, ingest_through_stages, uninterrupted_state, warehouse_state
 from tests.fakes.greenhouse import FakeGreenhouse
-from tests.fakes.payloads import greenhouse_candidates
+from tests.fakes.payloads import greenhouse_candidates, iso
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 PATH = "/v1/candidates"
@@ -622,6 +622,40 @@ def test_an_edit_after_the_fact_moves_neither_discovered_nor_hired(home, fake):
     after = journey(configure(home, fake.url, now=later))
     assert len(before) == 2 and all(row[1] for row in before) and any(row[3] for row in before)
     assert after == before
+
+
+def test_an_application_moved_to_another_stage_keeps_the_stages_it_reached(home, fake):
+    # Harvest gives only an application's current stage; each one the connector saw is a row of its own
+    # (`app:<candidate>:<application>:stage:<id>`), but the next version of the candidate no longer gives the
+    # earlier one, and it was taken out of staging as stale: an application moved on from Phone Screen to Offer
+    # was interviewing from the day of the offer, and one moved back from Offer to Face to Face had never reached
+    # offered (furthest_stage interviewing, out of the funnel's offered). A stage left and reached again is
+    # reached anew: the application is at it again.
+    cid = next(c for c, v in sorted(fake.candidates.items()) if v["applications"])
+    app = {**fake.candidates[cid]["applications"][0], "status": "active", "rejected_at": None,
+           "applied_at": iso(NOW - timedelta(days=40))}
+
+    def night(days: int, stage: tuple[int, str]) -> tuple:
+        moved = NOW + timedelta(days=days - 1)
+        fake.update(cid, moved, applications=[{**app, "last_activity_at": iso(moved),
+                                               "current_stage": {"id": stage[0], "name": stage[1]}}])
+        settings = configure(home, fake.url, now=NOW + timedelta(days=days))
+        with writer(settings) as con:
+            ingest_through_stages(con, settings)
+            run_checks(con)
+            return con.execute("""
+                select s.current_stage, s.furthest_stage, s.interviewing_at, s.offered_at, s.open_applications
+                from core.person_stages as s join core.identity_links as l using (person_id)
+                where l.source_name = 'greenhouse' and l.source_record_id = ?
+            """, [str(cid)]).fetchone()
+
+    def day(n: int) -> datetime:   # the application moved the day before night n
+        return NOW + timedelta(days=n - 1)
+
+    assert night(0, (7002, "Phone Screen")) == ("interviewing", "interviewing", day(0), None, 1)
+    assert night(2, (7004, "Offer")) == ("offered", "offered", day(0), day(2), 1)
+    assert night(4, (7003, "Face to Face")) == ("interviewing", "offered", day(0), day(2), 1)
+    assert night(6, (7004, "Offer")) == ("offered", "offered", day(0), day(6), 1)
 
 
 def test_fields_of_unexpected_types_are_read_as_absent_and_end_no_run(home, fake):

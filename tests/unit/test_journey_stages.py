@@ -349,3 +349,22 @@ def test_a_rejection_for_one_job_leaves_a_person_in_process_for_another(con, set
     build_segment_people(con, at(40))
     assert con.execute("select person_id, current_stage, is_silver_medalist from core.segment_people "
                        "order by 1").fetchall() == [(11, "interviewing", False), (12, "withdrew", True)]
+
+
+def test_two_ats_records_naming_no_job_are_two_applications(con, settings):
+    # an ATS export of one row per application (no job column) merged into one person: each record's stage
+    # went to one application with no job, so the later record's rejection closed the other's live interview
+    # process (current_stage `rejected`, open_applications 0, a silver medalist) though docs/journey.md says an
+    # application is the record its stage rows belong to when the ATS names no job
+    from tasks.journey.segments import build_segment_people
+
+    person(con, 13)
+    record(con, 13, "WK-13a", source_name="ats_export", ats_person_id="WK-13a", stage="Onsite", staged_at=at(10))
+    record(con, 13, "WK-13b", source_name="ats_export", ats_person_id="WK-13b", stage="Rejected", staged_at=at(20))
+    derive(con, settings)
+    got = stages_of(con, 13)
+    assert (got["current_stage"], got["current_stage_at"], got["open_applications"], got["rejected_at"]) == (
+        "interviewing", at(10), 1, at(20))
+    build_segment_people(con, at(30))
+    assert con.execute("select current_stage, is_silver_medalist from core.segment_people").fetchall() == [
+        ("interviewing", False)]
