@@ -1,7 +1,8 @@
 -- inputs: core.persons, core.stage_events; $progress: the ordered progress stages (tasks.journey.stages.PROGRESS)
 -- grain: one row per person; key person_id. A stage counts as reached when it or a later one was first reached;
 -- current_stage: do_not_contact while in force, else the latest move that does not fall behind, but an application's
--- exit while another application is open leaves the person at the furthest open one's stage (docs/journey.md)
+-- exit while another application is open leaves the person at the furthest open one's stage, and while another
+-- is hired at `hired` (docs/journey.md)
 with ranked as (
     select e.*, list_position($progress::varchar[], e.stage) as stage_rank
     from core.stage_events e
@@ -43,18 +44,20 @@ applications as (      -- the latest ATS stage of each application (person, job)
     from ranked where source = 'ats'
     group by all
 ),
-open_applications as (  -- and the furthest of them (the later one at the same stage), for an exit of another
-    select person_id, count(*) as open_applications,
-           arg_max(stage, (list_position($progress::varchar[], stage), stage_at)) as open_stage,
-           arg_max(stage_at, (list_position($progress::varchar[], stage), stage_at)) as open_stage_at
-    from applications where stage in ('applied', 'interviewing', 'offered')
+open_applications as (  -- and, for an exit of another application, the furthest open one (the later at the
+    -- same stage), else the latest hire: Greenhouse's hire flow rejects the person's other applications
+    select person_id, count(*) filter (where stage <> 'hired') as open_applications,
+           arg_max(stage, (stage <> 'hired', list_position($progress::varchar[], stage), stage_at)) as live_stage,
+           arg_max(stage_at, (stage <> 'hired', list_position($progress::varchar[], stage), stage_at)) as live_stage_at
+    from applications where stage in ('applied', 'interviewing', 'offered', 'hired')
     group by person_id
 )
 select p.person_id,
-       -- an application's exit (rejected for job A) leaves a person with another open application in process
-       case when l.current_stage in ('rejected', 'withdrew') and o.open_applications > 0 then o.open_stage
+       -- an application's exit (rejected for job A) leaves a person with another open application in process,
+       -- and one hired for another job hired
+       case when l.current_stage in ('rejected', 'withdrew') and o.live_stage is not null then o.live_stage
             else coalesce(l.current_stage, 'discovered') end as current_stage,
-       case when l.current_stage in ('rejected', 'withdrew') and o.open_applications > 0 then o.open_stage_at
+       case when l.current_stage in ('rejected', 'withdrew') and o.live_stage is not null then o.live_stage_at
             else l.current_stage_at end as current_stage_at,
        coalesce(list_extract($progress::varchar[], g.furthest_rank), 'discovered') as furthest_stage,
        g.* exclude (person_id, furthest_rank),

@@ -368,3 +368,31 @@ def test_two_ats_records_naming_no_job_are_two_applications(con, settings):
     build_segment_people(con, at(30))
     assert con.execute("select current_stage, is_silver_medalist from core.segment_people").fetchall() == [
         ("interviewing", False)]
+
+
+def test_a_rejection_for_one_job_leaves_a_person_hired_for_another_hired(con, settings):
+    # Greenhouse's hire flow rejects the hire's other open applications at the hire: the rejection, the latest
+    # move (exits win ties), made the new hire `rejected`: counted as rejected now by the funnel and within
+    # reach of gone_quiet (stage not in process, hired excluded). An open application still comes first.
+    from tasks.journey.segments import build_segment_people
+
+    person(con, 13)
+    record(con, 13, "GH-13", source_name="ats_export", ats_person_id="GH-13", staged_at=at(0))
+    stage_change(con, "EV-13a", "Onsite", at(10), ats_person_id="GH-13", job_id="J-A")
+    stage_change(con, "EV-13b", "Phone Screen", at(20), ats_person_id="GH-13", job_id="J-B")
+    stage_change(con, "EV-13c", "Hired", at(30), ats_person_id="GH-13", job_id="J-A")
+    stage_change(con, "EV-13d", "Rejected", at(30), ats_person_id="GH-13", job_id="J-B")
+    person(con, 14)   # hired for A, interviewing for B, rejected for C: in process for B
+    record(con, 14, "GH-14", source_name="ats_export", ats_person_id="GH-14", staged_at=at(0))
+    stage_change(con, "EV-14a", "Hired", at(10), ats_person_id="GH-14", job_id="J-A")
+    stage_change(con, "EV-14b", "Onsite", at(20), ats_person_id="GH-14", job_id="J-B")
+    stage_change(con, "EV-14c", "Rejected", at(30), ats_person_id="GH-14", job_id="J-C")
+    derive(con, settings)
+    got = stages_of(con, 13)
+    assert (got["current_stage"], got["current_stage_at"], got["open_applications"], got["rejected_at"]) == (
+        "hired", at(30), 0, at(30))
+    got = stages_of(con, 14)
+    assert (got["current_stage"], got["current_stage_at"], got["open_applications"]) == ("interviewing", at(20), 1)
+    build_segment_people(con, at(40))
+    assert con.execute("select person_id, current_stage, is_hired_alumni, is_silver_medalist from core.segment_people "
+                       "order by 1").fetchall() == [(13, "hired", True, False), (14, "interviewing", True, False)]
