@@ -322,6 +322,14 @@ def test_an_application_through_a_feed_after_a_rejection_moves_the_person_back_t
         (9, False), (10, True)]
 
 
+def ats_person(con, pid: int, moves: list[tuple[str, int, str]]) -> None:
+    """A person with one ATS record and its stage rows, each (stage name, time, job)."""
+    person(con, pid)
+    record(con, pid, f"GH-{pid}", source_name="ats_export", ats_person_id=f"GH-{pid}", staged_at=at(0))
+    for i, (stage, when, job) in enumerate(moves):
+        stage_change(con, f"EV-{pid}-{i}", stage, at(when), ats_person_id=f"GH-{pid}", job_id=job)
+
+
 def test_a_rejection_for_one_job_leaves_a_person_in_process_for_another(con, settings):
     # current_stage was the latest move of any application: one rejected for job A while interviewing for job B
     # was `rejected`, out of the default active_pipeline segment and in gone_quiet's reach (stage not in process),
@@ -329,18 +337,15 @@ def test_a_rejection_for_one_job_leaves_a_person_in_process_for_another(con, set
     # the stage of the furthest open one, dated when that application reached it.
     from tasks.journey.segments import build_segment_people
 
-    person(con, 11)
-    record(con, 11, "GH-11", source_name="ats_export", ats_person_id="GH-11", staged_at=at(0))
-    stage_change(con, "EV-11a", "Onsite", at(10), ats_person_id="GH-11", job_id="J-A")
-    stage_change(con, "EV-11b", "Phone Screen", at(20), ats_person_id="GH-11", job_id="J-B")
-    stage_change(con, "EV-11c", "Application Review", at(25), ats_person_id="GH-11", job_id="J-C")
-    stage_change(con, "EV-11d", "Rejected", at(30), ats_person_id="GH-11", job_id="J-A")
-    person(con, 12)   # withdrew from one job, the other closed before: the exit stands
-    record(con, 12, "GH-12", source_name="ats_export", ats_person_id="GH-12", staged_at=at(0))
-    stage_change(con, "EV-12a", "Onsite", at(10), ats_person_id="GH-12", job_id="J-A")
-    stage_change(con, "EV-12b", "Rejected", at(15), ats_person_id="GH-12", job_id="J-A")
-    stage_change(con, "EV-12c", "Phone Screen", at(20), ats_person_id="GH-12", job_id="J-B")
-    stage_change(con, "EV-12d", "Withdrawn", at(30), ats_person_id="GH-12", job_id="J-B")
+    ats_person(con, 11, [("Onsite", 10, "J-A"),
+                         ("Phone Screen", 20, "J-B"),
+                         ("Application Review", 25, "J-C"),
+                         ("Rejected", 30, "J-A")])
+    # withdrew from one job, the other closed before: the exit stands
+    ats_person(con, 12, [("Onsite", 10, "J-A"),
+                         ("Rejected", 15, "J-A"),
+                         ("Phone Screen", 20, "J-B"),
+                         ("Withdrawn", 30, "J-B")])
     derive(con, settings)
     got = stages_of(con, 11)
     assert (got["current_stage"], got["current_stage_at"], got["open_applications"], got["rejected_at"]) == (
@@ -376,17 +381,12 @@ def test_a_rejection_for_one_job_leaves_a_person_hired_for_another_hired(con, se
     # reach of gone_quiet (stage not in process, hired excluded). An open application still comes first.
     from tasks.journey.segments import build_segment_people
 
-    person(con, 13)
-    record(con, 13, "GH-13", source_name="ats_export", ats_person_id="GH-13", staged_at=at(0))
-    stage_change(con, "EV-13a", "Onsite", at(10), ats_person_id="GH-13", job_id="J-A")
-    stage_change(con, "EV-13b", "Phone Screen", at(20), ats_person_id="GH-13", job_id="J-B")
-    stage_change(con, "EV-13c", "Hired", at(30), ats_person_id="GH-13", job_id="J-A")
-    stage_change(con, "EV-13d", "Rejected", at(30), ats_person_id="GH-13", job_id="J-B")
-    person(con, 14)   # hired for A, interviewing for B, rejected for C: in process for B
-    record(con, 14, "GH-14", source_name="ats_export", ats_person_id="GH-14", staged_at=at(0))
-    stage_change(con, "EV-14a", "Hired", at(10), ats_person_id="GH-14", job_id="J-A")
-    stage_change(con, "EV-14b", "Onsite", at(20), ats_person_id="GH-14", job_id="J-B")
-    stage_change(con, "EV-14c", "Rejected", at(30), ats_person_id="GH-14", job_id="J-C")
+    ats_person(con, 13, [("Onsite", 10, "J-A"),
+                         ("Phone Screen", 20, "J-B"),
+                         ("Hired", 30, "J-A"),
+                         ("Rejected", 30, "J-B")])
+    # hired for A, interviewing for B, rejected for C: in process for B
+    ats_person(con, 14, [("Hired", 10, "J-A"), ("Onsite", 20, "J-B"), ("Rejected", 30, "J-C")])
     derive(con, settings)
     got = stages_of(con, 13)
     assert (got["current_stage"], got["current_stage_at"], got["open_applications"], got["rejected_at"]) == (
