@@ -292,10 +292,10 @@ def write_batch(
                            end as application
                     from staging.stage_changes where source_name = ?
                 ),
-                moved as (   -- when each application of the batch last reached a stage
+                moved as (   -- when each application with a row in the batch last reached a stage
                     select application, max(changed_at) as moved_at from prior
-                    where application in (select split_part(source_record_id, ':', 2) || ':' || split_part(source_record_id, ':', 3)
-                                          from batch_ok where split_part(source_record_id, ':', 4) = 'stage')
+                    where application in (select application from prior
+                                          where source_record_id in (select source_record_id from batch_ok))
                     group by all
                 )
                 select p.source_record_id, p.stage, p.changed_at from prior as p left join moved as m using (application)
