@@ -128,7 +128,9 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
         _refresh_all_keys(con)
         con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
                     f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
+        # the store as the last run left it: the next run finds these records new, changed or gone
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
+        con.execute("insert into core.identity_keys by name select * from identity_keys_kept")
     prepare_splink_input(con, "identity_train", settings, complete=True)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
@@ -253,9 +255,16 @@ def first_names_differ(left: str, right: str) -> str:
 
 
 def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """Before training, every current record needs match keys (a warehouse never resolved has none);
-    the records keyed here are left in temp identity_scored."""
+    """Before training, the key store holds every current record's match keys as it is staged now:
+    records no run has keyed (a warehouse never resolved has none) are keyed, and so are records
+    staged again since the last run (their stored keys are their old version's); the keys of records
+    removed from staging since are taken out. The records keyed here are left in temp identity_scored,
+    the stored keys taken out or replaced in temp identity_keys_kept (train_model puts them back)."""
     register_lookups(con)
+    _find_changes(con, rescore=False)
+    con.execute("create or replace temp table identity_keys_kept as select * from core.identity_keys "
+                "where record_key in (select record_key from identity_changes where change <> 'new')")
+    con.execute("delete from core.identity_keys where record_key in (select record_key from identity_keys_kept)")
     con.execute("create or replace temp table identity_scored as "
                 "select source_name || ':' || source_record_id as record_key, source_name, source_record_id "
                 "from staging.candidate_records "

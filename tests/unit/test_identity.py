@@ -1619,6 +1619,31 @@ def test_a_training_between_runs_leaves_one_match_key_row_per_record(settings, h
         assert con.execute("select count(*) from core.identity_keys where record_key like 'late:%'").fetchall() == [(2,)]
 
 
+def test_training_reads_records_as_staged_now_and_leaves_the_key_store_as_the_last_run_left_it(settings, home):
+    """A record staged again since the last run trained on the keys of its old version, and a record
+    removed from staging since was trained on as if still there (helper-55's finding)."""
+    generated(home, 150, 37)
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        resolve(con, later(settings, 0))
+        changed, gone = (k for (k,) in con.execute("select record_key from core.identity_links order by record_key "
+                                                    "limit 2").fetchall())
+        stored = con.execute("select * from core.identity_keys order by record_key").fetchall()
+        stage(con, {"key": changed, "first": "zebulon", "last": "quaritch", "email": "zq@x.io", "sha": "edited"})
+        con.execute("delete from staging.candidate_records where source_name || ':' || source_record_id = ?", [gone])
+        train_model(con, later(settings, 1))
+        trained_on = dict(con.execute("select record_key, last_name_key from identity_train "
+                                      "where record_key in (?, ?)", [changed, gone]).fetchall())
+        after_training = con.execute("select * from core.identity_keys order by record_key").fetchall()
+        resolve(con, later(settings, 1))
+        run_checks(con)
+        keys_now = dict(con.execute("select record_key, last_name_key from core.identity_keys "
+                                    "where record_key in (?, ?)", [changed, gone]).fetchall())
+    assert trained_on == {changed: "quaritch"}
+    assert after_training == stored  # the next run still finds the change and the removal
+    assert keys_now == {changed: "quaritch"}
+
+
 def test_a_training_that_fails_half_way_leaves_the_warehouse_as_it_was(settings, home, monkeypatch):
     generated(home, 150, 37)
     with writer(later(settings, 0)) as con:
