@@ -521,13 +521,21 @@ def explain(person: Annotated[str, typer.Argument(
 
 
 # help in rich mode keeps a docstring's line breaks, in the command list too: one line per paragraph
-@app.command(epilog=_EXITS_LOOKUP, help="Show how a run sees two records, linked or not, and why.\n\n"
+# "-1" reaches the argument check below as explain's "-5" does (click: "No such option: -1")
+@app.command(epilog=_EXITS_LOOKUP, context_settings={"ignore_unknown_options": True},
+             help="Show how a run sees two records, linked or not, and why.\n\n"
              "Their persons, the rule that links them (and shared identifiers that count for nothing, and why), "
              "the blocking rules that pair them for Splink, and Splink's probability and per-field weights.")
 def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:id (as `candor explain` lists them).")],
             record_b: Annotated[str, typer.Argument(help="Another record key.")]) -> None:
     """Show how a run sees two records, linked or not, and why."""
     settings = _settings()
+    for record in (record_a, record_b):  # a mistake in the command (exit 2), as explain's
+        source, _, record_id = record.partition(":")
+        if not (source and record_id):
+            hint = " (a person id? `candor explain PERSON_ID` lists its records)" if record.lstrip("-").isdecimal() else ""
+            _error("error", f"compare takes two record keys source:id, not {record!r}{hint}")
+            raise typer.Exit(2)
     if record_a == record_b:  # a mistake in the command (exit 2), found before waiting for the warehouse
         _error("error", f"compare takes two different records, not {record_a!r} twice")
         raise typer.Exit(2)

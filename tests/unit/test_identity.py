@@ -2175,6 +2175,23 @@ def test_compare_given_one_record_twice_is_a_usage_error(settings):
     assert twice.exit_code == 2 and "compare takes two different records, not 'a:1' twice" in twice.output, twice.output
 
 
+@pytest.mark.parametrize("record", ["-1", "42", "a1", ":1", "a:"])
+def test_compare_given_something_other_than_a_record_key_says_what_it_takes(settings, record):
+    """`candor compare a:1 -1` printed click's `No such option: -1`; a person id or a key missing its source or id
+    went on to look for a record of that name (exit 1, the code of an unknown record)."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"})
+        resolve(con, later(settings, 0))
+    found = CliRunner().invoke(app, ["compare", "a:1", record])
+    assert found.exit_code == 2, found.output
+    assert f"compare takes two record keys source:id, not '{record}'" in found.output, found.output
+    assert ("a person id?" in found.output) == (record in ("-1", "42")), found.output
+
+
 @pytest.mark.parametrize("person", ["-5", "-0", "1.5", "0x1f"])
 def test_explain_given_a_negative_or_non_numeric_id_says_what_it_takes(settings, person):
     """`candor explain -5` printed click's `No such option: -5`, as if -5 were a misspelt flag."""
