@@ -4,7 +4,9 @@
 -- merges alone, the one id a merged-away person lives on as (what its attachments follow); a split
 -- adds the part that left, so a person-level suppression holds for every part. Each step is one of a
 -- later run than the step before: a split the survivor made before the merge took none of the merged
--- id's records (followed regardless of time, an unsubscribe held for a part that left weeks before)
+-- id's records (followed regardless of time, an unsubscribe held for a part that left weeks before).
+-- The history is per id, not per record: a split the survivor makes after the merge is followed even
+-- when the part that left took none of the merged id's records (docs/identity.md: errs towards suppressing)
 with recursive moves (person_id, successor_id, is_merged, run_id) as (
     select person_id, into_person_id, kind = 'merge', run_id
     from core.person_merges
