@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from tasks.identity.overrides import load_overrides
 from tasks.identity.resolve import ResolveResult, resolve, train_model, use_model
 from tasks.settings import Settings, load_settings
 from tasks.warehouse import run_checks, writer
@@ -22,6 +23,8 @@ def run_train(settings: Settings | None = None) -> int:
     """Opens the warehouse and trains a new identity model version on its records; returns the version."""
     settings = settings or load_settings()
     with writer(settings) as con:
+        # the run after it reads identity_overrides.yaml: a fault there is found before a model version is stored
+        load_overrides(con, settings.config_dir)
         return train_model(con, settings)
 
 
@@ -29,4 +32,5 @@ def run_use_model(version: int | Literal["shipped"], settings: Settings | None =
     """Opens the warehouse and makes model `version` (or this release's default) current as a new version; returns that."""
     settings = settings or load_settings()
     with writer(settings) as con:
+        load_overrides(con, settings.config_dir)  # as run_train
         return use_model(con, settings, version)

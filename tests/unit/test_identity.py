@@ -1644,6 +1644,29 @@ def test_training_reads_records_as_staged_now_and_leaves_the_key_store_as_the_la
     assert keys_now == {changed: "quaritch"}
 
 
+@pytest.mark.parametrize("step, overrides", [("train", "must_lnk: []\n"),  # a misspelt key
+                                             ("use_model", "must_link:\n  - [a:1, nosuch:1]\n")])  # a record never staged
+def test_a_fault_in_the_overrides_file_stops_train_and_use_model_before_they_store_a_version(settings, home, step,
+                                                                                            overrides):
+    """`candor resolve --train` (or --use-model) stored a new model version, then the run after it read
+    identity_overrides.yaml and exited 2: a usage or configuration error, "found before anything is written"
+    (helper-58's finding)."""
+    from tasks.identity.run import run_train, run_use_model
+
+    generated(home, 150, 37)
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@x.io"})
+        resolve(con, later(settings, 0))
+        train_model(con, later(settings, 0))  # version 2 current: going back to 1 stores a copy
+    (home / "config" / "identity_overrides.yaml").write_text(overrides)
+    with pytest.raises(ConfigError, match=r"identity_overrides.yaml:[12]: must_l"):
+        run_train(later(settings, 1)) if step == "train" else run_use_model(1, later(settings, 1))
+    with writer(later(settings, 1)) as con:
+        assert con.execute("select version, origin from meta.identity_models order by version").fetchall() == [
+            (1, "default"), (2, "trained")]
+
+
 def test_a_training_that_fails_half_way_leaves_the_warehouse_as_it_was(settings, home, monkeypatch):
     generated(home, 150, 37)
     with writer(later(settings, 0)) as con:
