@@ -304,6 +304,13 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
         "join numbered n using (idx)",
         [accepted + len(bad_lines), bad_lines],
     )
+    # a line of nothing but blanks and delimiters is no row, as for the exact reader: as wide as the header
+    # (Excel's empty rows under a sheet's last one), DuckDB's reader took it as a row of nulls, quarantined
+    blank_rows = {line for (line,) in con.execute(
+        "select row_number from batch_numbered where "
+        + " and ".join(f"regexp_full_match(coalesce({c}, ''), '\\s*')" for c in _columns(header))).fetchall()}
+    if blank_rows:
+        con.execute("delete from batch_numbered where row_number in (select unnest(?::bigint[]))", [sorted(blank_rows)])
     sql, params = _batch_read_sql(header, source, "batch_numbered")
     con.execute(sql, params)
     # batch_read now holds everything; the two raw copies would double the batch's memory.
@@ -317,17 +324,17 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
         first.setdefault(line, (line, "malformed_row", None, (text or "")[:200], message))
     # DuckDB takes a row with an empty field more than the header as if it had none: a row shifted by a
     # delimiter in an unquoted value, its last field empty, was staged shifted (the exact reader's rule)
-    shifted = _one_field_more(data, source, len(header), set(bad_lines))
+    # (a blank line among them is no row, shifted or not: taken out above)
+    shifted = {line: text for line, text in _one_field_more(data, source, len(header), set(bad_lines)).items()
+               if line not in blank_rows}
     # a line of nothing but blanks and delimiters is no row, as for the exact reader
-    blank = {line for line, _, text in rejects if not (text or "").replace(source.delimiter, "").strip()}
-    blank_kept = {line for line, text in shifted.items() if not text.replace(source.delimiter, "").strip()}
-    if len(shifted) - len(blank_kept) >= accepted - len(blank_kept):
+    blank = {line for line, _, text in rejects if not (text or "").replace(source.delimiter, "").strip()} | blank_rows
+    if shifted and len(shifted) >= accepted - len(blank_rows):
         shifted = {}  # every row ends with a delimiter the header lacks: a style, as the exact reader takes it
-    if shifted or blank_kept:
-        con.execute("delete from batch_read where row_number in (select unnest(?::bigint[]))", [[*shifted, *blank_kept]])
+    if shifted:
+        con.execute("delete from batch_read where row_number in (select unnest(?::bigint[]))", [[*shifted]])
         first.update({line: (line, "malformed_row", None, text[:200], f"expected {len(header)} fields, found {len(header) + 1}")
-                      for line, text in shifted.items() if line not in blank_kept})
-    blank |= blank_kept
+                      for line, text in shifted.items()})
     return ReadResult(accepted + len(bad_lines) - len(blank),
                       malformed_frame([row for line, row in first.items() if line not in blank]))
 
@@ -426,9 +433,9 @@ def _read_csv_exact(con, path: Path, text: str, header: list[str], source: Sourc
                 lines.next = prev = start
             continue
         start, prev = prev + 1, lines.next
+        if not row or not any(c.strip() for c in row):
+            continue  # blank line, not a row, however many delimiters it holds (Excel's empty rows: as many as the header)
         if len(row) != width:
-            if not row or not any(c.strip() for c in row):
-                continue  # blank line, not a row
             if len(row) == width + 1 and row[-1] == "":
                 trailing.append((start, row))  # a delimiter at its end: a style if every row has it
                 continue
