@@ -427,7 +427,8 @@ def apply_segments(con: duckdb.DuckDBPyConnection, segments: list[CompiledSegmen
     if latest is not None and now < latest:
         raise ClockBehindHistory(
             f"the run's clock ({now.isoformat()}) is before the last recorded segment change ({latest.isoformat()}): "
-            "a replay of an earlier day (CANDOR_NOW) belongs on a copy of the warehouse; nothing was written")
+            "a replay of an earlier day (CANDOR_NOW) belongs on a copy of the warehouse; the segments step wrote "
+            "nothing (the consent and stages steps, which do not read the clock, ran as on any run)")
     con.execute("create or replace table core.segment_current as "
                 "select null::varchar as segment, person_id from core.segment_people where false")
     # one statement per segment (each one scan, as each branch of one union was): a predicate that fails
