@@ -304,8 +304,9 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
         "join numbered n using (idx)",
         [accepted + len(bad_lines), bad_lines],
     )
-    # a line of nothing but blanks and delimiters is no row, as for the exact reader: as wide as the header
-    # (Excel's empty rows under a sheet's last one), DuckDB's reader took it as a row of nulls, quarantined
+    # a line of nothing but blanks and delimiters is no row, as for the exact reader: DuckDB's reader takes one as
+    # wide as the header (Excel's empty rows under a sheet's last one), or one wider, as a row of nulls; other
+    # widths it rejects, and those are found among the rejects below
     blank_rows = {line for (line,) in con.execute(
         "select row_number from batch_numbered where "
         + " and ".join(f"regexp_full_match(coalesce({c}, ''), '\\s*')" for c in _columns(header))).fetchall()}
@@ -327,7 +328,6 @@ def _read_csv_fast(con, path: Path, data: bytes, header: list[str], source: Sour
     # (a blank line among them is no row, shifted or not: taken out above)
     shifted = {line: text for line, text in _one_field_more(data, source, len(header), set(bad_lines)).items()
                if line not in blank_rows}
-    # a line of nothing but blanks and delimiters is no row, as for the exact reader
     blank = {line for line, _, text in rejects if not (text or "").replace(source.delimiter, "").strip()} | blank_rows
     if shifted and len(shifted) >= accepted - len(blank_rows):
         shifted = {}  # every row ends with a delimiter the header lacks: a style, as the exact reader takes it
