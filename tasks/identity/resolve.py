@@ -242,10 +242,12 @@ def register_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+NAME_KEYS = ("first_name_key", "first_name_canon", "last_name_key", "full_name_key")  # identity_names_agree's, per record
+
+
 def names_agree(left: str, right: str) -> str:
     """The SQL call of identity_names_agree on the name keys of two aliased rows (register_lookups)."""
-    columns = ("first_name_key", "first_name_canon", "last_name_key", "full_name_key")
-    return f"identity_names_agree({', '.join(f'{a}.{c}' for a in (left, right) for c in columns)})"
+    return f"identity_names_agree({', '.join(f'{a}.{c}' for a in (left, right) for c in NAME_KEYS)})"
 
 
 def first_names_differ(left: str, right: str) -> str:
@@ -301,14 +303,21 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
     says which of them to drop, and a run stores what it found for its scored records' values.
     """
     agree = names_agree("l", "r")
-    names = "first_name_key, first_name_canon, last_name_key, full_name_key"
+    names = ", ".join(NAME_KEYS)
     for column in ("email", "phone", "linkedin_url", "email_local"):
         # one grouping pass: values held too often, and (not for a local part, which is no identifier)
         # values whose holders' names differ at all; only the holders of those few are then paired
         # (pairing them inside the whole table cost three times as much)
         mixed = f" or min(hash({names})) <> max(hash({names}))" if column != "email_local" else ""
+        scored_only = mixed and not complete
+        if scored_only:
+            # only a scored record's values are counted in full here (every holder of them is in the
+            # table); a neighbour's others are as last stored, so only the scored values are grouped
+            con.execute(f"create or replace temp table identity_scored_values as "
+                        f"select distinct {column} as value from {table} where is_scored and {column} is not null")
+        scope = f" and {column} in (select value from identity_scored_values)" if scored_only else ""
         shared = (f"select {column} as value, count(*) > $max_share as common from {table} "
-                  f"where {column} is not null group by all having count(*) > $max_share{mixed}")
+                  f"where {column} is not null{scope} group by all having count(*) > $max_share{mixed}")
         dropped = "select value, common from shared where common" + (
             f" union all select distinct l.{column}, false from holders as l join holders as r "
             f"on l.{column} = r.{column} and l.record_key < r.record_key where not {agree}" if mixed else "")
@@ -316,11 +325,7 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
                    f"where {column} in (select value from shared where not common))" if mixed else "")
         con.execute(f"create or replace temp table identity_dropped as "
                     f"with shared as materialized ({shared}){holders} {dropped}", {"max_share": max_share})
-        if mixed and not complete:
-            # only a scored record's values are counted in full here; a neighbour's others are as last stored
-            con.execute(f"create or replace temp table identity_scored_values as "
-                        f"select distinct {column} as value from {table} where is_scored and {column} is not null")
-            con.execute("delete from identity_dropped where value not in (select value from identity_scored_values)")
+        if scored_only:
             con.execute(f"insert into identity_dropped select value, common from core.identity_uninformative_values "
                         f"where kind = $kind and value in (select {column} from {table}) "
                         f"and value not in (select value from identity_scored_values)", {"kind": column})
@@ -602,6 +607,7 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
     record, a holder loses its edges and is scored again. Reads temp identity_splink_input, which holds every holder of a scored
     record's identifiers."""
     agree = names_agree("a", "b")
+    names = ", ".join(NAME_KEYS)
     con.execute(f"""
         create or replace temp table identity_grown_common as
         with held as materialized (
@@ -612,13 +618,19 @@ def _rescore_holders_of_values_grown_common(con: duckdb.DuckDBPyConnection, max_
             ) unpivot (value for rule in (email, phone, linkedin, ats_person_id))
         ),
         counted as (
-            select rule, value, count(*) as n, count(*) filter (where not is_scored) as earlier
+            select rule, value, count(*) as n, count(*) filter (where not is_scored) as earlier,
+                   min(hash({names})) <> max(hash({names})) as names_vary
             from held group by all having count(*) filter (where not is_scored) >= 1
+        ),
+        varied as (  -- holders of values within the limit whose holders' names are not all the same
+            -- (the same names agree): only these few are paired
+            select * from held
+            semi join (select rule, value from counted where n <= $max_share and names_vary) using (rule, value)
         ),
         mixed as (  -- within the limit: clearly different names now, and none among the earlier holders
             select a.rule, a.value
-            from held as a join held as b on a.rule = b.rule and a.value = b.value and a.record_key < b.record_key
-            where (a.rule, a.value) in (select (rule, value) from counted where n <= $max_share) and not {agree}
+            from varied as a join varied as b on a.rule = b.rule and a.value = b.value and a.record_key < b.record_key
+            where not {agree}
             group by all
             having not bool_or(not a.is_scored and not b.is_scored)
         ),
