@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 # tables with a source_name column
 NAMED_TABLES = ("raw.source_records", "staging.candidate_records", "staging.stage_changes", "staging.quarantine",
                 "staging.deleted_records", "meta.ingested_files", "meta.watermarks", "meta.api_seen_ids",
-                "core.identity_links", "core.identity_keys", "core.identity_gone_links")
+                "core.identity_links", "core.identity_keys", "core.identity_gone_links", "core.identity_record_moves")
 # columns holding record keys `source_name:source_record_id` (an identity key's ATS id is `source_name:ats id`)
 KEY_COLUMNS = {"core.identity_links": ("record_key",), "core.identity_keys": ("record_key", "ats_person_id"),
-               "core.identity_gone_links": ("record_key",)}
+               "core.identity_gone_links": ("record_key",), "core.identity_record_moves": ("record_key",)}
 # record key pairs stored least first
 PAIR_TABLES = ("core.identity_edges", "meta.identity_overrides_applied")
 
@@ -114,8 +114,10 @@ def apply_renames(con: duckdb.DuckDBPyConnection, sources: list[SourceConfig], c
         for table in ("raw.source_records", "staging.quarantine"):
             con.execute(f"update {table} set source_name = source_name || ' (retired before rename ' || $seq || ')' "
                         f"where list_contains($targets, source_name)", {"targets": targets, "seq": seq})
-        # and the persons its deleted records held are not given to the renamed source's new records
-        con.execute("delete from core.identity_gone_links where list_contains($targets, source_name)", {"targets": targets})
+        # and the persons its deleted records held are not given to the renamed source's new records, nor
+        # their moves taken as those of the renamed source's records (core.person_successors)
+        for table in ("core.identity_gone_links", "core.identity_record_moves"):
+            con.execute(f"delete from {table} where list_contains($targets, source_name)", {"targets": targets})
         records = dict(con.execute("select source_name, count(*) from staging.candidate_records "
                                    "where list_contains($old, source_name) group by all", {"old": params["old"]}).fetchall())
         for table in NAMED_TABLES:

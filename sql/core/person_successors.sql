@@ -1,12 +1,13 @@
--- inputs: core.person_merges (merge and split history), core.persons (live ids)
+-- inputs: core.person_merges (merge and split history), core.identity_record_moves (the records each moved),
+-- core.identity_links, core.persons (live ids), meta.identity_record_moves_since
 -- grain: one row per (person id in the history, live person now holding records that were once under
--- it), merges and splits followed to the end; key (person_id, successor_id). is_merged: reached by
--- merges alone, the one id a merged-away person lives on as (what its attachments follow); a split
--- adds the part that left, so a person-level suppression holds for every part. Each step is one of a
--- later run than the step before: a split the survivor made before the merge took none of the merged
--- id's records (followed regardless of time, an unsubscribe held for a part that left weeks before).
--- The history is per id, not per record: a split the survivor makes after the merge is followed even
--- when the part that left took none of the merged id's records (docs/identity.md: errs towards suppressing)
+-- it); key (person_id, successor_id). is_merged: reached by merges alone, the one id a merged-away person
+-- lives on as (what its attachments follow); a split adds the part that left, so a person-level
+-- suppression holds for every part. Followed by records: a part that left is a successor only if it
+-- holds a record that was under the id (person 2 merged into 1, then 1's own record split off as 3: 3
+-- is no successor of 2, as a split the survivor made before the merge). An id whose records moved in a
+-- run before migration 071 (no record moves kept) is followed by ids, each step in a later run than the
+-- one before, which errs towards suppressing.
 with recursive moves (person_id, successor_id, is_merged, run_id) as (
     select person_id, into_person_id, kind = 'merge', run_id
     from core.person_merges
@@ -16,8 +17,25 @@ with recursive moves (person_id, successor_id, is_merged, run_id) as (
     from moves as m
     join core.person_merges as h
       on h.person_id = m.successor_id and h.kind in ('merge', 'split') and h.run_id > m.run_id
+),
+by_ids as (  -- merges alone for every id; every path for an id whose records moved before migration 071
+    select person_id, successor_id, is_merged
+    from moves
+    where is_merged or person_id in (
+        select person_id from core.person_merges
+        where run_id < (select run_id from meta.identity_record_moves_since))
+),
+was_under as (  -- each id a moved record has been under (a record never moved is under its person only)
+    select record_key, from_person_id as person_id from core.identity_record_moves
+    union select record_key, to_person_id from core.identity_record_moves
+),
+by_records as (
+    select distinct u.person_id, l.person_id as successor_id, false as is_merged
+    from was_under as u
+    join core.identity_links as l using (record_key)
 )
-select distinct person_id, successor_id, is_merged
-from moves
+select person_id, successor_id, bool_or(is_merged) as is_merged
+from (select * from by_ids union all select * from by_records)
 where successor_id in (select person_id from core.persons)
   and successor_id <> person_id
+group by all

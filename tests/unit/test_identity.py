@@ -365,6 +365,56 @@ def test_an_id_merged_into_a_person_that_split_earlier_lives_on_only_where_its_r
         assert explain(con, zed)["gone"] == gone
 
 
+def successors_of(con, person_id: int) -> list[tuple]:
+    return con.execute(f"select successor_id, is_merged from ({sql_text('core/person_successors')}) "
+                       "where person_id = ? order by all", [person_id]).fetchall()
+
+
+def merge_zed_into_kim_then_split_kims_own_record(con, settings, home, before_migration: bool = False) -> tuple[int, int, int]:
+    """Zed's id merges into Kim's; then a cannot-link splits Kim's own record a:2 off (never Zed's).
+    before_migration: the merge's run is made to look as if it ran before migration 071 kept record moves."""
+    stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102"},
+          {"key": "a:2", "first": "kim", "last": "park", "phone": "+14155550102"},
+          {"key": "z:1", "first": "kim", "last": "park", "email": "kpark@work.example"})
+    resolve(con, later(settings, 0))
+    kim, zed = person_of(con)["a:1"], person_of(con)["z:1"]
+    stage(con, {"key": "c:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+          {"key": "c:2", "first": "kim", "last": "park", "email": "kpark@work.example"},
+          {"key": "c:3", "first": "kim", "last": "park", "email": "kim@example.org", "linkedin": "linkedin.com/in/kp"},
+          {"key": "c:4", "first": "kim", "last": "park", "email": "kpark@work.example", "linkedin": "linkedin.com/in/kp"})
+    resolve(con, later(settings, 1))
+    if before_migration:
+        con.execute("delete from core.identity_record_moves")
+        con.execute("update meta.identity_record_moves_since set run_id = 3")
+    (home / "config" / "identity_overrides.yaml").write_text("cannot_link:\n  - [a:1, a:2]\n")
+    resolve(con, later(settings, 2))
+    part = person_of(con)["a:2"]
+    assert {person_of(con)[k] for k in ("a:1", "z:1", "c:1", "c:2")} == {kim} and part not in (kim, zed)
+    assert history(con) == [("merge", zed, kim, "new_evidence"), ("split", kim, part, "cannot_link")]
+    return kim, zed, part
+
+
+def test_a_split_after_a_merge_is_followed_only_from_the_ids_whose_records_went(settings, home):
+    """Person 2 merged into 1, then 1's own record split off as 3: 2's records never went to 3, so an
+    unsubscribe of 2's does not hold for 3 (found by helper-57; followed by ids, 3 was 2's successor)."""
+    with writer(later(settings, 0)) as con:
+        kim, zed, part = merge_zed_into_kim_then_split_kims_own_record(con, settings, home)
+        assert successors_of(con, zed) == [(kim, True)]
+        assert successors_of(con, kim) == [(part, False)]
+        moves = con.execute("select record_key, from_person_id, to_person_id from core.identity_record_moves "
+                            "order by run_id, record_key").fetchall()
+        assert moves == [("z:1", zed, kim), ("a:2", kim, part)]
+
+
+def test_an_id_merged_before_record_moves_were_kept_is_followed_by_ids(settings, home):
+    """A warehouse whose merge ran before migration 071 has no record moves for it: which records came from
+    the merged id is not known, so every part a split took on since stays a successor (errs towards suppressing)."""
+    with writer(later(settings, 0)) as con:
+        kim, zed, part = merge_zed_into_kim_then_split_kims_own_record(con, settings, home, before_migration=True)
+        assert successors_of(con, zed) == [(kim, True), (part, False)]
+        assert successors_of(con, kim) == [(part, False)]
+
+
 def test_an_id_merged_away_while_a_record_splits_off_is_explained_as_merged(settings):
     with writer(later(settings, 0)) as con:
         stage(con, {"key": "a:1", "first": "ann", "last": "lee", "email": "ann@example.org"},

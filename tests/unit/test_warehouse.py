@@ -26,7 +26,7 @@ def test_a_warehouse_migrated_by_the_last_landed_release_opens_and_takes_the_new
         as_before_migration(con, "068_consent_dates", staging__candidate_records=("consent_email_at", "consent_sms_at"))
         as_before_migration(con, "070_deleted_record_consents", staging__deleted_records=(
             "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
-        assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents"]
+        assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents", "071_identity_record_moves"]
         assert scalar(con, "select count(*) from meta.identity_splink_sql") == 0
     numbers = [path.stem[:3] for path in migrations()]
     assert len(numbers) == len(set(numbers)), sorted(n for n in numbers if numbers.count(n) > 1)
