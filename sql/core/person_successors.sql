@@ -29,10 +29,15 @@ was_under as (  -- each id a moved record has been under (a record never moved i
     select record_key, from_person_id as person_id from core.identity_record_moves
     union select record_key, to_person_id from core.identity_record_moves
 ),
-by_records as (
+last_moved as (  -- the id each moved record's last move took it to
+    select record_key, arg_max(to_person_id, run_id) as person_id from core.identity_record_moves group by all
+),
+by_records as (  -- a record deleted and staged again into another person without a move (its old id still
+    -- held records) starts afresh, as a new record: its moves before lead to no one
     select distinct u.person_id, l.person_id as successor_id, false as is_merged
     from was_under as u
     join core.identity_links as l using (record_key)
+    join last_moved as m on m.record_key = l.record_key and m.person_id = l.person_id
 )
 select person_id, successor_id, bool_or(is_merged) as is_merged
 from (select * from by_ids union all select * from by_records)

@@ -1011,9 +1011,10 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     # a link whose record, person, rule and score all stay is not rewritten (less to commit)
     kept = (unchanged & ~records["is_scored"] & records["rule"].eq(records["old_rule"])
             & (records["score"].eq(records["old_score"]) | (records["score"].isna() & records["old_score"].isna())))
-    # a record that stays linked and changes person (a merge or a split) is a move: core.person_successors
-    # follows ids by the records that moved (migration 071)
-    moved = records["link_row"].notna() & records["old_person_id"].ne(records["person_id"])
+    # a record that changes person id is a move: a merge or a split, also of a record coming back that does
+    # not rejoin the id it held when deleted (the history's rows count the same records);
+    # core.person_successors follows ids by the records that moved (migration 071)
+    moved = records["old_person_id"].notna() & records["old_person_id"].ne(records["person_id"])
     if moved.any():
         con.register("identity_moved", records.loc[moved, ["record_key", "source_name", "old_person_id", "person_id"]])
         con.execute("insert into core.identity_record_moves select record_key, source_name, old_person_id, person_id, ?, ? "
