@@ -76,13 +76,14 @@ def stage_change(con, record_id: str, stage: str, changed_at: datetime, ats_pers
         "email": email, "job_id": job_id, "stage": stage, "changed_at": changed_at})
 
 
-def moved(con, person_id: int, into: int, kind: str, when: datetime) -> None:
+def moved(con, person_id: int, into: int, kind: str, when: datetime, record_count: int = 1) -> None:
     """A core.person_merges row: identity resolution merged person_id into `into`, or split part of it off into
-    it; with the record it moved (core.identity_record_moves), which `into` holds now (a new linked record)."""
+    it; with a record it moved (core.identity_record_moves), which `into` holds now (a new linked record)."""
     record_id = f"moved-{person_id}-{into}"
     record(con, into, record_id)
     _insert(con, "core.person_merges", {"person_id": person_id, "into_person_id": into, "kind": kind,
-                                        "reason": "new_evidence", "record_count": 1, "run_id": 1, "merged_at": when})
+                                        "reason": "new_evidence", "record_count": record_count, "run_id": 1,
+                                        "merged_at": when})
     _insert(con, "core.identity_record_moves", {"record_key": f"stackjobs:{record_id}", "source_name": "stackjobs",
                                                 "from_person_id": person_id, "to_person_id": into, "run_id": 1,
                                                 "moved_at": when})
