@@ -324,6 +324,10 @@ def test_an_id_merged_by_a_must_link_taken_out_again_is_explained_with_where_its
         now = person_of(con)["b:1"]
         assert person_of(con)["a:1"] == kim and now not in (kim, zed)
         assert explain(con, now)["overrides"] == []
+        # both moves of b:1 are kept and followed (helper-61)
+        assert con.execute("select record_key, from_person_id, to_person_id from core.identity_record_moves "
+                           "order by run_id").fetchall() == [("b:1", zed, kim), ("b:1", kim, now)]
+        assert (successors_of(con, zed), successors_of(con, kim)) == ([(kim, True), (now, False)], [(now, False)])
         # before, it said only "merged into person {kim} (must_link); see `candor explain {kim}`", which holds none of it
         assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); splits since took "
                                             f"records on to person {now}; see `candor explain {kim}`, `candor explain {now}`")
@@ -551,6 +555,11 @@ def test_a_threshold_change_applies_to_existing_links_only_on_a_rescore(settings
         assert after["a:1"] == after["c:1"] == older and after["b:1"] > max(ids.values())
         assert history(con)[-1] == ("split", older, after["b:1"], "rescored")
         run_checks(con)
+        # the rescore runs' merge and split moved b:1 twice; both moves are kept and followed (helper-61)
+        assert con.execute("select record_key, from_person_id, to_person_id from core.identity_record_moves "
+                           "order by run_id").fetchall() == [("b:1", younger, older), ("b:1", older, after["b:1"])]
+        assert (successors_of(con, younger), successors_of(con, older)) == (
+            [(older, True), (after["b:1"], False)], [(after["b:1"], False)])
 
 
 def test_a_placeholder_shared_by_many_records_joins_nobody(settings):

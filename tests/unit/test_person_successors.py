@@ -98,46 +98,6 @@ def test_records_of_a_retired_id_that_come_back_to_two_persons_are_both_its_succ
         assert erased(con, later(settings, 2)) == [x, z]
 
 
-def test_rescore_runs_keep_the_record_moves_of_their_merges_and_splits(settings):
-    """A threshold change applied by --rescore merges b:1's person into a:1's, and taking it back splits b:1 off
-    as a new id: both moves are kept and followed."""
-    strict, loose = (settings.model_copy(update={"identity_match_threshold": t}) for t in (0.9995, 0.99))
-    with writer(later(strict, 0)) as con:
-        stage(con, {"key": "a:1", "first": "robert", "last": "hale", "city": "Boston", "company": "Acme"},
-              {"key": "b:1", "first": "bob", "last": "hale", "city": "Boston"},
-              {"key": "c:1", "first": "rob", "last": "hale", "company": "Acme"})
-        resolve(con, later(strict, 0))
-        ids = person_of(con)
-    with writer(later(loose, 1)) as con:
-        resolve(con, later(loose, 1), rescore=True)
-        older, younger = sorted({ids["a:1"], ids["b:1"]})
-        assert history(con) == [("merge", younger, older, "rescored")]
-    with writer(later(strict, 2)) as con:
-        resolve(con, later(strict, 2), rescore=True)
-        new = person_of(con)["b:1"]
-        moved = [(k, f, t) for k, f, t, _ in moves(con)]
-        assert moved == [("b:1", younger, older), ("b:1", older, new)], moved
-        assert successors_of(con, younger) == [(older, True), (new, False)]
-        assert successors_of(con, older) == [(new, False)]
-
-
-def test_a_must_link_added_then_taken_out_keeps_both_moves(settings, home):
-    overrides = home / "config" / "identity_overrides.yaml"
-    with writer(later(settings, 0)) as con:
-        stage(con, {"key": "a:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "b:1", "first": "zed", "last": "quinn", "email": "zq@example.net"})
-        resolve(con, later(settings, 0))
-        kim, zed = person_of(con)["a:1"], person_of(con)["b:1"]
-        overrides.write_text("must_link:\n  - [a:1, b:1]\n")
-        resolve(con, later(settings, 1))
-        overrides.write_text("must_link: []\n")
-        resolve(con, later(settings, 2))
-        now = person_of(con)["b:1"]
-        assert [(k, f, t) for k, f, t, _ in moves(con)] == [("b:1", zed, kim), ("b:1", kim, now)]
-        assert successors_of(con, zed) == [(kim, True), (now, False)]
-        assert successors_of(con, kim) == [(now, False)]
-
-
 def alice_bob_and_a_moving_record(con, settings) -> tuple[int, int]:
     """Alice's two records a:1, a:2 and Bob's b:1; a:2 is given Bob's details (a split Alice -> Bob)."""
     alice = {"key": "a:2", "first": "alice", "last": "smith", "email": "alice@example.org", "sha": "v1"}
