@@ -5,7 +5,8 @@
 -- lives on as (what its attachments follow); a split adds the part that left, so a person-level
 -- suppression holds for every part. Followed by records: a part that left is a successor only if it
 -- holds a record that was under the id (person 2 merged into 1, then 1's own record split off as 3: 3
--- is no successor of 2, as a split the survivor made before the merge). An id whose records moved in a
+-- is no successor of 2, as a split the survivor made before the merge); a record its source deleted and
+-- staged again is still the record it was (its move from the id it was in when deleted). An id whose records moved in a
 -- run before migration 071 (no record moves kept) is followed by ids, each step in a later run than the
 -- one before, which errs towards suppressing.
 with recursive moves (person_id, successor_id, is_merged, run_id) as (
@@ -32,8 +33,8 @@ was_under as (  -- each id a moved record has been under (a record never moved i
 last_moved as (  -- the id each moved record's last move took it to
     select record_key, arg_max(to_person_id, run_id) as person_id from core.identity_record_moves group by all
 ),
-by_records as (  -- a record deleted and staged again into another person without a move (its old id still
-    -- held records) starts afresh, as a new record: its moves before lead to no one
+by_records as (  -- every move of a record, a deletion and return between included, leads to where it is now; one
+    -- whose last move does not (deleted before migration 060 kept its id, and back elsewhere) starts afresh
     select distinct u.person_id, l.person_id as successor_id, false as is_merged
     from was_under as u
     join core.identity_links as l using (record_key)

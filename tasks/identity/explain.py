@@ -154,14 +154,15 @@ def _renamed(con: duckdb.DuckDBPyConnection, record_key: str) -> tuple[str, str]
 def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: list[int]) -> str:
     """Why an id has no golden record any more: where its last records went, the live person a
     merged-away id lives on as (its survivor may have been merged away since), and the live persons
-    later splits took records on to (`split_off`, from core.person_successors)."""
+    records it held are in now, having left it or its survivor since (`split_off`, from core.person_successors:
+    a split, or a record its source deleted coming back elsewhere)."""
     own = history[history["person_id"] == person_id]
     if own.empty:
         return f"person {person_id} has no records any more"
     last_run = own[own["merged_at"] == own["merged_at"].max()]
     merges, splits = last_run[last_run["kind"] == "merge"], last_run[last_run["kind"] == "split"]
     if merges.empty:  # retired: records split off before live on elsewhere (and the id's suppressions hold there)
-        since = f"; splits took records on to person {', '.join(map(str, split_off))}" if split_off else ""
+        since = f"; records it held went on to person {', '.join(map(str, split_off))}" if split_off else ""
         see = f"; see {', '.join(f'`candor explain {p}`' for p in split_off)}" if split_off else ""
         return f"person {person_id} has no records any more ({last_run.iloc[-1]['reason']}){since}{see}"
     # one run can merge an id away and split some of its records off to other persons
@@ -172,7 +173,7 @@ def _gone(history: pd.DataFrame, person_id: int, live: int | None, split_off: li
     # a must-link taken out again: the merged records left the survivor for a new id, which explain
     # did not name (it pointed only at the survivor, which holds none of them any more)
     later = [s for s in split_off if s not in set(splits["into_person_id"])]
-    since = f"; splits since took records on to person {', '.join(map(str, later))}" if later else ""
+    since = f"; records it held went on to person {', '.join(map(str, later))} since" if later else ""
     see = ", ".join(f"`candor explain {p}`" for p in [live if live is not None else into, *later])
     return f"person {person_id} was merged into person {into} ({merges.iloc[0]['reason']}){now}{also}{since}; see {see}"
 

@@ -898,14 +898,16 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
         select c.record_key, coalesce(l.person_id, g.person_id) as old_person_id,
                coalesce(l.first_linked_at, g.first_linked_at) as since, coalesce(l.linked_at, g.linked_at) as linked_at,
                l.rule as old_rule, l.score as old_score, true as is_scored, g.person_id is not null as is_revived,
-               c.source_name, c.source_record_id, c.payload_sha256, c.staged_at, l.rowid as link_row
+               c.source_name, c.source_record_id, c.payload_sha256, c.staged_at, l.rowid as link_row,
+               b.person_id as gone_person_id  -- a returning record's id when it was deleted (its move's from)
         from identity_changes as c
         left join core.identity_links as l using (record_key)
         left join identity_retired_homes as g on c.change = 'new' and g.record_key = c.record_key
+        left join core.identity_gone_links as b on c.change = 'new' and b.record_key = c.record_key
         where c.change in ('new', 'changed')
         union all
         select record_key, person_id, first_linked_at, linked_at, rule, score, false, false, source_name,
-               source_record_id, payload_sha256, staged_at, rowid
+               source_record_id, payload_sha256, staged_at, rowid, null
         from core.identity_links
         where person_id in (select person_id from identity_seed_persons)
           and record_key not in (select record_key from identity_changes where change <> 'refreshed')
@@ -1011,13 +1013,15 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     # a link whose record, person, rule and score all stay is not rewritten (less to commit)
     kept = (unchanged & ~records["is_scored"] & records["rule"].eq(records["old_rule"])
             & (records["score"].eq(records["old_score"]) | (records["score"].isna() & records["old_score"].isna())))
-    # a record that changes person id is a move: a merge or a split, also of a record coming back that does
-    # not rejoin the id it held when deleted (the history's rows count the same records);
-    # core.person_successors follows ids by the records that moved (migration 071)
-    moved = records["old_person_id"].notna() & records["old_person_id"].ne(records["person_id"])
+    # a record that changes person id is a move: a merge or a split, and a record its source deleted coming
+    # back into another person than the one it was in (a deleted record is still the record it was: the ids
+    # it was under follow it); core.person_successors follows ids by the records that moved (migration 071)
+    before = records["old_person_id"].fillna(records["gone_person_id"])
+    moved = before.notna() & before.ne(records["person_id"])
     if moved.any():
-        con.register("identity_moved", records.loc[moved, ["record_key", "source_name", "old_person_id", "person_id"]])
-        con.execute("insert into core.identity_record_moves select record_key, source_name, old_person_id, person_id, ?, ? "
+        con.register("identity_moved", records.loc[moved, ["record_key", "source_name", "person_id"]].assign(
+            from_person_id=before[moved].astype("int64")))
+        con.execute("insert into core.identity_record_moves select record_key, source_name, from_person_id, person_id, ?, ? "
                     "from identity_moved", [run_id, now])
         con.unregister("identity_moved")
     con.register("identity_new_links", records.loc[~kept, ["source_name", "source_record_id", "person_id", "rule",

@@ -329,8 +329,8 @@ def test_an_id_merged_by_a_must_link_taken_out_again_is_explained_with_where_its
                            "order by run_id").fetchall() == [("b:1", zed, kim), ("b:1", kim, now)]
         assert (successors_of(con, zed), successors_of(con, kim)) == ([(kim, True), (now, False)], [(now, False)])
         # before, it said only "merged into person {kim} (must_link); see `candor explain {kim}`", which holds none of it
-        assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); splits since took "
-                                            f"records on to person {now}; see `candor explain {kim}`, `candor explain {now}`")
+        assert explain(con, zed)["gone"] == (f"person {zed} was merged into person {kim} (must_link); records it held "
+                                            f"went on to person {now} since; see `candor explain {kim}`, `candor explain {now}`")
 
 
 def test_an_id_merged_into_a_person_that_split_earlier_lives_on_only_where_its_records_went(settings, home):
@@ -1271,8 +1271,8 @@ def test_a_retired_id_is_explained_with_the_persons_its_records_were_split_off_t
         apply_deletes(con, source, [{"id": "1"}], "deleted", later(settings, 2))
         resolve(con, later(settings, 2))
         assert person_of(con) == {"a:2": part}
-        assert explain(con, kim)["gone"] == (f"person {kim} has no records any more (records_gone); splits took records "
-                                             f"on to person {part}; see `candor explain {part}`")
+        assert explain(con, kim)["gone"] == (f"person {kim} has no records any more (records_gone); records it held "
+                                             f"went on to person {part}; see `candor explain {part}`")
 
 
 def test_a_cannot_link_left_out_with_its_deleted_record_is_the_reason_its_parts_merge(settings, home):

@@ -67,8 +67,8 @@ def test_a_record_that_came_back_into_a_live_person_and_split_off_again_is_still
         assert moves(con)[-2:] == [("a:1", x, y, 3), ("a:1", y, z, 4)]
         assert successors_of(con, x) == [(y, True), (z, False)]
         assert erased(con, later(settings, 3)) == [y, z]
-        assert explain(con, x)["gone"] == (f"person {x} was merged into person {y} (record_returned); splits since took "
-                                          f"records on to person {z}; see `candor explain {y}`, `candor explain {z}`")
+        assert explain(con, x)["gone"] == (f"person {x} was merged into person {y} (record_returned); records it held "
+                                          f"went on to person {z} since; see `candor explain {y}`, `candor explain {z}`")
 
 
 def test_records_of_a_retired_id_that_come_back_to_two_persons_are_both_its_successors(settings):
@@ -185,17 +185,55 @@ def kim_deleted_and_back_as_lee(con, settings, moved_first: bool) -> tuple[int, 
     return x, z, w
 
 
-def test_a_record_deleted_and_staged_again_elsewhere_is_no_successor_whether_it_had_moved_before_or_not(settings):
-    """c:1 leaves X (deleted) and comes back as Lee's record, a new person Z: no history row, no move, as a new
-    record. Until its earlier moves were cut off, Z was X's and W's successor when c:1 had been merged in from W
-    (explain of W: "splits since took records on to person Z", though nothing split), and not when it had not."""
+def test_a_record_deleted_and_staged_again_elsewhere_is_followed_whether_it_had_moved_before_or_not(settings):
+    """c:1 leaves X (deleted) and comes back as Lee's record, a new person Z: still the record it was, so X's and
+    (when c:1 had been merged in from W) W's suppressions hold for Z. Until its return was kept as a move (helper-61,
+    helper-62), Z was their successor when c:1 had moved before and not when it had not, and explain of W said
+    "splits since took records on to person Z" though nothing split."""
     with writer(later(settings, 0)) as con:
         x, z, w = kim_deleted_and_back_as_lee(con, settings, moved_first=True)
         assert [r for r in history(con) if r[0] == "split"] == []
-        assert (successors_of(con, x), successors_of(con, w)) == ([], [(x, True)])
-        assert "split" not in explain(con, w)["gone"]
+        assert moves(con) == [("c:1", w, x, 2), ("c:1", x, z, 4)]
+        assert (successors_of(con, x), successors_of(con, w)) == ([(z, False)], [(x, True), (z, False)])
+        assert explain(con, w)["gone"] == (f"person {w} was merged into person {x} (new_evidence); records it held "
+                                          f"went on to person {z} since; see `candor explain {x}`, `candor explain {z}`")
     second = settings.model_copy(update={"home": settings.home / "second"})
     shutil.copytree(settings.home / "config", settings.home / "second" / "config")
     with writer(later(second, 0)) as con:
         x, z, _ = kim_deleted_and_back_as_lee(con, second, moved_first=False)
-        assert successors_of(con, x) == []
+        assert moves(con) == [("c:1", x, z, 4)]
+        assert successors_of(con, x) == [(z, False)]
+
+
+def test_a_moved_record_back_in_the_person_its_last_id_was_merged_into_is_still_its_first_ids(settings, home):
+    """Alice's record a:2 is given Bob's details (split Alice -> Bob); Alice asks for erasure; a:2 is deleted (Bob
+    keeps b:1), and for as long as it is gone Alice's erasure holds for her alone; a must-link merges Bob into
+    Carl's older person; a:2 comes back with Bob's details into Carl's person. Carl holds a:2, once Alice's: her
+    erasure holds for Carl (helper-62: it did not while a return was no move; the id-to-id view had Carl)."""
+    bob = {"first": "bob", "last": "jones", "email": "bob@example.net"}
+    with writer(later(settings, 0)) as con:
+        alice2 = {"key": "a:2", "first": "alice", "last": "smith", "email": "alice@example.org", "sha": "v1"}
+        stage(con, {"key": "a:0", "first": "carl", "last": "west", "email": "carl@example.org"},
+              {"key": "a:1", "first": "alice", "last": "smith", "email": "alice@example.org", "phone": "+14155550101"},
+              alice2, {"key": "b:1", **bob, "phone": "+14155550199"})
+        resolve(con, later(settings, 0))
+        carl, alice, bob_id = (person_of(con)[k] for k in ("a:0", "a:1", "b:1"))
+        assert carl < bob_id and alice != bob_id and person_of(con)["a:2"] == alice
+        stage(con, {**alice2, **bob, "sha": "v2"})
+        resolve(con, later(settings, 1))
+        assert person_of(con)["a:2"] == bob_id
+        con.execute("insert into raw.erasure_requests (request_id, person_id, requested_at) values ('R1', ?, ?)",
+                    [alice, T0 + timedelta(days=1, hours=5)])
+        assert erased(con, later(settings, 1)) == sorted([alice, bob_id])
+        apply_deletes(con, gh("a"), [{"id": "2"}], "deleted", later(settings, 2))
+        resolve(con, later(settings, 2))
+        assert (successors_of(con, alice), erased(con, later(settings, 2))) == ([], [alice])
+        (home / "config" / "identity_overrides.yaml").write_text("must_link:\n  - [a:0, b:1]\n")
+        resolve(con, later(settings, 3))
+        assert history(con)[-1] == ("merge", bob_id, carl, "must_link")
+        stage(con, {**alice2, **bob, "sha": "back"})
+        resolve(con, later(settings, 4))
+        assert person_of(con)["a:2"] == person_of(con)["b:1"] == carl
+        assert moves(con) == [("a:2", alice, bob_id, 2), ("b:1", bob_id, carl, 4), ("a:2", bob_id, carl, 5)]
+        assert (successors_of(con, alice), successors_of(con, bob_id)) == ([(carl, False)], [(carl, True)])
+        assert erased(con, later(settings, 4)) == sorted([alice, carl])
