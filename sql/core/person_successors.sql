@@ -8,7 +8,7 @@
 -- is no successor of 2, as a split the survivor made before the merge); a record its source deleted and
 -- staged again is still the record it was (its move from the id it was in when deleted). An id whose records moved in a
 -- run before migration 071 (no record moves kept) is followed by ids, each step in a later run than the
--- one before, which errs towards suppressing.
+-- one before, and then by the records of each id it reaches, which errs towards suppressing.
 with recursive moves (person_id, successor_id, is_merged, run_id) as (
     select person_id, into_person_id, kind = 'merge', run_id
     from core.person_merges
@@ -19,12 +19,13 @@ with recursive moves (person_id, successor_id, is_merged, run_id) as (
     join core.person_merges as h
       on h.person_id = m.successor_id and h.kind in ('merge', 'split') and h.run_id > m.run_id
 ),
+legacy as (  -- ids whose records moved in a run before migration 071 (none kept)
+    select person_id from core.person_merges where run_id < (select run_id from meta.identity_record_moves_since)
+),
 by_ids as (  -- merges alone for every id; every path for an id whose records moved before migration 071
     select person_id, successor_id, is_merged
     from moves
-    where is_merged or person_id in (
-        select person_id from core.person_merges
-        where run_id < (select run_id from meta.identity_record_moves_since))
+    where is_merged or person_id in (select person_id from legacy)
 ),
 was_under as (  -- each id a moved record has been under (a record never moved is under its person only)
     select record_key, from_person_id as person_id from core.identity_record_moves
@@ -39,9 +40,16 @@ by_records as (  -- every move of a record, a deletion and return between includ
     from was_under as u
     join core.identity_links as l using (record_key)
     join last_moved as m on m.record_key = l.record_key and m.person_id = l.person_id
+),
+legacy_records as (  -- and such an id reaches whoever holds a record now that was under it or an id its path
+    -- reaches (a record of a merged-away id, deleted after the migration and back elsewhere, moved from the survivor)
+    select i.person_id, r.successor_id, false as is_merged
+    from (select person_id, successor_id from by_ids where person_id in (select person_id from legacy)
+          union select person_id, person_id from legacy) as i
+    join by_records as r on r.person_id = i.successor_id
 )
 select person_id, successor_id, bool_or(is_merged) as is_merged
-from (select * from by_ids union all select * from by_records)
+from (select * from by_ids union all select * from by_records union all select * from legacy_records)
 where successor_id in (select person_id from core.persons)
   and successor_id <> person_id
 group by all

@@ -1,7 +1,7 @@
 -- inputs: raw.provider_events (address_norm: tasks/journey/consent.py key_addresses), core.person_addresses, core.sms_keywords, core.person_successors
 -- grain: one row per provider event per person it concerns (the event's person, or the person it was
 -- merged into since; else every person known by its address); key (provider_event_id, person_id);
--- person_id null when nobody matches the address
+-- person_id null when nobody matches the address; stated_by: the person id the event itself carries
 with keyed as (
     -- the address as staging reads it (sql/schema/052, stored by key_addresses): an opt-out or bounce for
     -- P1@Example.COM or mailto:anna@MÜLLER.de matched no staged address
@@ -19,7 +19,8 @@ with keyed as (
      and k.keyword = upper(regexp_replace(coalesce(e.body, ''), '[^A-Za-z]', '', 'g'))
 )
 select k.* exclude (person_id),
-       coalesce(m.successor_id, k.person_id, a.person_id) as person_id
+       coalesce(m.successor_id, k.person_id, a.person_id) as person_id,
+       k.person_id as stated_by  -- the id the event names (merged away since, perhaps): its successors are followed
 from keyed k
 left join core.person_successors m
   on m.person_id = k.person_id and m.is_merged

@@ -19,11 +19,14 @@ said as (             -- unsubscribes, spam reports and SMS opt-outs (a STOP key
 ),
 statements as (        -- and the persons one carrying only an address reached when a resolve run first saw it
     -- (core.event_persons; one merged away since: its survivor): they hold for them as for their own statement
-    select person_id, address, event_kind, keyword_action, occurred_at, provider, provider_event_id, mailbox
+    -- origin: the id the statement was made as, whose successors it holds for (a merged-away id's split-off
+    -- parts and records back elsewhere are its own successors, not its survivor's)
+    select person_id, address, event_kind, keyword_action, occurred_at, provider, provider_event_id, mailbox,
+           coalesce(stated_by, person_id) as origin
     from said
     union all
     select coalesce(m.successor_id, p.person_id), e.address, e.event_kind, e.keyword_action, e.occurred_at,
-           e.provider, e.provider_event_id, e.mailbox
+           e.provider, e.provider_event_id, e.mailbox, p.person_id
     from core.event_persons as p
     join (select distinct provider_event_id, address, event_kind, keyword_action, occurred_at, provider, mailbox
           from said) as e using (provider_event_id)
@@ -32,7 +35,7 @@ statements as (        -- and the persons one carrying only an address reached w
 ),
 unsubscribes as (      -- lifted by a later re-subscribe from the same person or address
     select u.person_id, u.address, 'email' as channel, 'unsubscribed' as reason,
-           u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source, u.mailbox
+           u.occurred_at as created_at, u.provider || ':' || u.provider_event_id as source, u.mailbox, u.origin
     from statements u
     where u.event_kind = 'unsubscribed'
       and not exists (
@@ -42,7 +45,7 @@ unsubscribes as (      -- lifted by a later re-subscribe from the same person or
 ),
 sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a later START/YES/UNSTOP from the same phone
     select o.person_id, o.address, 'sms' as channel, 'sms_opt_out' as reason,
-           o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source, o.mailbox
+           o.occurred_at as created_at, o.provider || ':' || o.provider_event_id as source, o.mailbox, o.origin
     from statements o
     where o.keyword_action = 'opt_out'
       and not exists (
@@ -52,13 +55,14 @@ sms_opt_outs as (      -- a STOP keyword or Twilio error 21610; lifted by a late
 ),
 hard_bounces as (      -- the address is dead, not the person: other addresses stay usable
     select null::bigint as person_id, address, 'email' as channel, 'hard_bounce' as reason,
-           occurred_at as created_at, provider || ':' || provider_event_id as source, address as mailbox
+           occurred_at as created_at, provider || ':' || provider_event_id as source, address as mailbox,
+           null::bigint as origin
     from events
     where event_kind = 'bounced_hard' and address is not null
 ),
 spam_reports as (
     select person_id, address, 'email' as channel, 'spam_report' as reason,
-           occurred_at as created_at, provider || ':' || provider_event_id as source, mailbox
+           occurred_at as created_at, provider || ':' || provider_event_id as source, mailbox, origin
     from statements
     where event_kind = 'spam_report'
 ),
@@ -77,13 +81,15 @@ erasure_targets as (
 ),
 erasures as (          -- an address named in a request suppresses every person known by it
     select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,
-           'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source, t.mailbox
+           'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source, t.mailbox,
+           coalesce(t.person_id, a.person_id) as origin
     from erasure_targets t
     left join core.person_addresses a on t.mailbox is not null and a.mailbox = t.mailbox
 ),
 do_not_contact as (
     select a.person_id, d.address, 'all' as channel, 'do_not_contact' as reason,
-           d.added_at as created_at, 'do_not_contact.csv' as source, coalesce(d.mailbox, d.address) as mailbox
+           d.added_at as created_at, 'do_not_contact.csv' as source, coalesce(d.mailbox, d.address) as mailbox,
+           a.person_id as origin
     from core.do_not_contact d
     left join core.person_addresses a on a.mailbox = coalesce(d.mailbox, d.address) and a.channel = d.channel
 ),
@@ -98,11 +104,11 @@ suppressed as (
 select distinct if(person_id in (select person_id from core.persons), person_id, null) as person_id,
        address, channel, reason, created_at, source, mailbox
 from (
-    select * from suppressed
+    select person_id, address, channel, reason, created_at, source, mailbox from suppressed
     union all
     select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source, s.mailbox
     from suppressed as s
-    join core.person_successors as x on x.person_id = s.person_id
+    join core.person_successors as x on x.person_id = s.origin
     where (s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null))
       and not exists (  -- a part that re-subscribed since lifts the unsubscribe for itself
           select 1 from events r

@@ -408,6 +408,11 @@ def test_a_split_after_a_merge_is_followed_only_from_the_ids_whose_records_went(
         moves = con.execute("select record_key, from_person_id, to_person_id from core.identity_record_moves "
                             "order by run_id, record_key").fetchall()
         assert moves == [("z:1", zed, kim), ("a:2", kim, part)]
+        run_checks(con)
+        # a record whose last move says it went elsewhere would be followed to the wrong person
+        con.execute("insert into core.identity_record_moves values ('a:1', 'a', ?, ?, 99, now())", [kim, part])
+        with pytest.raises(CheckFailed, match="assert_identity_consistent: 1 row"):
+            run_checks(con)
 
 
 def test_an_id_merged_before_record_moves_were_kept_is_followed_by_ids(settings, home):

@@ -13,6 +13,7 @@ from tasks.renames import apply_renames, retire_sources
 from tasks.sources.api import apply_deletes
 from tasks.sources.registry import SourceConfig
 from tasks.warehouse import run_checks, writer
+from tests.journey_fixtures import event
 from tests.unit.test_identity import T0, history, later, person_of, stage, successors_of
 
 
@@ -156,18 +157,36 @@ def test_a_source_renamed_onto_a_retired_name_takes_none_of_its_moves(settings, 
         assert successors_of(con, lee) == []
 
 
+def deleted_and_back_as_lee(con, settings, key: str, day: int) -> int:
+    """The record `key` deleted by its source on `day` (a resolve run), then staged again as Lee's record the next
+    day (a resolve run) -> the person it is in then."""
+    source, record_id = key.split(":")
+    apply_deletes(con, gh(source), [{"id": record_id}], "deleted", later(settings, day))
+    resolve(con, later(settings, day))
+    stage(con, {"key": key, "first": "lee", "last": "ro", "email": "lee@example.org", "sha": "back"})
+    resolve(con, later(settings, day + 1))
+    return person_of(con)[key]
+
+
+def kims_w_merged_into_x(con, settings) -> tuple[int, int]:
+    """Kim's b:1 (person X) and c:1 (person W, her phone only); a new record b:2 with both merges W into X (runs 1
+    and 2) -> (X, W)."""
+    stage(con, {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"},
+          {"key": "c:1", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)})
+    resolve(con, later(settings, 0))
+    x, w = person_of(con)["b:1"], person_of(con)["c:1"]
+    stage(con, {"key": "b:2", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102"})
+    resolve(con, later(settings, 1))
+    assert history(con) == [("merge", w, x, "new_evidence")]
+    return x, w
+
+
 def kim_deleted_and_back_as_lee(con, settings, moved_first: bool) -> tuple[int, int, int | None]:
     """Kim's person X holds b:1 and c:1 -- c:1 merged in from its own person W when moved_first, else c:1 was
     X's from the start; c:1 is deleted (X keeps b:1) and comes back as Lee's record, a new person Z.
     -> (X, Z, W)."""
     if moved_first:
-        stage(con, {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"},
-              {"key": "c:1", "first": "kim", "last": "park", "phone": "+14155550102", "at": T0 + timedelta(hours=1)})
-        resolve(con, later(settings, 0))
-        x, w = person_of(con)["b:1"], person_of(con)["c:1"]
-        stage(con, {"key": "b:2", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102"})
-        resolve(con, later(settings, 1))
-        assert history(con) == [("merge", w, x, "new_evidence")]
+        x, w = kims_w_merged_into_x(con, settings)
     else:
         stage(con, {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"},
               {"key": "c:1", "first": "kim", "last": "park", "email": "kim@example.org", "phone": "+14155550102",
@@ -176,11 +195,7 @@ def kim_deleted_and_back_as_lee(con, settings, moved_first: bool) -> tuple[int, 
         x, w = person_of(con)["b:1"], None
         resolve(con, later(settings, 1))
     assert person_of(con)["c:1"] == x
-    apply_deletes(con, gh("c"), [{"id": "1"}], "deleted", later(settings, 2))
-    resolve(con, later(settings, 2))
-    stage(con, {"key": "c:1", "first": "lee", "last": "ro", "email": "lee@example.org", "sha": "back"})
-    resolve(con, later(settings, 3))
-    z = person_of(con)["c:1"]
+    z = deleted_and_back_as_lee(con, settings, "c:1", 2)
     assert z not in (x, w) and person_of(con)["b:1"] == x
     return x, z, w
 
@@ -237,3 +252,119 @@ def test_a_moved_record_back_in_the_person_its_last_id_was_merged_into_is_still_
         assert moves(con) == [("a:2", alice, bob_id, 2), ("b:1", bob_id, carl, 4), ("a:2", bob_id, carl, 5)]
         assert (successors_of(con, alice), successors_of(con, bob_id)) == ([(carl, False)], [(carl, True)])
         assert erased(con, later(settings, 4)) == sorted([alice, carl])
+
+
+# helper-63's scenarios: ids from before migration 071, and statements by a merged-away id's person id
+
+def as_before_migration_071(con, first_run: int) -> None:
+    """As tests/unit/test_identity.py::merge_zed_into_kim_then_split_kims_own_record(before_migration=True) does:
+    the runs before `first_run` ran before migration 071 (no record moves kept)."""
+    con.execute("delete from core.identity_record_moves")
+    con.execute("update meta.identity_record_moves_since set run_id = ?", [first_run])
+
+
+def erase(con, request_id: str, person_id: int, day: int) -> None:
+    con.execute("insert into raw.erasure_requests (request_id, person_id, requested_at) values (?, ?, ?)",
+                [request_id, person_id, T0 + timedelta(days=day, hours=5)])
+
+
+def test_pre071_merged_id_whose_record_comes_back_elsewhere_follows_it(settings):
+    """W (c:1) merged into X before migration 071 (no moves kept: followed id to id); after it, c:1 is deleted
+    (X keeps b:1, b:2) and comes back as Lee's record, a new person Z. Z holds W's only record: W's
+    suppressions must hold for Z (the id-to-id rule reaches X only; the return has no history row)."""
+    with writer(later(settings, 0)) as con:
+        x, w = kims_w_merged_into_x(con, settings)
+        as_before_migration_071(con, 3)
+        erase(con, "R1", w, 1)
+        z = deleted_and_back_as_lee(con, settings, "c:1", 2)
+        assert z not in (x, w) and person_of(con)["b:1"] == x
+        run_checks(con)
+        assert moves(con) == [("c:1", x, z, 4)]
+        assert (successors_of(con, w), erased(con, later(settings, 3))) == ([(x, True), (z, False)], sorted([x, z]))
+
+
+def test_pre071_split_id_whose_record_comes_back_elsewhere_follows_it(settings):
+    """Alice's a:2 is given Bob's details (split Alice -> Bob) before migration 071; after it a:2 is deleted (Bob
+    keeps b:1) and comes back as Lee's record, a new person Z. Z holds Alice's record a:2: Alice's erasure
+    must hold for Z."""
+    with writer(later(settings, 0)) as con:
+        alice, bob = alice_bob_and_a_moving_record(con, settings)
+        as_before_migration_071(con, 3)
+        erase(con, "R1", alice, 1)
+        z = deleted_and_back_as_lee(con, settings, "a:2", 2)
+        assert z not in (alice, bob) and person_of(con)["b:1"] == bob
+        run_checks(con)
+        assert moves(con) == [("a:2", bob, z, 4)]
+        assert successors_of(con, bob) == [(z, False)]
+        # Bob by ids (errs towards suppressing), Z by a:2
+        assert (successors_of(con, alice), erased(con, later(settings, 3))) == (
+            sorted([(bob, False), (z, False)]), sorted([alice, bob, z]))
+
+
+def spam_reported(con, settings) -> list[int]:
+    refresh_consent(con, settings)
+    return [p for (p,) in con.execute("select distinct person_id from core.suppressions where reason = 'spam_report' "
+                                      "and person_id is not null order by 1").fetchall()]
+
+
+def spam_report(con, person_id: int, day: int) -> None:
+    event(con, f"s-{person_id}", "spam_report", T0 + timedelta(days=day, hours=6), person_id=person_id)
+
+
+def test_a_spam_report_of_an_id_merged_away_holds_where_its_deleted_record_came_back(settings):
+    """X (b:1, older) and W (c:1, c:2, Kim's phone). W's spam report by person id (a provider event with person_id W).
+    c:1 is deleted; c:2 gets X's email (W merged into X); c:1 comes back as Lee's record, a new person Z (a move
+    W -> Z). The view lists Z for W; W's spam report must hold for Z as its erasure would. provider_events_resolved
+    moves the event to X (is_merged) and core.suppressions then follows X's successors, not W's."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 0))
+        x = person_of(con)["b:1"]
+        stage(con, {"key": "c:1", "first": "kim", "last": "park", "phone": "+14155550102"},
+              {"key": "c:2", "first": "kim", "last": "park", "phone": "+14155550102", "sha": "v1"})
+        resolve(con, later(settings, 1))
+        w = person_of(con)["c:1"]
+        assert person_of(con)["c:2"] == w and x < w
+        spam_report(con, w, 1)
+        erase(con, "RW", w, 1)
+        apply_deletes(con, gh("c"), [{"id": "1"}], "deleted", later(settings, 2))
+        resolve(con, later(settings, 2))
+        stage(con, {"key": "c:2", "first": "kim", "last": "park", "email": "kim@example.org", "sha": "v2"})
+        resolve(con, later(settings, 3))
+        assert history(con)[-1] == ("merge", w, x, "new_evidence")
+        stage(con, {"key": "c:1", "first": "lee", "last": "ro", "email": "lee@example.org", "sha": "back"})
+        resolve(con, later(settings, 4))
+        z = person_of(con)["c:1"]
+        assert z not in (x, w)
+        run_checks(con)
+        assert moves(con) == [("c:2", w, x, 4), ("c:1", w, z, 5)]
+        assert successors_of(con, w) == [(x, True), (z, False)]
+        assert erased(con, later(settings, 4)) == [x, z]
+        assert spam_reported(con, later(settings, 4)) == [x, z]
+
+
+def test_a_spam_report_of_an_id_split_then_merged_away_holds_for_the_part_split_off(settings):
+    """Same without a deletion: W's c:2 is corrected to Lee (split W -> V), then c:1 gets X's email (W merged into X).
+    W's erasure holds for X and V; its spam report (by person id) must too."""
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "b:1", "first": "kim", "last": "park", "email": "kim@example.org"})
+        resolve(con, later(settings, 0))
+        x = person_of(con)["b:1"]
+        stage(con, {"key": "c:1", "first": "kim", "last": "park", "phone": "+14155550102", "sha": "v1"},
+              {"key": "c:2", "first": "kim", "last": "park", "phone": "+14155550102", "sha": "v1"})
+        resolve(con, later(settings, 1))
+        w = person_of(con)["c:1"]
+        spam_report(con, w, 1)
+        erase(con, "RW", w, 1)
+        stage(con, {"key": "c:2", "first": "lee", "last": "ro", "email": "lee@example.org", "sha": "v2"})
+        resolve(con, later(settings, 2))
+        v = person_of(con)["c:2"]
+        assert person_of(con)["c:1"] == w != v
+        stage(con, {"key": "c:1", "first": "kim", "last": "park", "email": "kim@example.org", "sha": "v2"})
+        resolve(con, later(settings, 3))
+        assert person_of(con)["c:1"] == x and v not in (x, w)
+        assert history(con) == [("split", w, v, "evidence_gone"), ("merge", w, x, "new_evidence")]
+        run_checks(con)
+        assert successors_of(con, w) == [(x, True), (v, False)]
+        assert erased(con, later(settings, 3)) == [x, v]
+        assert spam_reported(con, later(settings, 3)) == [x, v]
