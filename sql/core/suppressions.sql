@@ -19,10 +19,10 @@ said as (             -- unsubscribes, spam reports and SMS opt-outs (a STOP key
 ),
 statements as (        -- and the persons one carrying only an address reached when a resolve run first saw it
     -- (core.event_persons; one merged away since: its survivor): they hold for them as for their own statement
-    -- origin: the id the statement was made as, whose successors it holds for (a merged-away id's split-off
-    -- parts and records back elsewhere are its own successors, not its survivor's)
+    -- origin: the id the statement names, when that is not person_id (a merged-away id: its split-off parts
+    -- and records back elsewhere are its own successors, not its survivor's); its successors are followed
     select person_id, address, event_kind, keyword_action, occurred_at, provider, provider_event_id, mailbox,
-           coalesce(stated_by, person_id) as origin
+           stated_by as origin
     from said
     union all
     select coalesce(m.successor_id, p.person_id), e.address, e.event_kind, e.keyword_action, e.occurred_at,
@@ -82,14 +82,14 @@ erasure_targets as (
 erasures as (          -- an address named in a request suppresses every person known by it
     select coalesce(t.person_id, a.person_id) as person_id, t.address, 'all' as channel,
            'erasure_request' as reason, t.requested_at as created_at, 'erasure:' || t.request_id as source, t.mailbox,
-           coalesce(t.person_id, a.person_id) as origin
+           null::bigint as origin
     from erasure_targets t
     left join core.person_addresses a on t.mailbox is not null and a.mailbox = t.mailbox
 ),
 do_not_contact as (
     select a.person_id, d.address, 'all' as channel, 'do_not_contact' as reason,
            d.added_at as created_at, 'do_not_contact.csv' as source, coalesce(d.mailbox, d.address) as mailbox,
-           a.person_id as origin
+           null::bigint as origin
     from core.do_not_contact d
     left join core.person_addresses a on a.mailbox = coalesce(d.mailbox, d.address) and a.channel = d.channel
 ),
@@ -108,7 +108,7 @@ from (
     union all
     select x.successor_id, s.address, s.channel, s.reason, s.created_at, s.source, s.mailbox
     from suppressed as s
-    join core.person_successors as x on x.person_id = s.origin
+    join core.person_successors as x on x.person_id = coalesce(s.origin, s.person_id)
     where (s.reason in ('unsubscribed', 'spam_report') or (s.reason = 'erasure_request' and s.address is null))
       and not exists (  -- a part that re-subscribed since lifts the unsubscribe for itself
           select 1 from events r
