@@ -32,7 +32,7 @@ from tasks.identity.freemail import free_mail_frame, placeholder_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
 from tasks.settings import Settings
-from tasks.warehouse import scalar, sql_text, transaction
+from tasks.warehouse import arrow_copy, scalar, spread_over_threads, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -460,9 +460,10 @@ class _RecordingAPI(SplinkAPI):
 
 
 def _splink_predictions(con: duckdb.DuckDBPyConnection, model: dict, threshold: float,
-                        between: bool) -> tuple[str, list[str]]:
+                        between: bool, spread: bool) -> tuple[str, list[str]]:
     """Runs Splink's prediction for temp identity_splink_new (against temp identity_splink_left when
-    `between`) -> (the predictions table, every table it made).
+    `between`) -> (the predictions table, every table it made). `spread`: the input is an Arrow copy
+    (spread_over_threads), and so are Splink's tables but the last.
 
     The SQL Splink generates depends on the model and the input tables' columns, not on their rows.
     Generating it costs 0.2 s of Python, so it is generated once, on empty copies of the inputs in a
@@ -484,10 +485,14 @@ def _splink_predictions(con: duckdb.DuckDBPyConnection, model: dict, threshold: 
                         [[keys[mode], i, table, sql] for mode, made in generated.items() for i, (table, sql) in enumerate(made)])
         steps = generated[between]
         log.info("Splink's prediction SQL for this model generated and stored (meta.identity_splink_sql)")
-    for table, sql in steps:
-        con.execute(f"create or replace temp table {table} as {sql}",
-                    {"prior_weight": prob_to_match_weight(model["probability_two_random_records_match"])}
-                    if "$prior_weight" in sql else {})
+    for i, (table, sql) in enumerate(steps):
+        params = ({"prior_weight": prob_to_match_weight(model["probability_two_random_records_match"])}
+                  if "$prior_weight" in sql else {})
+        con.unregister(table)  # a copy a run that failed on this connection left, if any
+        if spread and i < len(steps) - 1:  # the blocked pairs, which the prediction reads (the predictions once)
+            arrow_copy(con, table, sql, params)
+        else:
+            con.execute(f"create or replace temp table {table} as {sql}", params)
     return steps[-1][0], [table for table, _ in steps]
 
 
@@ -537,15 +542,16 @@ def _generate_predictions_sql(model: dict, threshold: float, shapes: dict) -> di
     return generated
 
 
-def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float) -> None:
-    """Scores new/changed records against each other and against the rest -> temp identity_splink_edges."""
+def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float, spread: bool) -> None:
+    """Scores new/changed records against each other and against the rest -> temp identity_splink_edges.
+    `spread`: temp identity_splink_input is an Arrow copy (spread_over_threads)."""
     # candidates (records sharing a blocking rule's keys with a scored record) and the scored ones
     con.execute(f"create or replace temp view identity_splink_left as "
                 f"select * {SPLINK_IGNORED} from identity_splink_input where shares_block or is_scored")
     n_old = scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
     con.execute(f"create or replace temp table identity_splink_new as "
                 f"select * {SPLINK_IGNORED} from identity_splink_input where is_scored")
-    predictions, made = _splink_predictions(con, model, threshold, between=bool(n_old))
+    predictions, made = _splink_predictions(con, model, threshold, between=bool(n_old), spread=spread)
     detail = field_weights_sql(con, predictions)
     # a pair of two new records comes out both ways: keep the one predict_within would give (left key
     # smaller), and drop a record paired with itself. A pair whose first names clearly differ is no
@@ -562,6 +568,7 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float)
                 f"where (p.record_key_l < p.record_key_r or p.record_key_l not in (select record_key from identity_scored)) "
                 f"and not {first_names_differ('l', 'r')}")
     for table in made:
+        con.unregister(table)  # an Arrow copy (spread_over_threads), or nothing
         con.execute(f"drop table if exists {table}")
 
 
@@ -789,6 +796,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     query = sql_text("core/identity_splink_input" if every else "core/identity_neighbours")
     if not scored:  # nothing to pair with: no scan of every record's keys (a 1M run took 0.22–0.28 s, now 0.15–0.16)
         query = f"select * from ({query}) limit 0"
+    con.unregister("identity_splink_input")  # the Arrow copy of a run that failed on this connection, if any
     con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
     # when every record is scored, there are no earlier holders to score again
     if scored and not every and _rescore_holders_of_values_grown_common(con, settings.identity_max_key_share):
@@ -809,10 +817,13 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     if not every and not scalar(con, "select coalesce(bool_or(values_stored), false) from meta.identity_runs"):
         store_uninformative_values(con, settings)  # once, after the upgrade to migration 061
     prepare_splink_input(con, "identity_splink_input", settings, complete=every, store=True)
+    # complete: Splink and the run's later statements only read it; an incremental run's ~100,000 neighbours
+    # are one row group, which DuckDB reads on one thread
+    spread = spread_over_threads(con, "identity_splink_input")
     timer.lap("match keys, neighbours and rule edges")
     if scalar(con, "select count(*) from identity_scored"):
         records = scalar(con, "select count(*) from core.identity_keys")
-        _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold)
+        _splink_edges(con, for_size(model, trained_on, records), settings.identity_match_threshold, spread)
         timer.lap("Splink scoring")
         con.execute("insert into identity_new_edges select * from identity_splink_edges as s "
                     "anti join identity_new_edges as d using (record_key_l, record_key_r)")
@@ -821,6 +832,7 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
                 "from identity_must as m where not exists (select 1 from core.identity_edges as e where "
                 "e.rule = 'must_link' and e.record_key_l = m.record_key_l and e.record_key_r = m.record_key_r)")
     con.unregister("identity_must")
+    con.unregister("identity_splink_input")
 
 
 def _override_changes(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> tuple[pd.DataFrame, pd.DataFrame]:
