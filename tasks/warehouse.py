@@ -232,35 +232,31 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None 
 
 # DuckDB's row group: a scan of a table is split among threads by row group
 ROW_GROUP_ROWS = 122_880
-# the batch size of the Arrow copies threads share (spread_over_threads)
+# the batch size of the Arrow copies threads share (arrow_copy)
 ARROW_BATCH_ROWS = 8_192
 
 
-def spread_over_threads(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Replaces temp table `table` by an Arrow copy registered under its name (arrow_copy) when it
-    spans fewer row groups than DuckDB has threads; returns whether it did (unregister the name when
-    done with it: the copy holds its rows in Python's memory, outside DuckDB's limit).
+def arrow_copy(con: duckdb.DuckDBPyConnection, name: str, query: str, params: dict | None = None) -> None:
+    """Registers the rows of `query` as an Arrow table `name` of ARROW_BATCH_ROWS-row batches (replacing
+    one registered under that name); unregister it when done with it: it holds its rows in Python's
+    memory, outside DuckDB's limit.
 
     DuckDB splits a table's scan among threads by row group (ROW_GROUP_ROWS), so every statement that
-    reads a table of one row group runs on one thread, however many DuckDB has; an Arrow table's
-    batches are shared among them. For a work table of a run that several heavy statements read once
-    it is complete (a resolve run's Splink input: Splink's prediction on the 1M bench state took
-    0.29 s read from temp tables of 101,049 records and 112,242 pairs, 0.16 s from copies).
+    reads a temp table of one row group runs on one thread, however many DuckDB has; an Arrow table's
+    batches are shared among them. For a run's work tables of ~100,000 rows that several heavy
+    statements read (a resolve run's Splink input and candidate pairs: Splink's prediction on the 1M
+    bench state took 0.29 s reading temp tables of 101,049 records and 112,242 pairs, 0.16 s reading
+    copies).
     """
-    rows = scalar(con, f"select count(*) from {table}")
-    threads = int(scalar(con, "select current_setting('threads')"))
-    if -(-rows // ROW_GROUP_ROWS) >= threads:
-        return False
-    copy = con.sql(f"select * from {table}").to_arrow_reader(ARROW_BATCH_ROWS).read_all()
-    con.execute(f"drop table {table}")
-    con.register(table, copy)
-    return True
+    rows = con.sql(query, params=params or None).to_arrow_reader(ARROW_BATCH_ROWS).read_all()
+    drop_work_table(con, name)  # after the query, which may read it
+    con.register(name, rows)
 
 
-def arrow_copy(con: duckdb.DuckDBPyConnection, name: str, query: str, params: dict | None = None) -> None:
-    """Registers the rows of `query` as an Arrow table `name` of ARROW_BATCH_ROWS-row batches, which
-    every DuckDB thread can share (spread_over_threads); unregister it when done with it."""
-    con.register(name, con.sql(query, params=params or None).to_arrow_reader(ARROW_BATCH_ROWS).read_all())
+def drop_work_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drops temp table `name` or unregisters the Arrow copy (arrow_copy) of that name, if there is one."""
+    con.unregister(name)
+    con.execute(f"drop table if exists {name}")
 
 
 def build(con: duckdb.DuckDBPyConnection, model: str, params: dict | list | None = None) -> int:

@@ -2,7 +2,7 @@
 -- scores every record (the first run, training): the columns of sql/core/identity_neighbours.sql,
 -- every flag true, name_block: the (nickname-folded) name when at most $rare_name_max current
 -- records carry it, and oversized_blocks 0 (set afterwards, tasks/identity/resolve.py
--- mark_oversized_blocks). Key: record_key.
+-- oversized_blocks). Key: record_key.
 with names as (
     select first_name_canon, last_name_key, count(*) as n from core.identity_keys group by all
 )

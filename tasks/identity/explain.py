@@ -220,7 +220,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
     rule = scalar(con, f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
                        f"where record_key_l = $low and record_key_r = $high",
                   {"max_share": settings.identity_max_key_share, "low": low, "high": high})
-    prepare_splink_input(con, "identity_splink_input", settings, complete=False)
+    prepare_splink_input(con, "identity_splink_input", "identity_splink_ready", settings, complete=False)
     # identifiers they share that neither link them nor count for Splink, and why
     unused = []
     # a placeholder address (test@test.com), or a referrer's in the candidate's field, has no key (sql/core/identity_keys.sql)
@@ -246,7 +246,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
         keys_shared, paired, no_name_block = con.execute(
             f"select coalesce(bool_or({' and '.join(f'l.{a} = r.{b}' for a, b in equal)}), false), "
             f"coalesce(bool_or({allowed}), false), coalesce(bool_or(l.name_block is null), false) "
-            f"from identity_splink_input as l, identity_splink_input as r "
+            f"from identity_splink_ready as l, identity_splink_ready as r "
             f"where (l.record_key = $a and r.record_key = $b) or (l.record_key = $b and r.record_key = $a)",
             {"a": record_a, "b": record_b}).fetchall()[0]
         if keys_shared:
@@ -258,7 +258,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                            f"more than {settings.identity_max_block} records share these keys"})
     for name, key in (("identity_compare_a", record_a), ("identity_compare_b", record_b)):
         con.execute(f"create or replace temp table {name} as select * {SPLINK_IGNORED} "
-                    f"from identity_splink_input where record_key = ?", [key])
+                    f"from identity_splink_ready where record_key = ?", [key])
     version, model, trained_on = current_model(con, utcnow(settings))
     check_model_fits(con, version, model)  # a model stored under other match keys: the run's error, not Splink's SQL
     records = scalar(con, "select count(*) from core.identity_keys")

@@ -139,7 +139,7 @@ def blocking_rules() -> list[str]:
     Agreeing on a common name alone never reaches the threshold (term frequencies make it weak),
     so a common name is only a block together with a city, postal code or employer; rare names
     (name_block) are a block on their own. This keeps the number of pairs near-linear in records.
-    Rule i leaves out records with bit i of oversized_blocks set (resolve.mark_oversized_blocks):
+    Rule i leaves out records with bit i of oversized_blocks set (resolve.oversized_blocks):
     keys shared by so many records that blocking on them would pair every two of them.
     """
     return [" and ".join([*(f"l.{a} = r.{b}" for a, b in zip(left, right)),

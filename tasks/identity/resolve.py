@@ -32,7 +32,7 @@ from tasks.identity.freemail import free_mail_frame, placeholder_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
 from tasks.settings import Settings
-from tasks.warehouse import arrow_copy, scalar, spread_over_threads, sql_text, transaction
+from tasks.warehouse import arrow_copy, drop_work_table, scalar, sql_text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +126,12 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     with transaction(con):
         current_model(con, now)
         _refresh_all_keys(con)
-        con.execute(f"create or replace temp table identity_train as select * {SPLINK_IGNORED} "
+        con.execute(f"create or replace temp table identity_train_keys as select * {SPLINK_IGNORED} "
                     f"from ({sql_text('core/identity_splink_input')})", {"rare_name_max": RARE_NAME_MAX})
         # the store as the last run left it: the next run finds these records new, changed or gone
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
         con.execute("insert into core.identity_keys by name select * from identity_keys_kept")
-    prepare_splink_input(con, "identity_train", settings, complete=True)
+    prepare_splink_input(con, "identity_train_keys", "identity_train", settings, complete=True)
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise NothingToTrain("nothing to train on: staging.candidate_records has fewer than 2 records")
@@ -274,19 +274,34 @@ def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"insert into core.identity_keys by name {sql_text('core/identity_keys')}", {"since": 0})
 
 
-def prepare_splink_input(con: duckdb.DuckDBPyConnection, table: str, settings: Settings, complete: bool,
-                         store: bool = False) -> None:
-    """Readies a Splink input table once the rule edges have read its identifiers: takes out the
-    identifiers that identify nobody, then marks the oversized blocks. `complete`: the table holds
-    every current record (sql/core/identity_splink_input.sql), not a run's neighbours; `store`: a
-    resolve run's input, whose findings update core.identity_uninformative_values."""
-    _drop_uninformative_identifiers(con, table, settings.identity_max_key_share, complete, store)
-    mark_oversized_blocks(con, table, settings.identity_max_block)
+def prepare_splink_input(con: duckdb.DuckDBPyConnection, source: str, table: str, settings: Settings,
+                         complete: bool, store: bool = False, spread: bool = False) -> None:
+    """Makes Splink input `table` from the match keys in `source` (the rows of sql/core/identity_splink_input.sql
+    or sql/core/identity_neighbours.sql, which the rule edges read as they are): the identifiers that identify
+    nobody taken out, then the oversized blocks marked. `complete`: `source` holds every current record, not
+    a run's neighbours; `store`: a resolve run's input, whose findings update core.identity_uninformative_values;
+    `spread`: `table` is an Arrow copy (tasks/warehouse.py arrow_copy), else a temp table. `source` is only read."""
+    informative = _drop_uninformative_identifiers(con, source, settings.identity_max_key_share, complete, store)
+    if spread:
+        arrow_copy(con, table, f"select * from {informative}")
+    else:
+        con.execute(f"create or replace temp table {table} as select * from {informative}")
+    marks = oversized_blocks(con, table, settings.identity_max_block)
+    if marks and spread:  # none in the 1M bench's incremental run: an Arrow copy is not updated but made again
+        arrow_copy(con, table, f"select * replace ({marks} as oversized_blocks) from {table}")
+    elif marks:
+        con.execute(f"update {table} set oversized_blocks = {marks}")
 
 
-def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, max_share: int, complete: bool,
-                                    store: bool) -> None:
-    """Nulls, in a Splink input table, identifier values that say nothing about who a record is.
+# the identifier columns _drop_uninformative_identifiers takes values out of, in order: a dropped email takes
+# its local part along, so the local parts are counted once the emails are out
+UNINFORMATIVE_COLUMNS = ("email", "phone", "linkedin_url", "email_local")
+
+
+def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, source: str, max_share: int, complete: bool,
+                                    store: bool) -> str:
+    """-> a temp view of `source` (a Splink input's match keys) without the identifier values that say
+    nothing about who a record is (nulled), found into temp identity_dropped_<column>.
 
     - Values held by more than max_share of its records. A placeholder address or number, a team
       inbox or a generic local part (info@) identifies nobody: the rule edges skip it, Splink must
@@ -301,10 +316,14 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
     Every holder of a scored record's value is in the table, so its counts and names are complete. A
     neighbour's other values are not (their other holders are not read): core.identity_uninformative_values
     says which of them to drop, and a run stores what it found for its scored records' values.
+    The view replaces columns as a join (`source` is not updated: an Arrow copy cannot be).
     """
     agree = names_agree("l", "r")
     names = ", ".join(NAME_KEYS)
-    for column in ("email", "phone", "linkedin_url", "email_local"):
+    table = source
+    for column in UNINFORMATIVE_COLUMNS:
+        if column == "email_local":  # counted without the emails taken out, which take theirs along
+            table = _without_dropped(con, source, "identity_informative_ids", ("email", "phone", "linkedin_url"))
         # one grouping pass: values held too often, and (not for a local part, which is no identifier)
         # values whose holders' names differ at all; only the holders of those few are then paired
         # (pairing them inside the whole table cost three times as much)
@@ -323,24 +342,39 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, table: str, 
             f"on l.{column} = r.{column} and l.record_key < r.record_key where not {agree}" if mixed else "")
         holders = (f", holders as materialized (select record_key, {column}, {names} from {table} "
                    f"where {column} in (select value from shared where not common))" if mixed else "")
-        con.execute(f"create or replace temp table identity_dropped as "
+        con.execute(f"create or replace temp table identity_dropped_{column} as "
                     f"with shared as materialized ({shared}){holders} {dropped}", {"max_share": max_share})
         if scored_only:
-            con.execute(f"insert into identity_dropped select value, common from core.identity_uninformative_values "
+            con.execute(f"insert into identity_dropped_{column} select value, common from core.identity_uninformative_values "
                         f"where kind = $kind and value in (select {column} from {table}) "
                         f"and value not in (select value from identity_scored_values)", {"kind": column})
         if mixed and store:
             scope = "true" if complete else "value in (select value from identity_scored_values)"
             con.execute(f"delete from core.identity_uninformative_values where kind = $kind and {scope}", {"kind": column})
             con.execute(f"insert into core.identity_uninformative_values select $kind, value, common "
-                        f"from identity_dropped where {scope}", {"kind": column})
-        # an email takes its local part along, and, when held too often (noemail@noemail.com), its
-        # domain as an employer: 12 holders of a placeholder were "same employer" (+9.6 bits) and
-        # blocked together by last name; a household inbox says nothing against the employer
-        also = (", email_local = null, email_org = case when d.common then null else t.email_org end"
-                if column == "email" else "")
-        con.execute(f"update {table} as t set {column} = null{also} from identity_dropped as d "
-                    f"where t.{column} = d.value")
+                        f"from identity_dropped_{column} where {scope}", {"kind": column})
+    return _without_dropped(con, table, "identity_informative", ("email_local",))
+
+
+def _without_dropped(con: duckdb.DuckDBPyConnection, table: str, view: str, columns: tuple[str, ...]) -> str:
+    """-> temp view `view`: `table` with the values of temp identity_dropped_<column> nulled, for `columns`.
+    An email takes its local part along, and, when held too often (noemail@noemail.com), its domain as
+    an employer: 12 holders of a placeholder were "same employer" (+9.6 bits) and blocked together by
+    last name; a household inbox says nothing against the employer."""
+    replaced, joins = [], []
+    for column in columns:
+        if not scalar(con, f"select count(*) from identity_dropped_{column}"):
+            continue  # nothing of the column dropped: no join to read through
+        d = f"d_{column}"
+        replaced.append(f"case when {d}.value is null then t.{column} end as {column}")
+        if column == "email":
+            replaced += [f"case when {d}.value is null then t.email_local end as email_local",
+                         f"case when {d}.common then null else t.email_org end as email_org"]
+        # a value is found once (common, or held by different names, or as stored): one row per record
+        joins.append(f"left join identity_dropped_{column} as {d} on t.{column} = {d}.value")
+    columns_sql = f"t.* replace ({', '.join(replaced)})" if replaced else "t.*"
+    con.execute(f"create or replace temp view {view} as select {columns_sql} from {table} as t {' '.join(joins)}")
+    return view
 
 
 def store_uninformative_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -349,12 +383,15 @@ def store_uninformative_values(con: duckdb.DuckDBPyConnection, settings: Setting
     con.execute(f"create or replace temp table identity_every_key as {sql_text('core/identity_splink_input')}",
                 {"rare_name_max": RARE_NAME_MAX})
     _drop_uninformative_identifiers(con, "identity_every_key", settings.identity_max_key_share, True, True)
+    con.execute("drop view identity_informative")
+    con.execute("drop view identity_informative_ids")
     con.execute("drop table identity_every_key")
 
 
-def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int) -> None:
-    """Sets bit i of oversized_blocks, in a Splink input table, on records whose keys of blocking rule i
-    more than max_block of its records share; blocking rule i leaves them out.
+def oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int) -> str | None:
+    """-> an expression of Splink input `table`'s columns for its oversized_blocks (None when no block is
+    oversized): bit i set on records whose keys of blocking rule i more than max_block of its records
+    share; blocking rule i leaves them out.
 
     A block pairs every two of its records: 20,000 records named "Unknown Unknown" would make 200
     million pairs by the swapped-name rule alone. Their other rules still pair them. Every holder of
@@ -370,11 +407,10 @@ def mark_oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block:
                                  for i, (columns, _) in enumerate(BLOCKING_KEYS))
     con.execute(f"create or replace temp table identity_big_blocks as "
                 f"select rule, h from ({counted}) group by all having count(*) > ?", [max_block])
-    for (i,) in con.execute("select distinct rule from identity_big_blocks order by rule").fetchall():
-        columns = BLOCKING_KEYS[i][0]
-        con.execute(f"update {table} set oversized_blocks = oversized_blocks | {1 << i} "
-                    f"where {present(columns)} and hash({', '.join(columns)}) in "
-                    f"(select h from identity_big_blocks where rule = ?)", [i])
+    bits = [f"case when {present(BLOCKING_KEYS[i][0])} and hash({', '.join(BLOCKING_KEYS[i][0])}) in "
+            f"(select h from identity_big_blocks where rule = {i}) then {1 << i} else 0 end"
+            for (i,) in con.execute("select distinct rule from identity_big_blocks order by rule").fetchall()]
+    return " | ".join(["oversized_blocks", *bits]) if bits else None
 
 
 # columns of identity_splink_input that only the rule edges and the run read, not handed to Splink
@@ -463,7 +499,7 @@ def _splink_predictions(con: duckdb.DuckDBPyConnection, model: dict, threshold: 
                         between: bool, spread: bool) -> tuple[str, list[str]]:
     """Runs Splink's prediction for temp identity_splink_new (against temp identity_splink_left when
     `between`) -> (the predictions table, every table it made). `spread`: the input is an Arrow copy
-    (spread_over_threads), and so are Splink's tables but the last.
+    (tasks/warehouse.py arrow_copy), and so are Splink's tables but the last.
 
     The SQL Splink generates depends on the model and the input tables' columns, not on their rows.
     Generating it costs 0.2 s of Python, so it is generated once, on empty copies of the inputs in a
@@ -488,7 +524,7 @@ def _splink_predictions(con: duckdb.DuckDBPyConnection, model: dict, threshold: 
     for i, (table, sql) in enumerate(steps):
         params = ({"prior_weight": prob_to_match_weight(model["probability_two_random_records_match"])}
                   if "$prior_weight" in sql else {})
-        con.unregister(table)  # a copy a run that failed on this connection left, if any
+        drop_work_table(con, table)  # what a run that failed on this connection left, if anything
         if spread and i < len(steps) - 1:  # the blocked pairs, which the prediction reads (the predictions once)
             arrow_copy(con, table, sql, params)
         else:
@@ -544,13 +580,13 @@ def _generate_predictions_sql(model: dict, threshold: float, shapes: dict) -> di
 
 def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float, spread: bool) -> None:
     """Scores new/changed records against each other and against the rest -> temp identity_splink_edges.
-    `spread`: temp identity_splink_input is an Arrow copy (spread_over_threads)."""
+    `spread`: temp identity_splink_ready is an Arrow copy (tasks/warehouse.py arrow_copy)."""
     # candidates (records sharing a blocking rule's keys with a scored record) and the scored ones
     con.execute(f"create or replace temp view identity_splink_left as "
-                f"select * {SPLINK_IGNORED} from identity_splink_input where shares_block or is_scored")
-    n_old = scalar(con, "select count(*) from identity_splink_input where shares_block and not is_scored")
+                f"select * {SPLINK_IGNORED} from identity_splink_ready where shares_block or is_scored")
+    n_old = scalar(con, "select count(*) from identity_splink_ready where shares_block and not is_scored")
     con.execute(f"create or replace temp table identity_splink_new as "
-                f"select * {SPLINK_IGNORED} from identity_splink_input where is_scored")
+                f"select * {SPLINK_IGNORED} from identity_splink_ready where is_scored")
     predictions, made = _splink_predictions(con, model, threshold, between=bool(n_old), spread=spread)
     detail = field_weights_sql(con, predictions)
     # a pair of two new records comes out both ways: keep the one predict_within would give (left key
@@ -563,13 +599,12 @@ def _splink_edges(con: duckdb.DuckDBPyConnection, model: dict, threshold: float,
                 f"greatest(p.record_key_l, p.record_key_r) as record_key_r, 'splink' as rule, "
                 f"p.match_probability as score, json_object({detail})::varchar as detail "
                 f"from {predictions} as p "
-                f"join identity_splink_input as l on l.record_key = p.record_key_l "
-                f"join identity_splink_input as r on r.record_key = p.record_key_r "
+                f"join identity_splink_ready as l on l.record_key = p.record_key_l "
+                f"join identity_splink_ready as r on r.record_key = p.record_key_r "
                 f"where (p.record_key_l < p.record_key_r or p.record_key_l not in (select record_key from identity_scored)) "
                 f"and not {first_names_differ('l', 'r')}")
     for table in made:
-        con.unregister(table)  # an Arrow copy (spread_over_threads), or nothing
-        con.execute(f"drop table if exists {table}")
+        drop_work_table(con, table)
 
 
 def _find_changes(con: duckdb.DuckDBPyConnection, rescore: bool) -> int:
@@ -796,12 +831,24 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     query = sql_text("core/identity_splink_input" if every else "core/identity_neighbours")
     if not scored:  # nothing to pair with: no scan of every record's keys (a 1M run took 0.22–0.28 s, now 0.15–0.16)
         query = f"select * from ({query}) limit 0"
-    con.unregister("identity_splink_input")  # the Arrow copy of a run that failed on this connection, if any
-    con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
+    # a run's neighbours (~100,000 records at 1M) are an Arrow copy: a temp table of one row group is read
+    # on one thread, and several heavy statements read them (tasks/warehouse.py arrow_copy); every record
+    # (a first run) fills row groups enough
+    spread = not every
+
+    def neighbours() -> None:
+        if spread:
+            arrow_copy(con, "identity_splink_input", query, {"rare_name_max": RARE_NAME_MAX})
+        else:
+            con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
+
+    for name in ("identity_splink_input", "identity_splink_ready"):
+        drop_work_table(con, name)  # what a run that failed on this connection left, if anything
+    neighbours()
     # when every record is scored, there are no earlier holders to score again
     if scored and not every and _rescore_holders_of_values_grown_common(con, settings.identity_max_key_share):
         replaced = scalar(con, "select count(*) from identity_replaced")
-        con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
+        neighbours()
     # edges of changed and gone records go, and must-link edges the overrides file no longer holds
     con.register("identity_must", overrides.frame().query("kind == 'must_link'"))
     dropped_must = ("(rule = 'must_link' and (record_key_l, record_key_r) not in "
@@ -816,10 +863,8 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
                 {"max_share": settings.identity_max_key_share})
     if not every and not scalar(con, "select coalesce(bool_or(values_stored), false) from meta.identity_runs"):
         store_uninformative_values(con, settings)  # once, after the upgrade to migration 061
-    prepare_splink_input(con, "identity_splink_input", settings, complete=every, store=True)
-    # complete: Splink and the run's later statements only read it; an incremental run's ~100,000 neighbours
-    # are one row group, which DuckDB reads on one thread
-    spread = spread_over_threads(con, "identity_splink_input")
+    prepare_splink_input(con, "identity_splink_input", "identity_splink_ready", settings, complete=every, store=True,
+                         spread=spread)
     timer.lap("match keys, neighbours and rule edges")
     if scalar(con, "select count(*) from identity_scored"):
         records = scalar(con, "select count(*) from core.identity_keys")
@@ -832,7 +877,8 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
                 "from identity_must as m where not exists (select 1 from core.identity_edges as e where "
                 "e.rule = 'must_link' and e.record_key_l = m.record_key_l and e.record_key_r = m.record_key_r)")
     con.unregister("identity_must")
-    con.unregister("identity_splink_input")
+    for name in ("identity_splink_input", "identity_splink_ready"):
+        drop_work_table(con, name)
 
 
 def _override_changes(con: duckdb.DuckDBPyConnection, overrides: Overrides) -> tuple[pd.DataFrame, pd.DataFrame]:
