@@ -22,8 +22,9 @@ with records as (  -- the wide columns joined by row id, which DuckDB pushes dow
     join staging.candidate_records as s on s.rowid = l.row_id
 ),
 ranked as (  -- survivorship orders as integers, cheaper to compare in every arg_max than structs:
-    -- recency orders records by when they were seen, ties to the greater record key; a preference
-    -- (fuller name, personal email, mobile phone) is put in the bits above it
+    -- recency orders a person's records by when they were seen, ties to the greater record key (numbered
+    -- per person: ranks are only compared within one, and the numbering is spread over threads); a
+    -- preference (fuller name, personal email, mobile phone) is put in the bits above it
     select *, (recency + (length(concat_ws(' ', first_name, last_name)) << 32)) as name_rank,
            (recency + (is_personal_email::bigint << 32)) as email_rank,
            -- mobile, then a phone that may take SMS (fixed_line_or_mobile: every US or Canadian number;
@@ -34,7 +35,7 @@ ranked as (  -- survivorship orders as integers, cheaper to compare in every arg
                              when phone_type is null or phone_type in ('fixed_line_or_mobile', 'voip') then 2
                              when phone_type = 'fixed_line' then 1
                              else 0 end)::bigint << 32)) as phone_rank
-    from (select *, row_number() over (order by seen_at, record_key) as recency from records)
+    from (select *, row_number() over (partition by person_id order by seen_at, record_key) as recency from records)
 ),
 golden as (  -- one pass: every rule is an aggregate over the person's records
     select
