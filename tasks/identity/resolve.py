@@ -132,6 +132,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
         con.execute("delete from core.identity_keys where record_key in (select record_key from identity_scored)")
         con.execute("insert into core.identity_keys by name select * from identity_keys_kept")
     prepare_splink_input(con, "identity_train_keys", "identity_train", settings, complete=True)
+    con.execute("drop table identity_train_keys")  # every record's keys: only identity_train is read from here
     n = scalar(con, "select count(*) from identity_train")
     if n < 2:
         raise NothingToTrain("nothing to train on: staging.candidate_records has fewer than 2 records")
