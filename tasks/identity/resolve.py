@@ -414,7 +414,7 @@ def oversized_blocks(con: duckdb.DuckDBPyConnection, table: str, max_block: int)
     return " | ".join(["oversized_blocks", *bits]) if bits else None
 
 
-# columns of identity_splink_input that only the rule edges and the run read, not handed to Splink
+# columns of the Splink input (identity_splink_ready) that only the rule edges and the run read, not handed to Splink
 SPLINK_IGNORED = "exclude (ats_person_id, is_scored, shares_id, shares_block)"
 
 

@@ -1750,6 +1750,37 @@ def test_a_training_that_fails_half_way_leaves_the_warehouse_as_it_was(settings,
         run_checks(con)
 
 
+def test_a_run_that_fails_inside_splink_leaves_its_connection_usable(settings, monkeypatch):
+    """An incremental run keeps its neighbours, Splink input and candidate pairs as Arrow copies
+    registered on the connection (tasks/warehouse.py arrow_copy); one that fails inside Splink leaves
+    none behind, and compare, the next run and a rescore run on that connection (helper-64's probe)."""
+    people = [{"key": f"a:{i}", "first": f, "last": "berg", "city": "Oslo", "company": "Acme"}
+              for i, f in enumerate(["anna", "ben", "carl", "dora"])]
+
+    def copies() -> list[str]:
+        return sorted(r[0] for r in con.execute(
+            "select view_name from duckdb_views() where temporary and view_name <> 'identity_splink_left' "
+            "and (view_name like 'identity_splink%' or view_name like '__splink%')").fetchall())
+
+    with writer(later(settings, 0)) as con:
+        stage(con, *people)
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "b:1", "first": "anna", "last": "berg", "city": "Oslo", "company": "Acme"})
+        # fails after the neighbours, the Splink input and the blocked pairs are registered
+        monkeypatch.setattr("tasks.identity.resolve.field_weights_sql", lambda *a: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            resolve(con, later(settings, 1))
+        monkeypatch.undo()
+        assert copies() == []
+        assert compare(con, later(settings, 1), "a:0", "a:1")["verdict"]
+        assert resolve(con, later(settings, 1)).records_scored == 1
+        assert person_of(con)["b:1"] == person_of(con)["a:0"]
+        assert compare(con, later(settings, 1), "a:0", "b:1")["verdict"][0]["same person"]
+        resolve(con, later(settings, 2), rescore=True)
+        assert copies() == []
+        run_checks(con)
+
+
 def test_migration_018_keeps_one_match_key_row_per_record(settings, home):
     """Warehouses where a --train keyed records that the next run keyed again (two rows each)."""
     from tasks.warehouse import migrate
