@@ -230,8 +230,6 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None 
     return rows[0][0] if rows else None
 
 
-# DuckDB's row group: a scan of a table is split among threads by row group
-ROW_GROUP_ROWS = 122_880
 # the batch size of the Arrow copies threads share (arrow_copy)
 ARROW_BATCH_ROWS = 8_192
 
@@ -241,7 +239,7 @@ def arrow_copy(con: duckdb.DuckDBPyConnection, name: str, query: str, params: di
     one registered under that name); unregister it when done with it: it holds its rows in Python's
     memory, outside DuckDB's limit.
 
-    DuckDB splits a table's scan among threads by row group (ROW_GROUP_ROWS), so every statement that
+    DuckDB splits a table's scan among threads by row group (122,880 rows), so every statement that
     reads a temp table of one row group runs on one thread, however many DuckDB has; an Arrow table's
     batches are shared among them. For a run's work tables of ~100,000 rows that several heavy
     statements read (a resolve run's Splink input and candidate pairs: Splink's prediction on the 1M
@@ -251,6 +249,15 @@ def arrow_copy(con: duckdb.DuckDBPyConnection, name: str, query: str, params: di
     rows = con.sql(query, params=params or None).to_arrow_reader(ARROW_BATCH_ROWS).read_all()
     drop_work_table(con, name)  # after the query, which may read it
     con.register(name, rows)
+
+
+def work_table(con: duckdb.DuckDBPyConnection, name: str, query: str, params: dict | None = None,
+               arrow: bool = False) -> None:
+    """Makes a run's work table `name` from `query`: an Arrow copy (arrow_copy) when `arrow`, else a temp table."""
+    if arrow:
+        arrow_copy(con, name, query, params)
+    else:
+        con.execute(f"create or replace temp table {name} as {query}", params or None)
 
 
 def drop_work_table(con: duckdb.DuckDBPyConnection, name: str) -> None:

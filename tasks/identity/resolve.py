@@ -32,7 +32,7 @@ from tasks.identity.freemail import free_mail_frame, placeholder_mail_frame
 from tasks.identity.nicknames import nickname_frame
 from tasks.identity.overrides import Overrides, load_overrides
 from tasks.settings import Settings
-from tasks.warehouse import arrow_copy, drop_work_table, scalar, sql_text, transaction
+from tasks.warehouse import arrow_copy, drop_work_table, scalar, sql_text, transaction, work_table
 
 log = logging.getLogger(__name__)
 
@@ -283,10 +283,7 @@ def prepare_splink_input(con: duckdb.DuckDBPyConnection, source: str, table: str
     a run's neighbours; `store`: a resolve run's input, whose findings update core.identity_uninformative_values;
     `spread`: `table` is an Arrow copy (tasks/warehouse.py arrow_copy), else a temp table. `source` is only read."""
     informative = _drop_uninformative_identifiers(con, source, settings.identity_max_key_share, complete, store)
-    if spread:
-        arrow_copy(con, table, f"select * from {informative}")
-    else:
-        con.execute(f"create or replace temp table {table} as select * from {informative}")
+    work_table(con, table, f"select * from {informative}", arrow=spread)
     marks = oversized_blocks(con, table, settings.identity_max_block)
     if marks and spread:  # none in the 1M bench's incremental run: an Arrow copy is not updated but made again
         arrow_copy(con, table, f"select * replace ({marks} as oversized_blocks) from {table}")
@@ -526,10 +523,8 @@ def _splink_predictions(con: duckdb.DuckDBPyConnection, model: dict, threshold: 
         params = ({"prior_weight": prob_to_match_weight(model["probability_two_random_records_match"])}
                   if "$prior_weight" in sql else {})
         drop_work_table(con, table)  # what a run that failed on this connection left, if anything
-        if spread and i < len(steps) - 1:  # the blocked pairs, which the prediction reads (the predictions once)
-            arrow_copy(con, table, sql, params)
-        else:
-            con.execute(f"create or replace temp table {table} as {sql}", params)
+        # the blocked pairs, which the prediction reads, as an Arrow copy (the predictions are read once)
+        work_table(con, table, sql, params, arrow=spread and i < len(steps) - 1)
     return steps[-1][0], [table for table, _ in steps]
 
 
@@ -836,20 +831,13 @@ def _stage_changes(con: duckdb.DuckDBPyConnection, settings: Settings, model: di
     # on one thread, and several heavy statements read them (tasks/warehouse.py arrow_copy); every record
     # (a first run) fills row groups enough
     spread = not every
-
-    def neighbours() -> None:
-        if spread:
-            arrow_copy(con, "identity_splink_input", query, {"rare_name_max": RARE_NAME_MAX})
-        else:
-            con.execute(f"create or replace temp table identity_splink_input as {query}", {"rare_name_max": RARE_NAME_MAX})
-
     for name in ("identity_splink_input", "identity_splink_ready"):
         drop_work_table(con, name)  # what a run that failed on this connection left, if anything
-    neighbours()
+    work_table(con, "identity_splink_input", query, {"rare_name_max": RARE_NAME_MAX}, arrow=spread)
     # when every record is scored, there are no earlier holders to score again
     if scored and not every and _rescore_holders_of_values_grown_common(con, settings.identity_max_key_share):
         replaced = scalar(con, "select count(*) from identity_replaced")
-        neighbours()
+        work_table(con, "identity_splink_input", query, {"rare_name_max": RARE_NAME_MAX}, arrow=spread)
     # edges of changed and gone records go, and must-link edges the overrides file no longer holds
     con.register("identity_must", overrides.frame().query("kind == 'must_link'"))
     dropped_must = ("(rule = 'must_link' and (record_key_l, record_key_r) not in "
