@@ -964,8 +964,9 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
     return con.execute("select * from identity_affected order by record_key").df()
 
 
-def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
-    """Each record's strongest edge inside its own person -> (rule, score); records with none are singletons."""
+def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's strongest edge inside its own person -> (rule, score), arrays in the order of
+    `records`; records with none are singletons."""
     at = pd.Index(records["record_key"])  # edges hold affected records only (the query asks for both ends)
     left, right = at.get_indexer(edges["record_key_l"]), at.get_indexer(edges["record_key_r"])
     pid = records["person_id"].to_numpy()
@@ -979,8 +980,7 @@ def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     score = np.full(len(records), np.nan)
     rule[ends[first]] = edges["rule"].to_numpy()[edge[first]]
     score[ends[first]] = edges["score"].to_numpy(dtype=float, na_value=np.nan)[edge[first]]
-    return pd.DataFrame({"record_key": records["record_key"].to_numpy(), "rule": rule,
-                         "score": np.where(rule == "splink", score, np.nan)})
+    return rule, np.where(rule == "splink", score, np.nan)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, settings: Settings, rescore: bool = False) -> ResolveResult:
@@ -1053,8 +1053,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     history.loc[history["person_id"].isin(revived), "reason"] = "record_returned"
 
     timer.lap("clusters")
-    rules = _link_rules(records, edges)
-    records = records.merge(rules, on="record_key")
+    records["rule"], records["score"] = _link_rules(records, edges)
     unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna() & ~records["is_revived"]
     records["linked_at"] = records["linked_at"].where(unchanged, pd.Timestamp(now))
     # a link whose record, person, rule and score all stay is not rewritten (less to commit)

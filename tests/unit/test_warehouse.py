@@ -26,7 +26,8 @@ def test_a_warehouse_migrated_by_the_last_landed_release_opens_and_takes_the_new
         as_before_migration(con, "068_consent_dates", staging__candidate_records=("consent_email_at", "consent_sms_at"))
         as_before_migration(con, "070_deleted_record_consents", staging__deleted_records=(
             "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
-        assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents", "071_identity_record_moves"]
+        assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents", "071_identity_record_moves",
+                                "072_uncompressed_identifiers"]
         assert scalar(con, "select count(*) from meta.identity_splink_sql") == 0
     numbers = [path.stem[:3] for path in migrations()]
     assert len(numbers) == len(set(numbers)), sorted(n for n in numbers if numbers.count(n) > 1)
@@ -172,6 +173,41 @@ def test_a_warehouse_migrated_by_a_newer_candor_is_refused_naming_the_file_and_b
     con = connect(settings.warehouse_path)  # the refusal changed nothing
     assert con.execute("select count(*) from meta.schema_migrations").fetchone() == (len(migrations()) + 1,)
     con.close()
+
+
+# the columns migration 072 stores uncompressed, by table
+UNCOMPRESSED = {"staging.candidate_records": ("source_record_id", "email", "phone", "linkedin_url"),
+                "core.identity_keys": ("record_key", "email", "phone", "linkedin_url", "full_name_key"),
+                "core.identity_links": ("record_key",), "core.identity_edges": ("record_key_l", "record_key_r")}
+
+
+def test_migration_072_writes_the_identifier_tables_again_uncompressed_with_every_row(settings, monkeypatch):
+    """A resolved warehouse from before 072 keeps every row of the four tables it writes again, and what
+    it stores of the listed columns from then on is uncompressed (other columns compress as before)."""
+    import tasks.warehouse as warehouse
+    from tasks.generate import generate
+    from tasks.identity.resolve import resolve
+    from tasks.ingest import ingest
+
+    every = warehouse.migrations()
+    monkeypatch.setattr(warehouse, "migrations", lambda: [p for p in every if p.stem < "072"])
+    generate(settings.home / "inbox", 80, seed=3)
+    with writer(settings) as con:
+        ingest(con, settings)
+        resolve(con, settings)
+        before = {t: con.execute(f"select * from {t} order by all").fetchall() for t in UNCOMPRESSED}
+        assert "USING COMPRESSION" not in scalar(con, "select sql from duckdb_tables() where table_name = 'identity_keys'")
+    monkeypatch.setattr(warehouse, "migrations", lambda: every)
+    with writer(settings) as con:
+        assert scalar(con, "select count(*) from meta.schema_migrations where version = '072_uncompressed_identifiers'") == 1
+        assert {t: con.execute(f"select * from {t} order by all").fetchall() for t in UNCOMPRESSED} == before
+        assert all(before.values())
+        con.execute("checkpoint")
+        for table, columns in UNCOMPRESSED.items():
+            stored = dict(con.execute(f"select column_name, string_agg(distinct compression) from pragma_storage_info('{table}') "
+                                      "where segment_type = 'VARCHAR' group by all").fetchall())
+            assert {c: stored[c] for c in columns} == {c: "Uncompressed" for c in columns}, table
+            assert {c for c, kind in stored.items() if kind == "Uncompressed"} <= set(columns), (table, stored)
 
 
 def test_upgrading_a_warehouse_says_which_migrations_it_applies_before_the_long_ones_run(settings, caplog):
