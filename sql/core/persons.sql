@@ -3,23 +3,29 @@
 -- macro identity_own_mailbox (register_lookups); $now. Grain: one golden record per person in scope that still has records.
 -- Key: person_id. Survivorship rules are documented in docs/identity.md; ties between records go to
 -- the greater record key, so a golden record does not depend on the order records are read in.
-with records as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
-    select l.person_id, l.record_key, s.*,
+with fetched as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
+    select l.person_id, l.record_key, l.first_linked_at, l.first_sent_at, s.*,
+           -- the mailbox apart: core.mailbox() inlined inside identity_own_mailbox() was planned three times
+           core.mailbox(s.email) as mailbox
+    from person_records as l
+    join staging.candidate_records as s on s.rowid = l.row_id
+),
+records as (
+    select s.* exclude (first_linked_at, first_sent_at, mailbox),
            coalesce(s.applied_at, s.staged_at) as seen_at,
            -- a record staged again (a nightly export whose tags changed) was first seen when its source first
            -- sent it (one run over all versions as a run after each), and no later than the run that first linked it
-           coalesce(s.applied_at, least(s.staged_at, l.first_linked_at, l.first_sent_at)) as first_seen_at,
+           coalesce(s.applied_at, least(s.staged_at, s.first_linked_at, s.first_sent_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
            -- a placeholder (test@gmail.com) or a referral's referrer's own address is not the person's: the
            -- sender writes to the golden email (it was Bob's when he typed his address for Ann, and personal)
-           s.email is not null and identity_own_mailbox(core.mailbox(s.email), s.referrer_email) is not null as is_own_email,
+           s.email is not null and identity_own_mailbox(s.mailbox, s.referrer_email) is not null as is_own_email,
            coalesce(s.referrer_email, s.referrer_name, s.referrer_employee_id) is not null as names_referrer,
            names_referrer or s.channel = 'referral' as is_referral,
            -- a referral form's consent field is what the referrer ticked, and a referrer cannot consent for
            -- someone: the person's own records only, as core.consents (it gave a referred person a "yes")
            s.source_kind <> 'referrals' as is_own_consent
-    from person_records as l
-    join staging.candidate_records as s on s.rowid = l.row_id
+    from fetched as s
 ),
 ranked as (  -- survivorship orders as integers, cheaper to compare in every arg_max than structs:
     -- recency orders a person's records by when they were seen, ties to the greater record key (numbered
