@@ -4,7 +4,7 @@
 -- at about half the speed of reading it plain, and a read of a few scattered rows decodes whole vectors. At 1M
 -- records, single-threaded: identity_keys.email 39.6 -> 17.5 ms, phone 33.0 -> 17.7, record_key 24.8 -> 10.5,
 -- identity_edges.record_key_l 19.9 -> 8.3, staging email fetched for 21,307 scattered rows 44.1 -> 13.2 ms;
--- an incremental run of 10,000 records on 1M took 5-6% less (docs/identity.md). The cost is space: the 1M
+-- an incremental run of 10,000 records on 1M took 5-8% less (docs/identity.md). The cost is space: the 1M
 -- bench warehouse is 765 MiB instead of 620. Low-cardinality columns (names, cities, sources) stay
 -- dictionary-compressed, which reads faster than plain. DuckDB keeps a column's compression in its table
 -- definition and cannot alter it, so each table is written again (a 1M warehouse: about 7 s).
