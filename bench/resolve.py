@@ -10,7 +10,8 @@ afterwards are timed separately. Each phase runs in its own process, so peak mem
 Each timed run is repeated (--repeat, default 3) on a fresh copy of the same starting state, and
 the medians are compared: single runs on a shared 2-core machine vary by 15% or more.
 Prints wall time, peak memory, pairwise precision/recall against the truth, and the incremental/full ratio.
-Disk: the work folder holds the state and a snapshot of it at once (971 MB each at 1M records).
+Disk: the work folder holds the state and a snapshot of it at once (971 MB each at 1M records);
+with --keep it keeps both starting states as well (before_full, before_incremental).
 Usage: python bench/resolve.py [--candidates 570000] [--new 10000] [--seed 5] [--repeat 3] [--keep DIR]
 """
 
@@ -157,7 +158,8 @@ def _repeated(home: Path, snapshot: Path, name: str, args: argparse.Namespace) -
         shutil.copytree(snapshot, home)
         os.sync()
         runs.append(_phase(home, name, args))
-    shutil.rmtree(snapshot)
+    if not args.keep:  # kept, it is the state a later run can be timed on again (--phase, --home)
+        shutil.rmtree(snapshot)
     if len({(r["records"], r["persons"], r["merges"], r["precision"], r["recall"]) for r in runs}) > 1:
         raise SystemExit(f"{name}: repetitions disagree: {runs}")
     out = dict(runs[-1])
@@ -180,7 +182,8 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=10_000, help="records held back for the incremental run")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--memory", default="6GB", help="DuckDB memory_limit for the runs")
-    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temp folder)")
+    parser.add_argument("--keep", type=Path, help="work folder to keep, with the states the timed runs started "
+                        "from (before_full, before_incremental; default: a temp folder, deleted)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs of each kind, each on a copy of the same state; medians are reported")
     parser.add_argument("--phase", help=argparse.SUPPRESS)

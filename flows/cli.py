@@ -540,12 +540,12 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
         _error("error", f"compare takes two different records, not {record_a!r} twice")
         raise typer.Exit(2)
     from tasks.identity.explain import compare as compare_records
-    from tasks.identity.resolve import IncompatibleModel
+    from tasks.identity.resolve import KeyHashesNotCurrent, IncompatibleModel
 
     with _warehouse(settings, "compare") as con:
         try:
             found = compare_records(con, settings, record_a, record_b)
-        except (KeyError, IncompatibleModel) as exc:
+        except (KeyError, IncompatibleModel, KeyHashesNotCurrent) as exc:
             _error("error", exc.args[0])
             raise typer.Exit(1) from None
     _print_rows("records", found["records"])

@@ -2,7 +2,8 @@
 -- sequence all of them lie above, 0 to read all of staging),
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains),
 -- macro identity_own_mailbox (register_lookups: a placeholder's or a referral's referrer's address is none). Grain: one row per scored record with the match
--- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches). Key: record_key (source_name:source_record_id).
+-- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches), and last the
+-- hashes of the multi-column blocking rules' keys (core.identity_key_hashes, migration 073). Key: record_key (source_name:source_record_id).
 with mailboxes as (
     select s.*, core.mailbox(s.email) as mailbox  -- the mailbox it reaches (sql/schema/031)
     from staging.candidate_records as s
@@ -43,15 +44,20 @@ records as (
         -- the length (8,000-character titles took a 200-record run 17.5 s; 100,000 never finished)
         left(nullif(trim(regexp_replace(lower(s.current_title), '[^a-z0-9]+', ' ', 'g')), ''), 100) as title_key
     from staged as s
+),
+keyed as (
+    select
+        r.* exclude (email_local_raw),
+        coalesce(n.canon_key, r.first_name_key) as first_name_canon,
+        -- a local part made of the person's own name (plus the single digit providers append to
+        -- repeats, john.smith2) says nothing the name does not
+        case when regexp_matches(r.email_local_raw, '[0-9]{2}')
+                  or not (contains(r.email_local_raw, regexp_replace(coalesce(r.last_name_key, '~'), '[^a-z]', '', 'g'))
+                          or contains(r.email_local_raw, regexp_replace(coalesce(r.first_name_key, '~'), '[^a-z]', '', 'g')))
+             then nullif(r.email_local_raw, '') end as email_local
+    from records as r
+    left join identity_nicknames as n on n.name_key = r.first_name_key
 )
-select
-    r.* exclude (email_local_raw),
-    coalesce(n.canon_key, r.first_name_key) as first_name_canon,
-    -- a local part made of the person's own name (plus the single digit providers append to
-    -- repeats, john.smith2) says nothing the name does not
-    case when regexp_matches(r.email_local_raw, '[0-9]{2}')
-              or not (contains(r.email_local_raw, regexp_replace(coalesce(r.last_name_key, '~'), '[^a-z]', '', 'g'))
-                      or contains(r.email_local_raw, regexp_replace(coalesce(r.first_name_key, '~'), '[^a-z]', '', 'g')))
-         then nullif(r.email_local_raw, '') end as email_local
-from records as r
-left join identity_nicknames as n on n.name_key = r.first_name_key
+select *, unnest(core.identity_key_hashes(phone, linkedin_url, first_name_key, first_name_canon, last_name_key, city_key,
+                                          postal_key, company_key, email_org))
+from keyed

@@ -6,7 +6,9 @@
 with names as (
     select first_name_canon, last_name_key, count(*) as n from core.identity_keys group by all
 )
-select k.* exclude (source_name, source_record_id, country), true as is_scored, true as shares_id, true as shares_block,
+select k.* exclude (source_name, source_record_id, country, hash_phone, hash_linkedin, hash_name, hash_name_city,
+                    hash_first_last, hash_first_postal, hash_last_postal, hash_first_company, hash_last_company, hash_last_org),
+       true as is_scored, true as shares_id, true as shares_block,
        case when n.n <= $rare_name_max then k.first_name_canon || ' ' || k.last_name_key end as name_block,
        0 as oversized_blocks
 from core.identity_keys as k

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -45,6 +46,12 @@ class UnknownModel(ValueError):
 
 class IncompatibleModel(ValueError):
     """A stored model compares columns this release's match keys do not have."""
+
+    expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
+
+
+class KeyHashesNotCurrent(ValueError):
+    """The match-key hashes core.identity_keys holds are not what this DuckDB makes of its keys."""
 
     expected = True  # logs carry the message without a traceback (see tasks/__init__.py)
 
@@ -255,6 +262,40 @@ def first_names_differ(left: str, right: str) -> str:
     """The SQL call of identity_first_names_differ on the name keys of two aliased rows (register_lookups)."""
     columns = ("first_name_key", "first_name_canon", "last_name_key")
     return f"identity_first_names_differ({', '.join(f'{a}.{c}' for a in (left, right) for c in columns)})"
+
+
+# the columns of core.identity_keys that hold the hashes of the phone, the LinkedIn URL and the keys of each
+# multi-column blocking rule (migration 073), and the macro that makes them from a row's keys
+KEY_HASH_COLUMNS = ("hash_phone", "hash_linkedin", "hash_name", "hash_name_city", "hash_first_last", "hash_first_postal",
+                    "hash_last_postal", "hash_first_company", "hash_last_company", "hash_last_org")
+KEY_HASHES = ("core.identity_key_hashes(phone, linkedin_url, first_name_key, first_name_canon, last_name_key, city_key, "
+              "postal_key, company_key, email_org)")
+
+
+def key_hashes_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the match-key hashes core.identity_keys holds are what this DuckDB's hash() makes of the
+    keys beside them, checked on the table's first 2,048 rows: a run keys its records with the DuckDB it
+    runs on, and hash_match_keys makes every record's again at once."""
+    stored = f"struct_pack({', '.join(KEY_HASH_COLUMNS)})"
+    return not scalar(con, f"select count(*) from (select * from core.identity_keys limit 2048) "
+                           f"where {KEY_HASHES} is distinct from {stored}")
+
+
+def hash_match_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Makes every record's match-key hashes again when the stored ones are not current
+    (key_hashes_current): on the first run after migration 073, which adds them empty, and after an
+    upgrade of DuckDB whose hash() gives other values. The neighbour scan of an incremental run joins
+    on them (sql/core/identity_neighbours.sql): with stale ones it would find no record by those rules."""
+    if key_hashes_current(con):
+        return
+    started = time.monotonic()
+    assigned = ", ".join(f"{column} = h.{column}" for column in KEY_HASH_COLUMNS)
+    con.execute(f"update core.identity_keys as k set {assigned} "
+                f"from (select record_key, unnest({KEY_HASHES}) from core.identity_keys) as h "
+                f"where h.record_key = k.record_key")
+    log.info("hashed the match keys of every record again (%d records, %.1f s): they were made by another "
+             "DuckDB release, or not yet (migration 073)", scalar(con, "select count(*) from core.identity_keys"),
+             time.monotonic() - started)
 
 
 def _refresh_all_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -1009,6 +1050,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
                               "from staging.candidate_records")  # what this run takes in
     result = ResolveResult(run_id=run_id, model_version=version)
     timer = StepTimer(f"resolve run {run_id}", log)
+    hash_match_keys(con)
     _match_by_address(con, now)   # before this run moves any address off a person
     _stage_changes(con, settings, regularize(model), trained_on, overrides, timer, rescore)
     result.records_scored = scalar(con, "select count(*) from identity_scored")

@@ -1825,23 +1825,70 @@ def test_migration_050_gives_stored_splink_edges_the_model_version_of_the_run_th
         assert con.execute(edges).fetchall() == [("a:1", 1), ("a:2", None)]
 
 
-def test_every_blocking_rule_has_its_candidate_join_for_incremental_runs():
-    """An incremental run hands Splink only records sql/core/identity_neighbours.sql finds: each
-    blocking rule needs an `exists` there at least as loose, or incremental runs would miss its pairs."""
-    from tasks.identity.model import blocking_rules
-    from tasks.warehouse import sql_text
+# the match-key columns of core.identity_keys the neighbour scan compares (the hashes are made from them)
+NEIGHBOUR_KEYS = ("email", "phone", "linkedin_url", "ats_person_id", "first_name_key", "last_name_key", "full_name_key",
+                  "city_key", "postal_key", "company_key", "email_org", "title_key", "first_name_canon", "email_local")
 
-    def equalities(text: str, left: str, right: str) -> frozenset:
-        pairs = re.findall(rf"\b{left}\.(\w+) = {right}\.(\w+)", text)
-        expanded = set()
-        for a, b in pairs:  # name_block is first_name_canon + last_name_key
-            expanded |= ({("first_name_canon", "first_name_canon"), ("last_name_key", "last_name_key")}
-                         if (a, b) == ("name_block", "name_block") else {(a, b)})
-        return frozenset(expanded)
 
-    joins = [equalities(part, "o", "n") for part in sql_text("core/identity_neighbours").split("exists")]
-    for rule in blocking_rules():
-        assert any(join and join <= equalities(rule, "l", "r") for join in joins), rule
+def _neighbours_of(con, scored: dict, others: list[dict]) -> dict:
+    """Stores `scored` and `others` (column -> value; the rest unique to each) as current match keys, with
+    the hashes migration 073's macro makes, and runs sql/core/identity_neighbours.sql for `scored` ->
+    {record_key: (shares_id, shares_block)} of the records it found."""
+    from tasks.identity.model import RARE_NAME_MAX
+    from tasks.identity.resolve import KEY_HASHES, register_lookups
+
+    rows = []
+    for key, given in [("n:1", scored)] + [(f"o:{i}", other) for i, other in enumerate(others)]:
+        rows.append({"record_key": key, "source_name": key[0], "source_record_id": key[2:], "country": None,
+                     **{c: f"{key}-{c}" for c in NEIGHBOUR_KEYS}, **given})
+    con.register("keys_given", pd.DataFrame(rows))
+    con.execute(f"insert into core.identity_keys by name select *, unnest({KEY_HASHES}) from keys_given")
+    con.unregister("keys_given")
+    register_lookups(con)
+    con.execute("create or replace temp table identity_scored_keys as select * from core.identity_keys "
+                "where record_key = 'n:1'")
+    found = con.execute(f"select record_key, shares_id, shares_block from ({sql_text('core/identity_neighbours')})",
+                        {"rare_name_max": RARE_NAME_MAX}).fetchall()
+    return {key: (shares_id, shares_block) for key, shares_id, shares_block in found}
+
+
+def test_every_blocking_rule_and_identifier_finds_its_records_in_an_incremental_run(settings):
+    """An incremental run hands Splink and the rule edges only the records sql/core/identity_neighbours.sql
+    finds: for each blocking rule of tasks/identity/model.py, a record whose keys meet a scored record's
+    as the rule compares them (the swapped-name rule: first against last) and share nothing else is found
+    as sharing a block, and one sharing an identifier as sharing it; one sharing nothing is not found."""
+    from tasks.identity.model import BLOCKING_KEYS
+
+    for i, (left, right) in enumerate(BLOCKING_KEYS):
+        if left == ("name_block",):  # a rare name: the first name (nickname-folded) and last name
+            left = right = ("first_name_canon", "last_name_key")
+        scored = {b: f"v{j}" for j, b in enumerate(right)}
+        other = {a: f"v{j}" for j, a in enumerate(left)}
+        with writer(settings) as con:
+            con.execute("begin")
+            found = _neighbours_of(con, scored, [other, {}])
+            con.execute("rollback")
+        assert found == {"n:1": (True, True), "o:0": (False, True)}, (i, left, right, found)
+    for column in ("email", "phone", "linkedin_url", "ats_person_id"):
+        with writer(settings) as con:
+            con.execute("begin")
+            found = _neighbours_of(con, {column: "same"}, [{column: "same"}, {}])
+            con.execute("rollback")
+        assert found == {"n:1": (True, True), "o:0": (True, False)}, (column, found)
+
+
+def test_a_name_blocks_alone_only_while_few_records_carry_it(settings):
+    """The name rule (name_block) pairs a scored record with every record of its name only while at most
+    RARE_NAME_MAX records carry the name, counted over all records; beyond, they are not found by it."""
+    from tasks.identity.model import RARE_NAME_MAX
+
+    name = {"first_name_canon": "ann", "last_name_key": "lee"}
+    for holders, blocks in ((RARE_NAME_MAX - 1, True), (RARE_NAME_MAX, False)):  # plus the scored record's own
+        with writer(settings) as con:
+            con.execute("begin")
+            found = _neighbours_of(con, name, [name] * holders)
+            con.execute("rollback")
+        assert len(found) == (holders + 1 if blocks else 1) and all(block for _, block in found.values()), holders
 
 
 def test_a_changed_record_is_rescored_and_leaves_when_its_evidence_goes(settings):

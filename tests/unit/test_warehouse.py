@@ -13,6 +13,7 @@ import pytest
 
 from tasks.pii import mask_text
 from tasks.warehouse import CheckFailed, WarehouseBusy, migrate, migrations, run_checks, scalar, writer
+from tasks.identity.resolve import KEY_HASH_COLUMNS
 from tests.upgrades import as_before_migration
 
 
@@ -26,8 +27,9 @@ def test_a_warehouse_migrated_by_the_last_landed_release_opens_and_takes_the_new
         as_before_migration(con, "068_consent_dates", staging__candidate_records=("consent_email_at", "consent_sms_at"))
         as_before_migration(con, "070_deleted_record_consents", staging__deleted_records=(
             "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
+        as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
         assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents", "071_identity_record_moves",
-                                "072_uncompressed_identifiers"]
+                                "072_uncompressed_identifiers", "073_identity_key_hashes"]
         assert scalar(con, "select count(*) from meta.identity_splink_sql") == 0
     numbers = [path.stem[:3] for path in migrations()]
     assert len(numbers) == len(set(numbers)), sorted(n for n in numbers if numbers.count(n) > 1)
@@ -181,26 +183,36 @@ UNCOMPRESSED = {"staging.candidate_records": ("source_record_id", "email", "phon
                 "core.identity_links": ("record_key",), "core.identity_edges": ("record_key_l", "record_key_r")}
 
 
-def test_migration_072_writes_the_identifier_tables_again_uncompressed_with_every_row(settings, monkeypatch):
-    """A resolved warehouse from before 072 keeps every row of the four tables it writes again, and what
-    it stores of the listed columns from then on is uncompressed (other columns compress as before)."""
-    import tasks.warehouse as warehouse
+def _resolved(settings) -> None:
+    """A warehouse with generated records ingested and resolved by this release."""
     from tasks.generate import generate
     from tasks.identity.resolve import resolve
     from tasks.ingest import ingest
 
-    every = warehouse.migrations()
-    monkeypatch.setattr(warehouse, "migrations", lambda: [p for p in every if p.stem < "072"])
     generate(settings.home / "inbox", 80, seed=3)
     with writer(settings) as con:
         ingest(con, settings)
         resolve(con, settings)
+
+
+def test_migration_072_writes_the_identifier_tables_again_uncompressed_with_every_row(settings):
+    """A resolved warehouse from before 072 keeps every row of the four tables it writes again, and what
+    it stores of the listed columns from then on is uncompressed (other columns compress as before)."""
+    _resolved(settings)
+    with writer(settings) as con:  # as before 072: each table written with DuckDB's default compression
+        as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
+        for table in UNCOMPRESSED:
+            con.execute(f"create table {table}__old as select * from {table}")
+            con.execute(f"drop table {table}")
+            con.execute(f"alter table {table}__old rename to {table.split('.')[1]}")
+        as_before_migration(con, "072_uncompressed_identifiers")
         before = {t: con.execute(f"select * from {t} order by all").fetchall() for t in UNCOMPRESSED}
         assert "USING COMPRESSION" not in scalar(con, "select sql from duckdb_tables() where table_name = 'identity_keys'")
-    monkeypatch.setattr(warehouse, "migrations", lambda: every)
     with writer(settings) as con:
         assert scalar(con, "select count(*) from meta.schema_migrations where version = '072_uncompressed_identifiers'") == 1
-        assert {t: con.execute(f"select * from {t} order by all").fetchall() for t in UNCOMPRESSED} == before
+        hashes = f"exclude ({', '.join(KEY_HASH_COLUMNS)})"  # 073 adds them (empty until a run)
+        assert {t: con.execute(f"select * {hashes if t == 'core.identity_keys' else ''} from {t} order by all").fetchall()
+                for t in UNCOMPRESSED} == before
         assert all(before.values())
         con.execute("checkpoint")
         for table, columns in UNCOMPRESSED.items():
@@ -246,3 +258,31 @@ def test_a_warehouse_that_applied_013_and_018_as_first_written_is_caught_up_and_
         with writer(settings):
             pass
     assert [r.getMessage() for r in caplog.records if r.name == "tasks.warehouse"] == []
+
+
+def test_migration_073_adds_the_key_hashes_empty_and_the_next_run_makes_every_record_s(settings, caplog):
+    """A resolved warehouse from before 073 gets the hash columns empty: a pair comparison refuses until a
+    run has made them (its neighbour scan joins on them), and the next run makes every record's, as
+    core.identity_key_hashes gives them, without scoring any record again."""
+    from tasks.identity.explain import compare
+    from tasks.identity.resolve import KEY_HASHES, KeyHashesNotCurrent, key_hashes_current, resolve
+
+    _resolved(settings)
+    with writer(settings) as con:
+        made = con.execute(f"select record_key, {', '.join(KEY_HASH_COLUMNS)} from core.identity_keys order by all").fetchall()
+        as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
+    with writer(settings) as con:
+        assert scalar(con, f"select count(*) from core.identity_keys where coalesce({', '.join(KEY_HASH_COLUMNS)}) is not null") == 0
+        assert not key_hashes_current(con)
+        a, b = [k for (k,) in con.execute("select record_key from core.identity_keys order by 1 limit 2").fetchall()]
+        with pytest.raises(KeyHashesNotCurrent, match="candor resolve"):
+            compare(con, settings, a, b)
+        with caplog.at_level("INFO", logger="tasks.identity.resolve"):
+            result = resolve(con, settings)
+        assert result.records_scored == 0 and "hashed the match keys of every record again" in caplog.text
+        assert key_hashes_current(con)
+        assert con.execute(f"select record_key, {', '.join(KEY_HASH_COLUMNS)} from core.identity_keys order by all").fetchall() == made
+        assert scalar(con, f"select count(*) from core.identity_keys where {KEY_HASHES} "
+                           f"is distinct from struct_pack({', '.join(KEY_HASH_COLUMNS)})") == 0
+        assert scalar(con, "select count(hash_name) from core.identity_keys") > 0
+        compare(con, settings, a, b)
