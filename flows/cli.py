@@ -540,7 +540,7 @@ def compare(record_a: Annotated[str, typer.Argument(help="A record key, source:i
         _error("error", f"compare takes two different records, not {record_a!r} twice")
         raise typer.Exit(2)
     from tasks.identity.explain import compare as compare_records
-    from tasks.identity.resolve import KeyHashesNotCurrent, IncompatibleModel
+    from tasks.identity.resolve import IncompatibleModel, KeyHashesNotCurrent
 
     with _warehouse(settings, "compare") as con:
         try:

@@ -3,7 +3,8 @@
 -- temp identity_nicknames (name_key, canon_key), temp identity_free_mail (personal mailbox domains),
 -- macro identity_own_mailbox (register_lookups: a placeholder's or a referral's referrer's address is none). Grain: one row per scored record with the match
 -- keys the rules and Splink compare, in core.identity_keys' column order (email: the mailbox it reaches), and last the
--- hashes of the multi-column blocking rules' keys (core.identity_key_hashes, migration 073). Key: record_key (source_name:source_record_id).
+-- hashes of the phone, the LinkedIn URL and the multi-column blocking rules' keys (core.identity_key_hashes,
+-- migration 073). Key: record_key (source_name:source_record_id).
 with mailboxes as (
     select s.*, core.mailbox(s.email) as mailbox  -- the mailbox it reaches (sql/schema/031)
     from staging.candidate_records as s

@@ -11,8 +11,8 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.identity.model import BLOCKING_KEYS, RARE_NAME_MAX, blocking_rules, for_size, regularize
-from tasks.identity.resolve import (SPLINK_IGNORED, KeyHashesNotCurrent, key_hashes_current, check_model_fits,
-                                    current_model, field_weights_sql, first_names_differ, prepare_splink_input,
+from tasks.identity.resolve import (SPLINK_IGNORED, KeyHashesNotCurrent, check_model_fits, current_model,
+                                    field_weights_sql, first_names_differ, key_hashes_current, prepare_splink_input,
                                     register_lookups, splink_linker)
 from tasks.settings import Settings
 from tasks.warehouse import scalar, sql_text
@@ -213,7 +213,7 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
     low, high = sorted(keys)
     if not key_hashes_current(con):  # the neighbour scan joins on them: stale, it would miss blocks
         raise KeyHashesNotCurrent("the match keys' hashes are not current (made by another DuckDB "
-                                    "release, or not yet after an upgrade): `candor resolve` makes them again")
+                                  "release, or not yet after an upgrade): `candor resolve` makes them again")
     register_lookups(con)
     # the two records taken as a run's scored records, with their neighbours: block sizes and shared
     # values count exactly as in a run
