@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from tasks.identity.resolve import KEY_HASH_COLUMNS
 from tasks.pii import mask_text
 from tasks.warehouse import CheckFailed, WarehouseBusy, migrate, migrations, run_checks, scalar, writer
-from tasks.identity.resolve import KEY_HASH_COLUMNS
 from tests.upgrades import as_before_migration
 
 
