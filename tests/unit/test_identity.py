@@ -128,6 +128,22 @@ def test_incremental_run_keeps_ids_and_scores_only_new_records(settings, home):
     assert again.records_scored == 0 and again.merges == again.splits == 0 and person_of_equal(after, settings)
 
 
+def test_a_run_writes_its_changes_into_the_database_file_once_at_commit(settings):
+    # into the write-ahead log at commit and into the file again at the next checkpoint or on close, a
+    # run's changes were written twice (at 1M records: 12 MB, 0.16 s against 0.14 s written once)
+    wal = settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal")
+    with writer(settings) as con:
+        stage(con, {"key": "ats:1", "first": "ann", "last": "lee", "email": "ann@x.org"},
+              {"key": "feed:2", "first": "ann", "last": "lee", "email": "ann@x.org"})
+        con.execute("checkpoint")
+        threshold = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
+        resolve(con, settings)
+        assert not wal.exists() or wal.stat().st_size == 0  # nothing left for the log to carry
+        assert con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0] == threshold
+    with writer(settings) as con:
+        assert len(set(person_of(con).values())) == 1
+
+
 def test_stored_splink_sql_scores_as_splink_generating_it_afresh(settings, home):
     """A run executes the prediction SQL the first run stored (meta.identity_splink_sql), with its own prior;
     the edges are those Splink gives when it generates the SQL again."""
