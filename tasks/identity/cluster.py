@@ -17,7 +17,8 @@ def strength(edges: pd.DataFrame) -> pd.Series:
     return rank - edges["score"].fillna(1.0)  # lower = stronger; splink edges ordered by score
 
 
-def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.Series | None = None) -> np.ndarray:
+def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.Series | None = None,
+            held: pd.Series | None = None) -> np.ndarray:
     """Reads record keys, edges (record_key_l, record_key_r, rule, score) and cannot-link pairs -> a label per key.
 
     Connected components over all edges; a component holding a cannot-link pair is rebuilt by adding
@@ -25,12 +26,23 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.
     Among edges of equal strength, those inside one person of `old` (the keys' current person ids)
     go first, then the order of `edges`: a record stays where it is until the evidence changes, and
     the outcome does not depend on the order rows were read in (the caller sorts the edges).
+    `held`: the keys' current person ids (NaN: none), for a run whose persons only grow (no cannot-link):
+    each person's records are joined as its stored edges, which `edges` then leaves out, join them.
     """
     index = pd.Series(np.arange(len(keys)), index=keys.to_numpy())
     n = len(keys)
     left = index.reindex(edges["record_key_l"]).to_numpy()
     right = index.reindex(edges["record_key_r"]).to_numpy()
-    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(n, n))
+    if held is not None:  # each record of a person to the person's first record
+        if not cannot.empty:
+            raise ValueError("held persons stand for their stored edges only while no cannot-link splits one")
+        person = held.to_numpy(dtype=float, na_value=np.nan)
+        members = np.flatnonzero(~np.isnan(person))
+        members = members[np.argsort(person[members], kind="stable")]
+        starts = np.r_[True, person[members][1:] != person[members][:-1]]
+        first = members[np.maximum.accumulate(np.where(starts, np.arange(len(members)), 0))]
+        left, right = np.concatenate([left, members]), np.concatenate([right, first])
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     if cannot.empty:
         return labels

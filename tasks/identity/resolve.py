@@ -1012,9 +1012,11 @@ def _affected(con: duckdb.DuckDBPyConnection, overrides: Overrides, added: pd.Da
                        "from identity_affected order by record_key").df()
 
 
-def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _link_rules(records: pd.DataFrame, edges: pd.DataFrame, stored: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Each record's strongest edge inside its own person -> (rule, score), arrays in the order of
-    `records`; records with none are singletons."""
+    `records`; records with none are singletons. `stored`: `edges` are this run's only, in a run whose
+    persons only grow; a linked record's stored edges all lie inside its person still, and its link's
+    rule and score are the strongest of them."""
     at = pd.Index(records["record_key"])  # edges hold affected records only (the query asks for both ends)
     left, right = at.get_indexer(edges["record_key_l"]), at.get_indexer(edges["record_key_r"])
     pid = records["person_id"].to_numpy()
@@ -1028,6 +1030,14 @@ def _link_rules(records: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray,
     score = np.full(len(records), np.nan)
     rule[ends[first]] = edges["rule"].to_numpy()[edge[first]]
     score[ends[first]] = edges["score"].to_numpy(dtype=float, na_value=np.nan)[edge[first]]
+    if stored:  # the stronger of the link's and this run's; equally strong edges have one rule and score
+        best = np.full(len(records), np.inf)
+        best[ends[first]] = strength[first]
+        linked = records["old_rule"].notna().to_numpy() & records["old_rule"].ne("singleton").to_numpy()
+        held = clustering.strength(records[["old_rule", "old_score"]].set_axis(["rule", "score"], axis=1)).to_numpy()
+        keep = linked & (held <= best)
+        rule[keep] = records["old_rule"].to_numpy()[keep]
+        score[keep] = records["old_score"].to_numpy(dtype=float, na_value=np.nan)[keep]
     return rule, np.where(rule == "splink", score, np.nan)
 
 
@@ -1070,13 +1080,21 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     records = _affected(con, overrides, added, removed)
     timer.lap("affected persons")
     keys = records["record_key"]
-    edges = con.execute("select record_key_l, record_key_r, rule, score from core.identity_edges "
+    cannot = overrides.frame()
+    cannot = cannot[cannot["kind"] == "cannot_link"]
+    # persons only grow when no cannot-link is listed, none was taken out, and no stored edge went: every
+    # stored edge then joins two records of one person, which this run's edges can only join to others,
+    # so the persons as they are stand for the stored edges (whose reading took 0.04 s at 1M records)
+    grows = cannot.empty and removed.empty and not scalar(con, "select count(*) from identity_removed_edges")
+    if grows:
+        log.debug("resolve: persons only grow; their stored edges are not read")
+    edges = con.execute(f"select record_key_l, record_key_r, rule, score "
+                        f"from {'identity_new_edges' if grows else 'core.identity_edges'} "
                         "where record_key_l in (select record_key from identity_affected) "
                         "and record_key_r in (select record_key from identity_affected) "
                         "order by record_key_l, record_key_r, rule").df()
-    cannot = overrides.frame()
-    cannot = cannot[cannot["kind"] == "cannot_link"]
-    records["cluster"] = clustering.cluster(keys, edges, cannot, records["old_person_id"])
+    held = records["old_person_id"].where(records["link_row"].notna()) if grows else None  # not a returning id
+    records["cluster"] = clustering.cluster(keys, edges, cannot, records["old_person_id"], held)
     records["since"] = records["since"].fillna(pd.Timestamp(now))
 
     def new_ids(k: int) -> list[int]:
@@ -1103,7 +1121,7 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     history.loc[history["person_id"].isin(revived), "reason"] = "record_returned"
 
     timer.lap("clusters")
-    records["rule"], records["score"] = _link_rules(records, edges)
+    records["rule"], records["score"] = _link_rules(records, edges, stored=grows)
     unchanged = records["old_person_id"].eq(records["person_id"]) & records["linked_at"].notna() & ~records["is_revived"]
     records["linked_at"] = records["linked_at"].where(unchanged, pd.Timestamp(now))
     # a link whose record, person, rule and score all stay is not rewritten (less to commit)

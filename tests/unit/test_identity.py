@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import re
 import shutil
@@ -142,6 +143,54 @@ def test_a_run_writes_its_changes_into_the_database_file_once_at_commit(settings
         assert con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0] == threshold
     with writer(settings) as con:
         assert len(set(person_of(con).values())) == 1
+
+
+def test_a_run_whose_persons_only_grow_links_as_one_that_reads_every_stored_edge(settings, home, caplog):
+    # with no cannot-link listed, none taken out and no stored edge gone, every stored edge joins two
+    # records of one person: the run clusters the persons as they are with its own edges, and takes a
+    # record's strongest stored edge from its link, instead of reading the stored edges
+    generate(home / "inbox", 400, seed=41, now=T0)
+    late = [home / "inbox" / feed for feed in ("referrals", "indeed")]
+    for feed in late:
+        feed.rename(home / feed.name)
+    with writer(later(settings, 0)) as con:
+        ingest(con, later(settings, 0))
+        resolve(con, later(settings, 0))
+        before = dict(con.execute("select record_key, rule from core.identity_links").fetchall())
+    for feed in late:
+        (home / feed.name).rename(feed)
+    with writer(later(settings, 1)) as con:
+        ingest(con, later(settings, 1))
+    kept = home / "warehouse_before"
+    shutil.copytree(settings.warehouse_path.parent, kept)
+
+    def outcome(con) -> tuple:
+        return tuple(con.execute(q).fetchall() for q in (
+            "select record_key, person_id, rule, score from core.identity_links order by all",
+            "select kind, person_id, into_person_id, reason, record_count from core.person_merges order by all",
+            "select record_key, from_person_id, to_person_id from core.identity_record_moves order by all",
+            "select * exclude (updated_at) from core.persons order by person_id"))
+
+    with caplog.at_level(logging.DEBUG, logger="tasks.identity.resolve"), writer(later(settings, 1)) as con:
+        grown = resolve(con, later(settings, 1))
+        own_edges = outcome(con)
+        after = dict(con.execute("select record_key, rule from core.identity_links").fetchall())
+        apart = con.execute("select min(record_key), max(record_key) from core.identity_links "
+                            "where person_id in (select person_id from core.persons where record_count = 1 "
+                            "order by person_id limit 2)").fetchall()[0]
+    assert "persons only grow" in caplog.text
+    # the scenario does what the shortcut must get right: persons merged, stored records' rules changed
+    assert grown.merges > 0 and any(after[k] != r for k, r in before.items())
+    # the same run again, made to read every stored edge by a cannot-link between two persons nothing joins
+    shutil.rmtree(settings.warehouse_path.parent)
+    shutil.copytree(kept, settings.warehouse_path.parent)
+    (home / "config" / "identity_overrides.yaml").write_text(f"cannot_link:\n  - [{apart[0]}, {apart[1]}]\n")
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="tasks.identity.resolve"), writer(later(settings, 1)) as con:
+        resolve(con, later(settings, 1))
+        every_edge = outcome(con)
+    assert "persons only grow" not in caplog.text
+    assert own_edges == every_edge
 
 
 def test_stored_splink_sql_scores_as_splink_generating_it_afresh(settings, home):
