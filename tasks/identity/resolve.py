@@ -1193,9 +1193,9 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     result.merges, result.splits, result.retired, result.revived = (
         int(counts.get(k, 0)) for k in ("merge", "split", "retire", "revive"))
     result.persons_created = len(set(records["person_id"]) - old_ids)  # a revived id is an old one
-    result.records_total = scalar(con, "select count(*) from core.identity_links")
-    result.persons_total = scalar(con, "select count(*) from core.persons")
     result.links_by_rule = dict(con.execute("select rule, count(*) from core.identity_links group by rule").fetchall())
+    result.records_total = sum(result.links_by_rule.values())  # one link per record
+    result.persons_total = scalar(con, "select count(*) from core.persons")
     con.execute("insert into meta.identity_runs (run_id, started_at, finished_at, model_version, records_total, "
                 "records_scored, records_refreshed, records_removed, persons_total, persons_created, merges, splits, "
                 "retired, revived, change_seq, values_stored) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
