@@ -27,7 +27,8 @@ def cluster(keys: pd.Series, edges: pd.DataFrame, cannot: pd.DataFrame, old: pd.
     go first, then the order of `edges`: a record stays where it is until the evidence changes, and
     the outcome does not depend on the order rows were read in (the caller sorts the edges).
     `held`: the keys' current person ids (NaN: none), for a run whose persons only grow (no cannot-link):
-    each person's records are joined as its stored edges, which `edges` then leaves out, join them.
+    each person's records are joined together, in place of the stored edges that join them, which
+    `edges` then leaves out.
     """
     index = pd.Series(np.arange(len(keys)), index=keys.to_numpy())
     n = len(keys)

@@ -1034,8 +1034,8 @@ def _link_rules(records: pd.DataFrame, edges: pd.DataFrame, stored: bool = False
         best = np.full(len(records), np.inf)
         best[ends[first]] = strength[first]
         linked = records["old_rule"].notna().to_numpy() & records["old_rule"].ne("singleton").to_numpy()
-        held = clustering.strength(records[["old_rule", "old_score"]].set_axis(["rule", "score"], axis=1)).to_numpy()
-        keep = linked & (held <= best)
+        link = clustering.strength(records[["old_rule", "old_score"]].set_axis(["rule", "score"], axis=1)).to_numpy()
+        keep = linked & (link <= best)
         rule[keep] = records["old_rule"].to_numpy()[keep]
         score[keep] = records["old_score"].to_numpy(dtype=float, na_value=np.nan)[keep]
     return rule, np.where(rule == "splink", score, np.nan)
@@ -1156,7 +1156,8 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
         con.execute(f"delete from core.identity_gone_links where {returned}")
     con.execute("insert into core.identity_links by name "
                 "select n.* exclude (since, link_row), n.since as first_linked_at, a.source_name, a.source_record_id, "
-                "a.payload_sha256, a.staged_at from identity_new_links as n join identity_affected as a using (record_key)")
+                "a.payload_sha256, a.staged_at "
+                "from identity_new_links as n join identity_affected as a using (record_key)")
     con.unregister("identity_new_links")
     refreshed_ids: list[int] = []
     if result.records_refreshed:  # their persons stand; their links take the version now staged
