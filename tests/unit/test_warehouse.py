@@ -29,7 +29,7 @@ def test_a_warehouse_migrated_by_the_last_landed_release_opens_and_takes_the_new
             "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
         as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
         assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents", "071_identity_record_moves",
-                                "072_uncompressed_identifiers", "073_identity_key_hashes"]
+                                "072_uncompressed_identifiers", "073_identity_key_hashes", "074_identity_key_hash_probe"]
         assert scalar(con, "select count(*) from meta.identity_splink_sql") == 0
     numbers = [path.stem[:3] for path in migrations()]
     assert len(numbers) == len(set(numbers)), sorted(n for n in numbers if numbers.count(n) > 1)
@@ -271,6 +271,7 @@ def test_migration_073_adds_the_key_hashes_empty_and_the_next_run_makes_every_re
     with writer(settings) as con:
         made = con.execute(f"select record_key, {', '.join(KEY_HASH_COLUMNS)} from core.identity_keys order by all").fetchall()
         as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
+        con.execute("delete from meta.identity_key_hash_probe")  # none before 074, which comes after 073
     with writer(settings) as con:
         assert scalar(con, f"select count(*) from core.identity_keys where coalesce({', '.join(KEY_HASH_COLUMNS)}) is not null") == 0
         assert not key_hashes_current(con)
@@ -286,3 +287,29 @@ def test_migration_073_adds_the_key_hashes_empty_and_the_next_run_makes_every_re
                            f"is distinct from struct_pack({', '.join(KEY_HASH_COLUMNS)})") == 0
         assert scalar(con, "select count(hash_name) from core.identity_keys") > 0
         compare(con, settings, a, b)
+
+
+def test_a_run_hashes_the_match_keys_again_when_the_stored_probe_is_not_what_this_duckdb_gives(settings, caplog):
+    """The probe a run stores (migration 074) stands for the stored hashes: one that this DuckDB's hash() and
+    core.identity_key_hashes() no longer give (another DuckDB release, the macro defined anew) makes the next
+    run hash every record's keys again and store the probe it gives; a current one makes it read no key."""
+    from tasks.identity.resolve import KEY_HASH_PROBE, key_hashes_current, resolve
+
+    _resolved(settings)
+    with writer(settings) as con:
+        probe = scalar(con, "select probe from meta.identity_key_hash_probe")
+        assert probe == scalar(con, f"select {KEY_HASH_PROBE}") and key_hashes_current(con)
+        made = con.execute(f"select record_key, {', '.join(KEY_HASH_COLUMNS)} from core.identity_keys order by all").fetchall()
+        # as another DuckDB would have left them: other hashes, and the probe its hash() gave
+        con.execute("update core.identity_keys set hash_name = hash_name + 1 where hash_name is not null")
+        con.execute("update meta.identity_key_hash_probe set probe = probe + 1")
+        assert not key_hashes_current(con)
+        with caplog.at_level("INFO", logger="tasks.identity.resolve"):
+            resolve(con, settings)
+        assert "hashed the match keys of every record again" in caplog.text
+        assert con.execute(f"select record_key, {', '.join(KEY_HASH_COLUMNS)} from core.identity_keys order by all").fetchall() == made
+        assert con.execute("select probe from meta.identity_key_hash_probe").fetchall() == [(probe,)]
+        caplog.clear()
+        with caplog.at_level("INFO", logger="tasks.identity.resolve"):
+            resolve(con, settings)
+        assert "hashed the match keys" not in caplog.text
