@@ -277,7 +277,7 @@ def write_batch(
                                                   and r.source_record_id = p.source_record_id
                                                   and r.ingested_at > p.quarantined_at))
         """, [source.name, batch_id, path, now, source.name])
-        selected, prior = ", ".join(f"o.{c}" for c in columns), ""
+        selected, prior, prior_params = ", ".join(f"o.{c}" for c in columns), "", []
         if source.kind == "ats_status":
             # a stage row sent again with the same stage and a later time (Greenhouse dates the current
             # stage and Hired at the application's last activity) keeps the time the stage was reached, unless
@@ -309,9 +309,16 @@ def write_batch(
             # a record staged again with the consent it had keeps the date that consent was stated
             con.execute(f"create or replace temp table batch_consent_dates as {sql_text('staging/consent_dates')}",
                         {"source": source.name, "now": now})
-            columns = [*columns, "consent_email_at", "consent_sms_at"]
-            selected += ", d.consent_email_at, d.consent_sms_at"
-            prior = "left join batch_consent_dates as d on d.source_record_id = o.source_record_id"
+            # and when its source first sent each record: the earliest version raw keeps of it, this batch's
+            # included (sql/core/persons.sql dates an undated record's first sighting by it, migration 075)
+            columns = [*columns, "consent_email_at", "consent_sms_at", "first_sent_at"]
+            selected += ", d.consent_email_at, d.consent_sms_at, f.first_sent_at"
+            prior = ("left join batch_consent_dates as d on d.source_record_id = o.source_record_id "
+                     "left join (select source_record_id, min(ingested_at) as first_sent_at from raw.source_records "
+                     "where source_name = ? and op = 'upsert' "
+                     "and source_record_id in (select source_record_id from batch_ok) group by all) as f "
+                     "on f.source_record_id = o.source_record_id")
+            prior_params = [source.name]
         con.execute(f"""
             delete from {table} t where t.source_name = ?
               and t.source_record_id in (select source_record_id from batch_staged anti join batch_quarantine using (row_number))
@@ -320,7 +327,7 @@ def write_batch(
             insert into {table} (source_name, batch_id, file_path, staged_at{extra}, payload_sha256, {', '.join(columns)})
             select ?, ?, ?, ?{', ?, ?' if extra else ''}, o.payload_sha256, {selected}
             from batch_ok as o {prior}
-        """, [source.name, batch_id, path, now, *extra_params]) + unchanged
+        """, [source.name, batch_id, path, now, *extra_params, *prior_params]) + unchanged
         rows_quarantined_before = scalar(con, """
             select count(distinct q.row_number) from batch_quarantine q
             anti join (select row_number from staging.quarantine where batch_id = ?) n using (row_number)

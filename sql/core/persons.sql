@@ -4,7 +4,7 @@
 -- Key: person_id. Survivorship rules are documented in docs/identity.md; ties between records go to
 -- the greater record key, so a golden record does not depend on the order records are read in.
 with fetched as (  -- the wide columns joined by row id, which DuckDB pushes down into the staging scan
-    select l.person_id, l.record_key, l.first_linked_at, l.first_sent_at, s.*,
+    select l.person_id, l.record_key, l.first_linked_at, s.*,
            -- the mailbox apart: core.mailbox() inlined inside identity_own_mailbox() was planned three times
            core.mailbox(s.email) as mailbox
     from person_records as l
@@ -14,7 +14,8 @@ records as (
     select s.* exclude (first_linked_at, first_sent_at, mailbox),
            coalesce(s.applied_at, s.staged_at) as seen_at,
            -- a record staged again (a nightly export whose tags changed) was first seen when its source first
-           -- sent it (one run over all versions as a run after each), and no later than the run that first linked it
+           -- sent it (first_sent_at, stamped at ingest from raw.source_records, which keeps every version: one run
+           -- over all versions as a run after each), and no later than the run that first linked it
            coalesce(s.applied_at, least(s.staged_at, s.first_linked_at, s.first_sent_at)) as first_seen_at,
            split_part(s.email, '@', 2) in (select domain from identity_free_mail) as is_personal_email,
            -- a placeholder (test@gmail.com) or a referral's referrer's own address is not the person's: the

@@ -28,8 +28,10 @@ def test_a_warehouse_migrated_by_the_last_landed_release_opens_and_takes_the_new
         as_before_migration(con, "070_deleted_record_consents", staging__deleted_records=(
             "consent_email", "consent_sms", "consent_email_at", "consent_sms_at"))
         as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
+        as_before_migration(con, "075_staging_first_sent_at", staging__candidate_records=("first_sent_at",))
         assert migrate(con) == ["068_consent_dates", "070_deleted_record_consents", "071_identity_record_moves",
-                                "072_uncompressed_identifiers", "073_identity_key_hashes", "074_identity_key_hash_probe"]
+                                "072_uncompressed_identifiers", "073_identity_key_hashes", "074_identity_key_hash_probe",
+                                "075_staging_first_sent_at"]
         assert scalar(con, "select count(*) from meta.identity_splink_sql") == 0
     numbers = [path.stem[:3] for path in migrations()]
     assert len(numbers) == len(set(numbers)), sorted(n for n in numbers if numbers.count(n) > 1)
@@ -201,6 +203,7 @@ def test_migration_072_writes_the_identifier_tables_again_uncompressed_with_ever
     _resolved(settings)
     with writer(settings) as con:  # as before 072: each table written with DuckDB's default compression
         as_before_migration(con, "073_identity_key_hashes", core__identity_keys=KEY_HASH_COLUMNS)
+        as_before_migration(con, "075_staging_first_sent_at", staging__candidate_records=("first_sent_at",))
         for table in UNCOMPRESSED:
             con.execute(f"create table {table}__old as select * from {table}")
             con.execute(f"drop table {table}")
@@ -210,8 +213,9 @@ def test_migration_072_writes_the_identifier_tables_again_uncompressed_with_ever
         assert "USING COMPRESSION" not in scalar(con, "select sql from duckdb_tables() where table_name = 'identity_keys'")
     with writer(settings) as con:
         assert scalar(con, "select count(*) from meta.schema_migrations where version = '072_uncompressed_identifiers'") == 1
-        hashes = f"exclude ({', '.join(KEY_HASH_COLUMNS)})"  # 073 adds them (empty until a run)
-        assert {t: con.execute(f"select * {hashes if t == 'core.identity_keys' else ''} from {t} order by all").fetchall()
+        added = {"core.identity_keys": f"exclude ({', '.join(KEY_HASH_COLUMNS)})",  # 073 adds them (empty until a run)
+                 "staging.candidate_records": "exclude (first_sent_at)"}  # and 075 this
+        assert {t: con.execute(f"select * {added.get(t, '')} from {t} order by all").fetchall()
                 for t in UNCOMPRESSED} == before
         assert all(before.values())
         con.execute("checkpoint")
@@ -313,3 +317,26 @@ def test_a_run_hashes_the_match_keys_again_when_the_stored_probe_is_not_what_thi
         with caplog.at_level("INFO", logger="tasks.identity.resolve"):
             resolve(con, settings)
         assert "hashed the match keys" not in caplog.text
+
+
+def test_migration_075_stamps_each_staged_record_with_when_its_source_first_sent_it(settings):
+    """Ingest stamps every staged record with the earliest ingest of any version raw.source_records holds of it;
+    a warehouse from before 075 gets the same from raw, and a record raw holds no version of gets none."""
+    _resolved(settings)
+    first_sent = ("select s.source_name, s.source_record_id, min(r.ingested_at) from staging.candidate_records as s "
+                  "left join raw.source_records as r on r.source_name = s.source_name "
+                  "and r.source_record_id = s.source_record_id and r.op = 'upsert' group by all order by all")
+    stamped = ("select source_name, source_record_id, first_sent_at from staging.candidate_records "
+               "order by all")
+    with writer(settings) as con:
+        expected = con.execute(first_sent).fetchall()
+        assert expected and all(at is not None for *_, at in expected)
+        assert con.execute(stamped).fetchall() == expected
+        # a record staged without its raw version (written outside ingest): none to say
+        source, record = expected[0][:2]
+        con.execute("delete from raw.source_records where source_name = ? and source_record_id = ?", [source, record])
+        expected = con.execute(first_sent).fetchall()
+        assert expected[0][2] is None
+        as_before_migration(con, "075_staging_first_sent_at", staging__candidate_records=("first_sent_at",))
+    with writer(settings) as con:
+        assert con.execute(stamped).fetchall() == expected
