@@ -141,7 +141,8 @@ def assign_ids(records: pd.DataFrame, new_ids) -> tuple[pd.Series, pd.DataFrame]
     merged = home_id != into
     # a merge carries the records that went home with the id; the others are counted as split off
     at_home = cluster[rows] == np.repeat(home, np.diff(np.r_[np.flatnonzero(firsts), len(rows)]))
-    home_count = np.add.reduceat(at_home.astype("int64"), np.flatnonzero(firsts)) if len(rows) else np.zeros(0, dtype="int64")
+    home_count = (np.add.reduceat(at_home.astype("int64"), np.flatnonzero(firsts)) if len(rows)
+                  else np.zeros(0, dtype="int64"))
     history.append(pd.DataFrame({"person_id": home_id[merged].astype("int64"), "into_person_id": into[merged],
                                  "kind": "merge", "record_count": home_count[merged]}))
     away = rows[~at_home]

@@ -1125,9 +1125,9 @@ def _resolve(con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Over
     records["cluster"] = clustering.cluster(keys, edges, cannot, records["old_person_id"], held)
     records["since"] = records["since"].fillna(pd.Timestamp(now))
 
-    def new_ids(k: int) -> list[int]:
+    def new_ids(k: int) -> np.ndarray:
         if not k:
-            return []
+            return np.zeros(0, dtype="int64")
         return con.execute("select nextval('meta.person_id_seq') as id from range(?)", [k]).fetchnumpy()["id"]
 
     records["person_id"], history = clustering.assign_ids(records, new_ids)
@@ -1283,13 +1283,13 @@ def _reasons(history: pd.DataFrame, records: pd.DataFrame, gone: pd.DataFrame, o
     records: `gone`, (record_key, person_id) of this run's gone records), a rescore (the model or
     threshold changed), or the evidence. A person merely holding an override record gets no
     override reason for other changes."""
-    # a gone record stands for the id its person now has: a cannot-link left out with it let that person
-    # take in the other side (this was put down to new evidence, with no new record or edge at all)
-    if not overrides.must_link and not overrides.cannot_link and removed.empty:  # none listed or taken out
+    if not overrides.must_link and not overrides.cannot_link and removed.empty:  # no override listed or taken out
         kind = history["kind"].to_numpy()
         return pd.Series(np.where(kind == "merge", "rescored" if rescore else "new_evidence",
                                   np.where(kind == "split", "rescored" if rescore else "evidence_gone", "records_gone")),
                          index=history.index, dtype=object)
+    # a gone record stands for the id its person now has: a cannot-link left out with it let that person
+    # take in the other side (this was put down to new evidence, with no new record or edge at all)
     merges = history[history["kind"] == "merge"]
     survivor = dict(zip(merges["person_id"].astype("int64"), merges["into_person_id"].astype("int64")))
     gone_at = pd.DataFrame({"old_person_id": gone["person_id"].to_numpy(dtype=float),
