@@ -11,11 +11,11 @@ import pandas as pd
 
 from tasks.clock import utcnow
 from tasks.identity.model import BLOCKING_KEYS, RARE_NAME_MAX, blocking_rules, for_size, regularize
-from tasks.identity.resolve import (SPLINK_IGNORED, KeyHashesNotCurrent, check_model_fits, current_model,
-                                    field_weights_sql, first_names_differ, key_hashes_current, prepare_splink_input,
-                                    register_lookups, splink_linker)
+from tasks.identity.resolve import (SPLINK_IGNORED, VALUE_TABLES, KeyHashesNotCurrent, check_model_fits,
+                                    current_model, field_weights_sql, first_names_differ, key_hashes_current,
+                                    prepare_splink_input, register_lookups, share_values, splink_linker)
 from tasks.settings import Settings
-from tasks.warehouse import scalar, sql_text
+from tasks.warehouse import drop_work_table, scalar, sql_text
 
 
 def explain(con: duckdb.DuckDBPyConnection, person_id: int) -> dict:
@@ -221,10 +221,12 @@ def compare(con: duckdb.DuckDBPyConnection, settings: Settings, record_a: str, r
                 "select * from core.identity_keys where record_key in (?, ?)", keys)
     con.execute(f"create or replace temp table identity_splink_input as {sql_text('core/identity_neighbours')}",
                 {"rare_name_max": RARE_NAME_MAX})
+    share_values(con, settings.identity_max_key_share, spread=False)
     rule = scalar(con, f"select string_agg(rule, ', ' order by rule) from ({sql_text('core/identity_rule_edges')}) "
-                       f"where record_key_l = $low and record_key_r = $high",
-                  {"max_share": settings.identity_max_key_share, "low": low, "high": high})
+                       f"where record_key_l = $low and record_key_r = $high", {"low": low, "high": high})
     prepare_splink_input(con, "identity_splink_input", "identity_splink_ready", settings, complete=False)
+    for name in VALUE_TABLES:
+        drop_work_table(con, name)
     # identifiers they share that neither link them nor count for Splink, and why
     unused = []
     # a placeholder address (test@test.com), or a referrer's in the candidate's field, has no key (sql/core/identity_keys.sql)
