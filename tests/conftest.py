@@ -35,6 +35,28 @@ def settings(home: Path, monkeypatch) -> Settings:
     return Settings(home=home)
 
 
+@pytest.fixture(autouse=True)
+def _log_handlers_on_open_streams():
+    """Puts a log handler whose stream a test closed back on the process's stderr after each test.
+
+    A flow run inside typer's CliRunner sets up Prefect's console handler (on Candor's loggers too:
+    PREFECT_LOGGING_EXTRA_LOGGERS) on the runner's temporary stderr, which is closed when the command
+    returns. A later test on the same worker that logs (a CLI warning under CliRunner) then printed
+    "--- Logging error ---" and a traceback into its command's output: which test met it depended on
+    how pytest-xdist shared the tests out."""
+    yield
+    import logging
+    import sys
+
+    loggers = [logging.getLogger(), *(x for x in logging.Logger.manager.loggerDict.values() if isinstance(x, logging.Logger))]
+    for handler in {h for logger in loggers for h in logger.handlers}:
+        stream = getattr(handler, "stream", None)
+        if isinstance(handler, logging.StreamHandler) and getattr(stream, "closed", False):
+            handler.stream = sys.__stderr__  # not setStream(): it flushes the closed stream first
+            if getattr(handler, "console", None) is not None:  # Prefect's handler prints through a rich Console
+                handler.console.file = sys.__stderr__
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One Prefect test server for the whole session, heartbeat off (see shared/STACK.md)."""
