@@ -828,6 +828,51 @@ def test_a_value_shared_by_clearly_different_names_is_no_evidence(settings):
         assert compare(con, later(settings, 1), "a:1", "a:3")["verdict"][0]["shared, no evidence"] == ""
 
 
+def test_an_incremental_run_finds_the_values_that_are_no_evidence_as_a_count_over_every_record_does(settings):
+    """An incremental run finds which of its records' emails, phones and LinkedIn URLs are no evidence from
+    their holders and the holders' pairs (share_values), which the rule edges read too; a run over every
+    record counts every value instead. Both find the same for the new records' values: a household inbox
+    and phone (clearly different names), an agency inbox held by more than the share limit, a shared
+    LinkedIn URL, and not a phone two records of one person share."""
+    from tasks.identity.model import RARE_NAME_MAX
+    from tasks.identity.resolve import _drop_uninformative_identifiers
+
+    home = {"email": "family@example.org", "phone": "+14155550100"}
+    agency = {"first": "ann", "last": "lee", "email": "jobs@agency.example"}
+    shared_in = "https://www.linkedin.com/in/shared"
+    with writer(later(settings, 0)) as con:
+        stage(con, {"key": "a:1", "first": "mary", "last": "smith", **home},
+              {"key": "a:2", "first": "john", "last": "doe", **home},
+              *({"key": f"t:{i}", **agency, "city": f"city {i}"} for i in range(settings.identity_max_key_share)),
+              {"key": "k:1", "first": "kim", "last": "park", "linkedin": shared_in},
+              {"key": "k:2", "first": "bob", "last": "stone", "linkedin": shared_in},
+              {"key": "l:1", "first": "lena", "last": "berg", "phone": "+14155550199"})
+        resolve(con, later(settings, 0))
+        stage(con, {"key": "b:1", "first": "mary", "last": "smith", **home},
+              {"key": "b:2", **agency, "city": "elsewhere"},
+              {"key": "b:3", "first": "kim", "last": "park", "linkedin": shared_in},
+              {"key": "b:4", "first": "lena", "last": "berg", "phone": "+14155550199"})
+        late = resolve(con, later(settings, 1))
+        # the agency inbox grew common in this run: its earlier holders are scored again (and split)
+        assert late.records_scored == 4 + settings.identity_max_key_share
+        columns = ("email", "phone", "linkedin_url")
+        scored = {c: {v for (v,) in con.execute(f"select {c} from core.identity_keys where record_key like 'b:%' "
+                                                 f"and {c} is not null").fetchall()} for c in columns}
+
+        def dropped() -> dict:
+            return {c: {row for row in con.execute(f"select value, common from identity_dropped_{c}").fetchall()
+                        if row[0] in scored[c]} for c in columns}
+
+        incremental = dropped()
+        con.execute(f"create temp table every_key as {sql_text('core/identity_splink_input')}",
+                    {"rare_name_max": RARE_NAME_MAX})
+        _drop_uninformative_identifiers(con, "every_key", settings.identity_max_key_share, complete=True, store=False)
+        assert incremental == dropped() == {
+            "email": {("family@example.org", False), ("jobs@agency.example", True)},
+            "phone": {("+14155550100", False)},
+            "linkedin_url": {(shared_in, False)}}
+
+
 @pytest.mark.parametrize("runs", [1, 2])
 def test_a_neighbours_value_shared_by_clearly_different_names_is_no_evidence_in_a_later_run_either(settings, runs):
     """Mary Doe shares a household phone with Hans Georg Berg; a later Mary Doe record has a phone one
