@@ -382,6 +382,8 @@ def _drop_uninformative_identifiers(con: duckdb.DuckDBPyConnection, source: str,
     Every holder of a scored record's value is in the table, so its counts and names are complete. A
     neighbour's other values are not (their other holders are not read): core.identity_uninformative_values
     says which of them to drop, and a run stores what it found for its scored records' values.
+    Unless `complete`, the scored records' values are read from the holders and pairs share_values made
+    from `source` (the rule edges read the same); `complete` counts every value of `source` itself.
     The view replaces columns as a join (`source` is not updated: an Arrow copy cannot be).
     """
     agree = names_agree("l", "r")
